@@ -1,0 +1,129 @@
+/**
+ * The ONLY module that starts external programs (STYLE.md). It tells apart
+ * "not installed" (names the Debian package, exit 69), "killed by a signal"
+ * and "exit N" (with the command and the tail of stderr, exit 70), and shows
+ * every command as a copy-pasteable shell line in debug mode.
+ */
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { $, type ProcessPromise, quote } from 'zx';
+import { type DogeError, internalError, unavailableError } from '../core/errors.ts';
+import { type Reporter, silentReporter } from '../core/events.ts';
+import { toolByName } from './tools.ts';
+
+export interface RunOptions {
+  readonly cwd?: string;
+  readonly env?: Readonly<Record<string, string>>;
+  /** Bytes or text to feed on standard input. */
+  readonly input?: string | Uint8Array;
+  readonly reporter?: Reporter;
+  /** Do not throw on a non-zero exit; the caller inspects `status`. */
+  readonly allowFailure?: boolean;
+  readonly timeoutMs?: number;
+}
+
+export interface RunResult {
+  readonly status: number;
+  readonly signal: string | null;
+  readonly stdout: string;
+  readonly stdoutBytes: Buffer;
+  readonly stderr: string;
+}
+
+/** Renders argv as one line a person can paste into a shell. */
+export function shellLine(tool: string, args: readonly string[]): string {
+  return [tool, ...args].map((a) => quote(a)).join(' ');
+}
+
+/** Finds a program on PATH (or checks an absolute path); undefined if absent. */
+export function findTool(name: string, pathEnv = process.env['PATH'] ?? ''): string | undefined {
+  const candidates = isAbsolute(name) ? [name] : pathEnv.split(delimiter).filter(Boolean).map((d) => join(d, name));
+  for (const c of candidates) {
+    try {
+      if (!statSync(c).isFile()) continue;
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      // not here; keep looking
+    }
+  }
+  return undefined;
+}
+
+export function missingToolError(name: string): DogeError {
+  const tool = toolByName(name);
+  const pkg = tool?.debianPackage;
+  return unavailableError('HOST_TOOL_MISSING', `required program '${name}' was not found on PATH`, {
+    hint:
+      pkg === undefined
+        ? `install '${name}' and run again`
+        : `install it: apt-get install ${pkg}   (or run 'make deps')`,
+    details: { tool: name, ...(pkg === undefined ? {} : { debianPackage: pkg }) },
+  });
+}
+
+/** Throws HOST_TOOL_MISSING unless `name` is on PATH. Returns its path. */
+export function requireTool(name: string, env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const found = findTool(name, env['PATH'] ?? '');
+  if (found === undefined) throw missingToolError(name);
+  return found;
+}
+
+function tailLines(text: string, n: number): string {
+  const lines = text.trimEnd().split('\n');
+  return lines.slice(-n).join('\n');
+}
+
+function spawn(tool: string, args: readonly string[], opts: RunOptions): ProcessPromise {
+  const env = { ...process.env, ...(opts.env ?? {}) };
+  const exe = requireTool(tool, env);
+  (opts.reporter ?? silentReporter).emit({
+    type: 'tool-run',
+    tool,
+    argv: [tool, ...args],
+    ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+  });
+  const $$ = $({
+    quiet: true,
+    nothrow: true,
+    env,
+    verbose: false,
+    ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+    ...(opts.input === undefined ? {} : { input: typeof opts.input === 'string' ? opts.input : Buffer.from(opts.input) }),
+    ...(opts.timeoutMs === undefined ? {} : { timeout: opts.timeoutMs }),
+  });
+  return $$`${exe} ${args}`;
+}
+
+/** Runs a program to completion and returns its output. */
+export async function run(tool: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const out = await spawn(tool, args, opts);
+  const result: RunResult = {
+    status: out.exitCode ?? -1,
+    signal: out.signal ?? null,
+    stdout: out.stdout,
+    stdoutBytes: out.buffer(),
+    stderr: out.stderr,
+  };
+  if (result.signal !== null && result.status !== 0) {
+    throw internalError('HOST_TOOL_KILLED', `${tool} was killed by ${result.signal}`, {
+      details: { command: shellLine(tool, args), stderrTail: tailLines(result.stderr, 20) },
+    });
+  }
+  if (result.status !== 0 && opts.allowFailure !== true) {
+    throw internalError('HOST_TOOL_FAILED', `${tool} exited with status ${result.status}`, {
+      hint: tailLines(result.stderr || result.stdout, 20) || undefined,
+      details: {
+        command: shellLine(tool, args),
+        status: result.status,
+        stderrTail: tailLines(result.stderr, 20),
+      },
+    });
+  }
+  return result;
+}
+
+/** Starts a program and returns the live process (QEMU, servers). */
+export function start(tool: string, args: readonly string[], opts: RunOptions = {}): ProcessPromise {
+  return spawn(tool, args, opts);
+}

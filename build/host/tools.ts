@@ -1,0 +1,71 @@
+/**
+ * Every external program the pipeline or its tests run, with the Debian
+ * package that provides it. `dogeos doctor`, `make deps` and `.ci/run` are
+ * driven by this table; keep them in step (test/unit/tools.test.ts checks).
+ */
+export interface HostTool {
+  /** Program name looked up on PATH. */
+  readonly name: string;
+  readonly debianPackage: string;
+  /** What needs it. */
+  readonly purpose: string;
+  /** Arguments that make it print a version and exit 0 (for doctor). */
+  readonly versionArgs: readonly string[];
+  /** Needed to build media (true) or only for tests/benchmarks (false). */
+  readonly requiredForBuild: boolean;
+}
+
+export const HOST_TOOLS: readonly HostTool[] = [
+  { name: 'xorriso', debianPackage: 'xorriso', purpose: 'write and read ISO images', versionArgs: ['-version'], requiredForBuild: true },
+  { name: 'grub-mkimage', debianPackage: 'grub-common', purpose: 'build GRUB core images', versionArgs: ['--version'], requiredForBuild: true },
+  { name: 'grub-mknetdir', debianPackage: 'grub-common', purpose: 'build the GRUB netboot tree for UEFI PXE', versionArgs: ['--version'], requiredForBuild: true },
+  { name: 'grub-fstest', debianPackage: 'grub-common', purpose: 'independent UFS/FAT reader in tests', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'mcopy', debianPackage: 'mtools', purpose: 'write FAT filesystems without mounting', versionArgs: ['--version'], requiredForBuild: true },
+  { name: 'mformat', debianPackage: 'mtools', purpose: 'format FAT filesystems without mounting', versionArgs: ['--version'], requiredForBuild: true },
+  { name: 'mkfs.fat', debianPackage: 'dosfstools', purpose: 'FAT filesystems', versionArgs: ['--help'], requiredForBuild: false },
+  { name: 'fsck.fat', debianPackage: 'dosfstools', purpose: 'check FAT filesystems in tests', versionArgs: ['--help'], requiredForBuild: false },
+  { name: 'sgdisk', debianPackage: 'gdisk', purpose: 'verify GPT partition tables in tests', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'qemu-system-x86_64', debianPackage: 'qemu-system-x86', purpose: 'boot tests', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'fsstat', debianPackage: 'sleuthkit', purpose: 'independent UFS reader in tests', versionArgs: ['-V'], requiredForBuild: false },
+  { name: 'icat', debianPackage: 'sleuthkit', purpose: 'independent UFS reader in tests', versionArgs: ['-V'], requiredForBuild: false },
+  { name: 'xmllint', debianPackage: 'libxml2-utils', purpose: 'validate SMF manifests against the DTD', versionArgs: ['--version'], requiredForBuild: true },
+  { name: 'gcc', debianPackage: 'gcc', purpose: 'build the probe kernel', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'busybox', debianPackage: 'busybox-static', purpose: 'initramfs of the Linux UFS oracle', versionArgs: ['--help'], requiredForBuild: false },
+  { name: 'cpio', debianPackage: 'cpio', purpose: 'initramfs of the Linux UFS oracle', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'makefs', debianPackage: 'makefs', purpose: 'benchmark reference (NetBSD makefs)', versionArgs: ['-h'], requiredForBuild: false },
+  { name: 'mke2fs', debianPackage: 'e2fsprogs', purpose: 'benchmark reference', versionArgs: ['-V'], requiredForBuild: false },
+  { name: 'pigz', debianPackage: 'pigz', purpose: 'benchmark reference', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'ksh93', debianPackage: 'ksh', purpose: 'first-boot script tests under ksh93', versionArgs: ['-c', 'true'], requiredForBuild: false },
+  { name: 'shellcheck', debianPackage: 'shellcheck', purpose: 'lint first-boot scripts', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'dnsmasq', debianPackage: 'dnsmasq-base', purpose: 'check generated dnsmasq.conf', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'nginx', debianPackage: 'nginx-light', purpose: 'check generated nginx site', versionArgs: ['-v'], requiredForBuild: false },
+];
+
+/** Files (not programs) that come from Debian packages. */
+export interface HostFile {
+  readonly path: string;
+  readonly debianPackage: string;
+  readonly purpose: string;
+  readonly requiredForBuild: boolean;
+}
+
+export const HOST_FILES: readonly HostFile[] = [
+  { path: '/usr/lib/grub/i386-pc/boot.img', debianPackage: 'grub-pc-bin', purpose: 'BIOS GRUB modules', requiredForBuild: true },
+  { path: '/usr/lib/grub/x86_64-efi/kernel.img', debianPackage: 'grub-efi-amd64-bin', purpose: 'UEFI GRUB modules', requiredForBuild: true },
+  { path: '/usr/lib/ipxe/undionly.kpxe', debianPackage: 'ipxe', purpose: 'BIOS PXE chainloader', requiredForBuild: true },
+  { path: '/usr/share/OVMF/OVMF_CODE.fd', debianPackage: 'ovmf', purpose: 'UEFI boot tests', requiredForBuild: false },
+  { path: '/usr/lib/ipxe/qemu/efi-e1000.rom', debianPackage: 'ipxe-qemu', purpose: 'PXE boot tests', requiredForBuild: false },
+];
+
+/** Debian packages to install for everything (build + tests), sorted, unique. */
+export function allDebianPackages(): string[] {
+  const set = new Set<string>([
+    ...HOST_TOOLS.map((t) => t.debianPackage),
+    ...HOST_FILES.map((f) => f.debianPackage),
+  ]);
+  return [...set].sort();
+}
+
+export function toolByName(name: string): HostTool | undefined {
+  return HOST_TOOLS.find((t) => t.name === name);
+}
