@@ -5,10 +5,7 @@
  * different versions or hosts get different salts.
  */
 import { createHmac } from 'node:crypto';
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-const { sha512crypt } = require('sha512crypt-node') as { sha512crypt(password: string, salt: string): string };
+import { encrypt } from 'unixcrypt';
 
 const SALT_CHARS = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -21,5 +18,5 @@ export function deterministicSalt(password: string, context: string): string {
 
 /** `$6$<salt>$<hash>` for `password`; `context` (e.g. the version) varies the salt. */
 export function sha512Crypt(password: string, context: string): string {
-  return sha512crypt(password, deterministicSalt(password, context));
+  return encrypt(password, `$6$${deterministicSalt(password, context)}`);
 }
