@@ -205,17 +205,21 @@ export async function unpackPlatformTarball(opts: TarUnpackOptions): Promise<Tar
   let chain: Promise<void> = Promise.resolve();
   let failure: unknown;
   const parser = new Parser({ strict: true, maxDecompressionRatio: Number.MAX_SAFE_INTEGER });
+  let current: ReadEntry | undefined;
   parser.on('entry', (entry: ReadEntry) => {
     chain = chain.then(async () => {
       if (failure !== undefined) {
         entry.resume();
         return;
       }
+      current = entry;
       try {
         await ex.handle(entry);
       } catch (err) {
         failure ??= err;
         entry.resume();
+      } finally {
+        current = undefined;
       }
     });
   });
@@ -244,8 +248,12 @@ export async function unpackPlatformTarball(opts: TarUnpackOptions): Promise<Tar
     await parserDone;
     await chain;
   } catch (err) {
+    // Stop the entry being written (its data will never complete) and let
+    // the queue drain, so the caller can remove the directory safely.
+    failure ??= err;
+    current?.destroy();
     await chain.catch(() => {});
-    throw classifyStreamError(opts.tarballPath, failure ?? err);
+    throw classifyStreamError(opts.tarballPath, failure);
   }
   if (failure !== undefined) throw classifyStreamError(opts.tarballPath, failure);
   if (ex.topDir === undefined) throw tarCorrupt('TAR_CORRUPT', opts.tarballPath, 'no entries');
