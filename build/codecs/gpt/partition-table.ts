@@ -67,8 +67,9 @@ function readGpt(dev: BlockDevice, sector: number): PartitionTable | undefined {
   if (headerSize < 92 || headerSize > sector) {
     throw dataError('PT_GPT_BAD_HEADER', `GPT header size ${headerSize} is invalid`, { details: { offset: sector } });
   }
-  const copy = hdr.slice(0, headerSize);
-  new DataView(copy.buffer).setUint32(16, 0, true);
+  // A real copy (Buffer#slice would be a view) with the CRC field zeroed, as the CRC is defined.
+  const copy = Uint8Array.from(hdr.subarray(0, headerSize));
+  copy.fill(0, 16, 20);
   if (crc32(copy) !== v.getUint32(16, true)) {
     throw dataError('PT_GPT_BAD_CRC', 'GPT header CRC32 does not match', { details: { offset: sector } });
   }
