@@ -159,6 +159,21 @@ describe('acquire unpack: platform checks', () => {
     expect(st.mtime.toISOString()).toBe('2025-07-24T00:10:11.000Z');
   });
 
+  it('unpacks tarballs written by GNU tar (gnu and pax formats, long names, ./ prefix)', async () => {
+    const src = join(sandbox, 'gnu-src');
+    mkdirSync(src);
+    execFileSync('tar', ['-xzf', writeTgz(good(), 'seed.tgz'), '-C', src]);
+    const deep = join(src, TOP, 'i86pc', 'kernel', 'amd64', 'drv', `${'long-name-'.repeat(12)}.conf`);
+    mkdirSync(join(deep, '..'), { recursive: true });
+    writeFileSync(deep, 'name="x";\n');
+    for (const format of ['gnu', 'pax']) {
+      const tgz = join(sandbox, `gnu-${format}.tgz`);
+      execFileSync('tar', [`--format=${format}`, '-czf', tgz, '-C', src, `./${TOP}`]);
+      const r = await unpackPlatform({ artifactPath: tgz, kind: 'tarball', workDir });
+      expect(readFileSync(join(r.platformDir, 'i86pc', 'kernel', 'amd64', 'drv', `${'long-name-'.repeat(12)}.conf`), 'utf8')).toBe('name="x";\n');
+    }
+  });
+
   it('refuses a stale boot_archive.hash before anything else (PLATFORM_HASH_MISMATCH)', async () => {
     const stale = good().map((e) =>
       e.path.endsWith('boot_archive.hash') ? { ...e, data: new TextEncoder().encode(`${createHash('sha1').update('old').digest('hex')}\n`) } : e,

@@ -151,6 +151,29 @@ async function fetchLocal(o: FetchPlatformOptions, src: Extract<PlatformSource, 
   return { stamp, sha256, sizeBytes, verifiedBy: o.pinnedSha256 !== undefined ? 'pin' : locked !== undefined ? 'lock' : 'local' };
 }
 
+/** Verify mode: a lock that records the platform must match; otherwise (first run, update) write it. */
+async function commitPlatformLock(a: {
+  mode: LockMode;
+  lockPath: string | undefined;
+  existing: LockFile | undefined;
+  input: LockedInput;
+  stamp: string;
+  requested: string;
+  reporter: Reporter;
+}): Promise<void> {
+  if (a.mode === 'off' || a.lockPath === undefined) return;
+  const locked = a.existing?.inputs[PLATFORM_INPUT];
+  if (a.mode === 'verify' && locked !== undefined && a.existing?.platform !== undefined) {
+    const changes: LockChange[] = [];
+    if (a.existing.platform.stamp !== a.stamp) changes.push({ field: 'platform.stamp', locked: a.existing.platform.stamp, resolved: a.stamp });
+    if (locked.sha256 !== a.input.sha256) changes.push({ field: `inputs.${PLATFORM_INPUT}.sha256`, locked: locked.sha256, resolved: a.input.sha256 });
+    if (changes.length > 0) throw lockDrift(a.lockPath, changes, 'data');
+    return;
+  }
+  await writeLockFile(a.lockPath, withInput(a.existing, PLATFORM_INPUT, a.input, { stamp: a.stamp, requested: a.requested }));
+  a.reporter.emit({ type: 'info', message: `wrote ${a.lockPath}`, data: { stamp: a.stamp, sha256: a.input.sha256 } });
+}
+
 async function fetchInternal(o: FetchPlatformOptions): Promise<Fetched> {
   const reporter = o.reporter ?? silentReporter;
   const src = typeof o.source === 'string' ? parsePlatformSource(o.source, o.cwd) : o.source;
@@ -187,20 +210,8 @@ async function fetchInternal(o: FetchPlatformOptions): Promise<Fetched> {
     result = { stamp, url: got.url, sha256: got.sha256, sizeBytes: got.sizeBytes, tarballPath: got.path, kind, fromCache: got.fromCache, verifiedBy };
   }
   const input: LockedInput = { url: result.url ?? pathToFileURL(result.tarballPath).href, sha256: result.sha256, sizeBytes: result.sizeBytes };
-  const commitLock = async (stamp: string) => {
-    if (o.lockMode === 'off' || lockPath === undefined) return;
-    const platform = { stamp, requested: describeSource(src) };
-    const locked = existingLock?.inputs[PLATFORM_INPUT];
-    if (o.lockMode === 'verify' && locked !== undefined && existingLock?.platform !== undefined) {
-      const changes: LockChange[] = [];
-      if (existingLock.platform.stamp !== stamp) changes.push({ field: 'platform.stamp', locked: existingLock.platform.stamp, resolved: stamp });
-      if (locked.sha256 !== input.sha256) changes.push({ field: `inputs.${PLATFORM_INPUT}.sha256`, locked: locked.sha256, resolved: input.sha256 });
-      if (changes.length > 0) throw lockDrift(lockPath, changes, 'data');
-      return;
-    }
-    await writeLockFile(lockPath, withInput(existingLock, PLATFORM_INPUT, input, platform));
-    reporter.emit({ type: 'info', message: `wrote ${lockPath}`, data: { stamp, sha256: input.sha256 } });
-  };
+  const commitLock = (stamp: string) =>
+    commitPlatformLock({ mode: o.lockMode, lockPath, existing: existingLock, input, stamp, requested: describeSource(src), reporter });
   return { result, commitLock };
 }
 
