@@ -4,6 +4,7 @@
  * like everything else (immutable per stamp); `latest` is refetched
  * whenever we are online.
  */
+import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { dataError, isDogeError, unavailableError } from '../../core/errors.ts';
 import { type Reporter, silentReporter } from '../../core/events.ts';
@@ -23,7 +24,6 @@ import {
   type SumsEntry,
   stampUrl,
 } from './layout.ts';
-import { readFile } from 'node:fs/promises';
 
 export interface ResolveContext {
   readonly cache: BlobCache;

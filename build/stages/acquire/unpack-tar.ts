@@ -133,14 +133,14 @@ class Extractor {
       return;
     }
     if (kind === 'hardlink') {
-      await this.hardlink(parts, dest, e.linkpath ?? '', name);
+      await this.hardlink(dest, e.linkpath ?? '', name);
       e.resume();
       return;
     }
     await this.writeFile(e, rel, dest);
   }
 
-  private async hardlink(parts: readonly string[], dest: string, linkpath: string, name: string): Promise<void> {
+  private async hardlink(dest: string, linkpath: string, name: string): Promise<void> {
     let targetParts: string[];
     try {
       targetParts = this.inner(linkpath, name);
@@ -153,7 +153,6 @@ class Extractor {
     if (st === undefined || !st.isFile() || !this.seen.has(targetParts.join('/'))) {
       throw linkEscape(name, linkpath, 'does not name a file extracted earlier');
     }
-    void parts;
     await link(target, dest);
   }
 
