@@ -16,15 +16,17 @@ export interface HostTool {
 }
 
 export const HOST_TOOLS: readonly HostTool[] = [
-  { name: 'xorriso', debianPackage: 'xorriso', purpose: 'write and read ISO images', versionArgs: ['-version'], requiredForBuild: true },
+  { name: 'xorriso', debianPackage: 'xorriso', purpose: 'write and read ISO images (incl. /platform of the SmartOS ISO)', versionArgs: ['-version'], requiredForBuild: true },
   { name: 'grub-mkimage', debianPackage: 'grub-common', purpose: 'build GRUB core images', versionArgs: ['--version'], requiredForBuild: true },
   { name: 'grub-mknetdir', debianPackage: 'grub-common', purpose: 'build the GRUB netboot tree for UEFI PXE', versionArgs: ['--version'], requiredForBuild: true },
   { name: 'grub-fstest', debianPackage: 'grub-common', purpose: 'independent UFS/FAT reader in tests', versionArgs: ['--version'], requiredForBuild: false },
-  { name: 'mcopy', debianPackage: 'mtools', purpose: 'write FAT filesystems without mounting', versionArgs: ['--version'], requiredForBuild: true },
+  { name: 'mcopy', debianPackage: 'mtools', purpose: 'write FAT filesystems without mounting; copy /platform out of a SmartOS USB image', versionArgs: ['--version'], requiredForBuild: true },
   { name: 'mformat', debianPackage: 'mtools', purpose: 'format FAT filesystems without mounting', versionArgs: ['--version'], requiredForBuild: true },
   { name: 'mkfs.fat', debianPackage: 'dosfstools', purpose: 'FAT filesystems', versionArgs: ['--help'], requiredForBuild: false },
   { name: 'fsck.fat', debianPackage: 'dosfstools', purpose: 'check FAT filesystems in tests', versionArgs: ['--help'], requiredForBuild: false },
   { name: 'sgdisk', debianPackage: 'gdisk', purpose: 'verify GPT partition tables in tests', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'tar', debianPackage: 'tar', purpose: 'independent tar reader/writer in acquire tests', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'sha256sum', debianPackage: 'coreutils', purpose: 'check sums files in acquire tests (also md5sum, sha1sum)', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'qemu-system-x86_64', debianPackage: 'qemu-system-x86', purpose: 'boot tests', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'fsstat', debianPackage: 'sleuthkit', purpose: 'independent UFS reader in tests', versionArgs: ['-V'], requiredForBuild: false },
   { name: 'icat', debianPackage: 'sleuthkit', purpose: 'independent UFS reader in tests', versionArgs: ['-V'], requiredForBuild: false },
