@@ -31,7 +31,7 @@ export function noise(sizeBytes: number, seed = 1): Uint8Array {
 
 export const FAST_HTTP: Partial<HttpOptions> = {
   connectTimeoutMs: 3_000,
-  idleTimeoutMs: 400,
+  idleTimeoutMs: 3_000,
   maxRetries: 3,
   retryBaseDelayMs: 10,
   retryMaxDelayMs: 50,
