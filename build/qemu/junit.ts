@@ -42,7 +42,14 @@ export function xmlEscape(text: string): string {
     .replaceAll('<', '&lt;')
     .replaceAll('>', '&gt;')
     .replaceAll('"', '&quot;')
-    .replaceAll("'", '&apos;');
+    .replaceAll("'", '&apos;')
+    // A parser turns a literal CR LF into LF; keep the CR as a reference.
+    .replaceAll('\r', '&#13;');
+}
+
+/** Attribute values: parsers also turn literal tabs and newlines into spaces. */
+export function xmlAttr(text: string): string {
+  return xmlEscape(text).replaceAll('\n', '&#10;').replaceAll('\t', '&#9;');
 }
 
 function seconds(ms: number): string {
@@ -50,19 +57,19 @@ function seconds(ms: number): string {
 }
 
 function renderCase(c: JUnitCase): string {
-  const head = `    <testcase name="${xmlEscape(c.name)}" classname="${xmlEscape(c.classname)}" time="${seconds(c.durationMs)}"`;
+  const head = `    <testcase name="${xmlAttr(c.name)}" classname="${xmlAttr(c.classname)}" time="${seconds(c.durationMs)}"`;
   const inner: string[] = [];
   for (const f of c.failures ?? []) {
     inner.push(
-      `      <failure message="${xmlEscape(f.message)}" type="${xmlEscape(f.type)}">${xmlEscape(f.body ?? f.message)}</failure>`,
+      `      <failure message="${xmlAttr(f.message)}" type="${xmlAttr(f.type)}">${xmlEscape(f.body ?? f.message)}</failure>`,
     );
   }
   if (c.error !== undefined) {
     inner.push(
-      `      <error message="${xmlEscape(c.error.message)}" type="${xmlEscape(c.error.type)}">${xmlEscape(c.error.body ?? c.error.message)}</error>`,
+      `      <error message="${xmlAttr(c.error.message)}" type="${xmlAttr(c.error.type)}">${xmlEscape(c.error.body ?? c.error.message)}</error>`,
     );
   }
-  if (c.skipped !== undefined) inner.push(`      <skipped message="${xmlEscape(c.skipped)}"/>`);
+  if (c.skipped !== undefined) inner.push(`      <skipped message="${xmlAttr(c.skipped)}"/>`);
   if (c.systemOut !== undefined) inner.push(`      <system-out>${xmlEscape(c.systemOut)}</system-out>`);
   return inner.length === 0 ? `${head}/>` : `${head}>\n${inner.join('\n')}\n    </testcase>`;
 }
@@ -81,12 +88,12 @@ export function renderJUnit(suites: readonly JUnitSuite[], name = 'dogeos-boot-t
   const all = counts(suites.flatMap((s) => s.cases));
   const out = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="${xmlEscape(name)}" tests="${all.tests}" failures="${all.failures}" errors="${all.errors}" skipped="${all.skipped}" time="${seconds(all.ms)}">`,
+    `<testsuites name="${xmlAttr(name)}" tests="${all.tests}" failures="${all.failures}" errors="${all.errors}" skipped="${all.skipped}" time="${seconds(all.ms)}">`,
   ];
   for (const s of suites) {
     const n = counts(s.cases);
     out.push(
-      `  <testsuite name="${xmlEscape(s.name)}" tests="${n.tests}" failures="${n.failures}" errors="${n.errors}" skipped="${n.skipped}" time="${seconds(n.ms)}">`,
+      `  <testsuite name="${xmlAttr(s.name)}" tests="${n.tests}" failures="${n.failures}" errors="${n.errors}" skipped="${n.skipped}" time="${seconds(n.ms)}">`,
     );
     for (const c of s.cases) out.push(renderCase(c));
     out.push('  </testsuite>');

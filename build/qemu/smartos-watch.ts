@@ -57,8 +57,10 @@ const STAGE_PATTERNS: readonly Pattern<SmartOsStage>[] = [
     re: /(You must answer the following questions to configure your SmartOS node\.|SmartOS Setup|^> (?:Networking|Storage|System Configuration|Verify Configuration)\b.*)/,
   },
   { key: 'installer-done', re: /(System setup has completed\.)/ },
-  // The prompt has no newline after it: matched on the unfinished last line too.
-  { key: 'login', re: /^((?:\S+ ){0,2})login: *$/ },
+  // ttymon's "<host> <device> login: " (console output may follow on the
+  // same line; "Last login:" has one word only). The prompt has no newline
+  // after it, so it is matched on the unfinished last line too.
+  { key: 'login', re: /^(?:(\S+ \S+) )?login:(?: |$)/ },
   { key: 'firstboot-done', re: /DOGEOS-FIRSTBOOT: done\b ?(.*)$/ },
 ];
 
@@ -90,17 +92,21 @@ export function scanSmartOsConsole(text: string): ConsoleScan {
   const seen = new Set<SmartOsStage>();
   let failure: ConsoleScan['failure'];
   let offset = 0;
-  for (const raw of text.split('\n')) {
+  const raws = text.split('\n');
+  raws.forEach((raw, index) => {
+    // Only complete lines count (a chunk may end mid-line), except for the
+    // login prompt, which waits at the end of an unfinished line.
+    const complete = index < raws.length - 1;
     const line = plain(raw);
     for (const p of STAGE_PATTERNS) {
-      if (seen.has(p.key)) continue;
+      if (seen.has(p.key) || (!complete && p.key !== 'login')) continue;
       const m = p.re.exec(line);
       if (m === null) continue;
       seen.add(p.key);
       const detail = m[m.length - 1];
       stages.push({ stage: p.key, offset, line: line.trim(), ...(detail === undefined ? {} : { detail: detail.trim() }) });
     }
-    if (failure === undefined) {
+    if (failure === undefined && complete) {
       for (const p of FAILURE_PATTERNS) {
         const m = p.re.exec(line);
         if (m !== null) {
@@ -110,7 +116,7 @@ export function scanSmartOsConsole(text: string): ConsoleScan {
       }
     }
     offset += raw.length + 1;
-  }
+  });
   return failure === undefined ? { stages } : { stages, failure };
 }
 
