@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,21 +16,21 @@ const base: Omit<QemuOptions, 'medium'> = {
   serialLogPath: '/tmp/logs/a,b.txt',
 };
 
-function after(argv: readonly string[], flag: string): string[] {
+function valuesOf(argv: readonly string[], flag: string): string[] {
   return argv.flatMap((a, i) => (a === flag ? [argv[i + 1]!] : []));
 }
 
 describe('argv builder', () => {
   it('builds a BIOS CD boot with the serial log, debug exit, no network and no reboot', () => {
     const argv = buildQemuArgv({ ...base, medium: { kind: 'cdrom', path: '/out/doge,os.iso' } });
-    expect(after(argv, '-accel')).toEqual(['tcg']);
-    expect(after(argv, '-chardev')).toEqual(['file,id=serial0,path=/tmp/logs/a,,b.txt']);
-    expect(after(argv, '-serial')).toEqual(['chardev:serial0']);
-    expect(after(argv, '-drive')).toEqual(['if=none,id=boot0,media=cdrom,format=raw,readonly=on,file=/out/doge,,os.iso']);
-    expect(after(argv, '-device')).toEqual(['isa-debug-exit,iobase=0xf4,iosize=0x04', 'ide-cd,drive=boot0,bootindex=1']);
-    expect(after(argv, '-nic')).toEqual(['none']);
+    expect(valuesOf(argv, '-accel')).toEqual(['tcg']);
+    expect(valuesOf(argv, '-chardev')).toEqual(['file,id=serial0,path=/tmp/logs/a,,b.txt']);
+    expect(valuesOf(argv, '-serial')).toEqual(['chardev:serial0']);
+    expect(valuesOf(argv, '-drive')).toEqual(['if=none,id=boot0,media=cdrom,format=raw,readonly=on,file=/out/doge,,os.iso']);
+    expect(valuesOf(argv, '-device')).toEqual(['isa-debug-exit,iobase=0xf4,iosize=0x04', 'ide-cd,drive=boot0,bootindex=1']);
+    expect(valuesOf(argv, '-nic')).toEqual(['none']);
     expect(argv).toContain('-no-reboot');
-    expect(after(argv, '-display')).toEqual(['none']);
+    expect(valuesOf(argv, '-display')).toEqual(['none']);
     expect(argv).not.toContain('-cpu');
   });
 
@@ -43,14 +43,14 @@ describe('argv builder', () => {
       firmware: { kind: 'uefi', codePath: '/fw/CODE.fd', varsPath: '/vm/VARS.fd' },
       medium: { kind: 'disk', path: '/out/usb.img', bus: 'usb' },
     });
-    expect(after(argv, '-drive')).toEqual([
+    expect(valuesOf(argv, '-drive')).toEqual([
       'if=pflash,format=raw,unit=0,readonly=on,file=/fw/CODE.fd',
       'if=pflash,format=raw,unit=1,file=/vm/VARS.fd',
       'if=none,id=boot0,format=raw,file=/out/usb.img,snapshot=on',
     ]);
-    expect(after(argv, '-device')).toContain('usb-storage,bus=xhci.0,drive=boot0,bootindex=1');
-    expect(after(argv, '-cpu')).toEqual(['host']);
-    expect(after(argv, '-machine')).toEqual(['q35']);
+    expect(valuesOf(argv, '-device')).toContain('usb-storage,bus=xhci.0,drive=boot0,bootindex=1');
+    expect(valuesOf(argv, '-cpu')).toEqual(['host']);
+    expect(valuesOf(argv, '-machine')).toEqual(['q35']);
     expect(argv).not.toContain('-no-reboot');
   });
 
@@ -59,10 +59,10 @@ describe('argv builder', () => {
       ...base,
       medium: { kind: 'pxe', tftpRoot: '/srv/tftp', bootFile: 'undionly.kpxe', http: { hostPort: 8080 } },
     });
-    expect(after(argv, '-netdev')).toEqual([
+    expect(valuesOf(argv, '-netdev')).toEqual([
       'user,id=net0,restrict=on,tftp=/srv/tftp,bootfile=undionly.kpxe,guestfwd=tcp:10.0.2.2:80-tcp:127.0.0.1:8080',
     ]);
-    expect(after(argv, '-device')).toContain('e1000,netdev=net0,bootindex=1');
+    expect(valuesOf(argv, '-device')).toContain('e1000,netdev=net0,bootindex=1');
   });
 
   it('passes multiboot modules the way QEMU splits them (comma-separated, commas doubled)', () => {
@@ -75,9 +75,9 @@ describe('argv builder', () => {
         modules: [{ path: '/a/archive', args: 'type=rootfs name=ramdisk' }, { path: '/a/odd,name' }],
       },
     });
-    expect(after(argv, '-kernel')).toEqual(['/k/unix']);
-    expect(after(argv, '-append')).toEqual(['-B console=ttya']);
-    expect(after(argv, '-initrd')).toEqual(['/a/archive type=rootfs name=ramdisk,/a/odd,,name']);
+    expect(valuesOf(argv, '-kernel')).toEqual(['/k/unix']);
+    expect(valuesOf(argv, '-append')).toEqual(['-B console=ttya']);
+    expect(valuesOf(argv, '-initrd')).toEqual(['/a/archive type=rootfs name=ramdisk,/a/odd,,name']);
   });
 
   it('refuses what QEMU cannot do: -kernel under UEFI, module paths with spaces', () => {
@@ -97,7 +97,6 @@ describe('firmware', () => {
   it('finds the Debian OVMF 4M pair and copies the variable store per VM', () => {
     const ovmf = findOvmf();
     expect(ovmf.codePath).toBe('/usr/share/OVMF/OVMF_CODE_4M.fd');
-    expect(statSync(ovmf.codePath).size).toBe(statSync(ovmf.varsTemplatePath).size * 0 + statSync(ovmf.codePath).size);
     const vm1 = mkdtempSync(join(dir, 'vm-'));
     const vm2 = mkdtempSync(join(dir, 'vm-'));
     const a = prepareFirmware('uefi', { vmDir: vm1 });
