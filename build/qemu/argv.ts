@@ -29,16 +29,16 @@ export type BootMedium =
       readonly writable?: boolean;
     }
   /**
-   * Network boot from QEMU's user-mode network (no host network access:
-   * `restrict=on`). Its DHCP hands out `bootFile` from `tftpRoot`. `http`
-   * forwards guest connections to `guestAddress:guestPort` to a server on
-   * the host's 127.0.0.1:`hostPort`.
+   * Network boot from QEMU's user-mode network, isolated from every network
+   * (`restrict=on`). Its DHCP hands out `bootFile`, its TFTP server serves
+   * `tftpRoot` at 10.0.2.2 (iPXE's `${next-server}`). There is no HTTP: a
+   * `guestfwd` rule carries one connection only, and lifting `restrict`
+   * would let the guest reach the outside; serve the tree over TFTP.
    */
   | {
       readonly kind: 'pxe';
       readonly tftpRoot: string;
       readonly bootFile: string;
-      readonly http?: { readonly hostPort: number; readonly guestAddress?: string; readonly guestPort?: number };
       readonly nic?: string;
     }
   /** QEMU's own multiboot1 loader (`-kernel`, BIOS only). */
@@ -74,7 +74,7 @@ export interface QemuOptions {
 
 export const DEBUG_EXIT_IOBASE = 0xf4;
 export const DEFAULT_MEMORY_MIB = 512;
-/** The address QEMU's user network gives the host (and DHCP's next-server). */
+/** The address QEMU's user network gives the host: DHCP next-server and TFTP. */
 export const USER_NET_HOST_ADDRESS = '10.0.2.2';
 
 /** QEMU option values escape a comma by doubling it. */
@@ -121,19 +121,8 @@ function diskDeviceArgs(bus: 'ide' | 'usb' | 'virtio'): string[] {
 }
 
 function pxeArgs(m: Extract<BootMedium, { kind: 'pxe' }>): string[] {
-  const parts = [
-    'user',
-    'id=net0',
-    'restrict=on',
-    `tftp=${qemuOptValue(m.tftpRoot)}`,
-    `bootfile=${qemuOptValue(m.bootFile)}`,
-  ];
-  if (m.http !== undefined) {
-    const addr = m.http.guestAddress ?? USER_NET_HOST_ADDRESS;
-    const port = m.http.guestPort ?? 80;
-    parts.push(`guestfwd=tcp:${addr}:${port}-tcp:127.0.0.1:${m.http.hostPort}`);
-  }
-  return ['-netdev', parts.join(','), '-device', `${m.nic ?? 'e1000'},netdev=net0,bootindex=1`];
+  const netdev = ['user', 'id=net0', 'restrict=on', `tftp=${qemuOptValue(m.tftpRoot)}`, `bootfile=${qemuOptValue(m.bootFile)}`];
+  return ['-netdev', netdev.join(','), '-device', `${m.nic ?? 'e1000'},netdev=net0,bootindex=1`];
 }
 
 function mediumArgs(m: BootMedium, fw: PreparedFirmware): string[] {

@@ -158,7 +158,6 @@ export interface StandardMedia {
     readonly biosBootFile: string;
     /** What UEFI PXE loads (GRUB's netboot image). */
     readonly uefiBootFile: string;
-    readonly http?: { readonly hostPort: number; readonly guestAddress?: string; readonly guestPort?: number };
   };
 }
 
@@ -178,7 +177,6 @@ export function mediumFor(kind: MatrixMedium, firmware: FirmwareKind, media: Sta
         kind: 'pxe',
         tftpRoot: p.tftpRoot,
         bootFile: firmware === 'bios' ? p.biosBootFile : p.uefiBootFile,
-        ...(p.http === undefined ? {} : { http: p.http }),
       };
     }
     case 'kernel':

@@ -40,10 +40,10 @@ Media:
   --media KIND             iso-cd | iso-disk | usb | pxe (repeatable)
   --iso FILE               the ISO for iso-cd / iso-disk
   --usb FILE               the USB image for usb
-  --pxe-root DIR           TFTP root for pxe
+  --pxe-root DIR           TFTP root for pxe (the guest sees it at tftp://10.0.2.2/;
+                           QEMU's network is isolated, so there is no HTTP)
   --pxe-bios-file NAME     what BIOS PXE loads (default undionly.kpxe)
   --pxe-uefi-file NAME     what UEFI PXE loads (default grub/core.efi)
-  --http-port N            forward the guest's http://10.0.2.2/ to 127.0.0.1:N
   --matrix                 every given medium under BIOS and UEFI
 
 Checks:
@@ -72,7 +72,6 @@ const OPTIONS = {
   'pxe-root': { type: 'string' },
   'pxe-bios-file': { type: 'string' },
   'pxe-uefi-file': { type: 'string' },
-  'http-port': { type: 'string' },
   matrix: { type: 'boolean' },
   firmware: { type: 'string' },
   expect: { type: 'string' },
@@ -152,7 +151,6 @@ function buildCells(v: Values, ctx: CommandContext): BootCell[] {
   }
 
   const kinds = (v.media ?? []).map((m) => oneOf<MatrixMedium>('media', m, ['iso-cd', 'iso-disk', 'usb', 'pxe'], 'iso-cd'));
-  const httpPort = positiveInt('http-port', v['http-port']);
   const media: StandardMedia = {
     ...(v.iso === undefined ? {} : { iso: resolve(ctx.cwd, v.iso) }),
     ...(v.usb === undefined ? {} : { usb: resolve(ctx.cwd, v.usb) }),
@@ -163,7 +161,6 @@ function buildCells(v: Values, ctx: CommandContext): BootCell[] {
             tftpRoot: resolve(ctx.cwd, v['pxe-root']),
             biosBootFile: v['pxe-bios-file'] ?? 'undionly.kpxe',
             uefiBootFile: v['pxe-uefi-file'] ?? 'grub/core.efi',
-            ...(httpPort === undefined ? {} : { http: { hostPort: httpPort } }),
           },
         }),
   };
