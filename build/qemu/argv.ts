@@ -56,7 +56,10 @@ export interface QemuOptions {
   readonly accel: Accel;
   readonly memoryMiB?: number;
   readonly cpus?: number;
-  /** `-cpu` model; default: `host` with KVM, QEMU's default with TCG. */
+  /**
+   * `-cpu` model; default QEMU's own. Not `host` by default: under nested
+   * KVM it can abort QEMU ("failed to set MSR 0x10a").
+   */
   readonly cpu?: string;
   readonly medium: BootMedium;
   readonly firmware: PreparedFirmware;
@@ -177,8 +180,7 @@ export function buildQemuArgv(opts: QemuOptions): string[] {
     '-smp',
     String(opts.cpus ?? 1),
   ];
-  const cpu = opts.cpu ?? (opts.accel === 'kvm' ? 'host' : undefined);
-  if (cpu !== undefined) argv.push('-cpu', cpu);
+  if (opts.cpu !== undefined) argv.push('-cpu', opts.cpu);
   argv.push(
     '-display',
     'none',

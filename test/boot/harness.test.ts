@@ -38,6 +38,7 @@ describe('argv builder', () => {
     const argv = buildQemuArgv({
       ...base,
       accel: 'kvm',
+      cpu: 'host',
       machine: 'q35',
       noReboot: false,
       firmware: { kind: 'uefi', codePath: '/fw/CODE.fd', varsPath: '/vm/VARS.fd' },
