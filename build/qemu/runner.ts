@@ -106,14 +106,23 @@ async function runVm<T>(
   const watchAbort = new AbortController();
   let end = 'exited' as BootEnd;
   let stopping = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  // zx throws (synchronously) once the process is gone; that race is harmless.
+  const signalQemu = (sig: 'SIGTERM' | 'SIGKILL'): void => {
+    try {
+      void proc.kill(sig).catch(() => undefined);
+    } catch {
+      // already exited
+    }
+  };
   const stop = (why: BootEnd): void => {
     // Nothing to stop once QEMU has exited by itself: keep end = 'exited'.
     const child = proc.child;
     if (stopping || (child !== undefined && (child.exitCode !== null || child.signalCode !== null))) return;
     stopping = true;
     end = why;
-    void proc.kill('SIGTERM').catch(() => undefined);
-    setTimeout(() => void proc.kill('SIGKILL').catch(() => undefined), KILL_GRACE_MS).unref();
+    signalQemu('SIGTERM');
+    killTimer = setTimeout(() => signalQemu('SIGKILL'), KILL_GRACE_MS);
   };
   const timer = setTimeout(() => stop('timeout'), opts.timeoutMs);
   const onAbort = (): void => stop('aborted');
@@ -137,6 +146,7 @@ async function runVm<T>(
 
   const out = await proc;
   clearTimeout(timer);
+  clearTimeout(killTimer);
   opts.signal?.removeEventListener('abort', onAbort);
   tailer.stop();
   serial.close();
