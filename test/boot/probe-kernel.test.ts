@@ -69,6 +69,11 @@ describe('probe kernel image', () => {
     expect((v(0) + v(1) + v(2) + v(3)) >>> 0).toBe(0);
   });
 
+  it('builds reproducibly (same bytes from another build directory)', () => {
+    const again = buildProbe(join(work, 'build-again'));
+    expect(readFileSync(again).equals(readFileSync(probe))).toBe(true);
+  });
+
   it('uses the exit codes status.h defines, and the TypeScript table agrees', () => {
     const header = readFileSync(join(PROBE_SOURCE_DIR, 'status.h'), 'utf8');
     const defined = [...header.matchAll(/#define PROBE_(PASS|FAIL_\w+)\s+(0x[0-9a-f]+)/g)].map((m) => Number(m[2]));
