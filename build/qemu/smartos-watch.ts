@@ -151,6 +151,8 @@ export interface SmartOsWatchOptions {
   readonly reporter?: Reporter;
   readonly signal?: AbortSignal;
   readonly onStage?: (hit: StageHit) => void;
+  /** How often a `progress` event reports the console's size (default 30 s). */
+  readonly progressIntervalMs?: number;
 }
 
 export const DEFAULT_SMARTOS_TIMEOUT_MS = 30 * 60 * 1000;
@@ -170,6 +172,7 @@ export function watchSmartOsBoot(serial: SerialWatcher, opts: SmartOsWatchOption
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearInterval(heartbeat);
       offChunk();
       offClose();
       opts.signal?.removeEventListener('abort', onAbort);
@@ -192,6 +195,11 @@ export function watchSmartOsBoot(serial: SerialWatcher, opts: SmartOsWatchOption
     const timer = setTimeout(
       () => finish({ status: 'timeout', stages: last.stages }),
       opts.timeoutMs ?? DEFAULT_SMARTOS_TIMEOUT_MS,
+    );
+    // Long boots: show that the console is still alive (bytes seen so far).
+    const heartbeat = setInterval(
+      () => reporter.emit({ type: 'progress', task: 'smartos console', doneBytes: serial.text.length }),
+      opts.progressIntervalMs ?? 30_000,
     );
     const offChunk = serial.onChunk(evaluate);
     const offClose = serial.onClose(evaluate);

@@ -88,11 +88,16 @@ describe('SmartOS console watcher on recorded transcripts', () => {
     expect(outcome.stages.map((s) => s.stage)).toEqual(['kernel', 'installer']);
   });
 
-  it('times out on a console that stalls', async () => {
+  it('times out on a console that stalls, with progress events meanwhile', async () => {
     const serial = new SerialWatcher();
-    const pending = watchSmartOsBoot(serial, { goal: 'login', timeoutMs: 100 });
-    serial.feed('SunOS Release 5.11 Version joyent_20250724T001011Z 64-bit\r\n');
+    const reporter = new CollectingReporter();
+    const pending = watchSmartOsBoot(serial, { goal: 'login', timeoutMs: 200, progressIntervalMs: 40, reporter });
+    const banner = 'SunOS Release 5.11 Version joyent_20250724T001011Z 64-bit\r\n';
+    serial.feed(banner);
     expect(await pending).toMatchObject({ status: 'timeout', stages: [{ stage: 'kernel' }] });
+    const progress = reporter.ofType('progress');
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    expect(progress[0]).toEqual({ type: 'progress', task: 'smartos console', doneBytes: banner.length });
   });
 
   it('does not take "Last login:" or a login inside a line for the prompt', () => {
