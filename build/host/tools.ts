@@ -32,6 +32,10 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { name: 'icat', debianPackage: 'sleuthkit', purpose: 'independent UFS reader in tests', versionArgs: ['-V'], requiredForBuild: false },
   { name: 'xmllint', debianPackage: 'libxml2-utils', purpose: 'validate SMF manifests against the DTD', versionArgs: ['--version'], requiredForBuild: true },
   { name: 'gcc', debianPackage: 'gcc', purpose: 'build the probe kernel', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'make', debianPackage: 'make', purpose: 'build the probe kernel', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'ld', debianPackage: 'binutils', purpose: 'link the probe kernel', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'readelf', debianPackage: 'binutils', purpose: 'check the probe kernel image in tests', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'grub-mkrescue', debianPackage: 'grub-common', purpose: 'GRUB test ISOs for probe boot tests', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'busybox', debianPackage: 'busybox-static', purpose: 'initramfs of the Linux UFS oracle', versionArgs: ['--help'], requiredForBuild: false },
   { name: 'cpio', debianPackage: 'cpio', purpose: 'initramfs of the Linux UFS oracle', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'makefs', debianPackage: 'makefs', purpose: 'benchmark reference (NetBSD makefs)', versionArgs: ['-h'], requiredForBuild: false },
@@ -55,7 +59,8 @@ export const HOST_FILES: readonly HostFile[] = [
   { path: '/usr/lib/grub/i386-pc/boot.img', debianPackage: 'grub-pc-bin', purpose: 'BIOS GRUB modules', requiredForBuild: true },
   { path: '/usr/lib/grub/x86_64-efi/kernel.img', debianPackage: 'grub-efi-amd64-bin', purpose: 'UEFI GRUB modules', requiredForBuild: true },
   { path: '/usr/lib/ipxe/undionly.kpxe', debianPackage: 'ipxe', purpose: 'BIOS PXE chainloader', requiredForBuild: true },
-  { path: '/usr/share/OVMF/OVMF_CODE.fd', debianPackage: 'ovmf', purpose: 'UEFI boot tests', requiredForBuild: false },
+  { path: '/usr/share/OVMF/OVMF_CODE_4M.fd', debianPackage: 'ovmf', purpose: 'UEFI boot tests (code)', requiredForBuild: false },
+  { path: '/usr/share/OVMF/OVMF_VARS_4M.fd', debianPackage: 'ovmf', purpose: 'UEFI boot tests (variable store template)', requiredForBuild: false },
   { path: '/usr/lib/ipxe/qemu/efi-e1000.rom', debianPackage: 'ipxe-qemu', purpose: 'PXE boot tests', requiredForBuild: false },
 ];
 
