@@ -22,6 +22,7 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { name: 'grub-fstest', debianPackage: 'grub-common', purpose: 'independent UFS/FAT reader in tests', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'mcopy', debianPackage: 'mtools', purpose: 'write FAT filesystems without mounting', versionArgs: ['--version'], requiredForBuild: true },
   { name: 'mformat', debianPackage: 'mtools', purpose: 'format FAT filesystems without mounting', versionArgs: ['--version'], requiredForBuild: true },
+  { name: 'mmd', debianPackage: 'mtools', purpose: 'make directories in FAT filesystems without mounting', versionArgs: ['--version'], requiredForBuild: true },
   { name: 'mkfs.fat', debianPackage: 'dosfstools', purpose: 'FAT filesystems', versionArgs: ['--help'], requiredForBuild: false },
   { name: 'fsck.fat', debianPackage: 'dosfstools', purpose: 'check FAT filesystems in tests', versionArgs: ['--help'], requiredForBuild: false },
   { name: 'sgdisk', debianPackage: 'gdisk', purpose: 'verify GPT partition tables in tests', versionArgs: ['--version'], requiredForBuild: false },

@@ -34,6 +34,8 @@ export interface BootMenuOptions {
 export interface UsbOptions {
   /** Size of the USB image file (sparse); default 1,940,000,256 bytes. */
   readonly sizeBytes?: number;
+  /** Size of the EFI system partition; default 32 MiB. */
+  readonly espSizeBytes?: number;
   /** Also write `<image>.gz` (deterministic gzip). */
   readonly gzip?: boolean;
 }

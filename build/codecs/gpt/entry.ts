@@ -3,6 +3,7 @@
  * GUID, unique GUID, first and last LBA (inclusive), attribute bits and a
  * 36-code-unit UTF-16LE name. An all-zero type GUID marks an unused slot.
  */
+import { copyBytes } from './bytes.ts';
 import { dataError } from '../../core/errors.ts';
 import type { GuidBytes } from './guid.ts';
 
@@ -51,7 +52,7 @@ export function decodeGptEntry(bytes: Uint8Array): GptPartition | undefined {
   if (bytes.length < GPT_ENTRY_SIZE_BYTES) {
     throw dataError('GPT_TRUNCATED', `partition entry needs ${GPT_ENTRY_SIZE_BYTES} bytes, got ${bytes.length}`);
   }
-  const typeGuid = bytes.slice(0, 16);
+  const typeGuid = copyBytes(bytes, 0, 16);
   if (isZero(typeGuid)) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, GPT_ENTRY_SIZE_BYTES);
   const units: number[] = [];
@@ -67,7 +68,7 @@ export function decodeGptEntry(bytes: Uint8Array): GptPartition | undefined {
   }
   return {
     typeGuid,
-    uniqueGuid: bytes.slice(16, 32),
+    uniqueGuid: copyBytes(bytes, 16, 32),
     firstLba: Number(firstLba),
     lastLba: Number(lastLba),
     attributes: view.getBigUint64(48, true),

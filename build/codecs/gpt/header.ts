@@ -3,6 +3,7 @@
  * start of a logical block, protected by a CRC32 computed with its own CRC
  * field zeroed. The primary lives at LBA 1, the backup at the last LBA.
  */
+import { copyBytes } from './bytes.ts';
 import { dataError } from '../../core/errors.ts';
 import { crc32 } from './crc32.ts';
 import type { GuidBytes } from './guid.ts';
@@ -74,7 +75,8 @@ export function decodeGptHeader(block: Uint8Array, where: string): GptHeader {
     });
   }
   const stored = view.getUint32(16, true);
-  const copy = block.slice(0, headerSize);
+  const copy = new Uint8Array(headerSize); // not block.slice(): a Buffer's slice shares memory
+  copy.set(block.subarray(0, headerSize));
   new DataView(copy.buffer).setUint32(16, 0, true);
   const actual = crc32(copy);
   if (stored !== actual) {
@@ -87,7 +89,7 @@ export function decodeGptHeader(block: Uint8Array, where: string): GptHeader {
     alternateLba: getLba(view, 32, 'AlternateLBA'),
     firstUsableLba: getLba(view, 40, 'FirstUsableLBA'),
     lastUsableLba: getLba(view, 48, 'LastUsableLBA'),
-    diskGuid: block.slice(56, 72),
+    diskGuid: copyBytes(block, 56, 72),
     partitionEntryLba: getLba(view, 72, 'PartitionEntryLBA'),
     numberOfPartitionEntries: view.getUint32(80, true),
     sizeOfPartitionEntryBytes: view.getUint32(84, true),

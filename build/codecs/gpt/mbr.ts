@@ -3,6 +3,7 @@
  * partition record of type 0xEE covering the disk from LBA 1, boot code
  * in bytes 0..439 (GRUB's boot.img on our USB image), 0xAA55 at 510.
  */
+import { copyBytes } from './bytes.ts';
 import { dataError } from '../../core/errors.ts';
 
 export const MBR_SIZE_BYTES = 512;
@@ -67,7 +68,7 @@ export function decodeProtectiveMbr(bytes: Uint8Array): DecodedProtectiveMbr {
     });
   }
   return {
-    bootCode: bytes.slice(0, MBR_BOOT_CODE_BYTES),
+    bootCode: copyBytes(bytes, 0, MBR_BOOT_CODE_BYTES),
     bootable: bytes[RECORD_OFFSET] === 0x80,
     startingLba: view.getUint32(RECORD_OFFSET + 8, true),
     sizeLbas: view.getUint32(RECORD_OFFSET + 12, true),
