@@ -1,5 +1,5 @@
 /** Small helpers shared by the media tests (reading images with tools we did not write). */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -7,6 +7,13 @@ export const MiB = 1024 * 1024;
 
 export function sh(cmd: string, args: readonly string[], env: Record<string, string> = {}): string {
   return execFileSync(cmd, args, { encoding: 'latin1', env: { ...process.env, MTOOLS_SKIP_CHECK: '1', ...env }, maxBuffer: 256 * MiB });
+}
+
+/** stdout and stderr together (xorriso reports on both); throws on a non-zero exit. */
+export function shAll(cmd: string, args: readonly string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'latin1', maxBuffer: 256 * MiB });
+  if (r.status !== 0) throw new Error(`${cmd} exited ${r.status}: ${r.stderr}`);
+  return `${r.stdout}${r.stderr}`;
 }
 
 export function shBytes(cmd: string, args: readonly string[]): Buffer {
