@@ -52,6 +52,7 @@ export interface HostFile {
 
 export const HOST_FILES: readonly HostFile[] = [
   { path: '/usr/lib/grub/i386-pc/boot.img', debianPackage: 'grub-pc-bin', purpose: 'BIOS GRUB modules', requiredForBuild: true },
+  { path: '/usr/lib/grub/i386-pc/boot_hybrid.img', debianPackage: 'grub-pc-bin', purpose: 'MBR of the hybrid ISO', requiredForBuild: true },
   { path: '/usr/lib/grub/x86_64-efi/kernel.img', debianPackage: 'grub-efi-amd64-bin', purpose: 'UEFI GRUB modules', requiredForBuild: true },
   { path: '/usr/lib/ipxe/undionly.kpxe', debianPackage: 'ipxe', purpose: 'BIOS PXE chainloader', requiredForBuild: true },
   { path: '/usr/share/OVMF/OVMF_CODE.fd', debianPackage: 'ovmf', purpose: 'UEFI boot tests', requiredForBuild: false },

@@ -18,7 +18,7 @@ let f: Fixture;
 let artifacts: Artifact[];
 let img: string;
 const reporter = new CollectingReporter();
-const boot = { console: 'ttya', serialSpeed: 115200, bootProps: {}, timeoutSec: 0 } as const;
+const boot = { console: 'ttya', serialSpeed: 115200, bootProps: {}, timeoutSec: 0, illumosLoaderConf: true } as const;
 const usb = { sizeBytes: 64 * MiB, espSizeBytes: 8 * MiB, gzip: true };
 const ESP_OFF = 4096 * 512;
 const DATA_OFF = 20480 * 512;
@@ -98,6 +98,7 @@ describe('USB image', () => {
       '::/platform/i86pc/amd64/boot_archive.hash',
       '::/dogeos/fifo/packages/A Long Package Name v2.tgz',
       '::/private/answers.json',
+      '::/boot/loader.conf',
     ]) {
       expect(listing).toContain(p);
     }
@@ -126,6 +127,12 @@ describe('USB image', () => {
   it('boots by BIOS through the patched MBR, core.img, marker search and grub.cfg to the kernel', () => {
     const r = bootImage({ image: img, as: 'disk', firmware: 'bios', workDir: f.root, timeoutMs: 60_000 });
     expect(r.serial).toContain('DogeOS 1.0.0+20250724T001011Z boot menu');
+    expect(kernelReport(r.serial)).toEqual(EXPECTED_REPORT('ttya'));
+    expect(r.status).toBe(33);
+  });
+
+  it('boots by UEFI from the ESP, finding grub.cfg on DOGEOSBOOT by the marker', () => {
+    const r = bootImage({ image: img, as: 'disk', firmware: 'uefi', workDir: f.root, timeoutMs: 120_000 });
     expect(kernelReport(r.serial)).toEqual(EXPECTED_REPORT('ttya'));
     expect(r.status).toBe(33);
   });
