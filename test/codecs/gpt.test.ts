@@ -171,6 +171,17 @@ describe('round trip and hostile input', () => {
     expect(() => readGpt(short)).toThrow(expect.objectContaining({ code: 'GPT_TRUNCATED' }));
   });
 
+  it('refuses a (CRC-valid) header that asks for a huge entry array', () => {
+    const dev = new MemoryBlockDevice(new Uint8Array(4096 * 512));
+    writeGpt(dev, { ...sampleTable(), partitions: [] });
+    const header = dev.bytes.subarray(512, 1024);
+    const view = new DataView(header.buffer, header.byteOffset, 512);
+    view.setUint32(80, 0x100000, true);
+    view.setUint32(16, 0, true);
+    view.setUint32(16, crc32(header.subarray(0, 92)), true);
+    expect(() => readGpt(dev)).toThrow(expect.objectContaining({ code: 'GPT_BAD_HEADER', message: expect.stringContaining('limit') }));
+  });
+
   it('random damage gives a typed error or a valid table, never a crash', () => {
     const good = new MemoryBlockDevice(new Uint8Array(4096 * 512));
     writeGpt(good, { ...sampleTable(), partitions: [] });

@@ -179,6 +179,16 @@ describe('USB image errors', () => {
     assertEmptyOut(g);
   });
 
+  it('stops with MEDIA_INTERRUPTED when aborted, leaving nothing in out/', async () => {
+    const g = fixture();
+    const ac = new AbortController();
+    ac.abort();
+    await expect(usbTarget.build(g.input({ usb, signal: ac.signal }), g.outDir)).rejects.toThrow(
+      expect.objectContaining({ code: 'MEDIA_INTERRUPTED', status: 'interrupted' }),
+    );
+    assertEmptyOut(g);
+  });
+
   it('refuses names FAT would merge', async () => {
     const g = fixture();
     writeFileSync(join(g.payloadDir, 'version'), 'x');

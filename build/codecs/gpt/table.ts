@@ -14,6 +14,8 @@ import { decodeGptHeader, encodeGptHeader, type GptHeader, hex32 } from './heade
 import { type DecodedProtectiveMbr, decodeProtectiveMbr, encodeProtectiveMbr } from './mbr.ts';
 
 export const DEFAULT_ENTRY_COUNT = 128;
+/** Largest entry array readGpt accepts (1 MiB = 8192 entries of 128 bytes). */
+export const MAX_ENTRY_ARRAY_BYTES = 1024 * 1024;
 
 export interface GptTable {
   readonly diskGuid: GuidBytes;
@@ -147,6 +149,10 @@ function readEntries(dev: BlockDevice, h: GptHeader, blockSizeBytes: number, whe
     throw dataError('GPT_BAD_HEADER', `${where}: partition entry size ${h.sizeOfPartitionEntryBytes} is not a multiple of 8 ≥ 128`);
   }
   const lengthBytes = h.numberOfPartitionEntries * h.sizeOfPartitionEntryBytes;
+  if (lengthBytes > MAX_ENTRY_ARRAY_BYTES) {
+    // Safety limit: a hostile header must not make us read gigabytes (real tables are 16 KiB).
+    throw dataError('GPT_BAD_HEADER', `${where}: partition entry array of ${lengthBytes} bytes exceeds the ${MAX_ENTRY_ARRAY_BYTES}-byte limit`);
+  }
   const offsetBytes = h.partitionEntryLba * blockSizeBytes;
   if (offsetBytes + lengthBytes > dev.sizeBytes) {
     throw dataError('GPT_TRUNCATED', `${where}: partition entries at LBA ${h.partitionEntryLba} run past the end of the disk`, {
