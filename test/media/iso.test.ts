@@ -12,7 +12,8 @@ import { buildMbKernel } from './mbkernel/build.ts';
 import { bootImage, EXPECTED_REPORT, kernelReport } from './qemu.ts';
 
 const version = '1.0.0+20250724T001011Z';
-const boot = { console: 'ttyb', serialSpeed: 115200, bootProps: {}, timeoutSec: 0 } as const;
+// root_shadow carries '$', which grub.cfg must quote so the kernel receives it verbatim.
+const boot = { console: 'ttyb', serialSpeed: 115200, bootProps: { root_shadow: '$5$salt$hash' }, timeoutSec: 0 } as const;
 const fixtures: Fixture[] = [];
 let kernel: Uint8Array;
 let f: Fixture;
@@ -111,7 +112,7 @@ describe('hybrid ISO', () => {
       ['uefi', 'disk', 120_000],
     ] as const) {
       const r = bootImage({ image: iso, as, firmware, workDir: f.root, timeoutMs });
-      expect({ firmware, as, report: kernelReport(r.serial) }).toEqual({ firmware, as, report: EXPECTED_REPORT('ttyb') });
+      expect({ firmware, as, report: kernelReport(r.serial) }).toEqual({ firmware, as, report: EXPECTED_REPORT('smartos=true,console=ttyb,root_shadow=$5$salt$hash') });
       expect(r.status).toBe(33);
     }
   });

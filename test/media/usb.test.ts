@@ -127,13 +127,13 @@ describe('USB image', () => {
   it('boots by BIOS through the patched MBR, core.img, marker search and grub.cfg to the kernel', () => {
     const r = bootImage({ image: img, as: 'disk', firmware: 'bios', workDir: f.root, timeoutMs: 60_000 });
     expect(r.serial).toContain('DogeOS 1.0.0+20250724T001011Z boot menu');
-    expect(kernelReport(r.serial)).toEqual(EXPECTED_REPORT('ttya'));
+    expect(kernelReport(r.serial)).toEqual(EXPECTED_REPORT('smartos=true,console=ttya'));
     expect(r.status).toBe(33);
   });
 
   it('boots by UEFI from the ESP, finding grub.cfg on DOGEOSBOOT by the marker', () => {
     const r = bootImage({ image: img, as: 'disk', firmware: 'uefi', workDir: f.root, timeoutMs: 120_000 });
-    expect(kernelReport(r.serial)).toEqual(EXPECTED_REPORT('ttya'));
+    expect(kernelReport(r.serial)).toEqual(EXPECTED_REPORT('smartos=true,console=ttya'));
     expect(r.status).toBe(33);
   });
 
