@@ -22,6 +22,7 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { name: 'grub-fstest', debianPackage: 'grub-common', purpose: 'independent UFS/FAT reader in tests', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'mcopy', debianPackage: 'mtools', purpose: 'write FAT filesystems without mounting; copy /platform out of a SmartOS USB image', versionArgs: ['--version'], requiredForBuild: true },
   { name: 'mformat', debianPackage: 'mtools', purpose: 'format FAT filesystems without mounting', versionArgs: ['--version'], requiredForBuild: true },
+  { name: 'mmd', debianPackage: 'mtools', purpose: 'make directories in FAT filesystems without mounting', versionArgs: ['--version'], requiredForBuild: true },
   { name: 'mkfs.fat', debianPackage: 'dosfstools', purpose: 'FAT filesystems', versionArgs: ['--help'], requiredForBuild: false },
   { name: 'fsck.fat', debianPackage: 'dosfstools', purpose: 'check FAT filesystems in tests', versionArgs: ['--help'], requiredForBuild: false },
   { name: 'sgdisk', debianPackage: 'gdisk', purpose: 'verify GPT partition tables in tests', versionArgs: ['--version'], requiredForBuild: false },
@@ -57,6 +58,7 @@ export interface HostFile {
 
 export const HOST_FILES: readonly HostFile[] = [
   { path: '/usr/lib/grub/i386-pc/boot.img', debianPackage: 'grub-pc-bin', purpose: 'BIOS GRUB modules', requiredForBuild: true },
+  { path: '/usr/lib/grub/i386-pc/boot_hybrid.img', debianPackage: 'grub-pc-bin', purpose: 'MBR of the hybrid ISO', requiredForBuild: true },
   { path: '/usr/lib/grub/x86_64-efi/kernel.img', debianPackage: 'grub-efi-amd64-bin', purpose: 'UEFI GRUB modules', requiredForBuild: true },
   { path: '/usr/lib/ipxe/undionly.kpxe', debianPackage: 'ipxe', purpose: 'BIOS PXE chainloader', requiredForBuild: true },
   { path: '/usr/share/OVMF/OVMF_CODE_4M.fd', debianPackage: 'ovmf', purpose: 'UEFI boot tests (code)', requiredForBuild: false },

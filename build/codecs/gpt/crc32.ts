@@ -1,5 +1,10 @@
-/** CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320) as GPT uses it (UEFI 2.10 §5.3.2). */
-const TABLE = (() => {
+/**
+ * CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), the checksum the
+ * UEFI specification (2.10, §5.3.2 "GPT Header") prescribes for the GPT
+ * header and partition entry array.
+ */
+
+const TABLE: Uint32Array = (() => {
   const t = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
     let c = n;
@@ -11,6 +16,8 @@ const TABLE = (() => {
 
 export function crc32(bytes: Uint8Array): number {
   let c = 0xffffffff;
-  for (const b of bytes) c = TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
+  for (let i = 0; i < bytes.length; i++) {
+    c = TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  }
   return (c ^ 0xffffffff) >>> 0;
 }

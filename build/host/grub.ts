@@ -1,0 +1,67 @@
+/**
+ * grub-mkimage (grub-common) with the module trees of grub-pc-bin and
+ * grub-efi-amd64-bin. We build images ourselves instead of grub-install:
+ * no root, no devices, and the same bytes every time.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { unavailableError } from '../core/errors.ts';
+import type { Reporter } from '../core/events.ts';
+import { run } from './exec.ts';
+
+/** `-O` formats we use: BIOS disk core, BIOS El Torito core, UEFI x86-64 application. */
+export type GrubImageFormat = 'i386-pc' | 'i386-pc-eltorito' | 'x86_64-efi';
+
+export const DEFAULT_GRUB_LIB_DIR = '/usr/lib/grub';
+
+const PLATFORM_OF: Record<GrubImageFormat, { dir: string; debianPackage: string }> = {
+  'i386-pc': { dir: 'i386-pc', debianPackage: 'grub-pc-bin' },
+  'i386-pc-eltorito': { dir: 'i386-pc', debianPackage: 'grub-pc-bin' },
+  'x86_64-efi': { dir: 'x86_64-efi', debianPackage: 'grub-efi-amd64-bin' },
+};
+
+/** The module directory for a format; throws HOST_FILE_MISSING naming the package. */
+export function grubModuleDir(format: GrubImageFormat, libDir = DEFAULT_GRUB_LIB_DIR): string {
+  const p = PLATFORM_OF[format];
+  const dir = join(libDir, p.dir);
+  if (!existsSync(join(dir, 'kernel.img'))) {
+    throw unavailableError('HOST_FILE_MISSING', `GRUB ${p.dir} modules not found in ${dir}`, {
+      hint: `install them: apt-get install ${p.debianPackage}   (or run 'make deps')`,
+      details: { path: dir, debianPackage: p.debianPackage },
+    });
+  }
+  return dir;
+}
+
+/** A file shipped with GRUB's i386-pc modules (boot.img, boot_hybrid.img). */
+export function grubPcFile(name: string, libDir = DEFAULT_GRUB_LIB_DIR): string {
+  const path = join(grubModuleDir('i386-pc', libDir), name);
+  if (!existsSync(path)) {
+    throw unavailableError('HOST_FILE_MISSING', `GRUB file ${path} not found`, {
+      hint: 'install it: apt-get install grub-pc-bin',
+      details: { path, debianPackage: 'grub-pc-bin' },
+    });
+  }
+  return path;
+}
+
+export interface GrubMkimageOptions {
+  readonly format: GrubImageFormat;
+  readonly outputPath: string;
+  /** Embedded early configuration (`-c`). */
+  readonly earlyConfigPath: string;
+  /** Default `$prefix` (`-p`); the early config normally overrides it. */
+  readonly prefix: string;
+  readonly modules: readonly string[];
+  readonly libDir?: string;
+  readonly reporter?: Reporter;
+}
+
+export async function grubMkimage(opts: GrubMkimageOptions): Promise<void> {
+  const dir = grubModuleDir(opts.format, opts.libDir);
+  await run(
+    'grub-mkimage',
+    ['-d', dir, '-O', opts.format, '-o', opts.outputPath, '-c', opts.earlyConfigPath, '-p', opts.prefix, ...opts.modules],
+    opts.reporter === undefined ? {} : { reporter: opts.reporter },
+  );
+}

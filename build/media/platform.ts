@@ -1,0 +1,61 @@
+/**
+ * The SmartOS platform directory as the media carry it (DESIGN.md "Facts
+ * about the input"): the kernel, the boot archive and its SHA-1 hash file,
+ * which the kernel checks ("hash mismatch!" panic) before mounting root.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { dataError } from '../core/errors.ts';
+
+/** Paths on the medium, relative to its root; GRUB and iPXE name these. */
+export const KERNEL_PATH = '/platform/i86pc/kernel/amd64/unix';
+export const ARCHIVE_PATH = '/platform/i86pc/amd64/boot_archive';
+export const ARCHIVE_HASH_PATH = '/platform/i86pc/amd64/boot_archive.hash';
+
+const REQUIRED = ['i86pc/kernel/amd64/unix', 'i86pc/amd64/boot_archive', 'i86pc/amd64/boot_archive.hash'] as const;
+
+/** Cheap checks: the three boot files exist and the hash file is well-formed. */
+export function checkPlatformDir(platformDir: string): void {
+  for (const rel of REQUIRED) {
+    const path = join(platformDir, rel);
+    let isFile = false;
+    try {
+      isFile = statSync(path).isFile();
+    } catch {
+      // reported below
+    }
+    if (!isFile) {
+      throw dataError('PLATFORM_FILE_MISSING', `platform directory lacks ${rel}`, {
+        hint: 'point platformDir at an unpacked SmartOS platform (the directory holding i86pc/)',
+        details: { path },
+      });
+    }
+  }
+  readArchiveHash(platformDir);
+}
+
+function readArchiveHash(platformDir: string): string {
+  const path = join(platformDir, 'i86pc/amd64/boot_archive.hash');
+  const text = readFileSync(path, 'latin1');
+  const m = /^([0-9a-f]{40})\n?$/.exec(text);
+  if (m === null) {
+    throw dataError('PLATFORM_BAD_HASH_FILE', `${path} is not 40 lowercase hex digits and a newline`, { details: { path } });
+  }
+  return m[1]!;
+}
+
+/** Streams the boot archive through SHA-1 and compares it with the .hash file. */
+export async function verifyArchiveHash(platformDir: string, signal?: AbortSignal): Promise<void> {
+  const expected = readArchiveHash(platformDir);
+  const path = join(platformDir, 'i86pc/amd64/boot_archive');
+  const h = createHash('sha1');
+  for await (const chunk of createReadStream(path, signal === undefined ? {} : { signal })) h.update(chunk as Buffer);
+  const actual = h.digest('hex');
+  if (actual !== expected) {
+    throw dataError('PLATFORM_HASH_MISMATCH', `boot_archive SHA-1 is ${actual} but boot_archive.hash says ${expected}`, {
+      hint: 'illumos panics ("hash mismatch!") on such media; reseal the boot archive',
+      details: { path, expected, actual },
+    });
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * One Target per output format (electron-builder style, STYLE.md): `check`
+ * validates cheaply and throws a DogeError before any work starts; `build`
+ * writes the artifacts into `outDir` (temporary names, renamed when
+ * complete, nothing left behind on error) and returns what it wrote.
+ * isoTarget and usbTarget live in iso.ts / usb.ts, pxeTarget in pxe.ts.
+ */
+import type { Reporter } from '../core/events.ts';
+
+export type MediaTargetName = 'iso' | 'usb' | 'pxe';
+
+export type ConsoleName = 'text' | 'ttya' | 'ttyb';
+
+/** What the boot menu (grub.cfg, loader.conf, boot.ipxe) offers. */
+export interface BootMenuOptions {
+  /** Console of the default entry; the menu also has ttya and ttyb variants. */
+  readonly console: ConsoleName;
+  /** GRUB's own serial terminal speed (bits/s); illumos' tty mode is set in bootenv.rc. */
+  readonly serialSpeed: number;
+  /**
+   * Extra `-B` boot properties, `k=v`. Values cannot hold quotes, commas or
+   * spaces (GRUB escapes them; DESIGN.md pitfalls): such settings belong in
+   * /boot/solaris/bootenv.rc inside the boot archive.
+   */
+  readonly bootProps: Readonly<Record<string, string>>;
+  /** Seconds the menu waits before booting the default entry. */
+  readonly timeoutSec: number;
+  /** Kernel flags placed before -B, e.g. ['-v']. */
+  readonly kernelArgs?: readonly string[];
+  /** Also write boot/loader.conf for the illumos loader (not booted by our media). */
+  readonly illumosLoaderConf?: boolean;
+}
+
+export interface UsbOptions {
+  /** Size of the USB image file (sparse); default 1,940,000,256 bytes. */
+  readonly sizeBytes?: number;
+  /** Size of the EFI system partition; default 32 MiB. */
+  readonly espSizeBytes?: number;
+  /** Also write `<image>.gz` (deterministic gzip). */
+  readonly gzip?: boolean;
+}
+
+/** Typed inputs of every media target; the lead maps BuildConfig onto this. */
+export interface MediaInput {
+  /** Holds i86pc/kernel/amd64/unix, i86pc/amd64/boot_archive{,.hash}, … */
+  readonly platformDir: string;
+  /** DogeOS payload (FiFo packages, base image, chunter) put under /dogeos. */
+  readonly payloadDir?: string;
+  /** Semver, e.g. 1.0.0+20250724T001011Z; every id on the media derives from it. */
+  readonly version: string;
+  /** SmartOS platform STAMP, e.g. 20250724T001011Z. */
+  readonly stamp: string;
+  /** Seconds since the epoch for every date written (SOURCE_DATE_EPOCH). */
+  readonly sourceDateEpoch: number;
+  readonly boot: BootMenuOptions;
+  /** Unattended first-boot answers: USB /private/answers.json, PXE type=file module. */
+  readonly answersJson?: Uint8Array;
+  readonly usb?: UsbOptions;
+  readonly reporter?: Reporter;
+  readonly signal?: AbortSignal;
+}
+
+/** One file (or directory tree) a target wrote. */
+export interface Artifact {
+  readonly target: MediaTargetName;
+  /** Absolute path. */
+  readonly path: string;
+  /** File size; for a directory, the sum of its regular files. */
+  readonly sizeBytes: number;
+  /** sha256 of the file; absent for a directory. */
+  readonly sha256?: string;
+}
+
+export interface MediaTarget {
+  readonly name: MediaTargetName;
+  /** Cheap validation of `input`; throws DogeError (config/dataErr) on the first problem. */
+  check(input: MediaInput): void;
+  build(input: MediaInput, outDir: string): Promise<Artifact[]>;
+}

@@ -1,0 +1,202 @@
+/**
+ * The USB image, `dogeos-<version>-usb.img` (optionally `.img.gz`): a sparse
+ * file with our own GPT (build/codecs/gpt) and
+ *   1. a 1 MiB BIOS boot partition holding GRUB's core.img,
+ *   2. an ESP with /EFI/BOOT/BOOTX64.EFI,
+ *   3. the FAT32 data partition DOGEOSBOOT: /platform, /boot/grub/grub.cfg,
+ *      /dogeos, /private/answers.json, the build marker.
+ * GRUB's boot.img goes into the protective MBR with core.img's LBA, and
+ * core.img's blocklist points at its own sectors (grub/biosboot.ts), which
+ * is what grub-bios-setup would do on a real disk. FAT via mtools at byte
+ * offsets: no loop devices, no root.
+ */
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GptAttribute } from '../codecs/gpt/entry.ts';
+import { PartitionType, parseGuid } from '../codecs/gpt/guid.ts';
+import { writeGpt } from '../codecs/gpt/table.ts';
+import { internalError } from '../core/errors.ts';
+import { type Reporter, silentReporter, timedStage } from '../core/events.ts';
+import { FileBlockDevice } from '../core/filedev.ts';
+import { grubPcFile } from '../host/grub.ts';
+import { type FatTarget, mformat } from '../host/mtools.ts';
+import { fillEsp, ESP_LABEL } from './esp.ts';
+import { checkFatNames, copyTreeToFat } from './fat.ts';
+import { patchBootImg, patchCoreImg } from './grub/biosboot.ts';
+import { buildGrubImages } from './grub/images.ts';
+import { scanHostTree, type HostTree } from './hosttree.ts';
+import { type MediaIds, mediaIds } from './ids.ts';
+import { checkMediaInput, stageBootFiles } from './input.ts';
+import { asMediaError, describeArtifacts, gzipFile, withPendingOutputs } from './output.ts';
+import { verifyArchiveHash } from './platform.ts';
+import type { Artifact, MediaInput, MediaTarget } from './target.ts';
+import { DATA_LABEL, DEFAULT_ESP_SIZE_BYTES, DEFAULT_USB_SIZE_BYTES, planUsb, SECTOR_BYTES, type UsbPlan } from './usblayout.ts';
+
+export function usbFileName(version: string): string {
+  return `dogeos-${version}-usb.img`;
+}
+
+function dataTree(input: MediaInput, stagingDir: string): HostTree {
+  const tree = scanHostTree([
+    { hostDir: stagingDir, mediaDir: '/' },
+    { hostDir: input.platformDir, mediaDir: '/platform' },
+    ...(input.payloadDir === undefined ? [] : [{ hostDir: input.payloadDir, mediaDir: '/dogeos' }]),
+  ]);
+  checkFatNames(tree);
+  return tree;
+}
+
+function planFor(input: MediaInput, tree: HostTree): UsbPlan {
+  return planUsb({
+    sizeBytes: input.usb?.sizeBytes ?? DEFAULT_USB_SIZE_BYTES,
+    espSizeBytes: input.usb?.espSizeBytes ?? DEFAULT_ESP_SIZE_BYTES,
+    tree,
+  });
+}
+
+/** The label: GUIDs from the version, boot.img in the MBR code area. */
+function writeLabel(imagePath: string, plan: UsbPlan, ids: MediaIds, coreImg: Uint8Array): void {
+  const bootCode = patchBootImg(readFileSync(grubPcFile('boot.img')), plan.biosBoot.firstLba);
+  const core = patchCoreImg(coreImg, plan.biosBoot.firstLba);
+  const partitionBytes = (plan.biosBoot.lastLba - plan.biosBoot.firstLba + 1) * SECTOR_BYTES;
+  if (core.length > partitionBytes) {
+    throw internalError('GRUB_CORE_TOO_LARGE', `core.img is ${core.length} bytes; the BIOS boot partition holds ${partitionBytes}`);
+  }
+  const dev = FileBlockDevice.openWrite(imagePath);
+  try {
+    writeGpt(
+      dev,
+      {
+        diskGuid: parseGuid(ids.usbDiskGuid),
+        partitions: [
+          { typeGuid: parseGuid(PartitionType.biosBoot), uniqueGuid: parseGuid(ids.usbPartitionGuids.biosBoot), ...plan.biosBoot, attributes: 0n, name: 'BIOS boot partition' },
+          {
+            typeGuid: parseGuid(PartitionType.efiSystem),
+            uniqueGuid: parseGuid(ids.usbPartitionGuids.esp),
+            ...plan.esp,
+            attributes: GptAttribute.requiredPartition,
+            name: 'EFI system partition',
+          },
+          {
+            typeGuid: parseGuid(PartitionType.microsoftBasicData),
+            uniqueGuid: parseGuid(ids.usbPartitionGuids.data),
+            firstLba: plan.data.firstLba,
+            lastLba: plan.data.lastLba,
+            attributes: 0n,
+            name: DATA_LABEL,
+          },
+        ],
+      },
+      { mbrBootCode: bootCode },
+    );
+    dev.writeAt(plan.biosBoot.firstLba * SECTOR_BYTES, core);
+  } finally {
+    dev.close();
+  }
+}
+
+interface WriteImageArgs {
+  readonly input: MediaInput;
+  readonly imagePath: string;
+  readonly plan: UsbPlan;
+  readonly tree: HostTree;
+  readonly coreImgPath: string;
+  readonly efiPath: string;
+  readonly reporter: Reporter;
+}
+
+async function writeImage(a: WriteImageArgs): Promise<void> {
+  const ids = mediaIds(a.input.version);
+  closeSync(openSync(a.imagePath, 'w'));
+  truncateSync(a.imagePath, a.plan.sizeBytes); // sparse: unwritten ranges take no disk space
+  writeLabel(a.imagePath, a.plan, ids, readFileSync(a.coreImgPath));
+  const fat = (firstLba: number): FatTarget => ({
+    imagePath: a.imagePath,
+    offsetBytes: firstLba * SECTOR_BYTES,
+    sourceDateEpoch: a.input.sourceDateEpoch,
+    reporter: a.reporter,
+  });
+  const esp = fat(a.plan.esp.firstLba);
+  await mformat({
+    ...esp,
+    totalSectors: a.plan.esp.lastLba - a.plan.esp.firstLba + 1,
+    fat32: false,
+    label: ESP_LABEL,
+    serial: ids.usbEspSerial,
+    hiddenSectors: a.plan.esp.firstLba,
+  });
+  await fillEsp(esp, a.efiPath);
+  const data = fat(a.plan.data.firstLba);
+  await mformat({
+    ...data,
+    totalSectors: a.plan.data.lastLba - a.plan.data.firstLba + 1,
+    fat32: true,
+    sectorsPerCluster: a.plan.data.sectorsPerCluster,
+    label: DATA_LABEL,
+    serial: ids.usbDataSerial,
+    hiddenSectors: a.plan.data.firstLba,
+  });
+  await copyTreeToFat({
+    target: data,
+    tree: a.tree,
+    reporter: a.reporter,
+    task: 'usb: copy to DOGEOSBOOT',
+    ...(a.input.signal === undefined ? {} : { signal: a.input.signal }),
+  });
+}
+
+async function buildUsb(input: MediaInput, outDir: string): Promise<Artifact[]> {
+  const reporter = input.reporter ?? silentReporter;
+  const ids = mediaIds(input.version);
+  const workDir = mkdtempSync(join(tmpdir(), 'dogeos-usb-'));
+  try {
+    const stagingDir = join(workDir, 'root');
+    mkdirSync(stagingDir);
+    stageBootFiles({ stagingDir, input, ids });
+    const tree = dataTree(input, stagingDir);
+    const plan = planFor(input, tree); // refuses an oversized payload before any output exists
+    await verifyArchiveHash(input.platformDir, input.signal);
+    const images = await buildGrubImages({ workDir, markerPath: ids.markerPath, version: input.version, reporter, want: { eltorito: false } });
+    const { paths } = await withPendingOutputs(async (outs) => {
+      const finalPath = join(outDir, usbFileName(input.version));
+      const imagePath = outs.add(finalPath);
+      await writeImage({ input, imagePath, plan, tree, coreImgPath: images.coreImgPath, efiPath: images.efiPath, reporter });
+      if (input.usb?.gzip === true) {
+        const gzPath = outs.add(`${finalPath}.gz`);
+        await gzipFile(imagePath, gzPath, input.signal);
+      }
+      input.signal?.throwIfAborted();
+    });
+    return await describeArtifacts('usb', paths, reporter, input.signal);
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+export const usbTarget: MediaTarget = {
+  name: 'usb',
+  check(input) {
+    checkMediaInput(input);
+    const stagingDir = mkdtempSync(join(tmpdir(), 'dogeos-usb-check-'));
+    try {
+      stageBootFiles({ stagingDir, input, ids: mediaIds(input.version) });
+      planFor(input, dataTree(input, stagingDir));
+    } finally {
+      rmSync(stagingDir, { recursive: true, force: true });
+    }
+  },
+  async build(input, outDir) {
+    checkMediaInput(input);
+    try {
+      return await timedStage(input.reporter ?? silentReporter, 'media:usb', () => buildUsb(input, outDir));
+    } catch (e) {
+      throw asMediaError(e, input.signal);
+    }
+  },
+};
+
+/** Size of the sparse image on disk vs. its length, for reports. */
+export function allocatedBytes(path: string): number {
+  return statSync(path).blocks * 512;
+}
