@@ -131,3 +131,15 @@ export function isDotDot(name: Uint8Array): boolean {
 }
 export const DOT_NAME = DOT;
 export const DOTDOT_NAME = DOTDOT;
+
+const NAME_DECODER = new TextDecoder('utf-8', { fatal: true });
+const LATIN1 = new TextDecoder('latin1');
+
+/** Names are opaque bytes on disk; UTF-8 when valid, else Latin-1 so a string still names them. */
+export function decodeName(bytes: Uint8Array): string {
+  try {
+    return NAME_DECODER.decode(bytes);
+  } catch {
+    return LATIN1.decode(bytes);
+  }
+}
