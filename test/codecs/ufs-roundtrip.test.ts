@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryBlockDevice } from '../../build/core/blockdev.ts';
 import { makeDir, makeFile, makeSymlink, put, readAll, sparseContent } from '../../build/core/tree.ts';
+import { checkUfs } from '../../build/codecs/ufs/check.ts';
 import { openUfs } from '../../build/codecs/ufs/reader.ts';
 import { writeUfs } from '../../build/codecs/ufs/writer.ts';
 import { BOUNDARY_SIZES, patternContent, treeArb, treeDiff } from '../support/ufs-trees.ts';
@@ -15,6 +16,7 @@ describe('UFS write → read round trip', () => {
         const img = writeUfs(tree, OPTS);
         const back = openUfs(new MemoryBlockDevice(img)).readTree();
         expect(treeDiff(tree, back, { ignoreLostFound: true })).toEqual([]);
+        expect(checkUfs(new MemoryBlockDevice(img))).toEqual([]);
       }),
       { numRuns: 25, seed: 4242 },
     );
@@ -34,6 +36,7 @@ describe('UFS write → read round trip', () => {
     const img = writeUfs(root, { ...OPTS, sizeBytes: 64 << 20 });
     const ufs = openUfs(new MemoryBlockDevice(img));
     expect(treeDiff(root, ufs.readTree(), { ignoreLostFound: true })).toEqual([]);
+    expect(checkUfs(new MemoryBlockDevice(img))).toEqual([]);
     // The big directory needs more than 12 blocks, so it uses an indirect block.
     expect(ufs.stat('/big').sizeBytes).toBeGreaterThan(12 * 4096);
   });
@@ -55,6 +58,7 @@ describe('UFS write → read round trip', () => {
     const back = ufs.readTree();
     expect(treeDiff(root, back, { ignoreLostFound: true })).toEqual([]);
     expect(ufs.info().largeFiles).toBe(true);
+    expect(checkUfs(new MemoryBlockDevice(img))).toEqual([]);
     // Data blocks 0, 12, 13, 1036, T+1 and the last (T+3); indirect: 1 single, double + 1 single, triple + double + single.
     expect(ufs.stat('/sparse').blocks).toBe((6 + 1 + 2 + 3) * 8);
   });

@@ -9,7 +9,7 @@ import { IFALLOCATE, NDADDR } from './constants.ts';
 import type { Dinode } from './inode.ts';
 import type { Superblock } from './superblock.ts';
 
-export type BlockProblemKind = 'range' | 'align' | 'loop' | 'negative';
+export type BlockProblemKind = 'range' | 'align' | 'loop' | 'negative' | 'eof';
 
 export interface BlockProblem {
   readonly kind: BlockProblemKind;
@@ -41,6 +41,8 @@ export interface BlockMapContext {
   /** bsize bytes at fragment `frag` (already range checked). */
   readBlock(frag: number): Uint8Array;
   onProblem(p: BlockProblem): void;
+  /** Also report non-zero pointers past EOF (fsck pass 1); readers just ignore them. */
+  readonly checkPastEof?: boolean;
 }
 
 /** Fragments the data of logical block `lbn` takes in a file of `sizeBytes`. */
@@ -100,6 +102,7 @@ export function mapBlocks(ctx: BlockMapContext, di: Dinode): BlockMap {
   };
 
   for (let i = 0; i < NDADDR && i < nblocks; i++) data(i, di.db[i] ?? 0, 0);
+  if (ctx.checkPastEof === true) reportPastEof(ctx, di, nblocks);
 
   // Indirect trees: level L covers nindir^L blocks starting at `first`.
   let first = NDADDR;
@@ -153,11 +156,31 @@ function walkIndirect(
   const childSpan = sb.nindir ** (a.level - 1);
   for (let i = 0; i < sb.nindir; i++) {
     const childFirst = a.first + i * childSpan;
-    if (childFirst >= a.nblocks) break;
+    if (childFirst >= a.nblocks) {
+      if (ctx.checkPastEof === true && ptrs.subarray(i).some((v) => v !== 0)) {
+        ctx.onProblem({ kind: 'eof', lbn: childFirst, frag: a.p, level: a.level, message: `indirect block ${a.p} has pointers past end of file` });
+      }
+      break;
+    }
     const q = ptrs[i]!;
     if (q === 0) continue;
     if (a.level === 1) data(childFirst, q, 1);
     else walkIndirect(ctx, c, { ...a, p: q, level: a.level - 1, first: childFirst }, data);
+  }
+}
+
+function reportPastEof(ctx: BlockMapContext, di: Dinode, nblocks: number): void {
+  for (let i = nblocks; i < NDADDR; i++) {
+    if ((di.db[i] ?? 0) !== 0) {
+      ctx.onProblem({ kind: 'eof', lbn: i, frag: di.db[i]!, level: 0, message: `direct pointer ${i} is set past end of file` });
+    }
+  }
+  let first = NDADDR;
+  for (let level = 1; level <= 3; level++) {
+    if (first >= nblocks && (di.ib[level - 1] ?? 0) !== 0) {
+      ctx.onProblem({ kind: 'eof', lbn: first, frag: di.ib[level - 1]!, level, message: `indirect pointer ${level - 1} is set past end of file` });
+    }
+    first += ctx.sb.nindir ** level;
   }
 }
 

@@ -12,7 +12,8 @@ import { DIRBLKSIZ, FsClean, IFMT, MAXPATHLEN, SBOFF, SBSIZE, UFS_MAXOFFSET, UFS
 import { mappedContent } from './content.ts';
 import { corrupt } from './corrupt.ts';
 import { decodeName, isDot, isDotDot, type ParsedDirEntry, parseDirectory } from './dir.ts';
-import { cgsblock, inodeOffsetBytes } from './geometry.ts';
+import { type CylinderGroup, decodeCg } from './cg.ts';
+import { cgNdblk, cgsblock, cgtod, inodeOffsetBytes } from './geometry.ts';
 import { type Dinode, decodeDinode, decodeRdev, inodeGid, inodeUid } from './inode.ts';
 import { superblockProblems } from './sbcheck.ts';
 import { decodeSuperblock, magicKind, type Superblock } from './superblock.ts';
@@ -300,6 +301,18 @@ export class UfsImage {
   /** The whole tree, with lazy file contents; hard links come back as one node object. */
   readTree(): DirNode {
     return readTreeFrom(this);
+  }
+
+  /** Cylinder group `c`, decoded and sanity checked (UFS_CORRUPT_CG on damage). */
+  readCylinderGroup(c: number): CylinderGroup {
+    const sb = this.superblock;
+    if (!Number.isInteger(c) || c < 0 || c >= sb.ncg) throw usageError('UFS_NO_SUCH_CG', `cylinder group ${c} is outside 0..${sb.ncg - 1}`);
+    const off = cgtod(sb, c) * sb.fsize;
+    const cg = decodeCg(this.dev.readAt(off, sb.cgsize), sb, off);
+    if (cg.cgx !== c || cg.ndblk !== cgNdblk(sb, c)) {
+      throw corrupt('UFS_CORRUPT_CG', 'cg', off, `group ${c} header says cgx ${cg.cgx}, ndblk ${cg.ndblk}`, { cg: c });
+    }
+    return cg;
   }
 
   /** Byte offsets of every superblock copy (for checkers and tools). */
