@@ -91,19 +91,18 @@ export function planInodes(root: DirNode, lostFoundTimeSec: number): InodePlan {
   while (stack.length > 0) {
     const { plan, path } = stack.pop()!;
     const dir = plan.node as DirNode;
-    const names = [...dir.entries.keys()].sort(compareNames);
+    const isRoot = plan.ino === UFSROOTINO;
+    const keys = [...dir.entries.keys()];
+    if (isRoot && synthetic) keys.push(LOST_FOUND);
+    const names = keys.sort(compareNames);
     const subdirs: { plan: PlannedInode; path: string }[] = [];
-    if (plan.ino === UFSROOTINO && synthetic) {
-      plan.children.push({ name: encodeName('/lost+found', LOST_FOUND), ino: LOSTFOUNDINO });
-      subdirs.push({ plan: lfPlan, path: '/lost+found' });
-    }
     for (const name of names) {
-      const child = dir.entries.get(name)!;
+      const child = isRoot && name === LOST_FOUND ? lf : dir.entries.get(name)!;
       const childPath = `${path}/${name}`;
       const nameBytes = encodeName(childPath, name);
       let ino = numbers.get(child);
       if (child.type === 'dir') {
-        const isLostFound = plan.ino === UFSROOTINO && child === lf;
+        const isLostFound = isRoot && child === lf;
         if (ino !== undefined && !isLostFound) {
           treeError(childPath, 'directory appears under two names (hard-linked directory or a cycle)');
         }
