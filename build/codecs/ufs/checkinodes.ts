@@ -14,7 +14,7 @@ import {
 import { mappedContent } from './content.ts';
 import { decodeName, isDot, isDotDot, parseDirectory } from './dir.ts';
 import { cgdmin, cgimin, cgsblock, inodeOffsetBytes } from './geometry.ts';
-import { type Dinode, decodeDinode } from './inode.ts';
+import { type Dinode, decodeDinode, isInlineSymlink } from './inode.ts';
 import type { Superblock } from './superblock.ts';
 import { nodeTypeOf } from './types.ts';
 
@@ -100,6 +100,10 @@ function checkOneInode(ctx: Ctx, ino: number, di: Dinode): void {
   }
   if (fmt === IFDIR && di.size <= 0) inoProblem(ctx, ino, 'DIR_SIZE', 'directory has size 0');
   if (fmt === IFLNK && di.size > MAXPATHLEN) inoProblem(ctx, ino, 'SYMLINK_SIZE', `symlink target of ${di.size} bytes`);
+  if (isInlineSymlink(di)) {
+    inoProblem(ctx, ino, 'SYMLINK_INLINE', 'symlink target is stored inline in the inode; illumos only reads targets from a data fragment');
+    return;
+  }
   if (di.size > UFS_MAXOFFSET) return;
   const map = mapBlocks(
     {

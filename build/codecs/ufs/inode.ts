@@ -168,3 +168,20 @@ export function decodeRdev(word: number): { major: number; minor: number } {
 export function toTimeVal(t: { sec: number; nsec: number }): TimeVal32 {
   return { sec: t.sec, usec: Math.floor(t.nsec / 1000) };
 }
+
+/** Bytes of db[]/ib[] (60), where BSD and old Linux kernels keep short "fast" symlink targets. */
+export const INLINE_SYMLINK_MAX = 60;
+
+/** A symlink stored inline (no blocks): illumos never writes these, but other UFS writers did (spec §14). */
+export function isInlineSymlink(di: Dinode): boolean {
+  return (di.mode & 0o170000) === 0o120000 && di.blocks === 0 && di.size > 0 && di.size <= INLINE_SYMLINK_MAX;
+}
+
+export function inlineSymlinkBytes(di: Dinode): Uint8Array {
+  const raw = new Uint8Array(INLINE_SYMLINK_MAX);
+  const dv = new DataView(raw.buffer);
+  [...di.db, ...di.ib].forEach((v, i) => {
+    dv.setInt32(i * 4, v, true);
+  });
+  return raw.subarray(0, di.size);
+}

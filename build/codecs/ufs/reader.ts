@@ -14,7 +14,7 @@ import { corrupt } from './corrupt.ts';
 import { decodeName, isDot, isDotDot, type ParsedDirEntry, parseDirectory } from './dir.ts';
 import { type CylinderGroup, decodeCg } from './cg.ts';
 import { cgNdblk, cgsblock, cgtod, inodeOffsetBytes } from './geometry.ts';
-import { type Dinode, decodeDinode, decodeRdev, inodeGid, inodeUid } from './inode.ts';
+import { type Dinode, decodeDinode, decodeRdev, inlineSymlinkBytes, inodeGid, inodeUid, isInlineSymlink } from './inode.ts';
 import { superblockProblems } from './sbcheck.ts';
 import { decodeSuperblock, magicKind, type Superblock } from './superblock.ts';
 import { readTreeFrom } from './treeread.ts';
@@ -295,6 +295,7 @@ export class UfsImage {
     if (di.size === 0 || di.size >= MAXPATHLEN) {
       throw corrupt('UFS_CORRUPT_INODE', 'inode', this.inodeOffset(ino), `symlink inode ${ino} has a ${di.size}-byte target`, { ino });
     }
+    if (isInlineSymlink(di)) return decodeName(inlineSymlinkBytes(di));
     return decodeName(this.content(ino, di).read(0, di.size));
   }
 

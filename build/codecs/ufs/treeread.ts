@@ -10,7 +10,7 @@ import type { BlockMap } from './blockmap.ts';
 import { howmany, UFSROOTINO } from './constants.ts';
 import { corrupt } from './corrupt.ts';
 import { cgdmin, cgsblock } from './geometry.ts';
-import type { Dinode } from './inode.ts';
+import { type Dinode, isInlineSymlink } from './inode.ts';
 import { decodeName } from './dir.ts';
 import type { UfsImage } from './reader.ts';
 
@@ -108,8 +108,7 @@ function readNode(img: UfsImage, claims: Claims, ino: number): FsNode {
       return { type: 'file', ...meta, content: img.content(ino, di, map) };
     }
     case 'symlink': {
-      const map = img.blockMap(ino, di);
-      claims.claim(ino, map);
+      if (!isInlineSymlink(di)) claims.claim(ino, img.blockMap(ino, di));
       return { type: 'symlink', ...meta, target: img.readLink(ino, di) };
     }
     case 'chardev':
