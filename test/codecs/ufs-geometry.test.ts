@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { makeDir } from '../../build/core/tree.ts';
+import fc from 'fast-check';
+import { MemoryBlockDevice } from '../../build/core/blockdev.ts';
+import { makeDir, makeFile, put } from '../../build/core/tree.ts';
+import { checkUfs } from '../../build/codecs/ufs/check.ts';
 import { decodeCg } from '../../build/codecs/ufs/cg.ts';
 import { cgtod, computeDsize, computeMkfsGeometry, lofiGeometry } from '../../build/codecs/ufs/geometry.ts';
 import { decodeSuperblock, encodeSuperblock } from '../../build/codecs/ufs/superblock.ts';
@@ -151,6 +154,34 @@ describe('newfs/mkfs geometry (spec §4.6 worked table)', () => {
     expect(ino(3).getUint16(0, true)).toBe(0o40700);
     expect(ino(2).getInt32(40, true)).toBe(84);
     expect(ino(2).getUint16(2, true)).toBe(3);
+  });
+
+  it('odd sizes, block/fragment sizes and densities give consistent, clean images (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 600, max: 40_000 }),
+        fc.constantFrom(2048, 4096, 12248, 65536),
+        fc.constantFrom([4096, 512], [4096, 1024], [4096, 4096], [8192, 1024], [8192, 2048], [8192, 8192]),
+        (kib, nbpi, [bsize, fsize]) => {
+          let img: Uint8Array;
+          const root = makeDir();
+          put(root, 'a/file', makeFile(new Uint8Array(3000).fill(1)));
+          try {
+            img = writeUfs(root, { sizeBytes: kib * 1024, bytesPerInode: nbpi, blockSizeBytes: bsize, fragSizeBytes: fsize, timeSec: 5 });
+          } catch (e) {
+            // Only refusals newfs would also make are acceptable.
+            expect((e as { code: string }).code).toMatch(/^UFS_(BAD_GEOMETRY|NO_SPACE)$/);
+            return;
+          }
+          expect(checkUfs(new MemoryBlockDevice(img))).toEqual([]);
+          const sb = decodeSuperblock(img.subarray(8192, 16384));
+          expect(sb.size * sb.fsize).toBeLessThanOrEqual(kib * 1024);
+          expect(sb.bsize).toBe(bsize);
+          expect(sb.fsize).toBe(fsize);
+        },
+      ),
+      { numRuns: 40, seed: 11 },
+    );
   });
 
   it('rejects geometry newfs would refuse, with a typed error', () => {

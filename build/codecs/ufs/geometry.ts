@@ -127,56 +127,75 @@ function chooseCpg(fssizeDb: number, bsize: number, nsect: number): number {
   return cpg;
 }
 
-/**
- * The superblock newfs/mkfs would write for these arguments, before any
- * cylinder group is initialised: cstotal and dsize are zero, time 0.
- */
-export function computeMkfsGeometry(opts: MkfsOptions): Superblock {
-  const o: Required<MkfsOptions> = {
-    blockSizeBytes: 4096,
-    fragSizeBytes: 1024,
-    minfreePercent: 0,
-    optimization: 'space',
-    ...opts,
-  };
-  checkOptions(o);
+interface DiskParams {
+  readonly lofi: LofiGeometry;
+  readonly bsize: number;
+  readonly fsize: number;
+  readonly nsect: number;
+  readonly ntrak: number;
+  readonly spc: number;
+  readonly nrpos: number;
+  readonly frag: number;
+  readonly nspf: number;
+  readonly inopb: number;
+  readonly inopf: number;
+  readonly sblkno: number;
+  readonly cblkno: number;
+  readonly iblkno: number;
+  readonly cgoffset: number;
+  readonly cgmask: number;
+}
+
+/** What lofi + newfs hand mkfs, and mkfs's fixed offsets (spec §4.2–§4.4 steps 1–4). */
+function diskParams(o: Required<MkfsOptions>): DiskParams {
   const lofi = lofiGeometry(o.sizeBytes);
   if (lofi.ncyl * lofi.nhead * lofi.nsect > CHSLIMIT) {
     geometryError(`image size ${o.sizeBytes} bytes is above the CHS limit where newfs switches to EFI-style defaults`, {
       sizeBytes: o.sizeBytes,
     });
   }
-  const fssizeDb = lofi.partitionSectors;
   const bsize = o.blockSizeBytes;
   const fsize = o.fragSizeBytes;
-  const nsect = lofi.nsect;
-  const ntrak = lofi.nhead;
-  const spc = ntrak * nsect;
-  const nrpos = Math.min(nsect, NRPOS);
   const frag = bsize / fsize;
   const nspf = fsize / DEV_BSIZE;
   const inopb = bsize / DINODE_SIZE;
-  const inopf = inopb / frag;
-
   const sblkno = roundup(howmany(BBSIZE + SBSIZE, fsize), frag);
   const cblkno = sblkno + roundup(howmany(SBSIZE, fsize), frag);
-  const iblkno = cblkno + frag;
-  const cgoffset = roundup(howmany(nsect, nspf), frag);
   let cgmask = -1;
-  for (let i = ntrak; i > 1; i >>= 1) cgmask = (cgmask << 1) | 0;
-  if (!isPowerOf2(ntrak)) cgmask = (cgmask << 1) | 0;
+  for (let i = lofi.nhead; i > 1; i >>= 1) cgmask = (cgmask << 1) | 0;
+  if (!isPowerOf2(lofi.nhead)) cgmask = (cgmask << 1) | 0;
+  return {
+    lofi,
+    bsize,
+    fsize,
+    nsect: lofi.nsect,
+    ntrak: lofi.nhead,
+    spc: lofi.nhead * lofi.nsect,
+    nrpos: Math.min(lofi.nsect, NRPOS),
+    frag,
+    nspf,
+    inopb,
+    inopf: inopb / frag,
+    sblkno,
+    cblkno,
+    iblkno: cblkno + frag,
+    cgoffset: roundup(howmany(lofi.nsect, nspf), frag),
+    cgmask,
+  };
+}
 
-  // Rotational cycle (mkfs.c): halve cpc while spc stays even.
+/** Cylinders and inodes per group (spec §4.4 steps 5–9, mkfs.c). */
+function groupParams(d: DiskParams, bytesPerInode: number): { cpg: number; ipg: number; fpg: number; cgsize: number } {
+  const { bsize, spc, nspf, frag, inopb, inopf } = d;
+  // Rotational cycle: halve cpc while spc stays even.
   let mincpc = nspf * frag;
   for (let i = spc; mincpc > 1 && (i & 1) === 0; i >>= 1) mincpc >>= 1;
-
   const bpcg = spc * DEV_BSIZE;
-  let inospercg = roundup(Math.floor(bpcg / DINODE_SIZE), inopb);
-  if (inospercg > maxIpg(bsize)) inospercg = maxIpg(bsize);
-  const usedSectors = (iblkno + inospercg / inopf) * nspf;
-  const mincpgcnt = howmany(cgoffset * (~cgmask >>> 0) + usedSectors, spc);
+  const inospercg = Math.min(roundup(Math.floor(bpcg / DINODE_SIZE), inopb), maxIpg(bsize));
+  const usedSectors = (d.iblkno + inospercg / inopf) * nspf;
+  const mincpgcnt = howmany(d.cgoffset * (~d.cgmask >>> 0) + usedSectors, spc);
   const mincpg = roundup(mincpgcnt, mincpc);
-  const sizing = { nrpos, spc, nspf };
+  const sizing = { nrpos: d.nrpos, spc, nspf };
   if (cgSizeFor({ ...sizing, cpg: mincpg, ipg: inospercg }) > bsize) {
     geometryError(`with ${spc} sectors per cylinder the cylinder-group map does not fit a ${bsize}-byte block`, {
       spc,
@@ -184,14 +203,11 @@ export function computeMkfsGeometry(opts: MkfsOptions): Superblock {
     });
   }
   const usedBytes = usedSectors * DEV_BSIZE;
-  const ipgFor = (cpg: number) => roundup(Math.floor((cpg * bpcg - usedBytes) / o.bytesPerInode), inopb);
+  const ipgFor = (cpg: number) => roundup(Math.floor((cpg * bpcg - usedBytes) / bytesPerInode), inopb);
   if (ipgFor(mincpg) > maxIpg(bsize)) {
-    geometryError(`bytes per inode ${o.bytesPerInode} is too small for ${bsize}-byte blocks`, {
-      bytesPerInode: o.bytesPerInode,
-    });
+    geometryError(`bytes per inode ${bytesPerInode} is too small for ${bsize}-byte blocks`, { bytesPerInode });
   }
-
-  let cpg = chooseCpg(fssizeDb, bsize, nsect);
+  let cpg = chooseCpg(d.lofi.partitionSectors, bsize, d.nsect);
   if (cpg % mincpc !== 0) cpg = roundup(cpg, mincpc);
   let ipg = ipgFor(cpg);
   while (ipg > maxIpg(bsize)) {
@@ -205,26 +221,49 @@ export function computeMkfsGeometry(opts: MkfsOptions): Superblock {
   if (cpg < mincpg || (cpg * spc) % (nspf * frag) !== 0) {
     geometryError(`no cylinder-group size fits (cpg ${cpg}, minimum ${mincpg})`, { cpg, mincpg });
   }
-  const fpg = (cpg * spc) / nspf;
-  const cgsize = roundup(cgSizeFor({ ...sizing, cpg, ipg }), fsize);
+  return { cpg, ipg, fpg: (cpg * spc) / nspf, cgsize: roundup(cgSizeFor({ ...sizing, cpg, ipg }), d.fsize) };
+}
 
-  let size = Math.floor(fssizeDb / nspf);
+/** File-system size, cylinders and groups, dropping a hopeless last group (spec §4.4 steps 10–13). */
+function sizeParams(d: DiskParams, g: { cpg: number; ipg: number; fpg: number }): { size: number; ncyl: number; ncg: number; dblkno: number } {
+  const { nspf, spc } = d;
+  let size = Math.floor(d.lofi.partitionSectors / nspf);
   let ncyl = Math.floor((size * nspf) / spc);
   if (size * nspf > ncyl * spc) ncyl++;
-  let ncg = howmany(ncyl, cpg);
-  const dblkno = iblkno + ipg / inopf;
-  if (dblkno >= fpg) {
-    geometryError(`inode blocks per cylinder group (${dblkno} frags) do not leave room for data`, { dblkno, fpg });
+  let ncg = howmany(ncyl, g.cpg);
+  const dblkno = d.iblkno + g.ipg / d.inopf;
+  if (dblkno >= g.fpg) {
+    geometryError(`inode blocks per cylinder group (${dblkno} frags) do not leave room for data`, { dblkno, fpg: g.fpg });
   }
-  // mkfs drops a last group too small to hold its own metadata (spec §4.4 step 13).
-  const lastFrags = size - (ncg - 1) * fpg;
-  if (lastFrags < fpg && dblkno > lastFrags) {
+  const lastFrags = size - (ncg - 1) * g.fpg;
+  if (lastFrags < g.fpg && dblkno > lastFrags) {
     ncg--;
-    ncyl -= ncyl % cpg;
+    ncyl -= ncyl % g.cpg;
     size = (ncyl * spc) / nspf;
   }
-  if (ncg < 1) geometryError('the image is too small for one cylinder group', { sizeBytes: o.sizeBytes });
+  if (ncg < 1) geometryError('the image is too small for one cylinder group', { size });
+  return { size, ncyl, ncg, dblkno };
+}
 
+/**
+ * The superblock newfs/mkfs would write for these arguments, before any
+ * cylinder group is initialised: cstotal and dsize are zero, time 0.
+ */
+export function computeMkfsGeometry(opts: MkfsOptions): Superblock {
+  const o: Required<MkfsOptions> = {
+    blockSizeBytes: 4096,
+    fragSizeBytes: 1024,
+    minfreePercent: 0,
+    optimization: 'space',
+    ...opts,
+  };
+  checkOptions(o);
+  const d = diskParams(o);
+  const g = groupParams(d, o.bytesPerInode);
+  const z = sizeParams(d, g);
+  const { bsize, fsize, frag, nspf, nsect, ntrak, spc, nrpos, inopb, sblkno, cblkno, iblkno, cgoffset, cgmask, lofi } = d;
+  const { cpg, ipg, fpg, cgsize } = g;
+  const { size, ncyl, ncg, dblkno } = z;
   const csPerBlock = bsize / CSUM_SIZE;
   return {
     rolled: 0,
