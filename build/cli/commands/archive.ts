@@ -31,7 +31,9 @@ newfs/mkfs would lay them out, without root, loop devices or mounts.
 
 extract writes owners, exact modes, device nodes, FIFOs, sockets and holes
 into DIR/.dogeos-meta.json (an unprivileged user cannot create them), and
-pack reads that file back, so extract → pack loses nothing.
+pack reads that file back, so extract → pack loses nothing. Entries the
+file does not describe are packed with their host mode and mtime, owned by
+root (0:0).
 
 pack: SIZE takes a mkfile-style suffix (b = 512, k, m, g), e.g. 350000k;
 --inode-density is newfs -i (default 12248, the SmartOS root); the time
