@@ -17,7 +17,8 @@ import { type CommandContext, type CommandSpec, parseCommandArgs, println } from
 import { formatBytes } from '../render.ts';
 import { formatLong, listTree } from '../archive-list.ts';
 
-const HELP = `Usage:
+const HELP = `Usage: dogeos archive info|ls|cat|extract|pack|check ...
+
   dogeos archive info IMAGE [--json]
   dogeos archive ls IMAGE [PATH] [-l] [-R]
   dogeos archive cat IMAGE PATH
