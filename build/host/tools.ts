@@ -31,6 +31,8 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { name: 'qemu-system-x86_64', debianPackage: 'qemu-system-x86', purpose: 'boot tests', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'fsstat', debianPackage: 'sleuthkit', purpose: 'independent UFS reader in tests', versionArgs: ['-V'], requiredForBuild: false },
   { name: 'icat', debianPackage: 'sleuthkit', purpose: 'independent UFS reader in tests', versionArgs: ['-V'], requiredForBuild: false },
+  { name: 'file', debianPackage: 'file', purpose: 'recognises UFS superblocks in tests', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'blkid', debianPackage: 'util-linux', purpose: 'recognises UFS superblocks in tests', versionArgs: ['-V'], requiredForBuild: false },
   { name: 'xmllint', debianPackage: 'libxml2-utils', purpose: 'validate SMF manifests against the DTD', versionArgs: ['--version'], requiredForBuild: true },
   { name: 'gcc', debianPackage: 'gcc', purpose: 'build the probe kernel', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'make', debianPackage: 'make', purpose: 'build the probe kernel', versionArgs: ['--version'], requiredForBuild: false },

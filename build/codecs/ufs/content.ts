@@ -1,0 +1,83 @@
+/**
+ * Lazy file contents over the device: a ContentSource that maps logical
+ * blocks through a BlockMap on every read (holes read as zeros) and
+ * reports its data extents so a copy can stay sparse.
+ */
+import type { BlockDevice } from '../../core/blockdev.ts';
+import type { ContentSource, Extent } from '../../core/tree.ts';
+import { type BlockMap, findLbn } from './blockmap.ts';
+import type { Superblock } from './superblock.ts';
+
+type ContentGeom = Pick<Superblock, 'bsize' | 'fsize' | 'frag'>;
+
+export function mappedContent(dev: BlockDevice, sb: ContentGeom, map: BlockMap, sizeBytes: number): ContentSource {
+  const nblocks = Math.ceil(sizeBytes / sb.bsize);
+  const dense = map.lbns.length === nblocks;
+  const src: ContentSource = {
+    sizeBytes,
+    read(offsetBytes, lengthBytes) {
+      const start = Math.max(0, Math.min(offsetBytes, sizeBytes));
+      const end = Math.max(start, Math.min(sizeBytes, offsetBytes + Math.max(0, lengthBytes)));
+      const out = new Uint8Array(end - start);
+      if (end === start) return out;
+      const firstLbn = Math.floor(start / sb.bsize);
+      const lastLbn = Math.floor((end - 1) / sb.bsize);
+      // First mapped index at or after firstLbn.
+      let k = findFirstAtLeast(map, firstLbn);
+      while (k < map.lbns.length && map.lbns[k]! <= lastLbn) {
+        // Coalesce physically contiguous full blocks into one device read.
+        let j = k + 1;
+        while (
+          j < map.lbns.length &&
+          map.lbns[j]! <= lastLbn &&
+          map.lbns[j] === map.lbns[j - 1]! + 1 &&
+          map.counts[j - 1] === sb.frag &&
+          map.frags[j] === map.frags[j - 1]! + sb.frag
+        ) {
+          j++;
+        }
+        const runStart = map.lbns[k]! * sb.bsize;
+        const runEnd = map.lbns[j - 1]! * sb.bsize + map.counts[j - 1]! * sb.fsize;
+        const from = Math.max(start, runStart);
+        const to = Math.min(end, runEnd);
+        if (to > from) {
+          const bytes = dev.readAt(map.frags[k]! * sb.fsize + (from - runStart), to - from);
+          out.set(bytes, from - start);
+        }
+        k = j;
+      }
+      return out;
+    },
+  };
+  if (!dense) {
+    src.extents = () => extentsOf(sb, map, sizeBytes);
+  }
+  return src;
+}
+
+function findFirstAtLeast(map: BlockMap, lbn: number): number {
+  const exact = findLbn(map, lbn);
+  if (exact >= 0) return exact;
+  let lo = 0;
+  let hi = map.lbns.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (map.lbns[mid]! < lbn) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export function extentsOf(sb: ContentGeom, map: BlockMap, sizeBytes: number): Extent[] {
+  const out: Extent[] = [];
+  let k = 0;
+  while (k < map.lbns.length) {
+    let j = k + 1;
+    while (j < map.lbns.length && map.lbns[j] === map.lbns[j - 1]! + 1) j++;
+    const offsetBytes = map.lbns[k]! * sb.bsize;
+    const endBytes = Math.min(sizeBytes, map.lbns[j - 1]! * sb.bsize + sb.bsize);
+    out.push({ offsetBytes, lengthBytes: endBytes - offsetBytes });
+    k = j;
+  }
+  return out;
+}
