@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DogeError } from '../../build/core/errors.ts';
 import { bootPropList, bootPropProblems, grubBootArgs, ipxeBootArgs } from '../../build/media/pxe/bootargs.ts';
 import { answersFor, renderDogeosConf } from '../../build/media/pxe/firstboot.ts';
@@ -138,6 +138,7 @@ describe('boot arguments', () => {
   });
 
   it('rejects properties that would break a boot script', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an iPXE variable is what is rejected
     const problems = bootPropProblems({ 'bad key': 'x', a: 'two words', b: 'it"s', c: '${next-server}' });
     expect(problems.map((p) => p.path)).toEqual(['bootProps.bad key', 'bootProps.a', 'bootProps.b', 'bootProps.c']);
   });
