@@ -14,6 +14,8 @@ import { pxeTarget } from '../../build/media/pxe/target.ts';
 import type { Artifact } from '../../build/media/pxe/types.ts';
 import { pxeInput, writeFakePayload, writeFakePlatform } from './pxe-fixture.ts';
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: iPXE's own variable syntax
+const NEXT_SERVER = '${next-server}';
 const sha = (alg: string, b: Buffer | string) => createHash(alg).update(b).digest('hex');
 
 function walk(root: string, rel = ''): string[] {
@@ -59,7 +61,7 @@ function ipxeTargets(script: string): { path: string; args: string }[] {
     .filter((l) => /^(kernel|module) /.test(l))
     .map((l) => {
       const [, url = '', ...args] = l.split(' ');
-      const prefix = 'http://${next-server}:18080/';
+      const prefix = `http://${NEXT_SERVER}:18080/`;
       expect(url.startsWith(prefix), url).toBe(true);
       return { path: url.slice(prefix.length), args: args.join(' ') };
     });
@@ -87,6 +89,7 @@ describe('PXE bundle', () => {
   it('has every kernel and module of every iPXE script, and chains per-host scripts by MAC', () => {
     const generic = readFileSync(join(bundle, 'boot.ipxe'), 'utf8');
     expect(generic.startsWith('#!ipxe\n')).toBe(true);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: iPXE's own variable syntax
     expect(generic).toContain('chain boot.ipxe.01-${netX/mac:hexhyp} || goto generic');
     const scripts = readdirSync(bundle).filter((f) => f.startsWith('boot.ipxe'));
     expect(scripts.sort()).toEqual(['boot.ipxe', 'boot.ipxe.01-52-54-00-12-34-56', 'boot.ipxe.01-52-54-00-ab-cd-ef']);
@@ -109,7 +112,7 @@ describe('PXE bundle', () => {
       expect(lines.length - 1).toBeLessThanOrEqual(8);
       // Each command line is the full URI, a space, the arguments and a NUL; a
       // dotted quad for ${next-server} takes at most 15 characters.
-      const bytes = lines.map((l) => l.replace(/^\S+ /, '').replaceAll('${next-server}', '255.255.255.255').length + 1);
+      const bytes = lines.map((l) => l.replace(/^\S+ /, '').replaceAll(NEXT_SERVER, '255.255.255.255').length + 1);
       expect(bytes.reduce((a, b) => a + b, 0), s).toBeLessThanOrEqual(512);
     }
   });
