@@ -7,8 +7,8 @@
  *   boot.ipxe.01-<mac-with-dashes>      per-host iPXE script
  *   boot/grub/x86_64-efi/core.efi       UEFI PXE ROMs start GRUB (grub-mknetdir)
  *   boot/grub/grub.cfg                  generic GRUB config
- *   boot/grub/grub.cfg-<mac>            per-host GRUB config (upstream GRUB name)
- *   boot/grub/grub.cfg-01-<mac>         same, as Fedora/RHEL-patched GRUBs ask
+ *   boot/grub/grub.cfg-01-<mac>         per-host GRUB config (what our core.efi asks for)
+ *   boot/grub/grub.cfg-<mac>            same, under the name the GRUB manual gives
  *   os/<version>/platform/...           kernel, boot_archive, boot_archive.hash
  *   os/<version>/payload/...            large payload, HTTP only
  *   bootfs/<mac-hex>/answers.json{,.hash} dogeos.conf{,.hash}
@@ -50,10 +50,13 @@ export function hostIpxeScript(mac: Mac): string {
 }
 
 /**
- * GRUB's netboot config search (GRUB manual "Network"; grub-core/net/net.c
- * grub_net_search_config_file): `grub.cfg-<mac with dashes>` upstream and in
- * Debian's 2.06; Fedora/RHEL builds ask for `grub.cfg-01-<mac>`.
+ * GRUB's netboot config search (grub_net_search_config_file, called from
+ * normal mode before `grub.cfg`): Debian's 2.06 core.efi, the one
+ * grub-mknetdir puts in the bundle, asks for `grub.cfg-01-<mac with dashes>`
+ * (PXELINUX style, as Fedora's GRUB does; the UEFI boot test proves it).
+ * The GRUB manual ("Network") gives `grub.cfg-<mac>` without the `01-`;
+ * both are written so either kind of GRUB finds its host.
  */
 export function hostGrubConfigs(mac: Mac): string[] {
-  return [`${GRUB_CFG}-${macHyphens(mac)}`, `${GRUB_CFG}-01-${macHyphens(mac)}`];
+  return [`${GRUB_CFG}-01-${macHyphens(mac)}`, `${GRUB_CFG}-${macHyphens(mac)}`];
 }
