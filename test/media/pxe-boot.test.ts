@@ -89,7 +89,7 @@ beforeAll(async () => {
   const port = await freePort();
   const out = join(work, 'out');
   await pxeTarget.build(
-    pxeInput(join(work, 'platform'), { server: { ip: '10.0.2.2', subnet: '10.0.2.0/24', httpPort: port, bundleRoot: '/srv/pxe' } }),
+    pxeInput(join(work, 'platform'), { menuTimeoutSec: 1, server: { ip: '10.0.2.2', subnet: '10.0.2.0/24', httpPort: port, bundleRoot: '/srv/pxe' } }),
     out,
   );
   root = join(out, 'dogeos-1.0.0-pxe');

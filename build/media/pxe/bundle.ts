@@ -94,6 +94,7 @@ function scriptContext(plan: PxePlan): ScriptContext {
     serialSpeed: input.serialSpeed,
     ipxeBaseUrl: plan.ipxeBaseUrl,
     grubDevice: plan.grubDevice,
+    menuTimeoutSec: input.menuTimeoutSec ?? 5,
   };
 }
 

@@ -52,6 +52,9 @@ function checkScalars(input: PxeInput, problems: Problem[]): void {
   if (input.maxPayloadBytes !== undefined && !(Number.isInteger(input.maxPayloadBytes) && input.maxPayloadBytes >= 0)) {
     problems.push({ path: 'maxPayloadBytes', message: 'must be a non-negative integer' });
   }
+  if (input.menuTimeoutSec !== undefined && !(Number.isInteger(input.menuTimeoutSec) && input.menuTimeoutSec >= 0)) {
+    problems.push({ path: 'menuTimeoutSec', message: 'must be a non-negative integer' });
+  }
   if (input.httpBaseUrl !== undefined && !/^(https?|tftp):\/\/[^\s'"#]+[^/\s'"#]$/.test(input.httpBaseUrl)) {
     problems.push({ path: 'httpBaseUrl', message: 'must be an http://, https:// or tftp:// URL without a trailing slash' });
   }

@@ -118,6 +118,7 @@ export interface ScriptContext {
   readonly ipxeBaseUrl: string;
   /** GRUB device prefix for files: `(http,${net_default_server})`, or '' for the TFTP root. */
   readonly grubDevice: string;
+  readonly menuTimeoutSec: number;
 }
 
 export function renderIpxeGeneric(ctx: ScriptContext, spec: BootSpec): string {

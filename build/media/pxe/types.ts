@@ -99,6 +99,8 @@ export interface PxeInput {
    */
   readonly httpBaseUrl?: string;
   readonly server?: Partial<PxeServerOptions>;
+  /** Seconds GRUB shows its menu before booting (default 5). */
+  readonly menuTimeoutSec?: number;
   readonly reporter?: Reporter;
 }
 
