@@ -3,9 +3,10 @@
  * tarball, dnsmasq and nginx check the generated configs, and the boot
  * scripts are resolved against the files actually in the bundle.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,10 +33,25 @@ function fileHashes(root: string): Map<string, string> {
 let work: string;
 let bundle: string;
 let artifacts: Artifact[];
+/** A free port: nginx really listens on it in one test. */
+let httpPort: number;
 const reporter = new CollectingReporter();
 const NAME = 'dogeos-1.0.0-pxe';
 
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const serverOptions = () => ({ ip: '10.0.0.1', subnet: '10.0.0.0/24', httpPort, bundleRoot: bundle, gateway: '10.0.0.1', dns: ['10.0.0.1'] });
+
 beforeAll(async () => {
+  httpPort = await freePort();
   work = mkdtempSync(join(tmpdir(), 'pxe-bundle-'));
   writeFakePlatform(join(work, 'platform'));
   writeFakePayload(join(work, 'payload'));
@@ -46,7 +62,7 @@ beforeAll(async () => {
       payloadDir: join(work, 'payload'),
       maxPayloadBytes: 1000,
       reporter,
-      server: { ip: '10.0.0.1', subnet: '10.0.0.0/24', httpPort: 18080, bundleRoot: bundle, gateway: '10.0.0.1', dns: ['10.0.0.1'] },
+      server: serverOptions(),
     }),
     out,
   );
@@ -61,7 +77,7 @@ function ipxeTargets(script: string): { path: string; args: string }[] {
     .filter((l) => /^(kernel|module) /.test(l))
     .map((l) => {
       const [, url = '', ...args] = l.split(' ');
-      const prefix = `http://${NEXT_SERVER}:18080/`;
+      const prefix = `http://${NEXT_SERVER}:${httpPort}/`;
       expect(url.startsWith(prefix), url).toBe(true);
       return { path: url.slice(prefix.length), args: args.join(' ') };
     });
@@ -134,13 +150,15 @@ describe('PXE bundle', () => {
       const lines = text.split('\n').map((l) => l.trim()).filter((l) => /^(multiboot|module) /.test(l));
       const mods = lines.map((l) => {
         const words = l.replace('module --nounzip ', 'module ').split(' ');
-        // Port 18080 is not 80, so GRUB reads from its TFTP root; the path is repeated.
+        // The port is not 80, so GRUB reads from its TFTP root; the path is repeated.
         expect(words[1], l).toBe(words[2]);
         return { path: (words[1] ?? '').slice(1), args: words.slice(3).join(' ') };
       });
       expect(lines.filter((l) => l.startsWith('module ')).every((l) => l.startsWith('module --nounzip '))).toBe(true);
       for (const m of mods) expect(existsSync(join(bundle, m.path)), m.path).toBe(true);
       expect(mods[0]?.args).toBe("-B 'smartos=true,console=ttyb'");
+      expect(text).toContain('set timeout=5\n');
+      expect(text).toContain('serial --unit=1 --speed=115200');
       checkHashPairs(mods);
     }
   });
@@ -154,7 +172,7 @@ describe('PXE bundle', () => {
     const conf = readFileSync(join(bundle, 'bootfs/525400123456/dogeos.conf'), 'utf8');
     // A shell sources it back to the same values.
     const out = execFileSync('sh', ['-c', '. "$1" && printf "%s|%s|%s" "$HOSTNAME" "$ROOT_SHADOW" "$PAYLOAD_URL"', 'sh', join(bundle, 'bootfs/525400123456/dogeos.conf')]);
-    expect(out.toString()).toBe('hv1|$6$saltsalt$abcdefghijklmnopqrstuvwxyzABCDEFGHIJ./0123456789|http://10.0.0.1:18080/os/1.0.0/payload/');
+    expect(out.toString()).toBe(`hv1|$6$saltsalt$abcdefghijklmnopqrstuvwxyzABCDEFGHIJ./0123456789|http://10.0.0.1:${httpPort}/os/1.0.0/payload/`);
     expect(conf).toMatch(/^ROLE='hypervisor'$/m);
     expect(readFileSync(join(bundle, 'undionly.kpxe')).equals(readFileSync('/usr/lib/ipxe/undionly.kpxe'))).toBe(true);
   });
@@ -198,7 +216,7 @@ describe('PXE bundle', () => {
       const text = readFileSync(conf, 'utf8');
       expect(text).toContain(`tftp-root=${bundle}\n`);
       expect(text).toContain('dhcp-userclass=set:ipxe,iPXE');
-      expect(text).toContain('http://10.0.0.1:18080/boot.ipxe');
+      expect(text).toContain(`http://10.0.0.1:${httpPort}/boot.ipxe`);
     }
     const full = readFileSync(join(bundle, 'conf/dnsmasq-full.conf'), 'utf8');
     expect(full).toContain('dhcp-host=52:54:00:12:34:56,10.0.0.11,hv1\n');
@@ -208,22 +226,45 @@ describe('PXE bundle', () => {
     expect(spawnSync('dnsmasq', ['--test', `--conf-file=${broken}`]).status).not.toBe(0);
   });
 
-  it('has an nginx site that nginx accepts', () => {
+  it('has an nginx site that nginx accepts and that serves the bundle (ranges, no /conf/)', async () => {
     const prefix = join(work, 'nginx');
     mkdirSync(join(prefix, 'logs'), { recursive: true });
     const conf = join(prefix, 'nginx.conf');
     const temps = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${prefix}/${t};`).join('\n');
+    // One process, no privilege drop: the test's temporary tree is private to us.
     writeFileSync(
       conf,
-      `pid ${prefix}/nginx.pid;\nerror_log ${prefix}/error.log;\nevents { worker_connections 16; }\n` +
+      `daemon off;\nmaster_process off;\npid ${prefix}/nginx.pid;\nerror_log ${prefix}/error.log;\n` +
+        `events { worker_connections 16; }\n` +
         `http {\naccess_log off;\n${temps}\ninclude ${join(bundle, 'conf/nginx-site.conf')};\n}\n`,
     );
-    const r = spawnSync('nginx', ['-t', '-p', prefix, '-c', conf], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toContain('test is successful');
+    const t = spawnSync('nginx', ['-t', '-p', prefix, '-c', conf], { encoding: 'utf8' });
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stderr).toContain('test is successful');
     const site = readFileSync(join(bundle, 'conf/nginx-site.conf'), 'utf8');
-    expect(site).toMatch(/listen 18080;/);
     expect(site).toMatch(/sendfile on;/);
+
+    const nginx = spawn('nginx', ['-p', prefix, '-c', conf], { stdio: 'ignore' });
+    try {
+      const base = `http://127.0.0.1:${httpPort}`;
+      let ready = false;
+      for (let i = 0; i < 50 && !ready; i++) {
+        ready = await fetch(`${base}/boot.ipxe`).then((r) => r.ok, () => false);
+        if (!ready) await new Promise((r) => setTimeout(r, 100));
+      }
+      const script = await fetch(`${base}/boot.ipxe`);
+      expect(await script.text()).toBe(readFileSync(join(bundle, 'boot.ipxe'), 'utf8'));
+      const part = await fetch(`${base}/os/1.0.0/platform/i86pc/amd64/boot_archive`, { headers: { Range: 'bytes=1000-1999' } });
+      expect(part.status).toBe(206);
+      const archive = readFileSync(join(bundle, 'os/1.0.0/platform/i86pc/amd64/boot_archive'));
+      expect(Buffer.from(await part.arrayBuffer()).equals(archive.subarray(1000, 2000))).toBe(true);
+      const beyond = await fetch(`${base}/os/1.0.0/platform/i86pc/amd64/boot_archive`, { headers: { Range: `bytes=${archive.length}-` } });
+      expect(beyond.status).toBe(416);
+      expect((await fetch(`${base}/conf/dnsmasq-full.conf`)).status).toBe(404);
+    } finally {
+      nginx.kill('SIGTERM');
+      await new Promise((r) => nginx.once('exit', r));
+    }
   });
 });
 
@@ -234,7 +275,7 @@ describe('PXE bundle reproducibility and failures', () => {
       pxeInput(join(work, 'platform'), {
         payloadDir: join(work, 'payload'),
         maxPayloadBytes: 1000,
-        server: { ip: '10.0.0.1', subnet: '10.0.0.0/24', httpPort: 18080, bundleRoot: bundle, gateway: '10.0.0.1', dns: ['10.0.0.1'] },
+        server: serverOptions(),
       }),
       out2,
     );

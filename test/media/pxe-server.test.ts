@@ -140,3 +140,35 @@ describe('parseRange', () => {
     expect(parseRange('bytes=0-', 0)).toBe('unsatisfiable');
   });
 });
+
+describe('dogeos pxe serve', () => {
+  it('serves DIR until the command is interrupted, and rejects bad arguments as usage errors', async () => {
+    const { command } = await import('../../build/cli/commands/pxe.ts');
+    let out = '';
+    const abort = new AbortController();
+    const events = new CollectingReporter();
+    const ctx = {
+      argv: ['serve', '--port', '0', 'root'],
+      globals: { configPath: undefined, json: false, debug: false, quiet: false, cacheDir: undefined, outDir: undefined, offline: false },
+      reporter: events,
+      stdout: { write: (c: string | Uint8Array) => (out += String(c)) },
+      stderr: { write: () => true },
+      cwd: dir,
+      env: {},
+      signal: abort.signal,
+    };
+    const running = command.run(ctx);
+    for (let i = 0; i < 50 && !out.includes('http://'); i++) await new Promise((r) => setTimeout(r, 20));
+    const url = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1];
+    expect(url, out).toBeDefined();
+    const res = await fetch(`${url}/boot.ipxe`);
+    expect(await res.text()).toBe('#!ipxe\n');
+    abort.abort();
+    expect(await running).toBe(0);
+    expect(events.ofType('info').map((e) => e.message)).toContain('GET /boot.ipxe 200 7');
+
+    for (const argv of [['serve', '--port', 'eighty'], ['serve', 'a', 'b'], ['bogus'], [], ['serve', '--nope']]) {
+      await expect(command.run({ ...ctx, argv }), argv.join(' ')).rejects.toMatchObject({ code: 'USAGE', status: 'usage' });
+    }
+  });
+});
