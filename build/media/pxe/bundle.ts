@@ -27,7 +27,7 @@ import {
 } from './layout.ts';
 import type { PxePlan } from './plan.ts';
 import { bootSpec, fitForIpxe, IPXE_MAX_CMDLINE_BYTES, IPXE_MAX_MODULES, renderGrub, renderIpxeGeneric, renderIpxeHost, type ScriptContext } from './scripts.ts';
-import { payloadBaseUrl, renderDnsmasqFull, renderDnsmasqProxy, renderNginxSite } from './services.ts';
+import { payloadBaseUrl, renderDnsmasqFull, renderDnsmasqProxy, renderNginxSite, renderReadme } from './services.ts';
 
 export const UNDIONLY_SOURCE = '/usr/lib/ipxe/undionly.kpxe';
 
@@ -147,6 +147,8 @@ async function writeGeneric(plan: PxePlan, root: string, reporter: Reporter): Pr
   await put(root, `${CONF_DIR}/dnsmasq-proxy.conf`, renderDnsmasqProxy(version, plan.server));
   await put(root, `${CONF_DIR}/dnsmasq-full.conf`, renderDnsmasqFull(version, plan.server, plan.hosts));
   await put(root, `${CONF_DIR}/nginx-site.conf`, renderNginxSite(version, plan.server));
+  const { stamp, console, serialSpeed } = plan.input;
+  await put(root, 'README.txt', renderReadme({ version, stamp, console, serialSpeed, server: plan.server, hosts: plan.hosts }));
   if (plan.input.console !== 'text') {
     reporter.emit({
       type: 'info',

@@ -13,6 +13,7 @@
  *   os/<version>/payload/...            large payload, HTTP only
  *   bootfs/<mac-hex>/answers.json{,.hash} dogeos.conf{,.hash}
  *   conf/dnsmasq-{proxy,full}.conf, conf/nginx-site.conf
+ *   README.txt                          deployment notes and the host table
  */
 import { type Mac, macHyphens, macRaw } from './net.ts';
 

@@ -106,6 +106,34 @@ export function renderNginxSite(version: string, server: ResolvedServer): string
   return renderTemplate('nginx-site.conf', { version, httpPort: server.httpPort, bundleRoot: server.bundleRoot });
 }
 
+/** README.txt at the top of the bundle: how to deploy it, who boots what. */
+export function renderReadme(opts: {
+  readonly version: string;
+  readonly stamp: string;
+  readonly console: string;
+  readonly serialSpeed: number;
+  readonly server: ResolvedServer;
+  readonly hosts: readonly ResolvedHost[];
+}): string {
+  return renderTemplate('README.txt', {
+    version: opts.version,
+    stamp: opts.stamp,
+    console: opts.console,
+    serial: opts.console !== 'text',
+    serialSpeed: opts.serialSpeed,
+    bundleRoot: opts.server.bundleRoot,
+    serverIp: opts.server.ip,
+    httpPort: opts.server.httpPort,
+    subnet: opts.server.subnet,
+    hosts: opts.hosts.map((h) => ({
+      mac: h.mac,
+      role: h.role.padEnd(10),
+      ip: (h.ip === 'dhcp' ? 'dhcp' : `${h.ip.address}/${h.ip.prefixLength}`).padEnd(18),
+      hostname: h.hostname,
+    })),
+  });
+}
+
 /** Base URL for payload downloads by the installed node (it has no iPXE variables). */
 export function payloadBaseUrl(server: ResolvedServer): string {
   return `http://${hostPart(server)}`;
