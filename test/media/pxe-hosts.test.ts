@@ -6,6 +6,7 @@ import { DogeError } from '../../build/core/errors.ts';
 import { bootPropList, bootPropProblems, grubBootArgs, ipxeBootArgs } from '../../build/media/pxe/bootargs.ts';
 import { answersFor, renderDogeosConf } from '../../build/media/pxe/firstboot.ts';
 import { loadHostsFile, validateHosts } from '../../build/media/pxe/hosts.ts';
+import { grubDeviceFor } from '../../build/media/pxe/plan.ts';
 import { parseIpv4Cidr, parseMac } from '../../build/media/pxe/net.ts';
 import { HOSTS } from './pxe-fixture.ts';
 
@@ -141,5 +142,16 @@ describe('boot arguments', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: an iPXE variable is what is rejected
     const problems = bootPropProblems({ 'bad key': 'x', a: 'two words', b: 'it"s', c: '${next-server}' });
     expect(problems.map((p) => p.path)).toEqual(['bootProps.bad key', 'bootProps.a', 'bootProps.b', 'bootProps.c']);
+  });
+});
+
+describe('GRUB device for the iPXE base URL', () => {
+  it('uses HTTP only for plain http on port 80, mapping next-server to net_default_server', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: iPXE's and GRUB's own variables
+    expect(grubDeviceFor('http://${next-server}')).toBe('(http,${net_default_server})');
+    expect(grubDeviceFor('http://10.0.0.1:80/pxe')).toBe('(http,10.0.0.1)/pxe');
+    expect(grubDeviceFor('http://10.0.0.1:8080')).toBe('');
+    expect(grubDeviceFor('https://boot.example.com')).toBe('');
+    expect(grubDeviceFor('tftp://10.0.0.1')).toBe('');
   });
 });

@@ -19,8 +19,23 @@ export interface PxePlan {
   readonly server: ResolvedServer;
   /** Base URL in iPXE scripts. */
   readonly ipxeBaseUrl: string;
-  /** GRUB device prefix: HTTP when the server listens on port 80 (GRUB 2.06 cannot name a port), else the TFTP root. */
+  /** GRUB's file prefix, see grubDeviceFor. */
   readonly grubDevice: string;
+}
+
+/**
+ * GRUB's view of the iPXE base URL: `(http,<host>)<path>` for plain HTTP on
+ * port 80, with iPXE's `${next-server}` turned into GRUB's
+ * `${net_default_server}` (both the DHCP next-server); '' (the TFTP root
+ * GRUB was loaded from) otherwise, since GRUB 2.06's http module always
+ * connects to port 80 and has no HTTPS.
+ */
+export function grubDeviceFor(ipxeBaseUrl: string): string {
+  const m = /^http:\/\/([^/:]+)(?::(\d+))?(\/.*)?$/.exec(ipxeBaseUrl);
+  if (m === null || (m[2] !== undefined && m[2] !== '80')) return '';
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: iPXE's and GRUB's own variables
+  const host = m[1] === '${next-server}' ? '${net_default_server}' : (m[1] ?? '');
+  return `(http,${host})${m[3] ?? ''}`;
 }
 
 const CONSOLES = ['text', 'ttya', 'ttyb'];
@@ -75,14 +90,14 @@ export function planPxe(input: PxeInput): PxePlan {
   }
   const hosts = validateHosts({ hosts: input.hosts }, 'hosts');
   const port = server.httpPort === 80 ? '' : `:${server.httpPort}`;
+  const ipxeBaseUrl = input.httpBaseUrl ?? `http://\${next-server}${port}`;
   return {
     input,
     name: bundleName(input.version),
     hosts,
     props: bootPropList(input),
     server,
-    ipxeBaseUrl: input.httpBaseUrl ?? `http://\${next-server}${port}`,
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GRUB variable, expanded by GRUB
-    grubDevice: server.httpPort === 80 ? '(http,${net_default_server})' : '',
+    ipxeBaseUrl,
+    grubDevice: grubDeviceFor(ipxeBaseUrl),
   };
 }

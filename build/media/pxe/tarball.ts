@@ -31,5 +31,5 @@ export async function writeTarGz(opts: TarGzOptions): Promise<void> {
     },
     paths,
   );
-  await pipeline(tarStream, createGzip({ level: 9 }), createWriteStream(opts.outFile));
+  await pipeline(tarStream, createGzip({ level: 6 }), createWriteStream(opts.outFile));
 }

@@ -95,7 +95,9 @@ export interface PxeInput {
   readonly maxPayloadBytes?: number;
   /**
    * Base URL iPXE scripts fetch from; iPXE expands `${next-server}` itself.
-   * Default `http://${next-server}` (with `:<httpPort>` when not 80).
+   * Default `http://${next-server}` (with `:<httpPort>` when not 80). GRUB
+   * uses the same server over HTTP when the URL is plain http on port 80,
+   * else it reads the files from its TFTP root.
    */
   readonly httpBaseUrl?: string;
   readonly server?: Partial<PxeServerOptions>;
