@@ -42,7 +42,7 @@ async function buildPxe(input: PxeInput, outDir: string): Promise<Artifact[]> {
     await normaliseTree(root, entries, input.sourceDateEpoch);
     const tarTmp = join(work, `${plan.name}.tar.gz`);
     await timedStage(reporter, 'pxe-tarball', () =>
-      writeTarGz({ cwd: work, topDir: plan.name, entries, outFile: tarTmp, epochSec: input.sourceDateEpoch }),
+      writeTarGz({ cwd: work, topDir: plan.name, entries, outFile: tarTmp, epochSec: input.sourceDateEpoch, reporter }),
     );
     const digest = await treeDigest(root, entries);
     const tarSha256 = await hashFile(tarTmp, 'sha256');
