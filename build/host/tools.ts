@@ -48,6 +48,9 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { name: 'shellcheck', debianPackage: 'shellcheck', purpose: 'lint first-boot scripts', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'dnsmasq', debianPackage: 'dnsmasq-base', purpose: 'check generated dnsmasq.conf', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'nginx', debianPackage: 'nginx-light', purpose: 'check generated nginx site', versionArgs: ['-v'], requiredForBuild: false },
+  { name: 'tar', debianPackage: 'tar', purpose: 'read the PXE tarball in tests (GNU tar)', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'as', debianPackage: 'binutils', purpose: 'assemble the multiboot probe of the PXE boot tests', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'ld', debianPackage: 'binutils', purpose: 'link the multiboot probe of the PXE boot tests', versionArgs: ['--version'], requiredForBuild: false },
 ];
 
 /** Files (not programs) that come from Debian packages. */
@@ -65,6 +68,8 @@ export const HOST_FILES: readonly HostFile[] = [
   { path: '/usr/lib/ipxe/undionly.kpxe', debianPackage: 'ipxe', purpose: 'BIOS PXE chainloader', requiredForBuild: true },
   { path: '/usr/share/OVMF/OVMF_CODE_4M.fd', debianPackage: 'ovmf', purpose: 'UEFI boot tests (code)', requiredForBuild: false },
   { path: '/usr/share/OVMF/OVMF_VARS_4M.fd', debianPackage: 'ovmf', purpose: 'UEFI boot tests (variable store template)', requiredForBuild: false },
+  { path: '/usr/share/OVMF/OVMF_CODE.fd', debianPackage: 'ovmf', purpose: 'UEFI boot tests', requiredForBuild: false },
+  { path: '/usr/share/OVMF/OVMF_VARS.fd', debianPackage: 'ovmf', purpose: 'UEFI boot tests (copied per VM)', requiredForBuild: false },
   { path: '/usr/lib/ipxe/qemu/efi-e1000.rom', debianPackage: 'ipxe-qemu', purpose: 'PXE boot tests', requiredForBuild: false },
 ];
 

@@ -1,0 +1,58 @@
+/**
+ * A reproducible .tar.gz of the bundle with node-tar: entries in sorted
+ * order, every mtime SOURCE_DATE_EPOCH, `portable` (no uid/gid/uname/atime/
+ * ctime), modes as normalised on disk, and node:zlib's gzip header, whose
+ * MTIME field is 0 (RFC 1952 "no time stamp").
+ */
+import { createWriteStream } from 'node:fs';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { create as createTar } from 'tar';
+import type { Reporter } from '../../core/events.ts';
+import type { TreeEntry } from './fstree.ts';
+
+export interface TarGzOptions {
+  /** Directory the entry paths are relative to. */
+  readonly cwd: string;
+  /** The top directory to archive (relative to cwd) and its sorted contents. */
+  readonly topDir: string;
+  readonly entries: readonly TreeEntry[];
+  readonly outFile: string;
+  readonly epochSec: number;
+  /** Receives `progress` events (task `pxe-tarball`) every 64 MiB of tar stream. */
+  readonly reporter?: Reporter;
+}
+
+const PROGRESS_STEP_BYTES = 64 * 1024 * 1024;
+
+function progressCounter(reporter: Reporter | undefined, totalBytes: number): Transform {
+  let done = 0;
+  let next = PROGRESS_STEP_BYTES;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      done += chunk.length;
+      if (reporter !== undefined && done >= next) {
+        next = done + PROGRESS_STEP_BYTES;
+        reporter.emit({ type: 'progress', task: 'pxe-tarball', doneBytes: done, totalBytes });
+      }
+      cb(null, chunk);
+    },
+  });
+}
+
+export async function writeTarGz(opts: TarGzOptions): Promise<void> {
+  const paths = [opts.topDir, ...opts.entries.map((e) => `${opts.topDir}/${e.rel}`)];
+  const tarStream = createTar(
+    {
+      cwd: opts.cwd,
+      portable: true,
+      noDirRecurse: true,
+      mtime: new Date(opts.epochSec * 1000),
+    },
+    paths,
+  );
+  // Tar stream size: file data plus headers; close enough for a progress bar.
+  const totalBytes = opts.entries.reduce((s, e) => s + e.sizeBytes + 512, 1024);
+  await pipeline(tarStream, progressCounter(opts.reporter, totalBytes), createGzip({ level: 6 }), createWriteStream(opts.outFile));
+}

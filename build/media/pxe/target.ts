@@ -1,0 +1,75 @@
+/**
+ * The PXE media target: `out/dogeos-<version>-pxe/` (TFTP + HTTP root) and
+ * `out/dogeos-<version>-pxe.tar.gz`, byte-identical for identical inputs.
+ * Work happens in a hidden sibling directory that is renamed into place at
+ * the end, and removed on any failure.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { unavailableError } from '../../core/errors.ts';
+import { type Reporter, silentReporter, timedStage } from '../../core/events.ts';
+import { requireTool } from '../../host/exec.ts';
+import { requireGrubEfiModules } from '../../host/grub-netdir.ts';
+import { UNDIONLY_SOURCE, writeBundle } from './bundle.ts';
+import { hashFile, listTree, normaliseTree, treeDigest } from './fstree.ts';
+import { planPxe } from './plan.ts';
+import { writeTarGz } from './tarball.ts';
+import type { Artifact, MediaTarget, PxeInput } from './types.ts';
+
+function checkHost(): void {
+  requireTool('grub-mknetdir');
+  requireGrubEfiModules();
+  if (!existsSync(UNDIONLY_SOURCE)) {
+    throw unavailableError('HOST_FILE_MISSING', `${UNDIONLY_SOURCE} is missing`, {
+      hint: 'install it: apt-get install ipxe   (or run make deps)',
+      details: { path: UNDIONLY_SOURCE, debianPackage: 'ipxe' },
+    });
+  }
+}
+
+async function buildPxe(input: PxeInput, outDir: string): Promise<Artifact[]> {
+  const reporter: Reporter = input.reporter ?? silentReporter;
+  const plan = planPxe(input);
+  checkHost();
+  await mkdir(outDir, { recursive: true });
+  const work = await mkdtemp(join(outDir, `.${plan.name}.partial-`));
+  try {
+    const root = join(work, plan.name);
+    await mkdir(root);
+    await timedStage(reporter, 'pxe-tree', () => writeBundle(plan, root, reporter));
+    const entries = await listTree(root);
+    await normaliseTree(root, entries, input.sourceDateEpoch);
+    const tarTmp = join(work, `${plan.name}.tar.gz`);
+    await timedStage(reporter, 'pxe-tarball', () =>
+      writeTarGz({ cwd: work, topDir: plan.name, entries, outFile: tarTmp, epochSec: input.sourceDateEpoch, reporter }),
+    );
+    const digest = await treeDigest(root, entries);
+    const tarSha256 = await hashFile(tarTmp, 'sha256');
+    const tarSize = (await stat(tarTmp)).size;
+
+    const finalDir = join(outDir, plan.name);
+    const finalTar = join(outDir, `${plan.name}.tar.gz`);
+    await rm(finalDir, { recursive: true, force: true });
+    await rm(finalTar, { force: true });
+    await rename(root, finalDir);
+    await rename(tarTmp, finalTar);
+
+    reporter.emit({ type: 'artifact', path: finalTar, sizeBytes: tarSize, sha256: tarSha256 });
+    return [
+      { name: 'pxe-tree', path: finalDir, kind: 'directory', sizeBytes: digest.sizeBytes, sha256: digest.sha256 },
+      { name: 'pxe-tarball', path: finalTar, kind: 'file', sizeBytes: tarSize, sha256: tarSha256 },
+    ];
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+export const pxeTarget: MediaTarget<PxeInput> = {
+  name: 'pxe',
+  check(input: PxeInput): void {
+    planPxe(input);
+    checkHost();
+  },
+  build: buildPxe,
+};
