@@ -24,7 +24,7 @@ const IMPORT = ['svccfg import /opt/custom/smf/epmd.xml', 'svccfg import /opt/cu
 
 describe.each(SHELLS)('hypervisor node under %s', (shell) => {
   let node: TestNode;
-  afterEach(async () => node.cleanup());
+  afterEach(async () => node?.cleanup());
 
   async function installedChunter(version: string, how: 'record' | 'erlang' = 'record'): Promise<void> {
     if (how === 'record') await node.write('/opt/chunter/.dogeos-version', `${version}\n`);

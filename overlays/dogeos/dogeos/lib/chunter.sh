@@ -70,7 +70,7 @@ function dg_chunter_backup_name {
 	name=$base
 	while [[ -e $name ]]; do
 		name=$base.$n
-		n=$((n + 1))
+		((n += 1))
 	done
 	printf '%s' "$name"
 }

@@ -61,9 +61,9 @@ function dg_kv_parse {
 	shown=$(dg_node_path "$file")
 	DG_PARSE_ERROR=''
 	if [[ $kind == media ]]; then keys=$DG_MEDIA_KEYS; else keys=$DG_CONF_KEYS; fi
-	keys=" $(printf '%s' "$keys" | tr '\n' ' ') "
+	keys=" ${keys//$DG_NL/ } "
 	while IFS= read -r line || [[ -n $line ]]; do
-		n=$((n + 1))
+		((n += 1))
 		trimmed=$line
 		while [[ $trimmed == [\ \	]* ]]; do trimmed=${trimmed#?}; done
 		case $trimmed in
@@ -145,7 +145,7 @@ function dg_is_ipv4 {
 	esac
 	while :; do
 		o=${s%%.*}
-		n=$((n + 1))
+		((n += 1))
 		dg_is_uint "$o" || return 1
 		((o <= 255)) || return 1
 		[[ $s == *.* ]] || break
@@ -158,7 +158,7 @@ function dg_ipv4_to_int {
 	typeset s=$1 o v=0
 	while :; do
 		o=${s%%.*}
-		v=$((v * 256 + o))
+		((v = v * 256 + o))
 		[[ $s == *.* ]] || break
 		s=${s#*.}
 	done
@@ -171,7 +171,7 @@ function dg_is_netmask {
 	v=$(dg_ipv4_to_int "$1")
 	((v != 0)) || return 1
 	# Contiguous ones: the inverted mask plus one is a power of two.
-	inv=$((4294967295 - v))
+	((inv = 4294967295 - v))
 	(((inv & (inv + 1)) == 0))
 }
 

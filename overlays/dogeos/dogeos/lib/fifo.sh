@@ -63,7 +63,7 @@ function dg_zone_require {
 function dg_wait_svc {
 	typeset name=$1 fmri=$2 n=0 state=''
 	while :; do
-		n=$((n + 1))
+		((n += 1))
 		state=$(svcs -z "$DG_ZONE_UUID" -H -o state "$fmri" </dev/null 2>/dev/null) || state='unknown'
 		[[ -n $state ]] || state='unknown'
 		[[ $state != online ]] || return 0
@@ -82,7 +82,7 @@ function dg_wait_tcp {
 	typeset name=$1 port=$2 n=0
 	[[ $DOGEOS_READY_TCP == yes && $port != - ]] || return 0
 	while :; do
-		n=$((n + 1))
+		((n += 1))
 		nc -z -w 2 "$DG_FIFO_IP" "$port" </dev/null >/dev/null 2>&1 && return 0
 		if ((n >= DOGEOS_READY_TRIES)); then
 			dg_fatal "$name not ready: nothing listens on $DG_FIFO_IP:$port after $n tries ${DOGEOS_READY_SLEEP}s apart (DOGEOS_READY_TRIES=$DOGEOS_READY_TRIES, DOGEOS_READY_SLEEP=$DOGEOS_READY_SLEEP)"
@@ -106,7 +106,7 @@ function dg_fifo_ip {
 	fi
 	dg_zone_require
 	while :; do
-		n=$((n + 1))
+		((n += 1))
 		out=$(zlogin "$DG_ZONE_UUID" /usr/sbin/ipadm show-addr -p -o addr 2>/dev/null |
 		    sed -n 's;/.*;;p' | grep -v '^127\.' | grep -v ':' | sed -n 1p)
 		if [[ -n $out ]] && dg_is_ipv4 "$out"; then

@@ -25,7 +25,7 @@ function dg_semver_valid {
 	[[ -n $core ]] || return 1
 	while :; do
 		field=${core%%.*}
-		n=$((n + 1))
+		((n += 1))
 		case $field in
 		'' | *[!0-9]*) return 1 ;;
 		esac
@@ -52,8 +52,8 @@ function dg_semver_idents_ok {
 # dg_num_cmp A B: compare unsigned decimal strings of any length.
 function dg_num_cmp {
 	typeset a=$1 b=$2
-	while [[ ${#a} -gt 1 && $a == 0* ]]; do a=${a#0}; done
-	while [[ ${#b} -gt 1 && $b == 0* ]]; do b=${b#0}; done
+	while ((${#a} > 1)) && [[ $a == 0* ]]; do a=${a#0}; done
+	while ((${#b} > 1)) && [[ $b == 0* ]]; do b=${b#0}; done
 	if ((${#a} != ${#b})); then
 		if ((${#a} < ${#b})); then DG_CMP=-1; else DG_CMP=1; fi
 	elif [[ $a == "$b" ]]; then
