@@ -39,6 +39,8 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { name: 'shellcheck', debianPackage: 'shellcheck', purpose: 'lint first-boot scripts', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'dnsmasq', debianPackage: 'dnsmasq-base', purpose: 'check generated dnsmasq.conf', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'nginx', debianPackage: 'nginx-light', purpose: 'check generated nginx site', versionArgs: ['-v'], requiredForBuild: false },
+  { name: 'curl', debianPackage: 'curl', purpose: 'first-boot script tests (PXE media over HTTP)', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'openssl', debianPackage: 'openssl', purpose: 'first-boot tests (certificate for nginx -t)', versionArgs: ['version'], requiredForBuild: false },
 ];
 
 /** Files (not programs) that come from Debian packages. */

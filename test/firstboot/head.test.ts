@@ -205,6 +205,15 @@ describe.each(SHELLS)('head node under %s', (shell) => {
     expect(count(run.calls, 'nc -z -w 2 10.1.1.10 4240')).toBe(4);
   });
 
+  it('skips the TCP checks with DOGEOS_READY_TCP=no', async () => {
+    await enabledNode({ DOGEOS_READY_TCP: 'no' });
+    await node.ready('port-4200', 'never');
+    const run = await node.run(shell);
+    expect(run.code).toBe(0);
+    expect(callLines(run.calls).filter((c) => c.startsWith('nc '))).toEqual([]);
+    expect(count(run.calls, `svcs -z ${Z} -H -o state svc:/network/snarl:default`)).toBe(1);
+  });
+
   it('gives up on a service that never comes online after DOGEOS_READY_TRIES polls', async () => {
     await enabledNode({ DOGEOS_READY_TRIES: '4' });
     await node.ready('snarl', 'never');

@@ -36,8 +36,9 @@ function dg_chunter_unpack {
 	rm -rf "$new" "$new.tmp" || return 1
 	mkdir -p "$new.tmp" || return 1
 	dg_log "unpack $(dg_node_path "$DG_FILE")"
-	# illumos tar has no -z; 'o' gives the files to the extracting user.
-	if ! (cd "$new.tmp" && gzip -dc "$DG_FILE" | tar -xof -) >>"$DG_LOG" 2>&1; then
+	# illumos tar has no -z and wants its key letters bare; 'o' gives the
+	# files to the extracting user (GNU tar reads the same old-style keys).
+	if ! (cd "$new.tmp" && gzip -dc "$DG_FILE" | tar xof -) >>"$DG_LOG" 2>&1; then
 		rm -rf "$new.tmp"
 		dg_fatal "cannot unpack $(dg_node_path "$DG_FILE")"
 	fi
