@@ -97,6 +97,15 @@ const BAD: BadCase[] = [
       "DOGEOS_MEDIA_URL='ftp://10.0.0.1/dogeos' (from /system/boot/dogeos.conf line 1): must be an http:// or https:// URL without spaces or quotes",
   },
   {
+    name: 'a bad value in a USB key file with Windows line endings',
+    conf: ["DOGEOS_ROLE='hypervisor'"],
+    files: {
+      '/mnt/usbkey/dogeos/media.conf': "MEDIA_FORMAT='1'\r\n",
+      '/mnt/usbkey/dogeos/dogeos.conf': "# edited on Windows\r\nDOGEOS_READY_SLEEP='2'\r\nDOGEOS_READY_TRIES='0'\r\n",
+    },
+    error: "DOGEOS_READY_TRIES='0' (from /mnt/usbkey/dogeos/dogeos.conf line 3): must be a whole number from 1 to 100000",
+  },
+  {
     name: 'the media pointing elsewhere from the USB key',
     conf: ["DOGEOS_ROLE='hypervisor'"],
     files: {

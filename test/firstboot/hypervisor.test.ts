@@ -51,6 +51,7 @@ describe.each(SHELLS)('hypervisor node under %s', (shell) => {
     expect(first.console).toEqual(['DOGEOS-FIRSTBOOT: done']);
     expect(await node.read('/opt/chunter/.dogeos-version')).toBe('0.9.3\n');
     expect(await node.read('/opt/chunter/bin/chunter')).toContain('chunter 0.9.3');
+    expect(await node.read('/opt/chunter/etc/chunter.conf')).toBe('ip = 127.0.0.1:4200\n');
     expect(await node.read('/opt/custom/smf/chunter.xml')).toContain('chunter 0.9.3');
     const state = await node.state();
     expect(state).toEqual([`chunter@${BOOT_TIME}`, `chunter-services@${BOOT_TIME}`]);

@@ -49,6 +49,11 @@ function dg_chunter_unpack {
 		    dg_fatal "$(dg_node_path "$DG_FILE") lacks chunter/share/$s.xml"
 	done
 	printf '%s\n' "$MEDIA_CHUNTER_VERSION" >"$new.tmp/chunter/.dogeos-version" || return 1
+	# As chunter's own installer does: a configuration from the example.
+	s=$new.tmp/chunter/etc/chunter.conf
+	if [[ ! -f $s && -f $s.example ]]; then
+		cp "$s.example" "$s" || return 1
+	fi
 	mv "$new.tmp/chunter" "$new" && rmdir "$new.tmp"
 }
 
@@ -111,7 +116,7 @@ function dg_step_chunter {
 	dg_log "upgrading chunter $have to $want"
 	dg_chunter_unpack || dg_fatal "cannot prepare chunter $want"
 	# Keep the node's chunter configuration across the upgrade.
-	if [[ -f $DG_CHUNTER_DIR/etc/chunter.conf && ! -f $DG_CHUNTER_DIR.dogeos-new/etc/chunter.conf ]]; then
+	if [[ -f $DG_CHUNTER_DIR/etc/chunter.conf ]]; then
 		if ! mkdir -p "$DG_CHUNTER_DIR.dogeos-new/etc" ||
 		    ! cp -p "$DG_CHUNTER_DIR/etc/chunter.conf" "$DG_CHUNTER_DIR.dogeos-new/etc/chunter.conf"; then
 			dg_fatal "cannot carry chunter.conf over"

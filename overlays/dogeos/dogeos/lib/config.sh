@@ -64,6 +64,8 @@ function dg_kv_parse {
 	keys=" ${keys//$DG_NL/ } "
 	while IFS= read -r line || [[ -n $line ]]; do
 		((n += 1))
+		# The USB key's copy may have been edited on Windows.
+		line=${line%$'\r'}
 		trimmed=$line
 		while [[ $trimmed == [\ \	]* ]]; do trimmed=${trimmed#?}; done
 		case $trimmed in

@@ -56,7 +56,9 @@ function dg_fetch {
 	mkdir -p "${2%/*}" || return 1
 	rm -f "$2.part"
 	dg_log "fetch $1"
-	if curl -fsS --retry 3 --connect-timeout 20 -o "$2.part" "$1" >>"$DG_LOG" 2>&1; then
+	# Bounded: give up on a transfer slower than 1 KiB/s for a minute.
+	if curl -fsS --retry 3 --connect-timeout 20 --speed-limit 1024 --speed-time 60 \
+	    -o "$2.part" "$1" >>"$DG_LOG" 2>&1; then
 		mv -f "$2.part" "$2"
 	else
 		rm -f "$2.part"
