@@ -85,6 +85,17 @@ const BAD: BadCase[] = [
     error: "DOGEOS_HTTP_PORT='4369' (from /dogeos/etc/dogeos.conf line 2): clashes with another FiFo port (or epmd's 4369)",
   },
   {
+    name: 'a glob in the package list',
+    conf: ["DOGEOS_ROLE='hypervisor'", "DOGEOS_FIFO_PACKAGES='fifo-* nginx'"],
+    error:
+      "DOGEOS_FIFO_PACKAGES='fifo-* nginx' (from /dogeos/etc/dogeos.conf line 2): must be package names of [A-Za-z0-9._+-] separated by spaces",
+  },
+  {
+    name: 'a trailing comma in the resolvers',
+    conf: ["DOGEOS_ROLE='hypervisor'", "DOGEOS_FIFO_RESOLVERS='10.0.0.1,'"],
+    error: "DOGEOS_FIFO_RESOLVERS='10.0.0.1,' (from /dogeos/etc/dogeos.conf line 2): must be IPv4 addresses separated by commas",
+  },
+  {
     name: 'zero readiness tries',
     conf: ["DOGEOS_ROLE='hypervisor'", "DOGEOS_READY_TRIES='0'"],
     error: "DOGEOS_READY_TRIES='0' (from /dogeos/etc/dogeos.conf line 2): must be a whole number from 1 to 100000",

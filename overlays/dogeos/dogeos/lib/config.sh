@@ -206,6 +206,15 @@ function dg_is_url {
 	return 0
 }
 
+# dg_is_pkg_list LIST: package names separated by spaces; no character a
+# shell would glob or split on otherwise, so the list may be expanded bare.
+function dg_is_pkg_list {
+	case " $1 " in
+	*[!A-Za-z0-9._+\ -]* | *" -"*) return 1 ;;
+	esac
+	return 0
+}
+
 # dg_bad KEY WHY: config error naming the key, its value and where it was set.
 function dg_bad {
 	typeset key=$1 why=$2 val src
@@ -226,7 +235,6 @@ function dg_check_range {
 
 # dg_conf_validate: check every setting; the first bad one ends the run.
 function dg_conf_validate {
-	typeset k v p seen r
 	case $DOGEOS_ROLE in
 	hypervisor | head) ;;
 	'') dg_bad DOGEOS_ROLE "is required: 'hypervisor' or 'head'" ;;
@@ -246,6 +254,24 @@ function dg_conf_validate {
 	yes | no) ;;
 	*) dg_bad DOGEOS_READY_TCP "must be 'yes' or 'no'" ;;
 	esac
+	dg_conf_validate_zone
+	dg_conf_validate_ports
+	if [[ $DOGEOS_ROLE == head ]]; then
+		[[ -n $DOGEOS_FIFO_IP ]] ||
+		    dg_bad DOGEOS_FIFO_IP "is required on a head node: an IPv4 address or 'dhcp'"
+		if [[ $DOGEOS_FIFO_IP != dhcp && -z $DOGEOS_FIFO_NETMASK ]]; then
+			dg_bad DOGEOS_FIFO_NETMASK "is required with a static DOGEOS_FIFO_IP"
+		fi
+		if ((${#DOGEOS_FIFO_ADMIN_PASSWORD} < 8)); then
+			dg_bad DOGEOS_FIFO_ADMIN_PASSWORD "is required on a head node, at least 8 characters"
+		fi
+	fi
+	return 0
+}
+
+# The FiFo zone's settings, checked on every node (a typo is a typo).
+function dg_conf_validate_zone {
+	typeset r
 	dg_is_name "$DOGEOS_FIFO_ZONE_ALIAS" ||
 	    dg_bad DOGEOS_FIFO_ZONE_ALIAS "must be 1-64 characters of [A-Za-z0-9._-]"
 	case $DOGEOS_FIFO_NIC_TAG in
@@ -264,23 +290,27 @@ function dg_conf_validate {
 		dg_bad DOGEOS_FIFO_GATEWAY "must be an IPv4 address"
 	fi
 	r=$DOGEOS_FIFO_RESOLVERS
+	case $r in
+	,* | *, | *,,*) dg_bad DOGEOS_FIFO_RESOLVERS "must be IPv4 addresses separated by commas" ;;
+	esac
 	while [[ -n $r ]]; do
 		dg_is_ipv4 "${r%%,*}" ||
 		    dg_bad DOGEOS_FIFO_RESOLVERS "must be IPv4 addresses separated by commas"
-		if [[ $r == *,* ]]; then r=${r#*,}; [[ -n $r ]] ||
-		    dg_bad DOGEOS_FIFO_RESOLVERS "must not end with a comma"; else r=''; fi
+		if [[ $r == *,* ]]; then r=${r#*,}; else r=''; fi
 	done
 	dg_check_range DOGEOS_FIFO_MEMORY_MB 1024 1048576
 	dg_check_range DOGEOS_FIFO_QUOTA_GB 10 100000
-	for p in $DOGEOS_FIFO_PACKAGES; do
-		case $p in
-		*[!A-Za-z0-9._+-]* | -*) dg_bad DOGEOS_FIFO_PACKAGES "must be package names separated by spaces" ;;
-		esac
-	done
+	dg_is_pkg_list "$DOGEOS_FIFO_PACKAGES" ||
+	    dg_bad DOGEOS_FIFO_PACKAGES "must be package names of [A-Za-z0-9._+-] separated by spaces"
 	dg_is_name "$DOGEOS_FIFO_ORG" ||
 	    dg_bad DOGEOS_FIFO_ORG "must be 1-64 characters of [A-Za-z0-9._-]"
 	dg_is_name "$DOGEOS_FIFO_ADMIN_USER" ||
 	    dg_bad DOGEOS_FIFO_ADMIN_USER "must be 1-64 characters of [A-Za-z0-9._-]"
+}
+
+# The FiFo ports: valid, and no two services (nor epmd) on one port.
+function dg_conf_validate_ports {
+	typeset k v seen
 	seen=' 4369 '
 	for k in DOGEOS_SNARL_PORT DOGEOS_SNIFFLE_PORT DOGEOS_HOWL_PORT \
 	    DOGEOS_WIGGLE_HTTP_PORT DOGEOS_WIGGLE_HTTPS_PORT DOGEOS_HTTP_PORT \
@@ -292,15 +322,4 @@ function dg_conf_validate {
 		esac
 		seen="$seen$v "
 	done
-	if [[ $DOGEOS_ROLE == head ]]; then
-		[[ -n $DOGEOS_FIFO_IP ]] ||
-		    dg_bad DOGEOS_FIFO_IP "is required on a head node: an IPv4 address or 'dhcp'"
-		if [[ $DOGEOS_FIFO_IP != dhcp && -z $DOGEOS_FIFO_NETMASK ]]; then
-			dg_bad DOGEOS_FIFO_NETMASK "is required with a static DOGEOS_FIFO_IP"
-		fi
-		if ((${#DOGEOS_FIFO_ADMIN_PASSWORD} < 8)); then
-			dg_bad DOGEOS_FIFO_ADMIN_PASSWORD "is required on a head node, at least 8 characters"
-		fi
-	fi
-	return 0
 }

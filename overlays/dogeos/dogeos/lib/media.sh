@@ -161,6 +161,8 @@ function dg_media_load {
 	if [[ -n $MEDIA_CHUNTER_FILE ]] && ! dg_semver_valid "$MEDIA_CHUNTER_VERSION"; then
 		dg_media_bad "CHUNTER_VERSION='$MEDIA_CHUNTER_VERSION' is not a version"
 	fi
+	dg_is_pkg_list "$MEDIA_FIFO_PACKAGES" ||
+	    dg_media_bad "FIFO_PACKAGES='$MEDIA_FIFO_PACKAGES' is not a list of package names"
 	if [[ -n $MEDIA_IMAGE_UUID ]] && ! dg_is_uuid "$MEDIA_IMAGE_UUID"; then
 		dg_media_bad "IMAGE_UUID='$MEDIA_IMAGE_UUID' is not a lowercase UUID"
 	fi
