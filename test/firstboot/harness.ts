@@ -171,6 +171,13 @@ export class TestNode {
     return dir;
   }
 
+  /** A file of the stand-ins' own state (smf/, vms/, devices/, ...). */
+  async standin(relPath: string, content: string): Promise<void> {
+    const file = path.join(this.standinDir, relPath);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, content);
+  }
+
   /** Make the stand-in NAME fail COUNT times (when its argv contains MATCH). */
   async fail(name: string, count: number | 'always', match = ''): Promise<void> {
     await mkdir(path.join(this.standinDir, 'fail'), { recursive: true });

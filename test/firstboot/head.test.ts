@@ -96,7 +96,7 @@ describe.each(SHELLS)('head node under %s', (shell) => {
     await node.conf({ ...HEAD, ...conf });
     await node.setUp();
     await node.write('/opt/dogeos/state', `${ALL_STEPS.slice(0, 8).join('\n')}\n`);
-    await node.write('/../standin/vms/fifo', `${Z}\n`);
+    await node.standin('vms/fifo', `${Z}\n`);
   }
 
   it('makes and configures the FiFo zone step by step, prints the URL; a second run changes nothing', async () => {

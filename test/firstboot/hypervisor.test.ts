@@ -33,9 +33,8 @@ describe.each(SHELLS)('hypervisor node under %s', (shell) => {
     await node.write('/opt/custom/smf/epmd.xml', '<!-- old -->\n');
     await node.write('/opt/custom/smf/chunter.xml', '<!-- old -->\n');
     // SmartOS imported /opt/custom/smf at boot: the services are known.
-    await mkdir(path.join(node.standinDir, 'smf'), { recursive: true });
-    await node.write('/../standin/smf/epmd', '');
-    await node.write('/../standin/smf/chunter', '');
+    await node.standin('smf/epmd', '');
+    await node.standin('smf/chunter', '');
   }
 
   it('installs chunter and enables epmd and chunter, in this order; a second run changes nothing', async () => {
@@ -147,8 +146,8 @@ describe.each(SHELLS)('hypervisor node under %s', (shell) => {
     const devices = path.join(node.standinDir, 'devices');
     await mkdir(devices, { recursive: true });
     await rename(node.p('/staging'), path.join(devices, 'c1t0d0s2'));
-    await node.write('/../standin/devices/c1t0d0s2.fstyp', 'pcfs\n');
-    await node.write('/../standin/devices/c0t0d0p1.fstyp', 'zfs\n');
+    await node.standin('devices/c1t0d0s2.fstyp', 'pcfs\n');
+    await node.standin('devices/c0t0d0p1.fstyp', 'zfs\n');
     for (const dev of ['c0t0d0p1', 'c1t0d0p1', 'c1t0d0s2']) await node.write(`/dev/dsk/${dev}`, '');
 
     const run = await node.run(shell, { env: { STANDIN_DISKS: 'c0t0d0 c1t0d0' } });
