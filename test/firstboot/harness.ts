@@ -6,7 +6,10 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -233,4 +236,41 @@ export class TestNode {
 /** Calls as one string each, for readable sequence assertions. */
 export function callLines(calls: string[][]): string[] {
   return calls.map((c) => c.join(' '));
+}
+
+/** A static HTTP server on 127.0.0.1 for DIR, as a PXE server's media tree. */
+export class MediaServer {
+  /** Paths asked for, in order. */
+  readonly requests: string[] = [];
+  private readonly server: Server;
+  base = '';
+
+  private constructor(dir: string) {
+    this.server = createServer((req, res) => {
+      const url = req.url ?? '/';
+      this.requests.push(url);
+      const file = path.join(dir, decodeURIComponent(url));
+      stat(file).then(
+        (s) => {
+          res.writeHead(200, { 'content-length': s.size });
+          createReadStream(file).pipe(res);
+        },
+        () => {
+          res.writeHead(404);
+          res.end();
+        },
+      );
+    });
+  }
+
+  static async serve(dir: string): Promise<MediaServer> {
+    const ms = new MediaServer(dir);
+    await new Promise<void>((resolve) => ms.server.listen(0, '127.0.0.1', resolve));
+    ms.base = `http://127.0.0.1:${(ms.server.address() as AddressInfo).port}`;
+    return ms;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
 }

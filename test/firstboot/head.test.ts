@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BOOT_TIME, callLines, IMAGE_UUID, SHELLS, TestNode, ZONE_UUID } from './harness.ts';
+import { BOOT_TIME, callLines, IMAGE_UUID, MediaServer, SHELLS, TestNode, ZONE_UUID } from './harness.ts';
 
 const Z = ZONE_UUID;
 const PASSWORD = "s3cret 'quoted' $(pwned)";
@@ -255,6 +255,35 @@ describe.each(SHELLS)('head node under %s', (shell) => {
     const run = await node.run(shell);
     expect(run.code).toBe(95);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('installs over PXE: image fetched and checked, packages read by the zone over HTTP', async () => {
+    node = await TestNode.create();
+    await node.conf({ ...HEAD, DOGEOS_READY_TCP: 'no' });
+    await node.setUp();
+    await node.media({ dir: '/srv/dogeos' });
+    const server = await MediaServer.serve(node.p('/srv'));
+    try {
+      await node.conf({ DOGEOS_MEDIA_URL: `${server.base}/dogeos` }, '/system/boot/dogeos.conf');
+      const run = await node.run(shell);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(server.requests).toEqual([
+        '/dogeos/media.conf',
+        '/dogeos/chunter/chunter-0.9.3.tar.gz',
+        `/dogeos/images/${IMAGE_UUID}.imgmanifest`,
+        `/dogeos/images/${IMAGE_UUID}.zfs.gz`,
+      ]);
+      const calls = callLines(run.calls);
+      expect(calls).toContain(
+        `imgadm install -m /opt/dogeos/media/images/${IMAGE_UUID}.imgmanifest -f /opt/dogeos/media/images/${IMAGE_UUID}.zfs.gz`,
+      );
+      expect(calls.filter((c) => /^(u?mount|zlogin \S+ mkdir)/.test(c))).toEqual([]);
+      expect(await node.read(`${ZROOT}/opt/local/etc/pkgin/repositories.conf`)).toBe(`${server.base}/dogeos/packages\n`);
+      expect(run.console.at(-1)).toBe('DOGEOS-FIRSTBOOT: done');
+    } finally {
+      await server.close();
+    }
   });
 
   it('uses the address DHCP gave the zone, and the configured ports', async () => {

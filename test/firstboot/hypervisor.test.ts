@@ -4,13 +4,10 @@
  * at every boot; local media found by scanning disks; PXE media over HTTP.
  * Every scenario runs under bash and ksh93.
  */
-import { createReadStream } from 'node:fs';
-import { mkdir, rename, stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BOOT_TIME, callLines, SHELLS, TestNode } from './harness.ts';
+import { BOOT_TIME, callLines, MediaServer, SHELLS, TestNode } from './harness.ts';
 
 const HYPERVISOR = { DOGEOS_ROLE: 'hypervisor' };
 
@@ -138,6 +135,19 @@ describe.each(SHELLS)('hypervisor node under %s', (shell) => {
     expect(await node.exists(`/opt/chunter.old-${installed}`)).toBe(false);
   });
 
+  it('refuses media of a format it does not know', async () => {
+    node = await TestNode.create();
+    await node.conf(HYPERVISOR);
+    await node.setUp();
+    await node.media({ extraLines: ["MEDIA_FORMAT='2'"] });
+    const run = await node.run(shell);
+    expect(run.code).toBe(95);
+    expect(run.console).toEqual([
+      "DOGEOS-FIRSTBOOT: failed /mnt/usbkey/dogeos/media.conf: MEDIA_FORMAT='2' is not a format this platform reads (1)",
+    ]);
+    expect(callLines(run.calls)).toEqual([]);
+  });
+
   it('finds the media by mounting pcfs partitions, and unmounts them when done', async () => {
     node = await TestNode.create();
     await node.conf(HYPERVISOR);
@@ -169,48 +179,25 @@ describe.each(SHELLS)('hypervisor node under %s', (shell) => {
   });
 
   describe('PXE media over HTTP', () => {
-    let server: Server | undefined;
-    const requests: string[] = [];
+    let server: MediaServer | undefined;
     afterEach(async () => {
-      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      await server?.close();
       server = undefined;
-      requests.length = 0;
     });
-
-    async function serve(dir: string): Promise<string> {
-      server = createServer((req, res) => {
-        const url = req.url ?? '/';
-        requests.push(url);
-        const file = path.join(dir, decodeURIComponent(url));
-        stat(file).then(
-          (s) => {
-            res.writeHead(200, { 'content-length': s.size });
-            createReadStream(file).pipe(res);
-          },
-          () => {
-            res.writeHead(404);
-            res.end();
-          },
-        );
-      });
-      await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-      const { port } = server.address() as AddressInfo;
-      return `http://127.0.0.1:${port}`;
-    }
 
     it('fetches media.conf and chunter from the per-host URL, checking the sum', async () => {
       node = await TestNode.create();
       await node.conf(HYPERVISOR);
       await node.setUp();
       await node.media({ dir: '/srv/dogeos' });
-      const base = await serve(node.p('/srv'));
+      server = await MediaServer.serve(node.p('/srv'));
       // The per-host file PXE hands over as a type=file module.
-      await node.conf({ DOGEOS_MEDIA_URL: `${base}/dogeos/` }, '/system/boot/dogeos.conf');
+      await node.conf({ DOGEOS_MEDIA_URL: `${server.base}/dogeos/` }, '/system/boot/dogeos.conf');
 
       const run = await node.run(shell);
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
-      expect(requests).toEqual(['/dogeos/media.conf', '/dogeos/chunter/chunter-0.9.3.tar.gz']);
+      expect(server.requests).toEqual(['/dogeos/media.conf', '/dogeos/chunter/chunter-0.9.3.tar.gz']);
       expect(await node.read('/opt/chunter/.dogeos-version')).toBe('0.9.3\n');
       expect(await node.exists('/opt/dogeos/media/chunter/chunter-0.9.3.tar.gz')).toBe(true);
       expect(callLines(run.calls)).toEqual(['sysinfo', ...IMPORT, ...ENABLE_KNOWN]);
@@ -221,8 +208,8 @@ describe.each(SHELLS)('hypervisor node under %s', (shell) => {
       await node.conf(HYPERVISOR);
       await node.setUp();
       await node.media({ dir: '/srv/dogeos', chunterSha256: 'ab'.repeat(32) });
-      const base = await serve(node.p('/srv'));
-      await node.conf({ DOGEOS_MEDIA_URL: `${base}/dogeos` }, '/system/boot/dogeos.conf');
+      server = await MediaServer.serve(node.p('/srv'));
+      await node.conf({ DOGEOS_MEDIA_URL: `${server.base}/dogeos` }, '/system/boot/dogeos.conf');
       const run = await node.run(shell);
       expect(run.code).toBe(95);
       expect(run.console).toHaveLength(1);
