@@ -48,9 +48,9 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { name: 'shellcheck', debianPackage: 'shellcheck', purpose: 'lint first-boot scripts', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'dnsmasq', debianPackage: 'dnsmasq-base', purpose: 'check generated dnsmasq.conf', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'nginx', debianPackage: 'nginx-light', purpose: 'check generated nginx site', versionArgs: ['-v'], requiredForBuild: false },
-  { name: 'tar', debianPackage: 'tar', purpose: 'read the PXE tarball in tests (GNU tar)', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'as', debianPackage: 'binutils', purpose: 'assemble the multiboot probe of the PXE boot tests', versionArgs: ['--version'], requiredForBuild: false },
-  { name: 'ld', debianPackage: 'binutils', purpose: 'link the multiboot probe of the PXE boot tests', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'curl', debianPackage: 'curl', purpose: 'first-boot script tests (PXE media over HTTP)', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'openssl', debianPackage: 'openssl', purpose: 'first-boot tests (certificate for nginx -t)', versionArgs: ['version'], requiredForBuild: false },
 ];
 
 /** Files (not programs) that come from Debian packages. */

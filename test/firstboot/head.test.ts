@@ -1,0 +1,312 @@
+/**
+ * First boot on the FiFo head node: base image, zone, packages from the
+ * media's repository, configuration, services with bounded readiness
+ * waits, admin user, URL. Every scenario runs under bash and ksh93.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BOOT_TIME, callLines, IMAGE_UUID, MediaServer, SHELLS, TestNode, ZONE_UUID } from './harness.ts';
+
+const Z = ZONE_UUID;
+const PASSWORD = "s3cret 'quoted' $(pwned)";
+const HEAD = {
+  DOGEOS_ROLE: 'head',
+  DOGEOS_FIFO_IP: '10.1.1.10',
+  DOGEOS_FIFO_NETMASK: '255.255.255.0',
+  DOGEOS_FIFO_GATEWAY: '10.1.1.1',
+  DOGEOS_FIFO_RESOLVERS: '10.1.1.1,9.9.9.9',
+  DOGEOS_FIFO_ADMIN_PASSWORD: PASSWORD,
+  DOGEOS_READY_SLEEP: '0',
+};
+
+const CHUNTER = [
+  'sysinfo',
+  'svccfg import /opt/custom/smf/epmd.xml',
+  'svccfg import /opt/custom/smf/chunter.xml',
+  'svcs -H -o state svc:/network/epmd:default',
+  'svcadm enable svc:/network/epmd:default',
+  'svcs -H -o state svc:/network/chunter:default',
+  'svcadm enable svc:/network/chunter:default',
+];
+const IMAGE_AND_ZONE = [
+  `imgadm get ${IMAGE_UUID}`,
+  `imgadm install -m /mnt/usbkey/dogeos/images/${IMAGE_UUID}.imgmanifest -f /mnt/usbkey/dogeos/images/${IMAGE_UUID}.zfs.gz`,
+  'vmadm lookup alias=fifo',
+  'vmadm create -f /opt/dogeos/fifo-zone.json',
+  'vmadm lookup alias=fifo',
+];
+const ZONE_UP = [`vmadm list -H -o state uuid=${Z}`, `svcs -z ${Z} -H -o state svc:/milestone/multi-user:default`];
+const DATA = [`zlogin ${Z} /usr/sbin/zfs set mountpoint=/data zones/${Z}/data`];
+const PACKAGES = [
+  `zlogin ${Z} mkdir -p /opt/dogeos-repo`,
+  `mount -F lofs -o ro /mnt/usbkey/dogeos/packages /zones/${Z}/root/opt/dogeos-repo`,
+  `zlogin ${Z} /opt/local/bin/pkgin -y update`,
+  `zlogin ${Z} /opt/local/bin/pkgin -y install fifo-snarl fifo-sniffle fifo-howl fifo-wiggle fifo-cerberus nginx`,
+  `umount /zones/${Z}/root/opt/dogeos-repo`,
+];
+const FMRIS = [
+  ['epmd', 'svc:/network/epmd:default', '4369'],
+  ['snarl', 'svc:/network/snarl:default', '4200'],
+  ['sniffle', 'svc:/network/sniffle:default', '4210'],
+  ['howl', 'svc:/network/howl:default', '4240'],
+  ['wiggle', 'svc:/network/wiggle:default', '8080'],
+  ['nginx', 'svc:/pkgsrc/nginx:default', '443'],
+] as const;
+const AFTER_PACKAGES = [
+  `zlogin ${Z} /opt/local/bin/openssl req -x509 -nodes -newkey rsa:2048 -days 3650 -subj /CN=10.1.1.10 -keyout /opt/local/etc/nginx/dogeos.key -out /opt/local/etc/nginx/dogeos.crt`,
+  `zlogin ${Z} /usr/sbin/svcadm enable ${FMRIS.map((f) => f[1]).join(' ')}`,
+  ...FMRIS.flatMap(([, fmri, port]) => [`svcs -z ${Z} -H -o state ${fmri}`, `nc -z -w 2 10.1.1.10 ${port}`]),
+  `zlogin ${Z} /opt/local/fifo-snarl/bin/snarl-admin init default DogeOS Users admin 's3cret '\\''quoted'\\'' $(pwned)'`,
+];
+const ALL_STEPS = [
+  `chunter@${BOOT_TIME}`,
+  `chunter-services@${BOOT_TIME}`,
+  'fifo-image',
+  'fifo-zone',
+  'fifo-data',
+  'fifo-packages',
+  'fifo-config',
+  'fifo-enable',
+  `fifo-ready@${BOOT_TIME}`,
+  'fifo-admin',
+  `fifo-motd@${BOOT_TIME}`,
+];
+const ZROOT = `/zones/${Z}/root`;
+
+function count(calls: string[][], line: string): number {
+  return callLines(calls).filter((c) => c === line).length;
+}
+
+describe.each(SHELLS)('head node under %s', (shell) => {
+  let node: TestNode;
+  afterEach(async () => node?.cleanup());
+
+  async function headNode(conf: Record<string, string> = {}): Promise<void> {
+    node = await TestNode.create();
+    await node.conf({ ...HEAD, ...conf });
+    await node.setUp();
+    await node.media();
+  }
+
+  /** A head node whose earlier boot got as far as enabling FiFo. */
+  async function enabledNode(conf: Record<string, string> = {}): Promise<void> {
+    node = await TestNode.create();
+    await node.conf({ ...HEAD, ...conf });
+    await node.setUp();
+    await node.write('/opt/dogeos/state', `${ALL_STEPS.slice(0, 8).join('\n')}\n`);
+    await node.standin('vms/fifo', `${Z}\n`);
+  }
+
+  it('makes and configures the FiFo zone step by step, prints the URL; a second run changes nothing', async () => {
+    await headNode();
+    await node.write('/etc/motd', 'The Illumos Project\n');
+    const first = await node.run(shell);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(callLines(first.calls)).toEqual([...CHUNTER, ...IMAGE_AND_ZONE, ...ZONE_UP, ...DATA, ...PACKAGES, ...AFTER_PACKAGES]);
+    expect(first.console).toEqual([
+      'FiFo web UI: https://10.1.1.10/ (user admin)',
+      'DOGEOS-FIRSTBOOT: fifo https://10.1.1.10/',
+      'DOGEOS-FIRSTBOOT: done',
+    ]);
+    expect(await node.state()).toEqual(ALL_STEPS);
+    expect(await node.read('/etc/motd')).toBe(
+      'The Illumos Project\n-- DogeOS --\nFiFo web UI: https://10.1.1.10/ (user admin)\n-- end DogeOS --\n',
+    );
+    // The admin password reaches snarl-admin, never the log.
+    expect((await node.log()).join('\n')).not.toContain('s3cret');
+    expect(await node.read('/etc/mnttab')).toBe('');
+
+    // The zone, from the JSON template.
+    const created = JSON.parse(readFileSync(path.join(node.standinDir, 'vmadm-create.json'), 'utf8'));
+    expect(created).toEqual({
+      brand: 'joyent',
+      alias: 'fifo',
+      hostname: 'fifo',
+      image_uuid: IMAGE_UUID,
+      max_physical_memory: 3072,
+      quota: 40,
+      delegate_dataset: true,
+      autoboot: true,
+      resolvers: ['10.1.1.1', '9.9.9.9'],
+      nics: [{ nic_tag: 'admin', ip: '10.1.1.10', netmask: '255.255.255.0', gateways: ['10.1.1.1'], primary: true }],
+      customer_metadata: { 'dogeos:role': 'fifo' },
+    });
+    const snarl = await node.read(`${ZROOT}/data/snarl/etc/snarl.conf`);
+    expect(snarl).toMatch(/^ip = 10\.1\.1\.10:4200$/m);
+    expect(snarl).toMatch(/^nodename = snarl@10\.1\.1\.10$/m);
+    expect(snarl).toMatch(/^ring_size = 64$/m);
+    expect(await node.read(`${ZROOT}/data/sniffle/etc/sniffle.conf`)).toMatch(/^ip = 10\.1\.1\.10:4210$/m);
+    expect(await node.read(`${ZROOT}/data/howl/etc/howl.conf`)).toMatch(/^ip = 10\.1\.1\.10:4240$/m);
+    const wiggle = await node.read(`${ZROOT}/data/wiggle/etc/wiggle.conf`);
+    expect(wiggle).toMatch(/^port = 8080$/m);
+    expect(wiggle).toMatch(/^ssl\.port = 8443$/m);
+    expect(await node.read(`${ZROOT}/opt/local/etc/pkgin/repositories.conf`)).toBe('file:///opt/dogeos-repo\n');
+
+    // nginx, checked by the real nginx with its zone paths moved to a temp dir.
+    const conf = await node.read(`${ZROOT}/opt/local/etc/nginx/nginx.conf`);
+    expect(conf).toContain('listen 443 ssl;');
+    expect(conf).toContain('proxy_pass http://10.1.1.10:8080;');
+    const dir = path.join(node.work, 'nginx');
+    mkdirSync(path.join(dir, 'logs'), { recursive: true });
+    copyFileSync('/etc/nginx/mime.types', path.join(dir, 'mime.types'));
+    execFileSync('openssl', ['req', '-x509', '-nodes', '-newkey', 'rsa:2048', '-days', '1', '-subj', '/CN=test',
+      '-keyout', path.join(dir, 'dogeos.key'), '-out', path.join(dir, 'dogeos.crt')], { stdio: 'ignore' });
+    writeFileSync(path.join(dir, 'nginx.conf'), conf.replaceAll('/opt/local/etc/nginx/', `${dir}/`));
+    const out = execFileSync('nginx', ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'logs/error.log')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(out).toBe('');
+
+    const second = await node.run(shell);
+    expect(second.code).toBe(0);
+    expect(callLines(second.calls)).toEqual(['sysinfo']);
+    expect(second.console).toEqual(first.console);
+    expect(await node.state()).toEqual(ALL_STEPS);
+
+    // Next boot: the motd block is replaced, not repeated; FiFo is waited for.
+    const next = await node.run(shell, { env: { STANDIN_BOOT_TIME: '1700090000' } });
+    expect(next.code).toBe(0);
+    expect(count(next.calls, `vmadm create -f /opt/dogeos/fifo-zone.json`)).toBe(0);
+    expect(count(next.calls, `svcs -z ${Z} -H -o state svc:/network/snarl:default`)).toBe(1);
+    expect((await node.read('/etc/motd')).match(/-- DogeOS --/g)).toHaveLength(1);
+  });
+
+  it('resumes at the step that failed', async () => {
+    await headNode();
+    await node.fail('zlogin', 1, '/opt/local/bin/pkgin -y install');
+    const failed = await node.run(shell);
+    expect(failed.code).toBe(95);
+    expect(failed.console).toEqual([
+      'DOGEOS-FIRSTBOOT: failed pkgin install fifo-snarl fifo-sniffle fifo-howl fifo-wiggle fifo-cerberus nginx failed in the FiFo zone',
+    ]);
+    expect(await node.state()).toEqual(ALL_STEPS.slice(0, 5));
+    // The repository was unmounted even though the install failed.
+    expect(callLines(failed.calls).at(-1)).toBe(`umount /zones/${Z}/root/opt/dogeos-repo`);
+    expect(await node.read('/etc/mnttab')).toBe('');
+
+    const resumed = await node.run(shell);
+    expect(resumed.code).toBe(0);
+    expect(callLines(resumed.calls)).toEqual(['sysinfo', 'vmadm lookup alias=fifo', ...ZONE_UP, ...PACKAGES, ...AFTER_PACKAGES]);
+    expect(await node.state()).toEqual(ALL_STEPS);
+    expect(resumed.console.at(-1)).toBe('DOGEOS-FIRSTBOOT: done');
+  });
+
+  it('waits for a service that comes up after a few polls', async () => {
+    await enabledNode();
+    await node.ready('sniffle', 2);
+    await node.ready('port-4240', 3);
+    const run = await node.run(shell);
+    expect(run.code).toBe(0);
+    expect(count(run.calls, `svcs -z ${Z} -H -o state svc:/network/sniffle:default`)).toBe(3);
+    expect(count(run.calls, 'nc -z -w 2 10.1.1.10 4240')).toBe(4);
+  });
+
+  it('skips the TCP checks with DOGEOS_READY_TCP=no', async () => {
+    await enabledNode({ DOGEOS_READY_TCP: 'no' });
+    await node.ready('port-4200', 'never');
+    const run = await node.run(shell);
+    expect(run.code).toBe(0);
+    expect(callLines(run.calls).filter((c) => c.startsWith('nc '))).toEqual([]);
+    expect(count(run.calls, `svcs -z ${Z} -H -o state svc:/network/snarl:default`)).toBe(1);
+  });
+
+  it('gives up on a service that never comes online after DOGEOS_READY_TRIES polls', async () => {
+    await enabledNode({ DOGEOS_READY_TRIES: '4' });
+    await node.ready('snarl', 'never');
+    const run = await node.run(shell);
+    expect(run.code).toBe(95);
+    const reason =
+      "snarl not ready: svc:/network/snarl:default still 'offline' after 4 polls 0s apart (DOGEOS_READY_TRIES=4, DOGEOS_READY_SLEEP=0)";
+    expect(run.console).toEqual([`DOGEOS-FIRSTBOOT: failed ${reason}`]);
+    expect((await node.log()).some((l) => l.endsWith(`FAILED: ${reason}`))).toBe(true);
+    expect(count(run.calls, `svcs -z ${Z} -H -o state svc:/network/snarl:default`)).toBe(4);
+    expect(callLines(run.calls).some((c) => c.includes('snarl-admin'))).toBe(false);
+    expect(await node.state()).toEqual(ALL_STEPS.slice(0, 8));
+  });
+
+  it('gives up at once on a service in maintenance, and on a port that never opens', async () => {
+    await enabledNode({ DOGEOS_READY_TRIES: '3' });
+    await node.ready('howl', 'maintenance');
+    const maint = await node.run(shell);
+    expect(maint.code).toBe(95);
+    expect(maint.console[0]).toBe(
+      `DOGEOS-FIRSTBOOT: failed howl not ready: svc:/network/howl:default is in maintenance (see svcs -z ${Z} -xv svc:/network/howl:default)`,
+    );
+    expect(count(maint.calls, `svcs -z ${Z} -H -o state svc:/network/howl:default`)).toBe(1);
+
+    await node.ready('howl', 0);
+    await node.ready('port-8080', 'never');
+    const port = await node.run(shell);
+    expect(port.code).toBe(95);
+    expect(port.console[0]).toBe(
+      'DOGEOS-FIRSTBOOT: failed wiggle not ready: nothing listens on 10.1.1.10:8080 after 3 tries 0s apart (DOGEOS_READY_TRIES=3, DOGEOS_READY_SLEEP=0)',
+    );
+    expect(count(port.calls, 'nc -z -w 2 10.1.1.10 8080')).toBe(3);
+  });
+
+  it('sleeps DOGEOS_READY_SLEEP seconds between polls', async () => {
+    await enabledNode({ DOGEOS_READY_TRIES: '2', DOGEOS_READY_SLEEP: '1' });
+    await node.ready('epmd', 'never');
+    const started = Date.now();
+    const run = await node.run(shell);
+    expect(run.code).toBe(95);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('installs over PXE: image fetched and checked, packages read by the zone over HTTP', async () => {
+    node = await TestNode.create();
+    await node.conf({ ...HEAD, DOGEOS_READY_TCP: 'no' });
+    await node.setUp();
+    await node.media({ dir: '/srv/dogeos' });
+    const server = await MediaServer.serve(node.p('/srv'));
+    try {
+      await node.conf({ DOGEOS_MEDIA_URL: `${server.base}/dogeos` }, '/system/boot/dogeos.conf');
+      const run = await node.run(shell);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(server.requests).toEqual([
+        '/dogeos/media.conf',
+        '/dogeos/chunter/chunter-0.9.3.tar.gz',
+        `/dogeos/images/${IMAGE_UUID}.imgmanifest`,
+        `/dogeos/images/${IMAGE_UUID}.zfs.gz`,
+      ]);
+      const calls = callLines(run.calls);
+      expect(calls).toContain(
+        `imgadm install -m /opt/dogeos/media/images/${IMAGE_UUID}.imgmanifest -f /opt/dogeos/media/images/${IMAGE_UUID}.zfs.gz`,
+      );
+      expect(calls.filter((c) => /^(u?mount|zlogin \S+ mkdir)/.test(c))).toEqual([]);
+      expect(await node.read(`${ZROOT}/opt/local/etc/pkgin/repositories.conf`)).toBe(`${server.base}/dogeos/packages\n`);
+      expect(run.console.at(-1)).toBe('DOGEOS-FIRSTBOOT: done');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('uses the address DHCP gave the zone, and the configured ports', async () => {
+    await headNode({
+      DOGEOS_FIFO_IP: 'dhcp',
+      DOGEOS_FIFO_NETMASK: '',
+      DOGEOS_FIFO_GATEWAY: '',
+      DOGEOS_FIFO_RESOLVERS: '',
+      DOGEOS_SNARL_PORT: '4300',
+      DOGEOS_HTTPS_PORT: '8444',
+      DOGEOS_FIFO_VLAN_ID: '42',
+    });
+    const run = await node.run(shell);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const created = JSON.parse(readFileSync(path.join(node.standinDir, 'vmadm-create.json'), 'utf8'));
+    expect(created.nics).toEqual([{ nic_tag: 'admin', ip: 'dhcp', vlan_id: 42, primary: true }]);
+    expect(created.resolvers).toEqual([]);
+    expect(count(run.calls, `zlogin ${Z} /usr/sbin/ipadm show-addr -p -o addr`)).toBe(1);
+    expect(await node.read(`${ZROOT}/data/snarl/etc/snarl.conf`)).toMatch(/^ip = 10\.88\.0\.77:4300$/m);
+    expect(count(run.calls, 'nc -z -w 2 10.88.0.77 4300')).toBe(1);
+    expect(count(run.calls, 'nc -z -w 2 10.88.0.77 8444')).toBe(1);
+    expect(run.console).toContain('DOGEOS-FIRSTBOOT: fifo https://10.88.0.77:8444/');
+    expect(await node.read('/opt/dogeos/fifo.ip')).toBe('10.88.0.77\n');
+  });
+});
