@@ -1,36 +1,46 @@
 /**
  * /dogeos/etc/dogeos.conf: the settings the first-boot service reads, as
- * single-quoted shell assignments (parsed without eval on the node).
+ * single-quoted shell assignments it parses without eval. Keys and rules:
+ * overlays/dogeos/README.md "Configuration".
  */
+import { isIP } from 'node:net';
 import type { BuildConfig } from '../../config/schema.ts';
+import { configError } from '../../core/errors.ts';
 import { renderTemplate } from './render.ts';
 
 export interface DogeosConfInput {
   readonly config: BuildConfig;
-  readonly version: string;
-  readonly stamp: string;
   readonly rootPasswordHash?: string | undefined;
+  /** FiFo admin password for a head node (from DOGEOS_FIFO_ADMIN_PASSWORD). */
+  readonly fifoAdminPassword?: string | undefined;
+}
+
+/** The DOGEOS_* settings for this build; absent keys take the script's defaults. */
+export function dogeosSettings(input: DogeosConfInput): Record<string, string> {
+  const fb = input.config.firstboot;
+  const zone = fb.fifoZone;
+  const s: Record<string, string> = { DOGEOS_ROLE: fb.role };
+  if (fb.role === 'head') {
+    if (input.fifoAdminPassword === undefined || input.fifoAdminPassword.length < 8) {
+      throw configError('FIFO_ADMIN_PASSWORD_MISSING', 'firstboot.role is head, so the FiFo admin password is needed: set DOGEOS_FIFO_ADMIN_PASSWORD (at least 8 characters)', {
+        details: { path: 'firstboot.role' },
+      });
+    }
+    s['DOGEOS_FIFO_IP'] = zone.ip ?? 'dhcp';
+    s['DOGEOS_FIFO_ADMIN_PASSWORD'] = input.fifoAdminPassword;
+  } else if (zone.ip !== undefined) {
+    s['DOGEOS_FIFO_IP'] = zone.ip;
+  }
+  if (zone.netmask !== undefined) s['DOGEOS_FIFO_NETMASK'] = zone.netmask;
+  if (zone.gateway !== undefined) s['DOGEOS_FIFO_GATEWAY'] = zone.gateway;
+  const resolvers = fb.dns.filter((d) => isIP(d) === 4);
+  if (resolvers.length > 0) s['DOGEOS_FIFO_RESOLVERS'] = resolvers.join(',');
+  s['DOGEOS_FIFO_MEMORY_MB'] = String(zone.memoryMb);
+  s['DOGEOS_FIFO_QUOTA_GB'] = String(zone.quotaGb);
+  if (input.rootPasswordHash !== undefined) s['DOGEOS_ROOT_SHADOW'] = input.rootPasswordHash;
+  return s;
 }
 
 export function renderDogeosConf(input: DogeosConfInput): string {
-  const fb = input.config.firstboot;
-  return renderTemplate('dogeos.conf.hbs', {
-    version: input.version,
-    stamp: input.stamp,
-    role: fb.role,
-    hostname: fb.hostname ?? '',
-    adminNic: fb.adminNic ?? '',
-    netMode: fb.network.mode,
-    ip: fb.network.ip ?? '',
-    netmask: fb.network.netmask ?? '',
-    gateway: fb.network.gateway ?? '',
-    dns: fb.dns.join(','),
-    ntp: fb.ntp.join(','),
-    rootPasswordHash: input.rootPasswordHash ?? '',
-    zoneIp: fb.fifoZone.ip ?? '',
-    zoneNetmask: fb.fifoZone.netmask ?? '',
-    zoneGateway: fb.fifoZone.gateway ?? '',
-    zoneMemoryMb: String(fb.fifoZone.memoryMb),
-    zoneQuotaGb: String(fb.fifoZone.quotaGb),
-  });
+  return renderTemplate('dogeos.conf.hbs', dogeosSettings(input));
 }

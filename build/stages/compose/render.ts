@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import Handlebars from 'handlebars';
-import { internalError } from '../../core/errors.ts';
+import { configError, internalError } from '../../core/errors.ts';
 import { bootenvValue, shellValue, xmlText } from './escape.ts';
 
 export const TEMPLATES_DIR = new URL('../../../templates/', import.meta.url);
@@ -14,6 +14,14 @@ export const TEMPLATES_DIR = new URL('../../../templates/', import.meta.url);
 function makeEnv(): typeof Handlebars {
   const hb = Handlebars.create();
   hb.registerHelper('sh', (path: unknown, value: unknown) => new hb.SafeString(shellValue({ path: String(path), value: value === undefined || value === null ? '' : String(value) })));
+  // One single-quoted shell word, ' written as '\'' (overlays/dogeos/README.md "Configuration").
+  hb.registerHelper('shq', (value: unknown) => {
+    const v = value === undefined || value === null ? '' : String(value);
+    if (/[\u0000-\u001f\u007f]/.test(v)) {
+      throw configError('UNSAFE_VALUE', `a dogeos.conf value contains a newline or control character: ${JSON.stringify(v.slice(0, 40))}`);
+    }
+    return `'${v.replace(/'/g, "'\\''")}'`;
+  });
   hb.registerHelper('bootenv', (path: unknown, value: unknown) => new hb.SafeString(bootenvValue({ path: String(path), value: String(value) })));
   hb.registerHelper('json', (value: unknown) => new hb.SafeString(JSON.stringify(value ?? null)));
   hb.registerHelper('xml', (value: unknown) => new hb.SafeString(xmlText(String(value))));

@@ -1,0 +1,92 @@
+/**
+ * SHA256SUMS (GNU coreutils format: `<hex>  <name>`, two spaces, sorted) and
+ * build-manifest.json, the record a release engineer publishes with the
+ * media: inputs, pins, tool versions, config digest, git commit, outputs.
+ */
+import { writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { writeAtomically } from '../core/atomic.ts';
+import { type Reporter, silentReporter } from '../core/events.ts';
+import { run } from '../host/exec.ts';
+
+export interface OutputFile {
+  /** Path relative to the output directory. */
+  readonly name: string;
+  readonly sizeBytes: number;
+  readonly sha256: string;
+}
+
+export function renderSha256Sums(files: readonly OutputFile[]): string {
+  return [...files]
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((f) => `${f.sha256}  ${f.name}\n`)
+    .join('');
+}
+
+export async function writeSha256Sums(outDir: string, files: readonly OutputFile[]): Promise<string> {
+  const path = join(outDir, 'SHA256SUMS');
+  await writeAtomically(path, (tmp) => writeFileSync(tmp, renderSha256Sums(files)));
+  return path;
+}
+
+/** Signs SHA256SUMS with gpg (detached, ASCII-armoured) → SHA256SUMS.asc. */
+export async function signSums(sumsPath: string, keyId: string, reporter: Reporter = silentReporter): Promise<string> {
+  const out = `${sumsPath}.asc`;
+  await writeAtomically(out, async (tmp) => {
+    await run('gpg', ['--batch', '--yes', '--local-user', keyId, '--armor', '--detach-sign', '--output', tmp, sumsPath], { reporter });
+  });
+  return out;
+}
+
+/** First line of `<tool> <args>`, or 'absent'. */
+async function toolVersion(tool: string, args: readonly string[]): Promise<string> {
+  try {
+    const r = await run(tool, args, { allowFailure: true, timeoutMs: 20_000 });
+    return (`${r.stdout}\n${r.stderr}`.split('\n').find((l) => l.trim() !== '') ?? 'unknown').trim();
+  } catch {
+    return 'absent';
+  }
+}
+
+export async function toolVersions(): Promise<Record<string, string>> {
+  return {
+    node: process.version,
+    'grub-mkimage': await toolVersion('grub-mkimage', ['--version']),
+    xorriso: await toolVersion('xorriso', ['-version']),
+    mtools: await toolVersion('mformat', ['--version']),
+  };
+}
+
+/** The commit of the checkout the builder runs from, with -dirty when modified. */
+export async function gitCommit(repoDir: string): Promise<string> {
+  try {
+    const head = await run('git', ['-C', repoDir, 'rev-parse', 'HEAD'], { allowFailure: true });
+    if (head.status !== 0) return 'unknown';
+    const dirty = await run('git', ['-C', repoDir, 'status', '--porcelain', '--untracked-files=no'], { allowFailure: true });
+    return `${head.stdout.trim()}${dirty.stdout.trim() === '' ? '' : '-dirty'}`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export interface BuildManifest {
+  readonly dogeos: { readonly version: string; readonly builder: string };
+  readonly sourceDateEpoch: number;
+  readonly inputs: Readonly<Record<string, { readonly url?: string | undefined; readonly sha256: string; readonly stamp?: string | undefined }>>;
+  readonly fifoPayload: readonly { readonly name: string; readonly url?: string | undefined; readonly sha256: string }[];
+  readonly tools: Readonly<Record<string, string>>;
+  readonly configDigest: string;
+  readonly gitCommit: string;
+  readonly bootArchive: { readonly sha1: string; readonly sizeBytes: number };
+  readonly outputs: readonly OutputFile[];
+}
+
+export async function writeBuildManifest(outDir: string, manifest: BuildManifest): Promise<string> {
+  const path = join(outDir, 'build-manifest.json');
+  await writeAtomically(path, (tmp) => writeFileSync(tmp, `${JSON.stringify(manifest, null, 2)}\n`));
+  return path;
+}
+
+export function outputName(path: string): string {
+  return basename(path);
+}

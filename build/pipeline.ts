@@ -1,0 +1,218 @@
+/**
+ * The recipe: acquire → compose/seal → media → verify. Only this file knows
+ * the order. Every stage after acquire is content-addressed in the work
+ * directory, so a rebuild with unchanged inputs skips it, and `explain`
+ * says why each stage ran.
+ */
+import { existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync, copyFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BuildConfig } from './config/schema.ts';
+import { commitTemp, tempSibling } from './core/atomic.ts';
+import { configError } from './core/errors.ts';
+import { type Reporter, timedStage } from './core/events.ts';
+import { digestOf, hashBytes, hashFile } from './core/hash.ts';
+import { sha512Crypt } from './core/password.ts';
+import { isoTarget } from './media/iso.ts';
+import { loadHostsFile } from './media/pxe/hosts.ts';
+import { pxeTarget } from './media/pxe/target.ts';
+import { type OutputFile, gitCommit, signSums, toolVersions, writeBuildManifest, writeSha256Sums } from './media/sums.ts';
+import type { MediaInput } from './media/target.ts';
+import { usbTarget } from './media/usb.ts';
+import { acquirePlatform } from './stages/acquire/index.ts';
+import { runCachedStage, type StageOutcome } from './stages/cache.ts';
+import { type ComposeSealResult, composeAndSeal } from './stages/compose-seal.ts';
+import { digestDir } from './stages/digest-tree.ts';
+
+export const REPO_DIR = fileURLToPath(new URL('..', import.meta.url));
+/** Bumped when a stage's output format changes without a source change we can see. */
+const PIPELINE_FORMAT = 1;
+
+export interface BuildOptions {
+  readonly config: BuildConfig;
+  readonly reporter: Reporter;
+  readonly signal: AbortSignal;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  readonly offline: boolean;
+}
+
+export interface StageReport {
+  readonly stage: string;
+  readonly ran: boolean;
+  readonly reason: string;
+}
+
+export interface BuildResult {
+  readonly version: string;
+  readonly stamp: string;
+  readonly outDir: string;
+  readonly outputs: readonly OutputFile[];
+  readonly stages: readonly StageReport[];
+  readonly manifestPath: string;
+}
+
+/** 20250724T001011Z → seconds since the epoch. */
+export function stampToEpoch(stamp: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(stamp);
+  if (m === null) return 0;
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) / 1000;
+}
+
+export function fullVersion(version: string, stamp: string): string {
+  return version.includes('+') ? version : `${version}+${stamp}`;
+}
+
+/** Hard-links (or copies, across filesystems) a file or tree into place. */
+function linkInto(src: string, dst: string): void {
+  rmSync(dst, { recursive: true, force: true });
+  const st = statSync(src);
+  if (st.isDirectory()) {
+    mkdirSync(dst, { recursive: true });
+    for (const n of readdirSync(src)) linkInto(join(src, n), join(dst, n));
+    return;
+  }
+  try {
+    linkSync(src, dst);
+  } catch {
+    copyFileSync(src, dst);
+  }
+}
+
+function sourcesDigest(): string {
+  return digestOf({ build: digestDir(join(REPO_DIR, 'build')), format: PIPELINE_FORMAT });
+}
+
+export async function runBuild(o: BuildOptions): Promise<BuildResult> {
+  const { config, reporter, signal } = o;
+  const stages: StageReport[] = [];
+  const record = <T>(name: string, s: StageOutcome<T>) => {
+    stages.push({ stage: name, ran: s.ran, reason: s.reason });
+    return s;
+  };
+
+  const acquired = await timedStage(reporter, 'acquire', () =>
+    acquirePlatform({
+      source: config.platform.source,
+      baseUrl: config.platform.baseUrl,
+      ...(config.platform.sha256 === undefined ? {} : { pinnedSha256: config.platform.sha256 }),
+      cacheDir: config.cacheDir ?? join(o.cwd, '.cache'),
+      workDir: join(config.workDir, 'acquire'),
+      offline: o.offline,
+      lockPath: config.lockFile,
+      lockMode: 'verify',
+      reporter,
+      signal,
+      cwd: o.cwd,
+    }),
+  );
+  stages.push({ stage: 'acquire', ran: true, reason: acquired.fromCache ? 'platform from cache' : 'platform downloaded' });
+  const stamp = acquired.stamp;
+  const version = fullVersion(config.version, stamp);
+  const timeSec = config.sourceDateEpoch ?? stampToEpoch(stamp);
+  const password = o.env['DOGEOS_ROOT_PASSWORD'];
+  const rootPasswordHash = config.firstboot.rootPasswordHash ?? (password !== undefined && password !== '' ? sha512Crypt(password, version) : undefined);
+  const fifoAdminPassword = o.env['DOGEOS_FIFO_ADMIN_PASSWORD'];
+  const commit = await gitCommit(REPO_DIR);
+  const code = sourcesDigest();
+
+  const sealed = record(
+    'compose-seal',
+    await runCachedStage<ComposeSealResult>(
+      config.workDir,
+      {
+        name: 'compose-seal',
+        key: {
+          platform: acquired.sha256,
+          overlays: config.overlays,
+          overlayContent: digestDir(join(REPO_DIR, 'overlays')),
+          manifests: digestDir(join(REPO_DIR, 'manifests')),
+          templates: digestDir(join(REPO_DIR, 'templates')),
+          config: digestOf({ v: config.version, c: config.console, a: config.archive, f: config.firstboot, t: timeSec }),
+          secrets: hashBytes('sha256', `${rootPasswordHash ?? ''}\0${fifoAdminPassword ?? ''}`),
+          code,
+        },
+        run: (dir) =>
+          composeAndSeal({
+            config,
+            platformDir: acquired.platformDir,
+            outDir: dir,
+            version,
+            stamp,
+            timeSec,
+            gitCommit: commit,
+            rootPasswordHash,
+            fifoAdminPassword,
+            reporter,
+          }),
+      },
+      reporter,
+    ),
+  );
+
+  const platformDir = join(sealed.dir, 'platform');
+  const boot = { console: config.console.device, serialSpeed: config.console.serialSpeed, bootProps: config.boot.properties, timeoutSec: config.boot.timeoutSec };
+  const hosts = config.media.pxe.hostsFile === undefined ? [] : await loadHostsFile(config.media.pxe.hostsFile);
+  const mediaInput: MediaInput = { platformDir, version, stamp, sourceDateEpoch: timeSec, boot, usb: config.media.usb, reporter, signal };
+  const produced: string[] = [join(sealed.dir, basename(sealed.result.platformTarball))];
+  for (const format of config.media.formats) {
+    signal.throwIfAborted();
+    const key = { sealed: sealed.digest, boot, usb: format === 'usb' ? config.media.usb : null, pxe: format === 'pxe' ? { hosts, p: config.media.pxe } : null, version, timeSec, code };
+    const outcome = record(
+      `media-${format}`,
+      await runCachedStage<string[]>(
+        config.workDir,
+        {
+          name: `media-${format}`,
+          key,
+          run: async (dir) => {
+            const artifacts =
+              format === 'pxe'
+                ? await pxeTarget.build(
+                    { platformDir, version, stamp, sourceDateEpoch: timeSec, console: boot.console, serialSpeed: boot.serialSpeed, bootProps: boot.bootProps, hosts, ...(config.media.pxe.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: config.media.pxe.maxPayloadBytes }), reporter },
+                    dir,
+                  )
+                : await (format === 'iso' ? isoTarget : usbTarget).build(mediaInput, dir);
+            return artifacts.map((a) => basename(a.path));
+          },
+        },
+        reporter,
+      ),
+    );
+    produced.push(...outcome.result.map((n) => join(outcome.dir, n)));
+  }
+
+  // Publish: link every output into outDir, then the sums and the manifest.
+  return timedStage(reporter, 'verify', async () => {
+    mkdirSync(config.outDir, { recursive: true });
+    const outputs: OutputFile[] = [];
+    for (const src of produced) {
+      const name = basename(src);
+      const dst = join(config.outDir, name);
+      const tmp = tempSibling(dst);
+      linkInto(src, tmp);
+      commitTemp(tmp, dst);
+      if (statSync(dst).isFile()) {
+        const sizeBytes = statSync(dst).size;
+        const sha256 = await hashFile('sha256', dst);
+        outputs.push({ name, sizeBytes, sha256 });
+        reporter.emit({ type: 'artifact', path: dst, sizeBytes, sha256 });
+      }
+    }
+    const sums = await writeSha256Sums(config.outDir, outputs);
+    if (config.media.signingKey !== undefined) await signSums(sums, config.media.signingKey, reporter);
+    const manifestPath = await writeBuildManifest(config.outDir, {
+      dogeos: { version, builder: commit },
+      sourceDateEpoch: timeSec,
+      inputs: { platform: { url: acquired.url, sha256: acquired.sha256, stamp } },
+      fifoPayload: [],
+      tools: await toolVersions(),
+      configDigest: digestOf({ ...config, outDir: null, workDir: null, cacheDir: null, lockFile: null }),
+      gitCommit: commit,
+      bootArchive: { sha1: sealed.result.archiveSha1, sizeBytes: sealed.result.archiveSizeBytes },
+      outputs,
+    });
+    if (!existsSync(manifestPath)) throw configError('INTERNAL', 'build manifest was not written');
+    return { version, stamp, outDir: config.outDir, outputs, stages, manifestPath };
+  });
+}

@@ -1,0 +1,88 @@
+/**
+ * The compose and seal stages as one cached unit: both work on the same
+ * in-memory tree, whose file contents are lazy references into the input
+ * archive (nothing is copied until the new archive is written).
+ */
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openLofi } from '../codecs/lofi/index.ts';
+import { openUfs } from '../codecs/ufs/index.ts';
+import type { BuildConfig } from '../config/schema.ts';
+import { dataError } from '../core/errors.ts';
+import type { Reporter } from '../core/events.ts';
+import { FileBlockDevice } from '../core/filedev.ts';
+import { type FileNode, lookup, readAll } from '../core/tree.ts';
+import { compose } from './compose/index.ts';
+import { DTD_PATH_IN_USR } from './compose/smf.ts';
+import { ARCHIVE_REL, contentDevice, type SealResult, seal } from './seal.ts';
+
+export interface ComposeSealInput {
+  readonly config: BuildConfig;
+  readonly platformDir: string;
+  readonly outDir: string;
+  readonly version: string;
+  readonly stamp: string;
+  readonly timeSec: number;
+  readonly gitCommit: string;
+  readonly rootPasswordHash: string | undefined;
+  readonly fifoAdminPassword: string | undefined;
+  readonly reporter: Reporter;
+}
+
+export interface ComposeSealResult extends SealResult {
+  readonly added: number;
+  readonly replaced: number;
+  readonly removed: number;
+}
+
+/** Reads service_bundle.dtd.1 from the platform's /usr.lgz. */
+function platformDtd(usrLgz: FileNode | undefined, archivePath: string): Uint8Array {
+  if (usrLgz === undefined) throw dataError('PLATFORM_NO_USR', `${archivePath} has no /usr.lgz`);
+  const usr = openUfs(openLofi(contentDevice(usrLgz)));
+  const ino = usr.lookup(DTD_PATH_IN_USR);
+  if (ino === undefined) {
+    throw dataError('PLATFORM_NO_SMF_DTD', `the platform's /usr.lgz has no ${DTD_PATH_IN_USR}: cannot validate SMF manifests`, {
+      details: { file: archivePath },
+    });
+  }
+  return readAll(usr.content(ino));
+}
+
+export async function composeAndSeal(input: ComposeSealInput): Promise<ComposeSealResult> {
+  const archivePath = join(input.platformDir, ARCHIVE_REL);
+  const dev = FileBlockDevice.openRead(archivePath);
+  try {
+    const image = openUfs(dev);
+    const root = image.readTree();
+    const lgz = lookup(root, '/usr.lgz');
+    const report = await compose({
+      root,
+      readPlatformDtd: () => platformDtd(lgz?.type === 'file' ? lgz : undefined, archivePath),
+      config: input.config,
+      version: input.version,
+      stamp: input.stamp,
+      timeSec: input.timeSec,
+      gitCommit: input.gitCommit,
+      rootPasswordHash: input.rootPasswordHash,
+      fifoAdminPassword: input.fifoAdminPassword,
+      reporter: input.reporter,
+    });
+    writeFileSync(join(input.outDir, 'changes.json'), `${JSON.stringify(report, null, 2)}\n`);
+    const sealed = await seal({
+      root,
+      platformDir: input.platformDir,
+      outDir: input.outDir,
+      sizeBytes: input.config.archive.sizeBytes ?? statSync(archivePath).size,
+      bytesPerInode: input.config.archive.bytesPerInode,
+      timeSec: input.timeSec,
+      version: input.version,
+      stamp: input.stamp,
+      keepRootPassword: input.rootPasswordHash === undefined,
+      reporter: input.reporter,
+    });
+    const count = (k: string) => report.changes.filter((c) => c.kind === k).length;
+    return { ...sealed, added: count('added'), replaced: count('replaced'), removed: count('removed') };
+  } finally {
+    dev.close();
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * Seal: writes the composed tree as a new illumos UFS boot archive with the
+ * companions the kernel and SmartOS's tools expect (DESIGN.md "Facts about
+ * the input"): boot_archive.hash (SHA-1, 40 hex + newline; the kernel
+ * panics on a mismatch), boot_archive.manifest (`<md5>  ./path`, sorted,
+ * regular files including those inside /usr.lgz), etc/version/dogeos, and
+ * a dogeos-<version>-platform.tgz in the platform tarball layout.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, copyFileSync, existsSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { openLofi } from '../codecs/lofi/index.ts';
+import { openUfs, writeUfsTo } from '../codecs/ufs/index.ts';
+import { dataError } from '../core/errors.ts';
+import { type Reporter, silentReporter } from '../core/events.ts';
+import { FileBlockDevice } from '../core/filedev.ts';
+import { hashFile } from '../core/hash.ts';
+import { compareNames, type DirNode, type FileNode, walk } from '../core/tree.ts';
+import { listTree, normaliseTree } from '../media/pxe/fstree.ts';
+import { writeTarGz } from '../media/pxe/tarball.ts';
+
+export const ARCHIVE_REL = 'i86pc/amd64/boot_archive';
+export const KERNEL_REL = 'i86pc/kernel/amd64/unix';
+
+export interface SealInput {
+  readonly root: DirNode;
+  /** The stock platform directory (kernel, .gitstatus, etc/version/platform). */
+  readonly platformDir: string;
+  /** Where the sealed platform goes: <outDir>/platform/… and the tarball. */
+  readonly outDir: string;
+  readonly sizeBytes: number;
+  readonly bytesPerInode: number;
+  readonly timeSec: number;
+  readonly version: string;
+  readonly stamp: string;
+  /** Keep the platform's root.password (false when the build sets its own root password). */
+  readonly keepRootPassword: boolean;
+  readonly reporter?: Reporter;
+}
+
+export interface SealResult {
+  readonly archiveSha1: string;
+  readonly archiveSizeBytes: number;
+  readonly manifestLines: number;
+  readonly inodesUsed: number;
+  readonly fragsUsed: number;
+  readonly platformTarball: string;
+  readonly platformTarballSha256: string;
+}
+
+/** md5 of a file node's contents, read in 1 MiB pieces (contents are lazy). */
+function md5Of(node: FileNode): string {
+  const h = createHash('md5');
+  const step = 1 << 20;
+  for (let off = 0; off < node.content.sizeBytes; off += step) {
+    h.update(node.content.read(off, Math.min(step, node.content.sizeBytes - off)));
+  }
+  return h.digest('hex');
+}
+
+/**
+ * `<md5>  ./path` for every regular file of the root, and of /usr from
+ * inside /usr.lgz (the underfiles in the root's own /usr come first if a
+ * path exists in both: they are what a booted node sees until /usr mounts).
+ */
+export function archiveManifest(root: DirNode): string[] {
+  const lines = new Map<string, string>();
+  const seen = new Map<FileNode, string>();
+  const add = (path: string, node: FileNode) => {
+    let sum = seen.get(node);
+    if (sum === undefined) {
+      sum = md5Of(node);
+      seen.set(node, sum);
+    }
+    if (!lines.has(path)) lines.set(path, `${sum}  .${path}`);
+  };
+  for (const e of walk(root)) if (e.node.type === 'file') add(e.path, e.node);
+  const lgz = root.entries.get('usr.lgz');
+  if (lgz?.type === 'file') {
+    const usr = openUfs(openLofi(contentDevice(lgz))).readTree();
+    for (const e of walk(usr)) if (e.node.type === 'file') add(`/usr${e.path}`, e.node);
+  }
+  return [...lines.keys()].sort(compareNames).map((k) => lines.get(k)!);
+}
+
+/** A read-only block device over a file node's (lazy) content. */
+export function contentDevice(node: FileNode) {
+  return {
+    sizeBytes: node.content.sizeBytes,
+    readAt: (offsetBytes: number, lengthBytes: number) => node.content.read(offsetBytes, lengthBytes),
+    writeAt: () => {
+      throw new Error('read-only');
+    },
+  };
+}
+
+function copyIfPresent(from: string, to: string): void {
+  if (!existsSync(from)) return;
+  mkdirSync(dirname(to), { recursive: true });
+  copyFileSync(from, to);
+}
+
+export async function seal(input: SealInput): Promise<SealResult> {
+  const reporter = input.reporter ?? silentReporter;
+  const platform = join(input.outDir, 'platform');
+  const archivePath = join(platform, ARCHIVE_REL);
+  mkdirSync(dirname(archivePath), { recursive: true });
+  // A fresh sparse file of the configured size: the writer fills it.
+  const fd = openSync(archivePath, 'w');
+  ftruncateSync(fd, input.sizeBytes);
+  closeSync(fd);
+  const dev = FileBlockDevice.openWrite(archivePath);
+  let summary: ReturnType<typeof writeUfsTo>;
+  try {
+    summary = writeUfsTo(dev, input.root, { sizeBytes: input.sizeBytes, bytesPerInode: input.bytesPerInode, timeSec: input.timeSec, reporter });
+  } finally {
+    dev.close();
+  }
+  const archiveSha1 = await hashFile('sha1', archivePath);
+  writeFileSync(`${archivePath}.hash`, `${archiveSha1}\n`);
+  const manifest = archiveManifest(input.root);
+  writeFileSync(`${archivePath}.manifest`, `${manifest.join('\n')}\n`);
+
+  copyIfPresent(join(input.platformDir, KERNEL_REL), join(platform, KERNEL_REL));
+  if (!existsSync(join(platform, KERNEL_REL))) {
+    throw dataError('PLATFORM_INCOMPLETE', `the platform has no kernel at ${join(input.platformDir, KERNEL_REL)}`);
+  }
+  copyIfPresent(join(input.platformDir, `${ARCHIVE_REL}.gitstatus`), join(platform, `${ARCHIVE_REL}.gitstatus`));
+  copyIfPresent(join(input.platformDir, 'etc/version/platform'), join(platform, 'etc/version/platform'));
+  if (input.keepRootPassword) copyIfPresent(join(input.platformDir, 'root.password'), join(platform, 'root.password'));
+  mkdirSync(join(platform, 'etc/version'), { recursive: true });
+  writeFileSync(join(platform, 'etc/version/dogeos'), `${input.version}\n`);
+
+  // The platform tarball, as SmartOS publishes it: top directory platform-<STAMP>/.
+  const top = `platform-${input.stamp}`;
+  const staging = join(input.outDir, '.tarball');
+  mkdirSync(staging, { recursive: true });
+  renameSync(platform, join(staging, top));
+  try {
+    const entries = await listTree(join(staging, top));
+    await normaliseTree(join(staging, top), entries, input.timeSec);
+    const tarball = join(input.outDir, `dogeos-${input.version}-platform.tgz`);
+    await writeTarGz({ cwd: staging, topDir: top, entries, outFile: tarball, epochSec: input.timeSec, reporter });
+    renameSync(join(staging, top), platform);
+    rmSync(staging, { recursive: true, force: true });
+    return {
+      archiveSha1,
+      archiveSizeBytes: input.sizeBytes,
+      manifestLines: manifest.length,
+      inodesUsed: summary.inodesUsed,
+      fragsUsed: summary.fragsUsed,
+      platformTarball: tarball,
+      platformTarballSha256: await hashFile('sha256', tarball),
+    };
+  } catch (e) {
+    if (existsSync(join(staging, top))) renameSync(join(staging, top), platform);
+    throw e;
+  }
+}
