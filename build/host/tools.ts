@@ -16,20 +16,26 @@ export interface HostTool {
 }
 
 export const HOST_TOOLS: readonly HostTool[] = [
-  { name: 'xorriso', debianPackage: 'xorriso', purpose: 'write and read ISO images', versionArgs: ['-version'], requiredForBuild: true },
+  { name: 'xorriso', debianPackage: 'xorriso', purpose: 'write and read ISO images (incl. /platform of the SmartOS ISO)', versionArgs: ['-version'], requiredForBuild: true },
   { name: 'grub-mkimage', debianPackage: 'grub-common', purpose: 'build GRUB core images', versionArgs: ['--version'], requiredForBuild: true },
   { name: 'grub-mknetdir', debianPackage: 'grub-common', purpose: 'build the GRUB netboot tree for UEFI PXE', versionArgs: ['--version'], requiredForBuild: true },
   { name: 'grub-fstest', debianPackage: 'grub-common', purpose: 'independent UFS/FAT reader in tests', versionArgs: ['--version'], requiredForBuild: false },
-  { name: 'mcopy', debianPackage: 'mtools', purpose: 'write FAT filesystems without mounting', versionArgs: ['--version'], requiredForBuild: true },
+  { name: 'mcopy', debianPackage: 'mtools', purpose: 'write FAT filesystems without mounting; copy /platform out of a SmartOS USB image', versionArgs: ['--version'], requiredForBuild: true },
   { name: 'mformat', debianPackage: 'mtools', purpose: 'format FAT filesystems without mounting', versionArgs: ['--version'], requiredForBuild: true },
   { name: 'mkfs.fat', debianPackage: 'dosfstools', purpose: 'FAT filesystems', versionArgs: ['--help'], requiredForBuild: false },
   { name: 'fsck.fat', debianPackage: 'dosfstools', purpose: 'check FAT filesystems in tests', versionArgs: ['--help'], requiredForBuild: false },
   { name: 'sgdisk', debianPackage: 'gdisk', purpose: 'verify GPT partition tables in tests', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'tar', debianPackage: 'tar', purpose: 'independent tar reader/writer in acquire tests', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'sha256sum', debianPackage: 'coreutils', purpose: 'check sums files in acquire tests (also md5sum, sha1sum)', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'qemu-system-x86_64', debianPackage: 'qemu-system-x86', purpose: 'boot tests', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'fsstat', debianPackage: 'sleuthkit', purpose: 'independent UFS reader in tests', versionArgs: ['-V'], requiredForBuild: false },
   { name: 'icat', debianPackage: 'sleuthkit', purpose: 'independent UFS reader in tests', versionArgs: ['-V'], requiredForBuild: false },
   { name: 'xmllint', debianPackage: 'libxml2-utils', purpose: 'validate SMF manifests against the DTD', versionArgs: ['--version'], requiredForBuild: true },
   { name: 'gcc', debianPackage: 'gcc', purpose: 'build the probe kernel', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'make', debianPackage: 'make', purpose: 'build the probe kernel', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'ld', debianPackage: 'binutils', purpose: 'link the probe kernel', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'readelf', debianPackage: 'binutils', purpose: 'check the probe kernel image in tests', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'grub-mkrescue', debianPackage: 'grub-common', purpose: 'GRUB test ISOs for probe boot tests', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'busybox', debianPackage: 'busybox-static', purpose: 'initramfs of the Linux UFS oracle', versionArgs: ['--help'], requiredForBuild: false },
   { name: 'cpio', debianPackage: 'cpio', purpose: 'initramfs of the Linux UFS oracle', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'makefs', debianPackage: 'makefs', purpose: 'benchmark reference (NetBSD makefs)', versionArgs: ['-h'], requiredForBuild: false },
@@ -53,7 +59,8 @@ export const HOST_FILES: readonly HostFile[] = [
   { path: '/usr/lib/grub/i386-pc/boot.img', debianPackage: 'grub-pc-bin', purpose: 'BIOS GRUB modules', requiredForBuild: true },
   { path: '/usr/lib/grub/x86_64-efi/kernel.img', debianPackage: 'grub-efi-amd64-bin', purpose: 'UEFI GRUB modules', requiredForBuild: true },
   { path: '/usr/lib/ipxe/undionly.kpxe', debianPackage: 'ipxe', purpose: 'BIOS PXE chainloader', requiredForBuild: true },
-  { path: '/usr/share/OVMF/OVMF_CODE.fd', debianPackage: 'ovmf', purpose: 'UEFI boot tests', requiredForBuild: false },
+  { path: '/usr/share/OVMF/OVMF_CODE_4M.fd', debianPackage: 'ovmf', purpose: 'UEFI boot tests (code)', requiredForBuild: false },
+  { path: '/usr/share/OVMF/OVMF_VARS_4M.fd', debianPackage: 'ovmf', purpose: 'UEFI boot tests (variable store template)', requiredForBuild: false },
   { path: '/usr/lib/ipxe/qemu/efi-e1000.rom', debianPackage: 'ipxe-qemu', purpose: 'PXE boot tests', requiredForBuild: false },
 ];
 

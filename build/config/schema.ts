@@ -1,0 +1,196 @@
+/**
+ * The single source of truth for the build configuration: the zod schema
+ * gives the TypeScript type (BuildConfig), the defaults, the validation and
+ * the JSON Schema printed by `dogeos config schema`.
+ */
+import { isIP } from 'node:net';
+import semver from 'semver';
+import { z } from 'zod';
+
+export const DEFAULT_BASE_URL = 'https://us-central.manta.mnx.io/Joyent_Dev/public/SmartOS';
+/** SmartOS's own USB image size: fits a 2 GB stick. */
+export const DEFAULT_USB_SIZE_BYTES = 1_940_000_256;
+export const MIN_USB_SIZE_BYTES = 64 * 1024 * 1024;
+
+const HOSTNAME_RE = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+const SHA256_RE = /^[0-9a-f]{64}$/;
+/** Boot property names as illumos takes them after -B (no '=' or ','). */
+const BOOTPROP_KEY_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+/** Values GRUB can pass unquoted (DESIGN.md pitfalls): no quotes, commas, spaces. */
+const BOOTPROP_VALUE_RE = /^[A-Za-z0-9_./:@+-]*$/;
+
+const hostname = z.string().regex(HOSTNAME_RE, 'must be an RFC 1123 host name (letters, digits, hyphens, dots)');
+const ipv4 = z.string().refine((v) => isIP(v) === 4, 'must be an IPv4 address');
+const sha256 = z.string().regex(SHA256_RE, 'must be 64 lowercase hex digits');
+const dnsName = z.string().refine((v) => isIP(v) !== 0 || HOSTNAME_RE.test(v), 'must be an IP address or host name');
+
+/** A payload fetched by URL or taken from a path, always pinned by sha256. */
+const payloadSource = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }).optional(),
+    path: z.string().min(1).optional(),
+    sha256,
+  })
+  .strict()
+  .refine((p) => (p.url === undefined) !== (p.path === undefined), 'give exactly one of url or path');
+
+const network = z
+  .object({
+    mode: z.enum(['dhcp', 'static']).default('dhcp'),
+    ip: ipv4.optional(),
+    netmask: ipv4.optional(),
+    gateway: ipv4.optional(),
+  })
+  .strict()
+  .refine((n) => n.mode === 'dhcp' || (n.ip !== undefined && n.netmask !== undefined), 'static mode needs ip and netmask');
+
+export const configSchema = z
+  .object({
+    version: z
+      .string()
+      .refine((v) => semver.valid(v) !== null, 'must be a semantic version like 1.0.0 (build metadata is added from the platform stamp)')
+      .default('1.0.0')
+      .describe('DogeOS version; the platform stamp is appended as build metadata (1.0.0+20250724T001011Z)'),
+    platform: z
+      .object({
+        source: z
+          .string()
+          .min(1)
+          .default('latest')
+          .describe('release stamp (20250724T001011Z), "latest", a URL, or a local tarball/ISO/USB image path'),
+        baseUrl: z.url({ protocol: /^https?$/ }).default(DEFAULT_BASE_URL).describe('download base (mirrors welcome)'),
+        sha256: sha256.optional().describe('pin: expected sha256 of the platform tarball; always wins'),
+      })
+      .strict()
+      .default({ source: 'latest', baseUrl: DEFAULT_BASE_URL }),
+    outDir: z.string().min(1).default('out').describe('where media, sums and the build manifest go'),
+    cacheDir: z.string().min(1).optional().describe('download cache; default $XDG_CACHE_HOME/dogeos'),
+    workDir: z.string().min(1).default('.work').describe('content-addressed intermediate results'),
+    lockFile: z.string().min(1).default('dogeos.lock.json'),
+    sourceDateEpoch: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('timestamps in outputs; default: $SOURCE_DATE_EPOCH, else the platform stamp'),
+    media: z
+      .object({
+        formats: z
+          .array(z.enum(['iso', 'usb', 'pxe']))
+          .min(1)
+          .refine((a) => new Set(a).size === a.length, 'must not list a format twice')
+          .default(['iso', 'usb', 'pxe']),
+        usb: z
+          .object({
+            sizeBytes: z.number().int().min(MIN_USB_SIZE_BYTES).default(DEFAULT_USB_SIZE_BYTES),
+            gzip: z.boolean().default(false),
+          })
+          .strict()
+          .default({ sizeBytes: DEFAULT_USB_SIZE_BYTES, gzip: false }),
+        pxe: z
+          .object({
+            hostsFile: z.string().min(1).optional().describe('YAML/JSON list of PXE hosts (mac, hostname, role, network)'),
+            maxPayloadBytes: z.number().int().positive().optional(),
+            tarball: z.boolean().default(true),
+          })
+          .strict()
+          .default({ tarball: true }),
+        signingKey: z.string().min(1).optional().describe('gpg key id to sign SHA256SUMS'),
+      })
+      .strict()
+      .default({
+        formats: ['iso', 'usb', 'pxe'],
+        usb: { sizeBytes: DEFAULT_USB_SIZE_BYTES, gzip: false },
+        pxe: { tarball: true },
+      }),
+    console: z
+      .object({
+        device: z.enum(['text', 'ttya', 'ttyb']).default('text'),
+        serialSpeed: z
+          .union([z.literal(9600), z.literal(19200), z.literal(38400), z.literal(57600), z.literal(115200)])
+          .default(115200),
+      })
+      .strict()
+      .default({ device: 'text', serialSpeed: 115200 }),
+    boot: z
+      .object({
+        properties: z
+          .record(
+            z.string().regex(BOOTPROP_KEY_RE, 'boot property names are letters, digits, _ . -'),
+            z.string().regex(BOOTPROP_VALUE_RE, 'boot property values cannot hold quotes, commas or spaces (put such settings in bootenv.rc)'),
+          )
+          .default({})
+          .describe('extra -B properties for every menu entry'),
+        timeoutSec: z.number().int().min(0).max(600).default(5),
+      })
+      .strict()
+      .default({ properties: {}, timeoutSec: 5 }),
+    archive: z
+      .object({
+        sizeBytes: z.number().int().min(16 * 1024 * 1024).optional().describe('sealed boot archive size; default: the input archive size'),
+        bytesPerInode: z.number().int().min(2048).max(1 << 20).default(12248),
+      })
+      .strict()
+      .default({ bytesPerInode: 12248 }),
+    overlays: z.array(z.string().min(1)).default(['dogeos']).describe('overlay names (under overlays/) or paths, applied in order'),
+    fifo: z
+      .object({
+        chunter: payloadSource.optional(),
+        packages: z.array(payloadSource).default([]),
+        baseImage: payloadSource.optional(),
+      })
+      .strict()
+      .default({ packages: [] }),
+    firstboot: z
+      .object({
+        role: z.enum(['hypervisor', 'head']).default('hypervisor'),
+        hostname: hostname.optional(),
+        adminNic: z.string().regex(MAC_RE, 'must be a MAC address like 00:11:22:33:44:55').optional(),
+        network: network.default({ mode: 'dhcp' }),
+        dns: z.array(dnsName).default(['8.8.8.8', '8.8.4.4']),
+        ntp: z.array(dnsName).default(['0.smartos.pool.ntp.org']),
+        rootPasswordHash: z
+          .string()
+          .regex(/^\$6\$[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{86}$/, 'must be a SHA-512 crypt hash ($6$salt$…)')
+          .optional()
+          .describe('root password as SHA-512 crypt; or set DOGEOS_ROOT_PASSWORD to have it hashed'),
+        zonesDisks: z.array(z.string().regex(/^c[0-9]+(t[0-9A-F]+)?d[0-9]+$/, 'must be an illumos disk name like c0t0d0')).default([]),
+        fifoZone: z
+          .object({
+            ip: ipv4.optional(),
+            netmask: ipv4.optional(),
+            gateway: ipv4.optional(),
+            memoryMb: z.number().int().min(1024).max(1 << 20).default(3072),
+            quotaGb: z.number().int().min(10).max(1 << 16).default(40),
+          })
+          .strict()
+          .default({ memoryMb: 3072, quotaGb: 40 }),
+        answersJson: z.boolean().default(false).describe('write an unattended SmartOS answers.json onto the media'),
+      })
+      .strict()
+      .default({
+        role: 'hypervisor',
+        network: { mode: 'dhcp' },
+        dns: ['8.8.8.8', '8.8.4.4'],
+        ntp: ['0.smartos.pool.ntp.org'],
+        zonesDisks: [],
+        fifoZone: { memoryMb: 3072, quotaGb: 40 },
+        answersJson: false,
+      }),
+    qemu: z
+      .object({
+        accel: z.enum(['tcg', 'kvm', 'auto']).default('tcg').describe('nested KVM can be slower than TCG: measure'),
+        memoryMb: z.number().int().min(64).max(65536).default(512),
+      })
+      .strict()
+      .default({ accel: 'tcg', memoryMb: 512 }),
+  })
+  .strict();
+
+export type BuildConfigInput = z.input<typeof configSchema>;
+export type BuildConfig = Readonly<z.output<typeof configSchema>>;
+
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}

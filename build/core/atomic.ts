@@ -1,0 +1,55 @@
+/**
+ * Nothing half-written: outputs are written under a temporary name in the
+ * same directory and renamed into place only when complete. Temporary paths
+ * are registered so an interrupted run removes them.
+ */
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+const live = new Set<string>();
+
+/** A temporary sibling path for `finalPath` (same filesystem, so rename is atomic). */
+export function tempSibling(finalPath: string): string {
+  const p = join(dirname(finalPath), `.${basename(finalPath)}.tmp-${process.pid}-${live.size}`);
+  live.add(p);
+  return p;
+}
+
+/** Removes every temporary path still registered (on error or signal). */
+export function removeAllTemps(): void {
+  for (const p of live) rmSync(p, { recursive: true, force: true });
+  live.clear();
+}
+
+/** Moves a finished temporary file or directory into place, replacing the old one. */
+export function commitTemp(tempPath: string, finalPath: string): void {
+  rmSync(finalPath, { recursive: true, force: true });
+  renameSync(tempPath, finalPath);
+  live.delete(tempPath);
+}
+
+export function discardTemp(tempPath: string): void {
+  rmSync(tempPath, { recursive: true, force: true });
+  live.delete(tempPath);
+}
+
+/**
+ * Runs `write(tempPath)` and renames the result to `finalPath` only if it
+ * succeeds; on failure the temporary file or directory is removed.
+ */
+export async function writeAtomically<T>(finalPath: string, write: (tempPath: string) => Promise<T> | T): Promise<T> {
+  mkdirSync(dirname(finalPath), { recursive: true });
+  const tmp = tempSibling(finalPath);
+  try {
+    const result = await write(tmp);
+    commitTemp(tmp, finalPath);
+    return result;
+  } catch (e) {
+    discardTemp(tmp);
+    throw e;
+  }
+}
+
+export function writeFileAtomically(finalPath: string, data: string | Uint8Array, mode?: number): Promise<void> {
+  return writeAtomically(finalPath, (tmp) => writeFileSync(tmp, data, mode === undefined ? undefined : { mode }));
+}

@@ -1,0 +1,229 @@
+/**
+ * The boot-test matrix: {BIOS, UEFI} × {ISO as CD, ISO as disk, USB, PXE}
+ * (DESIGN.md, "Verifying what we cannot boot here"). Each cell names its
+ * medium and what must be seen; cells run one after the other (boot tests
+ * share small CI machines) and every serial log is kept in `logDir`.
+ */
+import { join } from 'node:path';
+import { isDogeError } from '../core/errors.ts';
+import { type Reporter, silentReporter } from '../core/events.ts';
+import type { AccelSetting, BootMedium } from './argv.ts';
+import type { FirmwareKind, OvmfFiles } from './firmware.ts';
+import type { JUnitCase, JUnitSuite } from './junit.ts';
+import { checkProbeBoot, type FailedCheck, type ProbeExpectation } from './probe-check.ts';
+import { type BootResult, bootAndWatch } from './runner.ts';
+import { DEFAULT_SMARTOS_TIMEOUT_MS, type SmartOsGoal, type SmartOsOutcome, watchSmartOsBoot } from './smartos-watch.ts';
+
+export type BootExpectation =
+  /** The probe kernel stands in for unix; without `probe` only its own verdict counts. */
+  | { readonly kind: 'probe'; readonly probe?: ProbeExpectation }
+  /** A real platform: wait for the goal on the console. */
+  | { readonly kind: 'smartos'; readonly goal: SmartOsGoal };
+
+/** The media kinds of the matrix, as the CLI names them. */
+export type MatrixMedium = 'iso-cd' | 'iso-disk' | 'usb' | 'pxe' | 'kernel';
+
+export interface BootCell {
+  /** Unique, file-name safe once '/' is replaced: e.g. `bios/iso-cd`. */
+  readonly id: string;
+  readonly firmware: FirmwareKind;
+  readonly medium: BootMedium;
+  readonly expect: BootExpectation;
+  readonly memoryMiB?: number;
+  readonly timeoutMs?: number;
+  readonly noReboot?: boolean;
+  readonly extraArgs?: readonly string[];
+}
+
+export interface MatrixOptions {
+  readonly logDir: string;
+  readonly accel?: AccelSetting;
+  /** Overrides every cell's timeout. */
+  readonly timeoutMs?: number;
+  readonly probeKernelPath?: string;
+  readonly ovmf?: OvmfFiles;
+  readonly reporter?: Reporter;
+  readonly signal?: AbortSignal;
+}
+
+export interface CellResult {
+  readonly id: string;
+  readonly firmware: FirmwareKind;
+  readonly mediumKind: BootMedium['kind'];
+  readonly passed: boolean;
+  readonly failures: readonly FailedCheck[];
+  /** The harness could not run the cell (e.g. firmware missing). */
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly durationMs: number;
+  readonly serialLogPath: string;
+  readonly accel?: string;
+  readonly smartos?: SmartOsOutcome;
+}
+
+export interface MatrixResult {
+  readonly passed: boolean;
+  readonly cells: readonly CellResult[];
+}
+
+export const DEFAULT_PROBE_TIMEOUT_MS = 60_000;
+
+function smartosFailures(outcome: SmartOsOutcome | undefined): FailedCheck[] {
+  if (outcome === undefined) return [{ check: 'smartos', message: 'the console watcher gave no outcome' }];
+  switch (outcome.status) {
+    case 'reached':
+      return [];
+    case 'failed':
+      return [{ check: `smartos:${outcome.failure}`, message: outcome.line, actual: outcome.detail }];
+    default: {
+      const lastStage = outcome.stages.at(-1)?.stage ?? 'nothing';
+      return [{ check: `smartos:${outcome.status}`, message: `console ${outcome.status}; last stage seen: ${lastStage}` }];
+    }
+  }
+}
+
+async function runCell(cell: BootCell, opts: MatrixOptions): Promise<CellResult> {
+  const reporter = opts.reporter ?? silentReporter;
+  const serialLogPath = join(opts.logDir, `${cell.id.replaceAll('/', '_')}.serial.txt`);
+  const timeoutMs =
+    opts.timeoutMs ?? cell.timeoutMs ?? (cell.expect.kind === 'probe' ? DEFAULT_PROBE_TIMEOUT_MS : DEFAULT_SMARTOS_TIMEOUT_MS);
+  const expect = cell.expect;
+  const common = {
+    medium: cell.medium,
+    firmware: cell.firmware,
+    accel: opts.accel ?? 'tcg',
+    serialLogPath,
+    timeoutMs,
+    reporter,
+    ...(cell.memoryMiB === undefined ? {} : { memoryMiB: cell.memoryMiB }),
+    ...(cell.noReboot === undefined ? {} : { noReboot: cell.noReboot }),
+    ...(cell.extraArgs === undefined ? {} : { extraArgs: cell.extraArgs }),
+    ...(opts.probeKernelPath === undefined ? {} : { probeKernelPath: opts.probeKernelPath }),
+    ...(opts.ovmf === undefined ? {} : { ovmf: opts.ovmf }),
+    ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+  };
+  const base = { id: cell.id, firmware: cell.firmware, mediumKind: cell.medium.kind, serialLogPath };
+  const began = performance.now();
+  try {
+    if (expect.kind === 'probe') {
+      const boot = await bootAndWatch(common);
+      const failures = checkProbeBoot({ ...boot, timeoutMs }, expect.probe);
+      return { ...base, passed: failures.length === 0, failures, durationMs: boot.durationMs, accel: boot.accel };
+    }
+    const boot: BootResult<SmartOsOutcome> = await bootAndWatch({
+      ...common,
+      watch: (serial, ctl) =>
+        watchSmartOsBoot(serial, { goal: expect.goal, timeoutMs, reporter, signal: ctl.signal }),
+    });
+    const failures = smartosFailures(boot.watchResult);
+    return {
+      ...base,
+      passed: failures.length === 0,
+      failures,
+      durationMs: boot.durationMs,
+      accel: boot.accel,
+      ...(boot.watchResult === undefined ? {} : { smartos: boot.watchResult }),
+    };
+  } catch (e) {
+    if (!isDogeError(e)) throw e;
+    return {
+      ...base,
+      passed: false,
+      failures: [],
+      error: { code: e.code, message: e.message },
+      durationMs: Math.round(performance.now() - began),
+    };
+  }
+}
+
+/** Runs every cell in order; a cell that cannot run is recorded, not fatal. */
+export async function runBootMatrix(cells: readonly BootCell[], opts: MatrixOptions): Promise<MatrixResult> {
+  const reporter = opts.reporter ?? silentReporter;
+  const results: CellResult[] = [];
+  for (const cell of cells) {
+    if (opts.signal?.aborted === true) break;
+    reporter.emit({ type: 'stage-start', stage: `boot-test ${cell.id}` });
+    const r = await runCell(cell, opts);
+    reporter.emit({ type: 'stage-end', stage: `boot-test ${cell.id}`, durationMs: r.durationMs });
+    results.push(r);
+  }
+  return { passed: results.length === cells.length && results.every((r) => r.passed), cells: results };
+}
+
+export interface StandardMedia {
+  readonly iso?: string;
+  readonly usb?: string;
+  readonly pxe?: {
+    readonly tftpRoot: string;
+    /** What BIOS PXE loads (e.g. iPXE's undionly.kpxe or an iPXE script). */
+    readonly biosBootFile: string;
+    /** What UEFI PXE loads (GRUB's netboot image). */
+    readonly uefiBootFile: string;
+  };
+}
+
+/** The medium a matrix column boots, or undefined when it was not given. */
+export function mediumFor(kind: MatrixMedium, firmware: FirmwareKind, media: StandardMedia): BootMedium | undefined {
+  switch (kind) {
+    case 'iso-cd':
+      return media.iso === undefined ? undefined : { kind: 'cdrom', path: media.iso };
+    case 'iso-disk':
+      return media.iso === undefined ? undefined : { kind: 'disk', path: media.iso, bus: 'ide' };
+    case 'usb':
+      return media.usb === undefined ? undefined : { kind: 'disk', path: media.usb, bus: 'usb' };
+    case 'pxe': {
+      const p = media.pxe;
+      if (p === undefined) return undefined;
+      return {
+        kind: 'pxe',
+        tftpRoot: p.tftpRoot,
+        bootFile: firmware === 'bios' ? p.biosBootFile : p.uefiBootFile,
+      };
+    }
+    case 'kernel':
+      return undefined;
+  }
+}
+
+/**
+ * Cells for {firmwares} × {iso-cd, iso-disk, usb, pxe}, skipping media not
+ * given. `expect` may differ per cell (e.g. iPXE passes URIs as paths).
+ */
+export function standardMatrix(
+  media: StandardMedia,
+  expect: BootExpectation | ((firmware: FirmwareKind, kind: MatrixMedium) => BootExpectation),
+  opts: { readonly firmwares?: readonly FirmwareKind[]; readonly kinds?: readonly MatrixMedium[] } = {},
+): BootCell[] {
+  const cells: BootCell[] = [];
+  for (const firmware of opts.firmwares ?? (['bios', 'uefi'] as const)) {
+    for (const kind of opts.kinds ?? (['iso-cd', 'iso-disk', 'usb', 'pxe'] as const)) {
+      const medium = mediumFor(kind, firmware, media);
+      if (medium === undefined) continue;
+      cells.push({ id: `${firmware}/${kind}`, firmware, medium, expect: typeof expect === 'function' ? expect(firmware, kind) : expect });
+    }
+  }
+  return cells;
+}
+
+function failureBody(f: FailedCheck): string {
+  return [f.message, f.expected === undefined ? '' : `expected: ${f.expected}`, f.actual === undefined ? '' : `actual:   ${f.actual}`]
+    .filter((x) => x !== '')
+    .join('\n');
+}
+
+/** One JUnit suite per firmware; each case points at its serial log. */
+export function matrixToJUnit(result: MatrixResult): JUnitSuite[] {
+  const byFirmware = new Map<string, JUnitCase[]>();
+  for (const c of result.cells) {
+    const cases = byFirmware.get(c.firmware) ?? [];
+    cases.push({
+      name: c.id,
+      classname: `boot.${c.firmware}`,
+      durationMs: c.durationMs,
+      failures: c.failures.map((f) => ({ message: f.message, type: f.check, body: failureBody(f) })),
+      ...(c.error === undefined ? {} : { error: { message: c.error.message, type: c.error.code } }),
+      systemOut: `serial log: ${c.serialLogPath}${c.accel === undefined ? '' : `\naccelerator: ${c.accel}`}`,
+    });
+    byFirmware.set(c.firmware, cases);
+  }
+  return [...byFirmware].map(([firmware, cases]) => ({ name: `boot-test ${firmware}`, cases }));
+}

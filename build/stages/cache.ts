@@ -1,0 +1,71 @@
+/**
+ * Content-addressed stage results: a stage's output lives in
+ * `<workDir>/<stage>/<digest of its inputs>/`. When that directory exists and
+ * is complete the stage is skipped; otherwise it runs into a temporary
+ * directory that is renamed into place. `explain` says which input changed.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { commitTemp, discardTemp, tempSibling } from '../core/atomic.ts';
+import type { Reporter } from '../core/events.ts';
+import { canonicalJson, digestOf } from '../core/hash.ts';
+
+export interface CachedStage<T> {
+  readonly name: string;
+  /** Everything the output depends on: input digests, config subset, code version. */
+  readonly key: Readonly<Record<string, unknown>>;
+  /** Produces the output into `dir` (a fresh temporary directory) and returns its summary. */
+  run(dir: string): Promise<T>;
+}
+
+export interface StageOutcome<T> {
+  readonly dir: string;
+  readonly result: T;
+  readonly ran: boolean;
+  readonly reason: string;
+  readonly digest: string;
+}
+
+/** Names the top-level key fields that differ between two keys. */
+export function changedKeys(before: Readonly<Record<string, unknown>>, after: Readonly<Record<string, unknown>>): string[] {
+  const names = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...names].filter((k) => canonicalJson(before[k]) !== canonicalJson(after[k])).sort();
+}
+
+export async function runCachedStage<T>(workDir: string, stage: CachedStage<T>, reporter: Reporter): Promise<StageOutcome<T>> {
+  const digest = digestOf(stage.key);
+  const stageDir = join(workDir, stage.name);
+  const dir = join(stageDir, digest);
+  const resultFile = join(stageDir, `${digest}.result.json`);
+  const lastFile = join(stageDir, 'last-key.json');
+  const start = performance.now();
+
+  if (existsSync(dir) && existsSync(resultFile)) {
+    const reason = 'inputs unchanged';
+    reporter.emit({ type: 'stage-end', stage: stage.name, durationMs: 0, skipped: true, reason });
+    writeFileSync(lastFile, canonicalJson(stage.key));
+    return { dir, result: JSON.parse(readFileSync(resultFile, 'utf8')) as T, ran: false, reason, digest };
+  }
+  let reason = 'no earlier result';
+  if (existsSync(lastFile)) {
+    const before = JSON.parse(readFileSync(lastFile, 'utf8')) as Record<string, unknown>;
+    const changed = changedKeys(before, stage.key);
+    if (changed.length > 0) reason = `changed: ${changed.join(', ')}`;
+  }
+  reporter.emit({ type: 'stage-start', stage: stage.name, reason });
+  mkdirSync(stageDir, { recursive: true });
+  const tmp = tempSibling(dir);
+  mkdirSync(tmp);
+  let result: T;
+  try {
+    result = await stage.run(tmp);
+  } catch (e) {
+    discardTemp(tmp);
+    throw e;
+  }
+  commitTemp(tmp, dir);
+  writeFileSync(resultFile, JSON.stringify(result));
+  writeFileSync(lastFile, canonicalJson(stage.key));
+  reporter.emit({ type: 'stage-end', stage: stage.name, durationMs: Math.round(performance.now() - start), reason });
+  return { dir, result, ran: true, reason, digest };
+}

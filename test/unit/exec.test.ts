@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { DogeError } from '../../build/core/errors.ts';
+import { run } from '../../build/host/exec.ts';
+import { HOST_FILES, HOST_TOOLS } from '../../build/host/tools.ts';
+
+describe('host tool runner', () => {
+  it('a missing tool is a typed error naming the Debian package', async () => {
+    const err = await run('xorriso', ['-version'], { env: { PATH: '/nonexistent' } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DogeError);
+    const d = err as DogeError;
+    expect(d.code).toBe('HOST_TOOL_MISSING');
+    expect(d.exitStatus).toBe(69);
+    expect(d.message).toContain("'xorriso'");
+    expect(d.hint).toContain('apt-get install xorriso');
+  });
+
+  it('a failing tool reports the command, its status and the tail of stderr', async () => {
+    const err = await run('sh', ['-c', 'echo one >&2; echo two >&2; exit 3']).catch((e: unknown) => e);
+    const d = err as DogeError;
+    expect(d.code).toBe('HOST_TOOL_FAILED');
+    expect(d.exitStatus).toBe(70);
+    expect(d.details['status']).toBe(3);
+    expect(d.details['command']).toMatch(/^sh -c /);
+    expect(d.details['stderrTail']).toBe('one\ntwo');
+  });
+
+  it('returns output and status, and can tolerate failure when asked', async () => {
+    const ok = await run('sh', ['-c', 'printf "%s" "$0"', 'a b']);
+    expect(ok.stdout).toBe('a b');
+    const failed = await run('sh', ['-c', 'exit 5'], { allowFailure: true });
+    expect(failed.status).toBe(5);
+  });
+
+  it('every host tool and file has its Debian package in tools/debian-packages.txt', () => {
+    const listed = new Set(
+      readFileSync(new URL('../../tools/debian-packages.txt', import.meta.url), 'utf8')
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('#')),
+    );
+    const needed = [...HOST_TOOLS.map((t) => t.debianPackage), ...HOST_FILES.map((f) => f.debianPackage)];
+    expect(needed.filter((p) => !listed.has(p))).toEqual([]);
+  });
+});

@@ -1,0 +1,65 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeAtomically } from '../../build/core/atomic.ts';
+import { CollectingReporter } from '../../build/core/events.ts';
+import { runCachedStage } from '../../build/stages/cache.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'dogeos-cache-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('content-addressed stage cache', () => {
+  it('runs once per distinct key, skips on a repeat, and says what changed', async () => {
+    const work = join(tmp, 'work');
+    let runs = 0;
+    const stage = (overlay: string) => ({
+      name: 'compose',
+      key: { platform: 'aaa', overlay, tool: 1 },
+      async run(dir: string) {
+        runs++;
+        writeFileSync(join(dir, 'out.txt'), overlay);
+        return { files: 1 };
+      },
+    });
+    const r = new CollectingReporter();
+    const first = await runCachedStage(work, stage('v1'), r);
+    expect(first.ran).toBe(true);
+    expect(readFileSync(join(first.dir, 'out.txt'), 'utf8')).toBe('v1');
+    const second = await runCachedStage(work, stage('v1'), r);
+    expect(second.ran).toBe(false);
+    expect(second.result).toEqual({ files: 1 });
+    expect(runs).toBe(1);
+    const third = await runCachedStage(work, stage('v2'), r);
+    expect(third.ran).toBe(true);
+    expect(third.reason).toBe('changed: overlay');
+    expect(runs).toBe(2);
+    expect(r.ofType('stage-end').map((e) => e.skipped === true)).toEqual([false, true, false]);
+  });
+
+  it('a failing stage leaves no result directory behind', async () => {
+    const work = join(tmp, 'work2');
+    await expect(
+      runCachedStage(work, { name: 'seal', key: { a: 1 }, run: async () => Promise.reject(new Error('boom')) }, new CollectingReporter()),
+    ).rejects.toThrow('boom');
+    expect(readdirSync(join(work, 'seal'))).toEqual([]);
+  });
+});
+
+describe('atomic writes', () => {
+  it('leaves the old file intact and no temporary when the writer fails', async () => {
+    const target = join(tmp, 'a.img');
+    writeFileSync(target, 'old');
+    await expect(
+      writeAtomically(target, (t) => {
+        writeFileSync(t, 'half');
+        throw new Error('disk full');
+      }),
+    ).rejects.toThrow('disk full');
+    expect(readFileSync(target, 'utf8')).toBe('old');
+    expect(readdirSync(tmp).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    await writeAtomically(target, (t) => writeFileSync(t, 'new'));
+    expect(readFileSync(target, 'utf8')).toBe('new');
+    expect(existsSync(target)).toBe(true);
+  });
+});
