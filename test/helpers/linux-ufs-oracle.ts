@@ -191,3 +191,17 @@ export async function linuxUfsListing(imagePath: string, opts: OracleOptions = {
   }
   return result.entries;
 }
+
+/**
+ * One canonical line per path, sorted: `path type mode(octal) uid gid size
+ * sha256|-> target|major,minor`. Handy for readable diffs in test failures.
+ */
+export function formatOracleListing(entries: ReadonlyMap<string, OracleEntry>): string {
+  const lines: string[] = [];
+  for (const [path, e] of [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const extra =
+      e.sha256 ?? (e.target !== undefined ? `-> ${e.target}` : e.rdev !== undefined ? `${e.rdev.major},${e.rdev.minor}` : '');
+    lines.push(`${path} ${e.type} ${e.mode.toString(8).padStart(4, '0')} ${e.uid} ${e.gid} ${e.sizeBytes} ${extra}`.trimEnd());
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -12,7 +12,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCpioNewc } from '../helpers/cpio-newc.ts';
 import { findGuestKernel, resolveModules } from '../helpers/linux-initramfs.ts';
-import { linuxUfsListing, linuxUfsMount, type OracleEntry, parseOracleListing } from '../helpers/linux-ufs-oracle.ts';
+import {
+  formatOracleListing,
+  linuxUfsListing,
+  linuxUfsMount,
+  type OracleEntry,
+  parseOracleListing,
+} from '../helpers/linux-ufs-oracle.ts';
 
 let work: string;
 beforeAll(() => {
@@ -120,11 +126,20 @@ describe('parseOracleListing', () => {
     });
     expect(r.entries.get('/l')?.target).toBe('a b');
     expect(r.entries.get('/tty')).toMatchObject({ type: 'chr', mode: 0o600, rdev: { major: 13, minor: 2 } });
+    expect(formatOracleListing(r.entries)).toBe(
+      [
+        '/ dir 0755 0 0 512',
+        '/a b file 0644 10 20 3 98ea6e4f216f2fb4b69fff9b3a44842c38686ca685f3f55dc48c5d3fb1107be4',
+        '/l symlink 0777 0 0 3 -> a b',
+        '/tty chr 0600 0 3 0 13,2',
+        '',
+      ].join('\n'),
+    );
     expect(() => parseOracleListing(['[  1.0] random kernel noise'])).toThrow(/unexpected line/);
   });
 });
 
-describe('Linux kernel UFS oracle (QEMU)', () => {
+describe.concurrent('Linux kernel UFS oracle (QEMU)', () => {
   it('lists a makefs UFS1 image exactly as the source tree (ufstype=44bsd)', async () => {
     const root = join(work, 'tree');
     makeTree(root);
