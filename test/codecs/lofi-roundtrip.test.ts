@@ -59,6 +59,31 @@ describe('lofi round trip', () => {
     );
   });
 
+  it('reads only the segments a read touches, and caches them', async () => {
+    const input = new Uint8Array(16 * 4096).map((_, i) => (i >>> 12) * 3);
+    const packed = await packLofi(input, { segmentSizeBytes: 4096, threads: 1 });
+    const reads: number[] = [];
+    const inner = new MemoryBlockDevice(packed, { readOnly: true });
+    const counting = {
+      sizeBytes: inner.sizeBytes,
+      readAt: (off: number, len: number) => {
+        reads.push(off);
+        return inner.readAt(off, len);
+      },
+      writeAt: () => {},
+    };
+    const image = openLofi(counting, { cacheSegments: 2 });
+    const afterOpen = reads.length;
+    expect(image.readAt(5 * 4096 + 10, 100)).toEqual(input.subarray(5 * 4096 + 10, 5 * 4096 + 110));
+    expect(reads.slice(afterOpen)).toEqual([image.segmentExtent(5).offsetBytes]);
+    image.readAt(5 * 4096, 4096);
+    expect(reads.length).toBe(afterOpen + 1); // served from the cache
+    image.readAt(6 * 4096, 1);
+    image.readAt(7 * 4096, 1); // evicts segment 5 (LRU of 2)
+    image.readAt(5 * 4096, 1);
+    expect(reads.length).toBe(afterOpen + 4);
+  });
+
   it('stores incompressible segments raw and compresses the rest', async () => {
     const input = new Uint8Array(4 * 8192);
     input.set(new TextEncoder().encode('such wow '.repeat(900)).subarray(0, 8192), 8192);
@@ -139,5 +164,17 @@ describe('independent check with CPython zlib', () => {
     const line = execFileSync('python3', ['-c', PYTHON_CHECK, path]).toString().trim();
     const sha = createHash('sha256').update(input).digest('hex');
     expect(line).toBe(`gzip 131072 6 ZSZZZZ ${sha}`);
+  });
+
+  it('pigz -dz inflates each compressed segment to the matching slice of the input', async () => {
+    const input = new Uint8Array(4 * 8192).map((_, i) => (i % 13 === 0 ? i >>> 5 : 0));
+    const packed = await packLofi(input, { segmentSizeBytes: 8192, threads: 1 });
+    const image = openLofi(packed);
+    for (let i = 0; i < image.info.segmentCount; i++) {
+      const { offsetBytes, lengthBytes } = image.segmentExtent(i);
+      expect(packed[offsetBytes]).toBe(1);
+      const out = execFileSync('pigz', ['-dz'], { input: packed.subarray(offsetBytes + 1, offsetBytes + lengthBytes) });
+      expect(new Uint8Array(out)).toEqual(input.subarray(i * 8192, (i + 1) * 8192));
+    }
   });
 });
