@@ -1,0 +1,29 @@
+/** lofi compressed images (`lofiadm -C`, SmartOS /usr.lgz): see README.md. */
+export {
+  DEFAULT_SEGMENT_BYTES,
+  LOFI_ALGORITHMS,
+  type LofiAlgorithm,
+  type LofiHeader,
+  type ParseLimits,
+  parseHeader,
+  serializeHeader,
+} from './format.ts';
+export {
+  type LofiInfo,
+  LofiImage,
+  type LofiSummary,
+  lofiInfo,
+  type OpenLofiOptions,
+  openLofi,
+  unpackLofi,
+  unpackLofiTo,
+} from './reader.ts';
+export {
+  encodeSegment,
+  type LofiSink,
+  type LofiWriteAlgorithm,
+  type PackLofiOptions,
+  type PackResult,
+  packLofi,
+  packLofiTo,
+} from './writer.ts';

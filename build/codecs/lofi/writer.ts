@@ -1,0 +1,183 @@
+/**
+ * Writer of lofi compressed images, laid out exactly as `lofiadm -C` does
+ * (shared/specs/lofi.md §3): header, index, segments back to back, zero
+ * padding to 512. Segments are compressed by an injected Deflater (worker
+ * threads from core/zpool.ts by default); the layout is decided here, so the
+ * output does not depend on the thread count.
+ */
+import type { BlockDevice } from '../../core/blockdev.ts';
+import { DogeError, dataError, usageError } from '../../core/errors.ts';
+import { type Reporter, silentReporter } from '../../core/events.ts';
+import { createDeflater, type Deflater, defaultThreads } from '../../core/zpool.ts';
+import {
+  COMPRESS_THRESHOLD_BYTES,
+  DEFAULT_LIMITS,
+  DEFAULT_SEGMENT_BYTES,
+  headerBytesFor,
+  isPowerOfTwo,
+  LOFI_PAD_BYTES,
+  type LofiAlgorithm,
+  MIN_SEGMENT_BYTES,
+  paddingFor,
+  SEGMENT_COMPRESSED,
+  SEGMENT_UNCOMPRESSED,
+  serializeHeader,
+} from './format.ts';
+import { asBlockDevice } from './reader.ts';
+
+export type LofiWriteAlgorithm = Exclude<LofiAlgorithm, 'lzma'>;
+
+export interface PackLofiOptions {
+  /** Name written in the header; all three are zlib streams (spec §2). Default 'gzip'. */
+  readonly algorithm?: LofiWriteAlgorithm;
+  /** zlib level 1…9; default 9 for 'gzip-9', else 6 (as lofiadm). */
+  readonly level?: number;
+  /** Power of two ≥ 512; default 131072 (lofiadm's default). */
+  readonly segmentSizeBytes?: number;
+  /** Compression threads; default os.availableParallelism(). Ignored with `deflater`. */
+  readonly threads?: number;
+  /** Use this deflater (not closed afterwards) instead of creating one. */
+  readonly deflater?: Deflater;
+  readonly reporter?: Reporter;
+  readonly signal?: AbortSignal;
+}
+
+/** Where packLofiTo writes; a FileBlockDevice or a memory buffer. */
+export interface LofiSink {
+  writeAt(offsetBytes: number, data: Uint8Array): void;
+}
+
+export interface PackResult {
+  readonly sizeBytes: number;
+  readonly segmentCount: number;
+  readonly storedSegments: number;
+  readonly uncompressedSizeBytes: number;
+}
+
+/**
+ * Decides how one segment is stored and returns its bytes (type byte +
+ * payload). `compressed` is the zlib stream of `chunk`, or undefined when
+ * compression was not attempted or failed. lofiadm stores raw when segsize ≤
+ * 2048 or the stream is longer than segsize − 2048; we also store raw when
+ * the stream is longer than the chunk itself (spec §3, "stricter rule").
+ */
+export function encodeSegment(chunk: Uint8Array, compressed: Uint8Array | undefined, segmentSizeBytes: number): Uint8Array {
+  const limit = Math.min(segmentSizeBytes - COMPRESS_THRESHOLD_BYTES, chunk.length);
+  const useCompressed = compressed !== undefined && segmentSizeBytes > COMPRESS_THRESHOLD_BYTES && compressed.length <= limit;
+  const payload = useCompressed ? compressed : chunk;
+  const out = new Uint8Array(1 + payload.length);
+  out[0] = useCompressed ? SEGMENT_COMPRESSED : SEGMENT_UNCOMPRESSED;
+  out.set(payload, 1);
+  return out;
+}
+
+interface Plan {
+  readonly algorithm: LofiWriteAlgorithm;
+  readonly level: number;
+  readonly segmentSizeBytes: number;
+  readonly segmentCount: number;
+  readonly lastSegmentSizeBytes: number;
+}
+
+function plan(sizeBytes: number, opts: PackLofiOptions): Plan {
+  const algorithm = opts.algorithm ?? 'gzip';
+  if (!['gzip', 'gzip-6', 'gzip-9'].includes(algorithm)) {
+    throw usageError('LOFI_UNSUPPORTED_ALGORITHM', `cannot write lofi algorithm '${algorithm}'`, {
+      hint: 'use gzip, gzip-6 or gzip-9',
+    });
+  }
+  const level = opts.level ?? (algorithm === 'gzip-9' ? 9 : 6);
+  if (!Number.isInteger(level) || level < 1 || level > 9) {
+    throw usageError('LOFI_BAD_LEVEL', `compression level ${level} is not an integer in 1…9`);
+  }
+  const seg = opts.segmentSizeBytes ?? DEFAULT_SEGMENT_BYTES;
+  if (!isPowerOfTwo(seg) || seg < MIN_SEGMENT_BYTES || seg > DEFAULT_LIMITS.maxSegmentSizeBytes) {
+    throw usageError('LOFI_BAD_SEGMENT_SIZE', `segment size ${seg} is not a power of two in 512…64 MiB`);
+  }
+  // lofiadm refuses inputs that are empty or not a multiple of 512 (spec §3).
+  if (sizeBytes <= 0 || sizeBytes % LOFI_PAD_BYTES !== 0) {
+    throw dataError('LOFI_INPUT_SIZE', `input of ${sizeBytes} bytes is not a non-zero multiple of 512`, {
+      hint: 'pad the image to a multiple of 512 bytes (ideally of the segment size)',
+      details: { sizeBytes },
+    });
+  }
+  const segmentCount = Math.ceil(sizeBytes / seg);
+  return { algorithm, level, segmentSizeBytes: seg, segmentCount, lastSegmentSizeBytes: sizeBytes - (segmentCount - 1) * seg };
+}
+
+function interrupted(): DogeError {
+  return new DogeError({ code: 'INTERRUPTED', status: 'interrupted', message: 'lofi compression interrupted' });
+}
+
+/**
+ * Compresses `input` into `sink`, streaming: segments are written in order
+ * as they complete (a bounded window is in flight), the header last.
+ */
+export async function packLofiTo(input: BlockDevice | Uint8Array, sink: LofiSink, opts: PackLofiOptions = {}): Promise<PackResult> {
+  const dev = asBlockDevice(input);
+  const p = plan(dev.sizeBytes, opts);
+  const reporter = opts.reporter ?? silentReporter;
+  if ((p.lastSegmentSizeBytes & (p.lastSegmentSizeBytes - 1)) !== 0) {
+    // lofi.c masks with last_seg_size − 1 for reads ending in the last segment (spec §3).
+    reporter.emit({
+      type: 'warning',
+      code: 'LOFI_LAST_SEGMENT_NOT_POW2',
+      message: `last segment is ${p.lastSegmentSizeBytes} bytes, not a power of two; make the image a multiple of ${p.segmentSizeBytes} bytes`,
+    });
+  }
+  const compress = p.segmentSizeBytes > COMPRESS_THRESHOLD_BYTES;
+  const threads = Math.min(opts.threads ?? defaultThreads(), p.segmentCount);
+  const deflater = opts.deflater ?? (compress ? createDeflater(threads) : undefined);
+  const window = Math.max(2, 2 * threads);
+  const headerBytes = headerBytesFor(p.segmentCount);
+  const lengthOf = (i: number) => (i === p.segmentCount - 1 ? p.lastSegmentSizeBytes : p.segmentSizeBytes);
+  const submit = (i: number): Promise<Uint8Array> => {
+    const chunk = dev.readAt(i * p.segmentSizeBytes, lengthOf(i));
+    if (deflater === undefined || !compress) return Promise.resolve(encodeSegment(chunk, undefined, p.segmentSizeBytes));
+    return deflater.deflate(chunk, p.level).then((z) => encodeSegment(chunk, z, p.segmentSizeBytes));
+  };
+  try {
+    const pending = new Map<number, Promise<Uint8Array>>();
+    const index = [0];
+    let submitted = 0;
+    let dataBytes = 0;
+    let stored = 0;
+    for (let i = 0; i < p.segmentCount; i++) {
+      if (opts.signal?.aborted === true) throw interrupted();
+      while (submitted < p.segmentCount && submitted < i + window) {
+        const job = submit(submitted);
+        job.catch(() => {}); // awaited below in order; avoid an unhandled rejection meanwhile
+        pending.set(submitted++, job);
+      }
+      const segment = await pending.get(i)!;
+      pending.delete(i);
+      if (segment[0] === SEGMENT_UNCOMPRESSED) stored++;
+      sink.writeAt(headerBytes + dataBytes, segment);
+      dataBytes += segment.length;
+      index.push(dataBytes);
+      if (i % 64 === 63 || i === p.segmentCount - 1) {
+        reporter.emit({ type: 'progress', task: 'lofi-pack', doneBytes: Math.min(dev.sizeBytes, (i + 1) * p.segmentSizeBytes), totalBytes: dev.sizeBytes });
+      }
+    }
+    sink.writeAt(0, serializeHeader({ ...p, index }));
+    const pad = paddingFor(headerBytes + dataBytes);
+    if (pad > 0) sink.writeAt(headerBytes + dataBytes, new Uint8Array(pad));
+    return {
+      sizeBytes: headerBytes + dataBytes + pad,
+      segmentCount: p.segmentCount,
+      storedSegments: stored,
+      uncompressedSizeBytes: dev.sizeBytes,
+    };
+  } finally {
+    if (opts.deflater === undefined) await deflater?.close();
+  }
+}
+
+/** Compresses `input` into a new lofi image in memory. */
+export async function packLofi(input: BlockDevice | Uint8Array, opts: PackLofiOptions = {}): Promise<Uint8Array> {
+  const parts: { offsetBytes: number; data: Uint8Array }[] = [];
+  const result = await packLofiTo(input, { writeAt: (offsetBytes, data) => parts.push({ offsetBytes, data }) }, opts);
+  const out = new Uint8Array(result.sizeBytes);
+  for (const part of parts) out.set(part.data, part.offsetBytes);
+  return out;
+}
