@@ -91,8 +91,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     return s;
   };
 
-  const acquired = await timedStage(reporter, 'acquire', () =>
-    acquirePlatform({
+  const acquired = await acquirePlatform({
       source: config.platform.source,
       baseUrl: config.platform.baseUrl,
       ...(config.platform.sha256 === undefined ? {} : { pinnedSha256: config.platform.sha256 }),
@@ -104,8 +103,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       reporter,
       signal,
       cwd: o.cwd,
-    }),
-  );
+  });
   stages.push({ stage: 'acquire', ran: true, reason: acquired.fromCache ? 'platform from cache' : 'platform downloaded' });
   const stamp = acquired.stamp;
   const version = fullVersion(config.version, stamp);

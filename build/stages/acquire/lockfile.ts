@@ -4,7 +4,8 @@
  * map, so later stages (FiFo packages, base image, chunter) add their own
  * entries next to `platform`. Written with sorted keys for stable diffs.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { configError, dataError } from '../../core/errors.ts';
 import { stableJson } from './cache.ts';
 
@@ -71,6 +72,7 @@ export async function readLockFile(path: string): Promise<LockFile | undefined> 
 
 export async function writeLockFile(path: string, lock: LockFile): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
+  await mkdir(dirname(path), { recursive: true });
   await writeFile(tmp, stableJson(lock));
   await rename(tmp, path);
 }
