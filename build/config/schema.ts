@@ -93,16 +93,18 @@ export const configSchema = z
             hostsFile: z.string().min(1).optional().describe('YAML/JSON list of PXE hosts (mac, hostname, role, network)'),
             maxPayloadBytes: z.number().int().positive().optional(),
             tarball: z.boolean().default(true),
+            serverIp: ipv4.default('10.0.0.1').describe('address of the PXE/HTTP server in the generated dnsmasq and nginx configs'),
+            httpPort: z.number().int().min(1).max(65535).default(80).describe('HTTP port iPXE and GRUB fetch from (GRUB speaks HTTP only on 80; otherwise it uses TFTP)'),
           })
           .strict()
-          .default({ tarball: true }),
+          .default({ tarball: true, serverIp: '10.0.0.1', httpPort: 80 }),
         signingKey: z.string().min(1).optional().describe('gpg key id to sign SHA256SUMS'),
       })
       .strict()
       .default({
         formats: ['iso', 'usb', 'pxe'],
         usb: { sizeBytes: DEFAULT_USB_SIZE_BYTES, gzip: false },
-        pxe: { tarball: true },
+        pxe: { tarball: true, serverIp: '10.0.0.1', httpPort: 80 },
       }),
     console: z
       .object({
