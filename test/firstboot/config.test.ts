@@ -101,6 +101,12 @@ const BAD: BadCase[] = [
     error: "DOGEOS_READY_TRIES='0' (from /dogeos/etc/dogeos.conf line 2): must be a whole number from 1 to 100000",
   },
   {
+    name: 'a plain password as root hash, not shown',
+    conf: ["DOGEOS_ROLE='hypervisor'", "DOGEOS_ROOT_SHADOW='hunter2hunter2'"],
+    error:
+      "DOGEOS_ROOT_SHADOW (from /dogeos/etc/dogeos.conf line 2): must be a crypt(3) SHA-512 hash '$6$salt$hash' (never a plain password)",
+  },
+  {
     name: 'a bad value in the PXE per-host file',
     conf: ["DOGEOS_ROLE='hypervisor'"],
     files: { '/system/boot/dogeos.conf': "DOGEOS_MEDIA_URL='ftp://10.0.0.1/dogeos'\n" },

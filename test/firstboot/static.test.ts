@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { describe, expect, it } from 'vitest';
+import { sha512Crypt } from '../../build/core/password.ts';
 import { OVERLAY, REPO, SHELLS, shq } from './harness.ts';
 
 const DTD = path.join(REPO, 'tools/fixture/service_bundle.dtd.1');
@@ -155,6 +156,7 @@ describe.each(SHELLS)('templates/dogeos.conf.hbs under %s', (shell) => {
       DOGEOS_READY_SLEEP: 0,
       DOGEOS_FIFO_MEMORY_MB: 4096,
       DOGEOS_MEDIA: '',
+      DOGEOS_ROOT_SHADOW: sha512Crypt('root password', 'static-test'),
     };
     const dir = await mkdtemp(path.join(tmpdir(), 'dogeos-hbs-'));
     try {
@@ -173,6 +175,7 @@ describe.each(SHELLS)('templates/dogeos.conf.hbs under %s', (shell) => {
         DOGEOS_MEDIA: '',
         DOGEOS_READY_TRIES: '120',
         DOGEOS_SNARL_PORT: '4200',
+        DOGEOS_ROOT_SHADOW: values.DOGEOS_ROOT_SHADOW,
       });
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectingReporter } from '../../build/core/events.ts';
 import { pxeTarget } from '../../build/media/pxe/target.ts';
 import type { Artifact } from '../../build/media/pxe/types.ts';
-import { pxeInput, writeFakePayload, writeFakePlatform } from './pxe-fixture.ts';
+import { runShellParser } from '../firstboot/parser.ts';
+import { pxeInput, ROOT_SHADOW, writeFakePayload, writeFakePlatform } from './pxe-fixture.ts';
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: iPXE's own variable syntax
 const NEXT_SERVER = '${next-server}';
@@ -169,12 +170,26 @@ describe('PXE bundle', () => {
     expect(readFileSync(join(bundle, 'os/1.0.0/payload/fifo/README'), 'utf8')).toBe('payload\n');
     const answers = JSON.parse(readFileSync(join(bundle, 'bootfs/525400123456/answers.json'), 'utf8'));
     expect(answers).toMatchObject({ admin_mac: '52:54:00:12:34:56', admin_ip: '10.0.0.11', hostname: 'hv1' });
-    const conf = readFileSync(join(bundle, 'bootfs/525400123456/dogeos.conf'), 'utf8');
-    // A shell sources it back to the same values.
-    const out = execFileSync('sh', ['-c', '. "$1" && printf "%s|%s|%s" "$HOSTNAME" "$ROOT_SHADOW" "$PAYLOAD_URL"', 'sh', join(bundle, 'bootfs/525400123456/dogeos.conf')]);
-    expect(out.toString()).toBe(`hv1|$6$saltsalt$abcdefghijklmnopqrstuvwxyzABCDEFGHIJ./0123456789|http://10.0.0.1:${httpPort}/os/1.0.0/payload/`);
-    expect(conf).toMatch(/^ROLE='hypervisor'$/m);
     expect(readFileSync(join(bundle, 'undionly.kpxe')).equals(readFileSync('/usr/lib/ipxe/undionly.kpxe'))).toBe(true);
+  });
+
+  it('has per-host dogeos.conf files the first-boot runtime accepts, over an empty archive configuration', async () => {
+    const archiveConf = join(work, 'archive-dogeos.conf');
+    writeFileSync(archiveConf, '# the archive carries no settings here\n');
+    const hostConf = (mac: string) => join(bundle, `bootfs/${mac}/dogeos.conf`);
+    const parsed = await runShellParser('bash', [
+      [archiveConf, hostConf('525400123456')],
+      [archiveConf, hostConf('525400abcdef')],
+    ]);
+    const [hv, head] = parsed.results;
+    expect(hv).toMatchObject({
+      ok: true,
+      values: { DOGEOS_ROLE: 'hypervisor', DOGEOS_ROOT_SHADOW: ROOT_SHADOW, DOGEOS_MEDIA_URL: `http://10.0.0.1:${httpPort}/os/1.0.0/payload/` },
+    });
+    expect(head).toMatchObject({
+      ok: true,
+      values: { DOGEOS_ROLE: 'head', DOGEOS_FIFO_IP: '10.0.0.50', DOGEOS_FIFO_ADMIN_PASSWORD: "it's a secret", DOGEOS_ROOT_SHADOW: '' },
+    });
   });
 
   it('warns about a payload bigger than maxPayloadBytes', () => {

@@ -28,13 +28,16 @@ export function writeFakePayload(dir: string): void {
   writeFileSync(join(dir, 'fifo/README'), 'payload\n');
 }
 
+export const ROOT_SHADOW = '$6$jqNfyD0lW3mnN6ak$QkgT5cwxpCNHqhfW2h79j57IsBb5KAtOaRTlicAxfmqEERTLu7bSzvK.kbdNXwBjn.E6num7Fanh45odIKoK01';
+
 export const HOSTS: HostEntry[] = [
   {
     mac: '52:54:00:12:34:56',
     hostname: 'hv1',
     role: 'hypervisor',
     network: { ip: '10.0.0.11/24', gateway: '10.0.0.1', dns: ['10.0.0.1', '9.9.9.9'] },
-    rootShadow: '$6$saltsalt$abcdefghijklmnopqrstuvwxyzABCDEFGHIJ./0123456789',
+    // openssl passwd -6 -salt jqNfyD0lW3mnN6ak doge
+    rootShadow: ROOT_SHADOW,
   },
   {
     mac: '52-54-00-AB-CD-EF',
@@ -42,7 +45,7 @@ export const HOSTS: HostEntry[] = [
     role: 'head',
     network: { ip: 'dhcp', dns: ['10.0.0.1'], domain: 'example.com' },
     answers: { zpool_layout: 'mirror' },
-    config: { FIFO_ZONE_IP: '10.0.0.50' },
+    config: { DOGEOS_FIFO_IP: '10.0.0.50', DOGEOS_FIFO_NETMASK: '255.255.255.0', DOGEOS_FIFO_ADMIN_PASSWORD: "it's a secret" },
   },
 ];
 

@@ -8,7 +8,7 @@ import { answersFor, renderDogeosConf } from '../../build/media/pxe/firstboot.ts
 import { loadHostsFile, validateHosts } from '../../build/media/pxe/hosts.ts';
 import { grubDeviceFor } from '../../build/media/pxe/plan.ts';
 import { parseIpv4Cidr, parseMac } from '../../build/media/pxe/net.ts';
-import { HOSTS } from './pxe-fixture.ts';
+import { HOSTS, ROOT_SHADOW } from './pxe-fixture.ts';
 
 function problemsOf(fn: () => unknown): { path: string; message: string }[] {
   try {
@@ -38,7 +38,14 @@ describe('hosts file validation', () => {
       { mac: '52:54:00:00:00:01', hostname: 'ok3', role: 'king', network: { ip: '10.0.0.300/24', gateway: '10.0.0.1', dns: [] } },
       { mac: '01:00:5e:00:00:01', hostname: 'ok4', role: 'head', network: { ip: '10.0.0.5/24', gateway: '10.1.0.1', dns: ['x'] } },
       { mac: '52:54:00:00:00:09', hostname: '-bad-', role: 'head', network: { ip: '10.0.0.0/24', dns: ['10.0.0.1'] }, colour: 'blue' },
-      { mac: '52:54:00:00:00:0a', hostname: 'ok6', role: 'head', network: { ip: 'dhcp', dns: ['10.0.0.1'] }, config: { lower: 'x', QUOTE: "it's" } },
+      {
+        mac: '52:54:00:00:00:0a',
+        hostname: 'ok6',
+        role: 'head',
+        network: { ip: 'dhcp', dns: ['10.0.0.1'] },
+        config: { lower: 'x', HOSTNAME: 'ok6', DOGEOS_ROLE: 'head', DOGEOS_FIFO_IP: '10.0.0.300', DOGEOS_HTTP_PORT: 4200, DOGEOS_FIFO_ADMIN_PASSWORD: "it's fine, really" },
+        rootShadow: 'hunter2',
+      },
     ];
     const problems = problemsOf(() => validateHosts({ hosts: bad }));
     const paths = problems.map((p) => p.path);
@@ -57,9 +64,21 @@ describe('hosts file validation', () => {
         'hosts[4].network.ip',
         'hosts[4].colour',
         'hosts[5].config.lower',
-        'hosts[5].config.QUOTE',
+        'hosts[5].config.HOSTNAME',
+        'hosts[5].config.DOGEOS_ROLE',
+        'hosts[5].config.DOGEOS_FIFO_IP',
+        'hosts[5].config.DOGEOS_HTTP_PORT',
+        'hosts[5].rootShadow',
       ]),
     );
+    const at = (path: string) => problems.filter((p) => p.path === path).map((p) => p.message);
+    expect(at('hosts[5].config.HOSTNAME')).toEqual(['is not a first-boot setting (see overlays/dogeos/README.md)']);
+    expect(at('hosts[5].config.DOGEOS_ROLE')).toEqual(["is set by the host's 'role' field"]);
+    expect(at('hosts[5].config.DOGEOS_FIFO_IP')).toEqual(["'10.0.0.300' must be an IPv4 address or 'dhcp'"]);
+    expect(at('hosts[5].config.DOGEOS_HTTP_PORT')).toEqual(["'4200' clashes with DOGEOS_SNARL_PORT (4200)"]);
+    expect(at('hosts[5].rootShadow')).toEqual(["must be a crypt(3) SHA-512 hash '$6$salt$hash' (never a plain password)"]);
+    // A quote is a value like any other: the runtime's format escapes it.
+    expect(problems.some((p) => p.path === 'hosts[5].config.DOGEOS_FIFO_ADMIN_PASSWORD')).toBe(false);
     expect(problems.find((p) => p.path === 'hosts[2].mac')?.message).toMatch(/duplicate MAC 52:54:00:00:00:01 \(also hosts\[1\]\)/);
     expect(problems.find((p) => p.path === 'hosts[1].hostname')?.message).toMatch(/RFC 1123/);
   });
@@ -120,13 +139,42 @@ describe('first-boot files', () => {
     expect(b).not.toHaveProperty('admin_netmask');
   });
 
-  it('dogeos.conf is shell-sourceable and refuses quotes and control characters with the field path', () => {
-    const conf = renderDogeosConf(head!, ctx, 'hosts[1].config');
-    expect(conf).toContain("FIFO_ZONE_IP='10.0.0.50'\n");
-    expect(conf).toContain("ADMIN_IP='dhcp'\n");
-    const evil = { ...head!, config: { NOTE: 'a\nb' } };
-    expect(() => renderDogeosConf(evil, ctx, 'hosts[1].config')).toThrow(
-      expect.objectContaining({ code: 'PXE_CONF_VALUE_INVALID', details: { problems: [{ path: 'hosts[1].config.NOTE', message: 'value contains a control character' }] } }),
+  it('dogeos.conf holds first-boot settings only: role, payload URL, root hash, then the host\'s own', () => {
+    expect(renderDogeosConf(head!, ctx, 'hosts[1]')).toBe(
+      [
+        '# DogeOS 1.0.0 first-boot settings for head.example.com (52:54:00:ab:cd:ef); generated, do not edit',
+        "DOGEOS_ROLE='head'",
+        "DOGEOS_MEDIA_URL='http://10.0.0.1/os/1.0.0/payload/'",
+        "DOGEOS_FIFO_ADMIN_PASSWORD='it'\\''s a secret'",
+        "DOGEOS_FIFO_IP='10.0.0.50'",
+        "DOGEOS_FIFO_NETMASK='255.255.255.0'",
+        '',
+      ].join('\n'),
+    );
+    expect(renderDogeosConf(hv!, { ...ctx, payloadUrl: undefined }, 'hosts[0]')).toBe(
+      [
+        '# DogeOS 1.0.0 first-boot settings for hv1 (52:54:00:12:34:56); generated, do not edit',
+        "DOGEOS_ROLE='hypervisor'",
+        `DOGEOS_ROOT_SHADOW='${ROOT_SHADOW}'`,
+        '',
+      ].join('\n'),
+    );
+    const own = { ...hv!, config: { DOGEOS_MEDIA_URL: 'https://mirror.example.com/dogeos' } };
+    expect(renderDogeosConf(own, ctx, 'hosts[0]')).toContain("\nDOGEOS_MEDIA_URL='https://mirror.example.com/dogeos'\nDOGEOS_ROOT_SHADOW=");
+  });
+
+  it('dogeos.conf refuses what the first-boot runtime would reject, at the field it came from', () => {
+    const evil = { ...head!, config: { DOGEOS_FIFO_ORG: 'a\nb' } };
+    expect(() => renderDogeosConf(evil, { ...ctx, payloadUrl: 'http://10.0.0.1/pay load/' }, 'hosts[1]')).toThrow(
+      expect.objectContaining({
+        code: 'PXE_CONF_VALUE_INVALID',
+        details: {
+          problems: [
+            { path: 'hosts[1].config.DOGEOS_FIFO_ORG', message: 'must be one line without NUL characters' },
+            { path: 'server', message: "'http://10.0.0.1/pay load/' must be an http:// or https:// URL without spaces or quotes" },
+          ],
+        },
+      }),
     );
   });
 });

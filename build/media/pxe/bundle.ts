@@ -107,7 +107,7 @@ async function writeHosts(plan: PxePlan, root: string, reporter: Reporter): Prom
     const dir = hostDir(host.mac);
     const files: Record<string, string> = {
       'answers.json': renderAnswers(host),
-      'dogeos.conf': renderDogeosConf(host, { version: plan.input.version, stamp: plan.input.stamp, payloadUrl }, `hosts[${i}].config`),
+      'dogeos.conf': renderDogeosConf(host, { version: plan.input.version, payloadUrl }, `hosts[${i}]`),
     };
     for (const [name, content] of Object.entries(files)) {
       await put(root, `${dir}/${name}`, content);

@@ -10,17 +10,21 @@
  * an answer, or the unattended install stops at a prompt. Notably
  * `root_password` is plain text there (the installer runs cryptpass on it),
  * so we never put a hash in it; the hash rides in dogeos.conf as
- * ROOT_SHADOW for the DogeOS first-boot layer.
+ * DOGEOS_ROOT_SHADOW for the DogeOS first-boot layer.
  *
- * dogeos.conf is KEY='value' lines a shell can source.
+ * dogeos.conf is the first-boot runtime's per-host override
+ * (/system/boot/dogeos.conf, overlays/dogeos/README.md "Configuration"):
+ * KEY='value' lines it parses, rejecting any key it does not know, so only
+ * first-boot keys go in (build/core/firstboot-keys.ts). Hostname, admin
+ * network, DNS and NTP are SmartOS's, in answers.json.
  */
 import { configError } from '../../core/errors.ts';
-import { type ResolvedHost, shellValueProblem } from './hosts.ts';
-import type { Problem } from './types.ts';
+import { renderFirstbootLines, validateFirstbootSettings } from '../../core/firstboot-keys.ts';
+import type { ResolvedHost } from './hosts.ts';
 
 export interface FirstBootContext {
+  /** DogeOS version, named in the file's header comment. */
   readonly version: string;
-  readonly stamp: string;
   /** HTTP URL of the payload directory, when the server address is known. */
   readonly payloadUrl: string | undefined;
 }
@@ -62,41 +66,41 @@ export function renderAnswers(host: ResolvedHost): string {
   return `${JSON.stringify(answersFor(host), null, 2)}\n`;
 }
 
-/** dogeos.conf settings for one host, in a fixed order; host.config last. */
+/**
+ * dogeos.conf settings for one host, in a fixed order: DOGEOS_ROLE, then
+ * DOGEOS_MEDIA_URL (the payload) and DOGEOS_ROOT_SHADOW when known, then
+ * host.config sorted by key; a config key already listed (only
+ * DOGEOS_MEDIA_URL may be: validateHosts refuses the others) replaces it.
+ */
 export function dogeosConfFor(host: ResolvedHost, ctx: FirstBootContext): [string, string][] {
-  const entries: [string, string][] = [
-    ['DOGEOS_VERSION', ctx.version],
-    ['SMARTOS_STAMP', ctx.stamp],
-    ['HOSTNAME', host.hostname],
-    ['ROLE', host.role],
-    ['ADMIN_MAC', host.mac],
-    ['ADMIN_IP', host.ip === 'dhcp' ? 'dhcp' : host.ip.address],
-  ];
-  if (host.ip !== 'dhcp') {
-    entries.push(['ADMIN_NETMASK', host.ip.netmask], ['ADMIN_PREFIX_LENGTH', String(host.ip.prefixLength)]);
-  }
-  entries.push(['ADMIN_GATEWAY', host.gateway ?? 'none'], ['DNS_RESOLVERS', host.dns.join(',')]);
-  entries.push(['DNS_DOMAIN', host.domain], ['NTP_HOST', host.ntp]);
-  if (ctx.payloadUrl !== undefined) entries.push(['PAYLOAD_URL', ctx.payloadUrl]);
-  if (host.rootShadow !== undefined) entries.push(['ROOT_SHADOW', host.rootShadow]);
-  const fixed = new Set(entries.map(([k]) => k));
+  const entries: [string, string][] = [['DOGEOS_ROLE', host.role]];
+  if (ctx.payloadUrl !== undefined) entries.push(['DOGEOS_MEDIA_URL', ctx.payloadUrl]);
+  if (host.rootShadow !== undefined) entries.push(['DOGEOS_ROOT_SHADOW', host.rootShadow]);
   for (const k of Object.keys(host.config).sort()) {
     const v = host.config[k] ?? '';
     const i = entries.findIndex(([key]) => key === k);
-    if (fixed.has(k) && i >= 0) entries[i] = [k, v];
+    if (i >= 0) entries[i] = [k, v];
     else entries.push([k, v]);
   }
   return entries;
 }
 
-/** Renders dogeos.conf; throws PXE_CONF_VALUE_INVALID naming every bad field. */
+/**
+ * Renders dogeos.conf; throws PXE_CONF_VALUE_INVALID naming every setting
+ * the first-boot runtime would reject (validateHosts has checked the
+ * host's own; this catches what the build adds, such as the payload URL).
+ */
+/** `hostPath` is the host's path in the input, `hosts[i]`. */
 export function renderDogeosConf(host: ResolvedHost, ctx: FirstBootContext, hostPath: string): string {
   const entries = dogeosConfFor(host, ctx);
-  const problems: Problem[] = [];
-  for (const [k, v] of entries) {
-    const bad = shellValueProblem(v);
-    if (bad !== undefined) problems.push({ path: `${hostPath}.${k}`, message: `value ${bad}` });
-  }
+  // Each problem at the input field the setting came from.
+  const fieldOf = (key: string): string => {
+    if (key in host.config) return `${hostPath}.config.${key}`;
+    if (key === 'DOGEOS_ROLE') return `${hostPath}.role`;
+    if (key === 'DOGEOS_ROOT_SHADOW') return `${hostPath}.rootShadow`;
+    return key === 'DOGEOS_MEDIA_URL' ? 'server' : `${hostPath}.${key}`;
+  };
+  const problems = validateFirstbootSettings(Object.fromEntries(entries), '').map((p) => ({ ...p, path: fieldOf(p.path) }));
   if (problems.length > 0) {
     throw configError('PXE_CONF_VALUE_INVALID', `dogeos.conf for ${host.hostname}: ${problems.length} bad value(s)`, {
       hint: problems.map((p) => `${p.path}: ${p.message}`).join('\n'),
@@ -104,5 +108,5 @@ export function renderDogeosConf(host: ResolvedHost, ctx: FirstBootContext, host
     });
   }
   const header = `# DogeOS ${ctx.version} first-boot settings for ${host.hostname} (${host.mac}); generated, do not edit\n`;
-  return header + entries.map(([k, v]) => `${k}='${v}'\n`).join('');
+  return header + renderFirstbootLines(entries);
 }

@@ -1,12 +1,14 @@
 /**
  * The hosts file: which machines PXE-boot with which first-boot answers.
  * `validateHosts` checks everything (MAC format, duplicates, addresses,
- * RFC 1123 names, values that must survive shell single quotes) and throws
- * ONE configError listing every problem with its path (STYLE.md "Errors").
+ * RFC 1123 names, first-boot settings the DogeOS runtime would reject) and
+ * throws ONE configError listing every problem with its path (STYLE.md
+ * "Errors").
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { configError } from '../../core/errors.ts';
+import { validateFirstbootSettings } from '../../core/firstboot-keys.ts';
 import {
   hostnameProblem,
   type Ipv4Cidr,
@@ -40,13 +42,6 @@ export const DEFAULT_NTP = '0.smartos.pool.ntp.org';
 
 const HOST_KEYS = new Set(['mac', 'hostname', 'role', 'network', 'answers', 'config', 'rootShadow']);
 const NETWORK_KEYS = new Set(['ip', 'gateway', 'dns', 'domain', 'ntp']);
-
-/** Characters that cannot live inside a shell single-quoted string or a config line. */
-export function shellValueProblem(value: string): string | undefined {
-  if (value.includes("'")) return 'contains a single quote';
-  if (/[\u0000-\u001f\u007f]/.test(value)) return 'contains a control character';
-  return undefined;
-}
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -120,24 +115,32 @@ function checkNetwork(c: Collector, raw: unknown, path: string): Omit<ResolvedHo
   return { ip, gateway, dns, domain, ntp };
 }
 
+/** Settings with a field of their own in the hosts file. */
+const OWN_FIELD: Readonly<Record<string, string>> = { DOGEOS_ROLE: 'role', DOGEOS_ROOT_SHADOW: 'rootShadow' };
+
+/**
+ * A host's own first-boot settings: keys and values the runtime accepts
+ * (build/core/firstboot-keys.ts), checked on their own and their ports
+ * against the defaults; the archive's dogeos.conf is read before them.
+ */
 function checkConfig(c: Collector, raw: unknown, path: string): Record<string, string> {
   const out: Record<string, string> = {};
   if (raw === undefined) return out;
   if (!isRecord(raw)) {
-    c.add(path, 'must be a mapping of KEY: value');
+    c.add(path, 'must be a mapping of first-boot settings, KEY: value');
     return out;
   }
   for (const [k, v] of Object.entries(raw)) {
-    if (!/^[A-Z][A-Z0-9_]*$/.test(k)) c.add(`${path}.${k}`, 'key must be UPPER_SNAKE_CASE (a shell variable name)');
-    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+    const field = OWN_FIELD[k];
+    if (field !== undefined) {
+      c.add(`${path}.${k}`, `is set by the host's '${field}' field`);
+    } else if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
       c.add(`${path}.${k}`, 'value must be a string, number or boolean');
-      continue;
+    } else {
+      out[k] = String(v);
     }
-    const text = String(v);
-    const bad = shellValueProblem(text);
-    if (bad !== undefined) c.add(`${path}.${k}`, `value ${bad}`);
-    out[k] = text;
   }
+  for (const p of validateFirstbootSettings(out, path)) c.add(p.path, p.message);
   return out;
 }
 
@@ -178,10 +181,9 @@ function checkHost(c: Collector, raw: unknown, path: string, keys: IdentityKeys)
   if (answers !== undefined && !isRecord(answers)) c.add(`${path}.answers`, 'must be a mapping of answers.json keys');
   const config = checkConfig(c, raw['config'], `${path}.config`);
   const rootShadow = c.str(raw, 'rootShadow', path, false);
-  if (rootShadow !== undefined) {
-    if (!/^\$[0-9a-z]+\$[./0-9A-Za-z$=,]+$/.test(rootShadow)) {
-      c.add(`${path}.rootShadow`, "must be a crypt(3) hash like '$6$salt$hash' (never a plain password)");
-    }
+  if (rootShadow === '') c.add(`${path}.rootShadow`, 'is empty: leave it out to keep the password SmartOS setup made');
+  else if (rootShadow !== undefined) {
+    for (const p of validateFirstbootSettings({ DOGEOS_ROOT_SHADOW: rootShadow }, '')) c.add(`${path}.rootShadow`, p.message);
   }
   if (mac === undefined || hostname === undefined || net === undefined) return undefined;
   if (role !== 'hypervisor' && role !== 'head') return undefined;

@@ -51,9 +51,15 @@ export interface HostEntry {
   readonly network: HostNetwork;
   /** Extra or overriding SmartOS installer answers (answers.json keys). */
   readonly answers?: Readonly<Record<string, unknown>>;
-  /** Extra dogeos.conf settings: UPPER_SNAKE keys, scalar values. */
+  /**
+   * The host's own first-boot settings, written to its dogeos.conf after
+   * DOGEOS_ROLE: keys the DogeOS first-boot runtime accepts
+   * (build/core/firstboot-keys.ts, overlays/dogeos/README.md) with values
+   * it accepts; not DOGEOS_ROLE or DOGEOS_ROOT_SHADOW (fields of their own).
+   * DOGEOS_MEDIA_URL here replaces the bundle's payload URL.
+   */
   readonly config?: Readonly<Record<string, string | number | boolean>>;
-  /** crypt(3) hash of the root password, written to dogeos.conf as ROOT_SHADOW. */
+  /** crypt(3) SHA-512 hash of the root password (`$6$salt$hash`), written to dogeos.conf as DOGEOS_ROOT_SHADOW. */
   readonly rootShadow?: string;
 }
 

@@ -14,7 +14,7 @@ DOGEOS_FIFO_MEMORY_MB DOGEOS_FIFO_QUOTA_GB DOGEOS_FIFO_PACKAGES
 DOGEOS_FIFO_ORG DOGEOS_FIFO_ADMIN_USER DOGEOS_FIFO_ADMIN_PASSWORD
 DOGEOS_SNARL_PORT DOGEOS_SNIFFLE_PORT DOGEOS_HOWL_PORT
 DOGEOS_WIGGLE_HTTP_PORT DOGEOS_WIGGLE_HTTPS_PORT DOGEOS_HTTP_PORT
-DOGEOS_HTTPS_PORT'
+DOGEOS_HTTPS_PORT DOGEOS_ROOT_SHADOW'
 
 # Keys of the media description (dogeos/media.conf on the media), stored as
 # MEDIA_<KEY>. Unknown keys there are ignored so older scripts can read
@@ -215,11 +215,40 @@ function dg_is_pkg_list {
 	return 0
 }
 
+# dg_is_sha512_crypt HASH: a crypt(3) SHA-512 hash as /etc/shadow holds it:
+# $6$[rounds=N$]<salt: 1-16 of [./0-9A-Za-z]>$<hash: 86 of the same>.
+function dg_is_sha512_crypt {
+	typeset s=$1 r salt
+	# shellcheck disable=SC2016 # a literal $6$
+	case $s in
+	'$6$'*) s=${s#'$6$'} ;;
+	*) return 1 ;;
+	esac
+	case $s in
+	rounds=*'$'*)
+		r=${s%%'$'*}
+		dg_is_uint "${r#rounds=}" || return 1
+		s=${s#*'$'}
+		;;
+	esac
+	[[ $s == *'$'* ]] || return 1
+	salt=${s%%'$'*}
+	s=${s#*'$'}
+	case $salt in
+	'' | *[!./0-9A-Za-z]*) return 1 ;;
+	esac
+	case $s in
+	*[!./0-9A-Za-z]*) return 1 ;;
+	esac
+	((${#salt} <= 16 && ${#s} == 86))
+}
+
 # dg_bad KEY WHY: config error naming the key, its value and where it was set.
 function dg_bad {
 	typeset key=$1 why=$2 val src
 	eval "val=\${$key}; src=\${DG_SRC_$key}"
-	if [[ $key == DOGEOS_FIFO_ADMIN_PASSWORD ]]; then
+	# Secrets are named, never shown.
+	if [[ $key == DOGEOS_FIFO_ADMIN_PASSWORD || $key == DOGEOS_ROOT_SHADOW ]]; then
 		dg_config_error "$key (from $src): $why"
 	fi
 	dg_config_error "$key='$val' (from $src): $why"
@@ -254,6 +283,9 @@ function dg_conf_validate {
 	yes | no) ;;
 	*) dg_bad DOGEOS_READY_TCP "must be 'yes' or 'no'" ;;
 	esac
+	if [[ -n $DOGEOS_ROOT_SHADOW ]] && ! dg_is_sha512_crypt "$DOGEOS_ROOT_SHADOW"; then
+		dg_bad DOGEOS_ROOT_SHADOW "must be a crypt(3) SHA-512 hash '\$6\$salt\$hash' (never a plain password)"
+	fi
 	dg_conf_validate_zone
 	dg_conf_validate_ports
 	if [[ $DOGEOS_ROLE == head ]]; then
