@@ -41,10 +41,10 @@ test: lint typecheck probe unit
 image:
 	$(DOGEOS) build
 
-demo:
+demo: probe
 	$(DOGEOS) fixture release --out $(DEMO_DIR)/release --stamp 20250724T001011Z --profile small
-	$(DOGEOS) build --config tools/demo/dogeos.yaml --out $(DEMO_DIR)/media
-	$(DOGEOS) boot-test --config tools/demo/dogeos.yaml --out $(DEMO_DIR)/media --matrix
+	$(DOGEOS) build --config tools/demo/dogeos.yaml --explain
+	$(DOGEOS) boot-test --config tools/demo/dogeos.yaml --matrix --accel tcg --junit $(DEMO_DIR)/boot-junit.xml
 
 bench:
 	node --import tsx tools/bench/bench.ts

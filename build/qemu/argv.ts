@@ -34,12 +34,16 @@ export type BootMedium =
    * `tftpRoot` at 10.0.2.2 (iPXE's `${next-server}`). There is no HTTP: a
    * `guestfwd` rule carries one connection only, and lifting `restrict`
    * would let the guest reach the outside; serve the tree over TFTP.
+   * `hostLoopbackHttp` lifts it for iPXE's HTTP boot: slirp maps the guest's
+   * 10.0.2.2 to the host's 127.0.0.1, where `dogeos pxe serve` listens; the
+   * iPXE script we generate names no other address.
    */
   | {
       readonly kind: 'pxe';
       readonly tftpRoot: string;
       readonly bootFile: string;
       readonly nic?: string;
+      readonly hostLoopbackHttp?: boolean;
     }
   /** QEMU's own multiboot1 loader (`-kernel`, BIOS only). */
   | {
@@ -124,7 +128,7 @@ function diskDeviceArgs(bus: 'ide' | 'usb' | 'virtio'): string[] {
 }
 
 function pxeArgs(m: Extract<BootMedium, { kind: 'pxe' }>): string[] {
-  const netdev = ['user', 'id=net0', 'restrict=on', `tftp=${qemuOptValue(m.tftpRoot)}`, `bootfile=${qemuOptValue(m.bootFile)}`];
+  const netdev = ['user', 'id=net0', ...(m.hostLoopbackHttp === true ? [] : ['restrict=on']), `tftp=${qemuOptValue(m.tftpRoot)}`, `bootfile=${qemuOptValue(m.bootFile)}`];
   return ['-netdev', netdev.join(','), '-device', `${m.nic ?? 'e1000'},netdev=net0,bootindex=1`];
 }
 

@@ -21,7 +21,10 @@ import {
 } from '../../qemu/matrix.ts';
 import type { ProbeExpectation } from '../../qemu/probe-check.ts';
 import type { SmartOsGoal } from '../../qemu/smartos-watch.ts';
+import { servePxeTree } from '../../media/pxe/server.ts';
+import { builtMediaCells, readBuiltMedia } from '../boot-from-build.ts';
 import { type CommandContext, type CommandSpec, parseCommandArgs, println } from '../command.ts';
+import { loadConfigFor } from '../load-config.ts';
 
 const HELP = `Usage: dogeos boot-test [options]
 
@@ -173,8 +176,17 @@ function buildCells(v: Values, ctx: CommandContext): BootCell[] {
     firmwares: v.matrix === true ? ['bios', 'uefi'] : [firmware],
     ...(kinds.length === 0 ? {} : { kinds }),
   }).map((c) => ({ ...c, ...withMemory, ...(expectKind === 'smartos' ? { noReboot: false } : {}) }));
+  if (cells.length === 0 && v.iso === undefined && v.usb === undefined && v['pxe-root'] === undefined && expectKind === 'probe') {
+    // Nothing named: boot what `dogeos build` wrote for this config.
+    const { config } = loadConfigFor(ctx);
+    const built = readBuiltMedia(config);
+    return builtMediaCells(built, {
+      firmwares: v.matrix === true ? ['bios', 'uefi'] : [firmware],
+      ...(kinds.length === 0 ? {} : { kinds }),
+    }).map((c) => ({ ...c, ...withMemory }));
+  }
   if (cells.length === 0) {
-    throw usageError('USAGE', 'nothing to boot: give --kernel, or --media with --iso / --usb / --pxe-root', {
+    throw usageError('USAGE', 'nothing to boot: give --kernel, or --media with --iso / --usb / --pxe-root, or build first', {
       hint: "see 'dogeos boot-test --help'",
     });
   }
@@ -212,7 +224,15 @@ export const command: CommandSpec = {
     const timeoutS = positiveInt('timeout', v.timeout);
     const logDir = resolve(ctx.cwd, v['log-dir'] ?? join(ctx.globals.outDir ?? 'out', 'boot-logs'));
     const kernelCell = cells.find((c) => c.medium.kind === 'kernel');
-    const result = await runBootMatrix(cells, {
+    // PXE cells fetch over HTTP from the bundle (iPXE); serve it on loopback, which QEMU's user network shows the guest as 10.0.2.2.
+    const pxeCell = cells.find((c) => c.medium.kind === 'pxe' && c.medium.bootFile.startsWith('http://10.0.2.2:'));
+    const server =
+      pxeCell?.medium.kind === 'pxe'
+        ? await servePxeTree({ root: pxeCell.medium.tftpRoot, port: Number(/:(\d+)\//.exec(pxeCell.medium.bootFile)?.[1] ?? 80), host: '127.0.0.1' })
+        : undefined;
+    let result: MatrixResult;
+    try {
+      result = await runBootMatrix(cells, {
       logDir,
       accel,
       reporter: ctx.reporter,
@@ -223,6 +243,9 @@ export const command: CommandSpec = {
         ? { probeKernelPath: kernelCell.medium.path }
         : {}),
     });
+    } finally {
+      await server?.close();
+    }
     if (v.junit !== undefined) writeJUnitFile(resolve(ctx.cwd, v.junit), matrixToJUnit(result));
     report(ctx, result);
     return result.passed ? ExitStatus.ok : ExitStatus.bootFailed;

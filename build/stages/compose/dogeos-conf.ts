@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import type { BuildConfig } from '../../config/schema.ts';
 import { configError } from '../../core/errors.ts';
+import { validateFirstbootSettings } from '../../core/firstboot-keys.ts';
 import { renderTemplate } from './render.ts';
 
 export interface DogeosConfInput {
@@ -41,6 +42,30 @@ export function dogeosSettings(input: DogeosConfInput): Record<string, string> {
   return s;
 }
 
+/** Where each setting came from in the build config, for error messages. */
+const CONFIG_PATH: Record<string, string> = {
+  DOGEOS_ROLE: 'firstboot.role',
+  DOGEOS_FIFO_IP: 'firstboot.fifoZone.ip',
+  DOGEOS_FIFO_NETMASK: 'firstboot.fifoZone.netmask',
+  DOGEOS_FIFO_GATEWAY: 'firstboot.fifoZone.gateway',
+  DOGEOS_FIFO_RESOLVERS: 'firstboot.dns',
+  DOGEOS_FIFO_MEMORY_MB: 'firstboot.fifoZone.memoryMb',
+  DOGEOS_FIFO_QUOTA_GB: 'firstboot.fifoZone.quotaGb',
+  DOGEOS_FIFO_ADMIN_PASSWORD: 'env.DOGEOS_FIFO_ADMIN_PASSWORD',
+  DOGEOS_ROOT_SHADOW: 'firstboot.rootPasswordHash',
+};
+
+/** Renders dogeos.conf after checking it with the first-boot parser's own rules. */
 export function renderDogeosConf(input: DogeosConfInput): string {
-  return renderTemplate('dogeos.conf.hbs', dogeosSettings(input));
+  const settings = dogeosSettings(input);
+  const problems = validateFirstbootSettings(settings, '', { complete: true }).map((p) => {
+    const key = p.path.replace(/^\./, '');
+    return { path: CONFIG_PATH[key] ?? key, message: p.message };
+  });
+  if (problems.length > 0) {
+    throw configError('CONFIG_INVALID', `the first-boot settings have ${problems.length} problem(s):\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`, {
+      details: { problems },
+    });
+  }
+  return renderTemplate('dogeos.conf.hbs', settings);
 }
