@@ -222,7 +222,7 @@ export const command: CommandSpec = {
     const cells = buildCells(v, ctx);
     const accel = oneOf<AccelSetting>('accel', v.accel, ['tcg', 'kvm', 'auto'], 'auto');
     const timeoutS = positiveInt('timeout', v.timeout);
-    const logDir = resolve(ctx.cwd, v['log-dir'] ?? join(ctx.globals.outDir ?? 'out', 'boot-logs'));
+    const logDir = resolve(ctx.cwd, v['log-dir'] ?? join(ctx.globals.outDir ?? loadConfigFor(ctx).config.outDir, 'boot-logs'));
     const kernelCell = cells.find((c) => c.medium.kind === 'kernel');
     // PXE cells fetch over HTTP from the bundle (iPXE); serve it on loopback, which QEMU's user network shows the guest as 10.0.2.2.
     const pxeCell = cells.find((c) => c.medium.kind === 'pxe' && c.medium.bootFile.startsWith('http://10.0.2.2:'));

@@ -43,7 +43,8 @@ export interface ComposeReport {
 
 const SYS_GID = 3;
 
-function overlayDir(name: string, base: string): string {
+/** An overlay named in the config: a folder under overlays/, or a path. */
+export function overlayDir(name: string, base: string = REPO_OVERLAYS_DIR): string {
   return isAbsolute(name) || name.includes('/') ? name : join(base, name);
 }
 

@@ -1,0 +1,49 @@
+/**
+ * A fixture platform release and a build configuration in a temporary
+ * directory: the starting point of the pipeline's end-to-end tests.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildFixturePlatform } from '../../tools/fixture/platform.ts';
+
+export const DEMO_STAMP = '20250724T001011Z';
+export const DEMO_VERSION = `1.0.0+${DEMO_STAMP}`;
+export const TARBALL_NAME = `platform-release-20250724-${DEMO_STAMP}.tgz`;
+
+export interface DemoEnv {
+  readonly dir: string;
+  readonly tarball: string;
+  /** Writes dogeos.yaml variants: `configFor('a')` → <dir>/a/dogeos.yaml with outDir a/out, workDir a/work. */
+  configFor(name: string, extra?: string): string;
+}
+
+export async function makeDemoEnv(prefix = 'dogeos-e2e-'): Promise<DemoEnv> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const rel = await buildFixturePlatform({ outDir: join(dir, 'release'), stamp: DEMO_STAMP, profile: 'small' });
+  return {
+    dir,
+    tarball: rel.tarballPath,
+    configFor(name, extra = '') {
+      const d = join(dir, name);
+      mkdirSync(d, { recursive: true });
+      const path = join(d, 'dogeos.yaml');
+      writeFileSync(
+        path,
+        [
+          `platform: { source: ${rel.tarballPath} }`,
+          'outDir: out',
+          'workDir: work',
+          `cacheDir: ${join(dir, 'cache')}`,
+          'lockFile: out/dogeos.lock.json',
+          'sourceDateEpoch: 1753315811',
+          'media:',
+          '  usb: { sizeBytes: 134217728 }',
+          '  pxe: { httpPort: 8079 }',
+          extra,
+        ].join('\n'),
+      );
+      return path;
+    },
+  };
+}
