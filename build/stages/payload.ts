@@ -144,8 +144,11 @@ async function bzip2(text: string, reporter: Reporter): Promise<Buffer> {
   return (await run('bzip2', ['-9c'], { input: text, reporter })).stdoutBytes;
 }
 
-/** What a node without the missing parts will do, said at build time. */
-function warnGaps(o: BuildPayloadOptions, reporter: Reporter): void {
+/**
+ * What a node will do without the parts the config leaves out, said at
+ * build time (every build: the stage itself may be skipped as unchanged).
+ */
+export function warnPayloadGaps(o: { readonly fifo: BuildConfig['fifo']; readonly role: BuildConfig['firstboot']['role'] }, reporter: Reporter): void {
   if (o.fifo.chunter === undefined) {
     reporter.emit({
       type: 'warning',
@@ -230,7 +233,6 @@ async function writePayload(root: string, x: Inspected, version: string, reporte
 export async function buildPayload(o: BuildPayloadOptions): Promise<PayloadResult> {
   const reporter = o.reporter ?? silentReporter;
   const specs = payloadInputSpecs(o.fifo, o.cwd);
-  warnGaps(o, reporter);
   const fetched = await fetchPayloadInputs(specs, { cacheDir: o.cacheDir, offline: o.offline, http: o.http, reporter, signal: o.signal });
   const x = await inspect(fetched, o.fifo);
   o.signal?.throwIfAborted();

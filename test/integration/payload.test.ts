@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildConfig } from '../../build/config/schema.ts';
 import { isDogeError } from '../../build/core/errors.ts';
 import { CollectingReporter } from '../../build/core/events.ts';
-import { buildPayload, type PayloadResult, recordPayloadLock } from '../../build/stages/payload.ts';
+import { buildPayload, type PayloadResult, recordPayloadLock, warnPayloadGaps } from '../../build/stages/payload.ts';
 import { OVERLAY, TestNode } from '../firstboot/harness.ts';
 import { FAST_HTTP } from '../helpers/acquire-env.ts';
 import { type FaultServer, startFaultServer } from '../helpers/fault-server.ts';
@@ -195,7 +195,9 @@ describe('payload stage', () => {
 
   it('without FiFo inputs writes a minimal media.conf, warns, and a hypervisor first boot then fails as warned', async () => {
     const reporter = new CollectingReporter();
-    const empty = await build({ fifo: { packages: [] }, reporter });
+    const empty = await build({ fifo: { packages: [] } });
+    warnPayloadGaps({ fifo: { packages: [] }, role: 'hypervisor' }, reporter);
+    warnPayloadGaps({ fifo, role: 'hypervisor' }, reporter);
     expect(Object.keys(tree(join(empty.dir, 'dogeos')))).toEqual(['media.conf']);
     const conf = readFileSync(join(empty.dir, 'dogeos/media.conf'), 'utf8');
     expect(conf).toContain('# No FiFo inputs were configured');

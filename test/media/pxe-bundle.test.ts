@@ -171,9 +171,11 @@ describe('PXE bundle', () => {
     expect(answers).toMatchObject({ admin_mac: '52:54:00:12:34:56', admin_ip: '10.0.0.11', hostname: 'hv1' });
     const conf = readFileSync(join(bundle, 'bootfs/525400123456/dogeos.conf'), 'utf8');
     // A shell sources it back to the same values.
-    const out = execFileSync('sh', ['-c', '. "$1" && printf "%s|%s|%s" "$HOSTNAME" "$ROOT_SHADOW" "$PAYLOAD_URL"', 'sh', join(bundle, 'bootfs/525400123456/dogeos.conf')]);
-    expect(out.toString()).toBe(`hv1|$6$saltsalt$abcdefghijklmnopqrstuvwxyzABCDEFGHIJ./0123456789|http://10.0.0.1:${httpPort}/os/1.0.0/payload/`);
-    expect(conf).toMatch(/^ROLE='hypervisor'$/m);
+    const out = execFileSync('sh', ['-c', '. "$1" && printf "%s|%s|%s" "$DOGEOS_ROLE" "$DOGEOS_ROOT_SHADOW" "$DOGEOS_MEDIA_URL"', 'sh', join(bundle, 'bootfs/525400123456/dogeos.conf')]);
+    // DOGEOS_MEDIA_URL is where this bundle serves the payload: the runtime fetches <url>/media.conf.
+    expect(out.toString()).toBe(`hypervisor|$6$saltsalt$abcdefghijklmnopqrstuvwxyzABCDEFGHIJ./0123456789|http://10.0.0.1:${httpPort}/os/1.0.0/payload`);
+    expect(existsSync(join(bundle, 'os/1.0.0/payload/fifo/README'))).toBe(true);
+    expect(conf).toMatch(/^DOGEOS_ROLE='hypervisor'$/m);
     expect(readFileSync(join(bundle, 'undionly.kpxe')).equals(readFileSync('/usr/lib/ipxe/undionly.kpxe'))).toBe(true);
   });
 

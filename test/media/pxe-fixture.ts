@@ -42,7 +42,7 @@ export const HOSTS: HostEntry[] = [
     role: 'head',
     network: { ip: 'dhcp', dns: ['10.0.0.1'], domain: 'example.com' },
     answers: { zpool_layout: 'mirror' },
-    config: { FIFO_ZONE_IP: '10.0.0.50' },
+    config: { DOGEOS_FIFO_IP: '10.0.0.50' },
   },
 ];
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,10 +121,30 @@ describe('first-boot files', () => {
     expect(b).not.toHaveProperty('admin_netmask');
   });
 
-  it('dogeos.conf is shell-sourceable and refuses quotes and control characters with the field path', () => {
+  it("dogeos.conf holds only the first-boot runtime's keys, which its own parser reads back", () => {
     const conf = renderDogeosConf(head!, ctx, 'hosts[1].config');
-    expect(conf).toContain("FIFO_ZONE_IP='10.0.0.50'\n");
-    expect(conf).toContain("ADMIN_IP='dhcp'\n");
+    expect(conf.split('\n').filter((l) => l !== '' && !l.startsWith('#'))).toEqual([
+      "DOGEOS_ROLE='head'",
+      "DOGEOS_MEDIA_URL='http://10.0.0.1/os/1.0.0/payload/'",
+      "DOGEOS_FIFO_IP='10.0.0.50'",
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'pxe-conf-'));
+    try {
+      writeFileSync(join(dir, 'dogeos.conf'), conf);
+      const lib = join(import.meta.dirname, '../../overlays/dogeos/dogeos/lib');
+      const driver = `for f in common semver config; do . "${lib}/$f.sh"; done
+dg_conf_defaults
+dg_kv_parse "$1" conf || { printf '%s\\n' "$DG_PARSE_ERROR"; exit 1; }
+printf '%s|%s|%s' "$DOGEOS_ROLE" "$DOGEOS_MEDIA_URL" "$DOGEOS_FIFO_IP"`;
+      const out = execFileSync('bash', ['-c', driver, 'bash', join(dir, 'dogeos.conf')], { env: { PATH: process.env['PATH'] ?? '', DOGEOS_ROOT: dir }, encoding: 'utf8' });
+      expect(out).toBe('head|http://10.0.0.1/os/1.0.0/payload/|10.0.0.50');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(renderDogeosConf(hv!, ctx, 'hosts[0].config')).toContain(`DOGEOS_ROOT_SHADOW='${hv!.rootShadow}'\n`);
+  });
+
+  it('dogeos.conf refuses quotes and control characters with the field path', () => {
     const evil = { ...head!, config: { NOTE: 'a\nb' } };
     expect(() => renderDogeosConf(evil, ctx, 'hosts[1].config')).toThrow(
       expect.objectContaining({ code: 'PXE_CONF_VALUE_INVALID', details: { problems: [{ path: 'hosts[1].config.NOTE', message: 'value contains a control character' }] } }),

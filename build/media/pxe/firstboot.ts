@@ -3,90 +3,72 @@
  * and found there under /system/boot/<name> (shared/DESIGN.md "Facts about
  * first boot").
  *
- * answers.json feeds SmartOS's own installer. Its keys are the ones
- * smartos_prompt_config.sh reads through `getanswer` (smartos-live,
- * overlay/generic/smartdc/lib/) and smartos-docs "Non-interactive
- * Installation": every question the installer would otherwise ask must have
- * an answer, or the unattended install stops at a prompt. Notably
- * `root_password` is plain text there (the installer runs cryptpass on it),
- * so we never put a hash in it; the hash rides in dogeos.conf as
- * ROOT_SHADOW for the DogeOS first-boot layer.
+ * answers.json feeds SmartOS's own installer; its shape is shared with the
+ * USB key and the ISO (../answers.ts).
  *
- * dogeos.conf is KEY='value' lines a shell can source.
+ * dogeos.conf is read by the first-boot runtime as /system/boot/dogeos.conf
+ * (overlays/dogeos/README.md "Configuration"): KEY='value' lines it parses,
+ * where an unknown key is a config error. So it carries only the runtime's
+ * keys: the role, DOGEOS_MEDIA_URL (where the runtime fetches media.conf and
+ * the payload: this bundle's os/<version>/payload over HTTP), the root
+ * password hash, and the host's own `config` settings. What the installer
+ * needs (address, resolvers, host name) is in answers.json; the header
+ * comment repeats it for people.
  */
 import { configError } from '../../core/errors.ts';
+import { answersDocument, renderAnswersJson } from '../answers.ts';
 import { type ResolvedHost, shellValueProblem } from './hosts.ts';
 import type { Problem } from './types.ts';
 
 export interface FirstBootContext {
   readonly version: string;
   readonly stamp: string;
-  /** HTTP URL of the payload directory, when the server address is known. */
+  /** HTTP URL of the payload directory (DOGEOS_MEDIA_URL), when the bundle carries a payload. */
   readonly payloadUrl: string | undefined;
 }
 
-function sortedObject(obj: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  return Object.fromEntries(Object.keys(obj).sort().map((k) => [k, obj[k]]));
+function answersSpec(host: ResolvedHost) {
+  return {
+    hostname: host.hostname,
+    adminMac: host.mac,
+    ip: host.ip,
+    gateway: host.gateway,
+    dns: host.dns,
+    domain: host.domain,
+    ntp: host.ntp,
+    extra: host.answers,
+  };
 }
 
 /** The answers.json document for one host (keys sorted: stable bytes). */
 export function answersFor(host: ResolvedHost): Record<string, unknown> {
-  const dns1 = host.dns[0] ?? '';
-  const base: Record<string, unknown> = {
-    config_console: true,
-    skip_instructions: true,
-    simple_headers: true,
-    // Older installers read `admin_nic`, the documented key is `admin_mac`;
-    // both hold the MAC in dladm's lowercase colon form. Unknown keys are ignored.
-    admin_nic: host.mac,
-    admin_mac: host.mac,
-    admin_ip: host.ip === 'dhcp' ? 'dhcp' : host.ip.address,
-    headnode_default_gateway: host.gateway ?? 'none',
-    dns_resolver1: dns1,
-    // The installer prompts for the second resolver when it is missing.
-    dns_resolver2: host.dns[1] ?? dns1,
-    dns_search: host.domain,
-    ntp_host: host.ntp,
-    skip_ntp_check: true,
-    zpool_layout: 'default',
-    zpool_confirm_layout: 'yes',
-    hostname: host.hostname,
-    skip_final_summary: true,
-    skip_final_confirm: true,
-  };
-  if (host.ip !== 'dhcp') base['admin_netmask'] = host.ip.netmask;
-  return sortedObject({ ...base, ...host.answers });
+  return answersDocument(answersSpec(host));
 }
 
 export function renderAnswers(host: ResolvedHost): string {
-  return `${JSON.stringify(answersFor(host), null, 2)}\n`;
+  return renderAnswersJson(answersSpec(host));
 }
 
-/** dogeos.conf settings for one host, in a fixed order; host.config last. */
+/** dogeos.conf settings for one host, in a fixed order; host.config last (it may override). */
 export function dogeosConfFor(host: ResolvedHost, ctx: FirstBootContext): [string, string][] {
-  const entries: [string, string][] = [
-    ['DOGEOS_VERSION', ctx.version],
-    ['SMARTOS_STAMP', ctx.stamp],
-    ['HOSTNAME', host.hostname],
-    ['ROLE', host.role],
-    ['ADMIN_MAC', host.mac],
-    ['ADMIN_IP', host.ip === 'dhcp' ? 'dhcp' : host.ip.address],
-  ];
-  if (host.ip !== 'dhcp') {
-    entries.push(['ADMIN_NETMASK', host.ip.netmask], ['ADMIN_PREFIX_LENGTH', String(host.ip.prefixLength)]);
-  }
-  entries.push(['ADMIN_GATEWAY', host.gateway ?? 'none'], ['DNS_RESOLVERS', host.dns.join(',')]);
-  entries.push(['DNS_DOMAIN', host.domain], ['NTP_HOST', host.ntp]);
-  if (ctx.payloadUrl !== undefined) entries.push(['PAYLOAD_URL', ctx.payloadUrl]);
-  if (host.rootShadow !== undefined) entries.push(['ROOT_SHADOW', host.rootShadow]);
-  const fixed = new Set(entries.map(([k]) => k));
+  const entries: [string, string][] = [['DOGEOS_ROLE', host.role]];
+  if (ctx.payloadUrl !== undefined) entries.push(['DOGEOS_MEDIA_URL', ctx.payloadUrl]);
+  if (host.rootShadow !== undefined) entries.push(['DOGEOS_ROOT_SHADOW', host.rootShadow]);
   for (const k of Object.keys(host.config).sort()) {
     const v = host.config[k] ?? '';
     const i = entries.findIndex(([key]) => key === k);
-    if (fixed.has(k) && i >= 0) entries[i] = [k, v];
+    if (i >= 0) entries[i] = [k, v];
     else entries.push([k, v]);
   }
   return entries;
+}
+
+function header(host: ResolvedHost, ctx: FirstBootContext): string {
+  const ip = host.ip === 'dhcp' ? 'dhcp' : `${host.ip.address}/${host.ip.prefixLength}`;
+  return (
+    `# DogeOS ${ctx.version} (SmartOS ${ctx.stamp}) first-boot settings for ${host.hostname}; generated, do not edit.\n` +
+    `# admin NIC ${host.mac}, ${ip}, gateway ${host.gateway ?? 'none'}, DNS ${host.dns.join(',')} (answers.json holds these)\n`
+  );
 }
 
 /** Renders dogeos.conf; throws PXE_CONF_VALUE_INVALID naming every bad field. */
@@ -103,6 +85,5 @@ export function renderDogeosConf(host: ResolvedHost, ctx: FirstBootContext, host
       details: { problems },
     });
   }
-  const header = `# DogeOS ${ctx.version} first-boot settings for ${host.hostname} (${host.mac}); generated, do not edit\n`;
-  return header + entries.map(([k, v]) => `${k}='${v}'\n`).join('');
+  return header(host, ctx) + entries.map(([k, v]) => `${k}='${v}'\n`).join('');
 }
