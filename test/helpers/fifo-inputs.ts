@@ -105,3 +105,25 @@ export function makeFakeFifoInputs(dir: string): FakeFifoInputs {
   for (const d of ['src-chunter', ...packages.map((p) => `src-${p.pkgname}`)]) rmSync(join(dir, d), { recursive: true, force: true });
   return { dir, chunter, packages, image: described(imagePath), manifest: described(manifestPath) };
 }
+
+/** A signed binary package as pkg_install writes one: a plain tar of +PKG_HASH, a signature and the package. */
+export function makeSignedPackage(dir: string, pkg: FakePackage): FakeInput {
+  const src = join(dir, 'src-signed');
+  write(join(src, '+PKG_HASH'), `pkgsrc signature\n\nversion: 1\npkgname: ${pkg.pkgname}\n`);
+  write(join(src, '+PKG_GPG_SIGNATURE'), '-----BEGIN PGP SIGNATURE-----\n-----END PGP SIGNATURE-----\n');
+  write(join(src, `${pkg.pkgname}.tgz`), readFileSync(pkg.path));
+  const out = join(dir, `signed-${pkg.pkgname}.tgz`);
+  execFileSync('tar', ['-cf', out, '--owner=0', '--group=0', '--mtime=@1700000000', '-C', src, '+PKG_HASH', '+PKG_GPG_SIGNATURE', `${pkg.pkgname}.tgz`]);
+  rmSync(src, { recursive: true, force: true });
+  return described(out);
+}
+
+/** A chunter archive without its SMF manifests. */
+export function makeBadChunter(dir: string): FakeInput {
+  const src = join(dir, 'src-bad');
+  write(join(src, 'chunter/bin/chunter'), '#!/bin/sh\n');
+  const out = join(dir, 'chunter-1.0.0.tar.gz');
+  tarGz(out, src, ['chunter', 'chunter/bin', 'chunter/bin/chunter']);
+  rmSync(src, { recursive: true, force: true });
+  return described(out);
+}

@@ -18,7 +18,8 @@ import { buildPayload, type PayloadResult, recordPayloadLock, warnPayloadGaps } 
 import { OVERLAY, TestNode } from '../firstboot/harness.ts';
 import { FAST_HTTP } from '../helpers/acquire-env.ts';
 import { type FaultServer, startFaultServer } from '../helpers/fault-server.ts';
-import { type FakeFifoInputs, IMAGE_UUID, makeFakeFifoInputs } from '../helpers/fifo-inputs.ts';
+import { type FakeFifoInputs, IMAGE_UUID, makeBadChunter, makeFakeFifoInputs, makeSignedPackage } from '../helpers/fifo-inputs.ts';
+import { readPackageMeta } from '../../build/stages/payload/pkgsrc.ts';
 
 const VERSION = '1.0.0+20250724T001011Z';
 let work: string;
@@ -177,6 +178,23 @@ describe('payload stage', () => {
     const err = await build({ fifo: bad }).catch((e: unknown) => e);
     expect(isDogeError(err) && err.code).toBe('CHECKSUM_MISMATCH');
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses a broken chunter, an image that does not match its manifest, and reads signed packages', async () => {
+    const codeOf = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (isDogeError(e) ? e.code : String(e)));
+    const bad = makeBadChunter(join(work, 'bad'));
+    expect(await codeOf(build({ fifo: { packages: [], chunter: { path: bad.path, sha256: bad.sha256 } } }))).toBe('CHUNTER_LAYOUT');
+    const wrong = join(work, 'bad/manifest.json');
+    const m = JSON.parse(readFileSync(inputs.manifest.path, 'utf8'));
+    writeFileSync(wrong, JSON.stringify({ ...m, files: [{ ...m.files[0], size: m.files[0].size + 1 }] }));
+    const wrongSha = createHash('sha256').update(readFileSync(wrong)).digest('hex');
+    const image = { path: inputs.image.path, sha256: inputs.image.sha256, manifest: { path: wrong, sha256: wrongSha } };
+    expect(await codeOf(build({ fifo: { packages: [], baseImage: image } }))).toBe('IMAGE_MANIFEST_MISMATCH');
+    const pkg = inputs.packages[0]!;
+    const signed = makeSignedPackage(join(work, 'bad'), pkg);
+    const meta = await readPackageMeta(signed.path, 'signed.tgz', readFileSync(signed.path).subarray(0, 512));
+    expect(meta.pkgname).toBe(pkg.pkgname);
+    expect(meta.headLines).toContain(`COMMENT=${pkg.comment}`);
   });
 
   it('records every input in the lock file, keeping the platform entry', async () => {
