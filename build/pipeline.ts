@@ -20,10 +20,12 @@ import { type OutputFile, gitCommit, signSums, toolVersions, writeBuildManifest,
 import type { MediaInput } from './media/target.ts';
 import { usbTarget } from './media/usb.ts';
 import { acquirePlatform } from './stages/acquire/index.ts';
+import { answersJsonFor } from './stages/answers.ts';
 import { runCachedStage, type StageOutcome } from './stages/cache.ts';
 import { overlayDir } from './stages/compose/index.ts';
 import { type ComposeSealResult, composeAndSeal } from './stages/compose-seal.ts';
 import { digestDir } from './stages/digest-tree.ts';
+import { buildPayload, type PayloadResult, payloadInputSpecs, recordPayloadLock, warnPayloadGaps } from './stages/payload.ts';
 
 export const REPO_DIR = fileURLToPath(new URL('..', import.meta.url));
 /** Bumped when a stage's output format changes without a source change we can see. */
@@ -84,6 +86,40 @@ function sourcesDigest(): string {
   return digestOf({ build: digestDir(join(REPO_DIR, 'build')), format: PIPELINE_FORMAT });
 }
 
+/**
+ * The FiFo payload (stages/payload.ts), cached on the pins: unchanged pins
+ * need neither network nor cache. The lock file records the inputs on every
+ * build.
+ */
+async function payloadStage(o: BuildOptions, version: string, code: string): Promise<StageOutcome<PayloadResult>> {
+  const { config, reporter } = o;
+  warnPayloadGaps({ fifo: config.fifo, role: config.firstboot.role }, reporter);
+  const pins = payloadInputSpecs(config.fifo, o.cwd).map((s) => ({ name: s.name, url: s.url ?? null, path: s.path ?? null, sha256: s.sha256 }));
+  const outcome = await runCachedStage<PayloadResult>(
+    config.workDir,
+    {
+      name: 'payload',
+      key: { pins, install: config.fifo.install ?? null, version, code },
+      run: (dir) =>
+        buildPayload({
+          fifo: config.fifo,
+          role: config.firstboot.role,
+          version,
+          outDir: dir,
+          cacheDir: config.cacheDir ?? join(o.cwd, '.cache'),
+          offline: o.offline,
+          cwd: o.cwd,
+          http: { env: o.env },
+          reporter,
+          signal: o.signal,
+        }),
+    },
+    reporter,
+  );
+  await recordPayloadLock({ lockPath: config.lockFile, inputs: outcome.result.inputs, reporter });
+  return outcome;
+}
+
 export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   const { config, reporter, signal } = o;
   const stages: StageReport[] = [];
@@ -114,6 +150,9 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   const fifoAdminPassword = o.env['DOGEOS_FIFO_ADMIN_PASSWORD'];
   const commit = await gitCommit(REPO_DIR);
   const code = sourcesDigest();
+  const payload = record('payload', await payloadStage(o, version, code));
+  const payloadDir = join(payload.dir, payload.result.payloadDir);
+  const answersJson = answersJsonFor(config.firstboot, reporter);
 
   const sealed = record(
     'compose-seal',
@@ -152,11 +191,23 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   const platformDir = join(sealed.dir, 'platform');
   const boot = { console: config.console.device, serialSpeed: config.console.serialSpeed, bootProps: config.boot.properties, timeoutSec: config.boot.timeoutSec };
   const hosts = config.media.pxe.hostsFile === undefined ? [] : await loadHostsFile(config.media.pxe.hostsFile);
-  const mediaInput: MediaInput = { platformDir, version, stamp, sourceDateEpoch: timeSec, boot, usb: config.media.usb, reporter, signal };
+  const mediaInput: MediaInput = {
+    platformDir,
+    payloadDir,
+    version,
+    stamp,
+    sourceDateEpoch: timeSec,
+    boot,
+    ...(answersJson === undefined ? {} : { answersJson }),
+    usb: config.media.usb,
+    reporter,
+    signal,
+  };
+  const media = { payload: payload.digest, answers: answersJson === undefined ? null : hashBytes('sha256', answersJson) };
   const produced: string[] = [join(sealed.dir, basename(sealed.result.platformTarball))];
   for (const format of config.media.formats) {
     signal.throwIfAborted();
-    const key = { sealed: sealed.digest, boot, usb: format === 'usb' ? config.media.usb : null, pxe: format === 'pxe' ? { hosts, p: config.media.pxe } : null, version, timeSec, code };
+    const key = { sealed: sealed.digest, ...media, boot, usb: format === 'usb' ? config.media.usb : null, pxe: format === 'pxe' ? { hosts, p: config.media.pxe } : null, version, timeSec, code };
     const outcome = record(
       `media-${format}`,
       await runCachedStage<string[]>(
@@ -168,7 +219,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
             const artifacts =
               format === 'pxe'
                 ? await pxeTarget.build(
-                    { platformDir, version, stamp, sourceDateEpoch: timeSec, console: boot.console, serialSpeed: boot.serialSpeed, bootProps: boot.bootProps, hosts, server: { ip: config.media.pxe.serverIp, httpPort: config.media.pxe.httpPort }, ...(config.media.pxe.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: config.media.pxe.maxPayloadBytes }), reporter },
+                    { platformDir, payloadDir, version, stamp, sourceDateEpoch: timeSec, console: boot.console, serialSpeed: boot.serialSpeed, bootProps: boot.bootProps, hosts, server: { ip: config.media.pxe.serverIp, httpPort: config.media.pxe.httpPort }, ...(config.media.pxe.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: config.media.pxe.maxPayloadBytes }), reporter },
                     dir,
                   )
                 : await (format === 'iso' ? isoTarget : usbTarget).build(mediaInput, dir);
@@ -204,7 +255,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       dogeos: { version, builder: commit },
       sourceDateEpoch: timeSec,
       inputs: { platform: { url: acquired.url, sha256: acquired.sha256, stamp } },
-      fifoPayload: [],
+      fifoPayload: payload.result.inputs.map((i) => ({ name: i.name, url: i.url, sha256: i.sha256 })),
       tools: await toolVersions(),
       configDigest: digestOf({ ...config, outDir: null, workDir: null, cacheDir: null, lockFile: null }),
       gitCommit: commit,

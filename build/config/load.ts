@@ -123,6 +123,17 @@ function deepFreeze<T>(v: T): T {
   return v;
 }
 
+/** FiFo payload inputs given by `path` are relative to the config file, like every other path. */
+function fifoPaths(fifo: BuildConfig['fifo'], abs: (p: string) => string): BuildConfig['fifo'] {
+  const fix = <T extends { readonly path?: string | undefined }>(s: T): T => (s.path === undefined ? s : { ...s, path: abs(s.path) });
+  return {
+    ...fifo,
+    ...(fifo.chunter === undefined ? {} : { chunter: fix(fifo.chunter) }),
+    packages: fifo.packages.map(fix),
+    ...(fifo.baseImage === undefined ? {} : { baseImage: { ...fix(fifo.baseImage), manifest: fix(fifo.baseImage.manifest) } }),
+  };
+}
+
 export function loadConfig(opts: LoadConfigOptions): LoadedConfig {
   const sourcePath = opts.path !== undefined ? resolve(opts.cwd, opts.path) : findDefaultConfig(opts.cwd);
   const fileValue = sourcePath === undefined ? {} : readConfigFile(sourcePath);
@@ -158,6 +169,7 @@ export function loadConfig(opts: LoadConfigOptions): LoadedConfig {
     cacheDir: data.cacheDir === undefined ? defaultCacheDir(opts.env) : abs(data.cacheDir),
     ...(sourceDateEpoch === undefined ? {} : { sourceDateEpoch }),
     overlays: data.overlays,
+    fifo: fifoPaths(data.fifo, abs),
     media: {
       ...data.media,
       pxe: { ...data.media.pxe, ...(data.media.pxe.hostsFile === undefined ? {} : { hostsFile: abs(data.media.pxe.hostsFile) }) },

@@ -35,6 +35,20 @@ const payloadSource = z
   .strict()
   .refine((p) => (p.url === undefined) !== (p.path === undefined), 'give exactly one of url or path');
 
+/** The FiFo zone's base image: the image file and its IMGAPI manifest, each pinned. */
+const imageSource = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }).optional(),
+    path: z.string().min(1).optional(),
+    sha256,
+    manifest: payloadSource.describe('the image manifest (imgadm install -m), pinned like the file'),
+  })
+  .strict()
+  .refine((p) => (p.url === undefined) !== (p.path === undefined), 'give exactly one of url or path');
+
+/** pkgsrc package names as the first-boot runtime accepts them (a glob-free word). */
+const pkgName = z.string().regex(/^[A-Za-z0-9_+][A-Za-z0-9._+-]*$/, 'must be a package name of [A-Za-z0-9._+-]');
+
 const network = z
   .object({
     mode: z.enum(['dhcp', 'static']).default('dhcp'),
@@ -138,9 +152,14 @@ export const configSchema = z
     overlays: z.array(z.string().min(1)).default(['dogeos']).describe('overlay names (under overlays/) or paths, applied in order'),
     fifo: z
       .object({
-        chunter: payloadSource.optional(),
-        packages: z.array(payloadSource).default([]),
-        baseImage: payloadSource.optional(),
+        chunter: payloadSource.optional().describe('chunter, a gzip\'d tar with top directory chunter/; name it chunter-<version>.tar.gz'),
+        packages: z.array(payloadSource).default([]).describe('pkgsrc binary packages for the FiFo zone (the offline repository on the media)'),
+        install: z
+          .array(pkgName)
+          .min(1)
+          .optional()
+          .describe('what pkgin installs in the FiFo zone (media.conf FIFO_PACKAGES); default: every package carried'),
+        baseImage: imageSource.optional().describe('the FiFo zone\'s base image file, with its manifest'),
       })
       .strict()
       .default({ packages: [] }),

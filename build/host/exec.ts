@@ -97,12 +97,17 @@ function spawn(tool: string, args: readonly string[], opts: RunOptions): Process
 
 /** Runs a program to completion and returns its output. */
 export async function run(tool: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-  const out = await spawn(tool, args, opts);
+  const proc = spawn(tool, args, opts);
+  // zx keeps output as text (its buffer() re-encodes it, mangling binary
+  // output such as bzip2's): collect the raw bytes from the stream ourselves.
+  const chunks: Buffer[] = [];
+  proc.stdout.on('data', (c: Buffer) => chunks.push(c));
+  const out = await proc;
   const result: RunResult = {
     status: out.exitCode ?? -1,
     signal: out.signal ?? null,
     stdout: out.stdout,
-    stdoutBytes: out.buffer(),
+    stdoutBytes: Buffer.concat(chunks),
     stderr: out.stderr,
   };
   if (result.signal !== null && result.status !== 0) {

@@ -35,6 +35,7 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { name: 'blkid', debianPackage: 'util-linux', purpose: 'recognises UFS superblocks in tests', versionArgs: ['-V'], requiredForBuild: false },
   { name: 'git', debianPackage: 'git', purpose: 'record the builder commit in build-manifest.json', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'gpg', debianPackage: 'gpg', purpose: 'sign SHA256SUMS when media.signingKey is set', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'bzip2', debianPackage: 'bzip2', purpose: 'pkg_summary.bz2 of the offline FiFo package repository on the media', versionArgs: ['--help'], requiredForBuild: true },
   { name: 'xmllint', debianPackage: 'libxml2-utils', purpose: 'validate SMF manifests against the DTD', versionArgs: ['--version'], requiredForBuild: true },
   { name: 'gcc', debianPackage: 'gcc', purpose: 'build the probe kernel', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'make', debianPackage: 'make', purpose: 'build the probe kernel', versionArgs: ['--version'], requiredForBuild: false },

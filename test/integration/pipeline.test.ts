@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openUfs } from '../../build/codecs/ufs/index.ts';
 import { FileBlockDevice } from '../../build/core/filedev.ts';
 import { type DirNode, type FsNode, lookup, readAll, walk } from '../../build/core/tree.ts';
-import { spawnCli, REPO_ROOT } from '../helpers/cli.ts';
-import { DEMO_VERSION, type DemoEnv, makeDemoEnv } from '../helpers/demo-build.ts';
+import { REPO_ROOT, spawnCli } from '../helpers/cli.ts';
+import { type DemoEnv, makeDemoEnv } from '../helpers/demo-build.ts';
 
 let env: DemoEnv;
 let cfgA: string;
@@ -198,4 +198,3 @@ describe('build errors leave nothing behind', () => {
   });
 });
 
-export { DEMO_VERSION };

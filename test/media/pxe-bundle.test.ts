@@ -184,7 +184,7 @@ describe('PXE bundle', () => {
     const [hv, head] = parsed.results;
     expect(hv).toMatchObject({
       ok: true,
-      values: { DOGEOS_ROLE: 'hypervisor', DOGEOS_ROOT_SHADOW: ROOT_SHADOW, DOGEOS_MEDIA_URL: `http://10.0.0.1:${httpPort}/os/1.0.0/payload/` },
+      values: { DOGEOS_ROLE: 'hypervisor', DOGEOS_ROOT_SHADOW: ROOT_SHADOW, DOGEOS_MEDIA_URL: `http://10.0.0.1:${httpPort}/os/1.0.0/payload` },
     });
     expect(head).toMatchObject({
       ok: true,

@@ -80,6 +80,27 @@ describe('config', () => {
     expect(c.platform.source).toBe(join(tmp, 'p.tgz'));
   });
 
+  it('resolves FiFo payload paths from the config file and needs a pinned manifest for the base image', async () => {
+    const h = 'a'.repeat(64);
+    const cfg = file(
+      'fifo.yaml',
+      `fifo:\n  chunter: { path: in/chunter-1.0.0.tar.gz, sha256: ${h} }\n  packages: [{ url: 'http://127.0.0.1/p-1.0.tgz', sha256: ${h} }]\n` +
+        `  baseImage: { path: /abs/i.zfs.gz, sha256: ${h}, manifest: { path: m.json, sha256: ${h} } }\n`,
+    );
+    const r = await runCli(['--config', cfg, 'config', 'show', '--format', 'json'], { cwd: '/' });
+    expect(r.status, r.stderr).toBe(0);
+    const c = JSON.parse(r.stdout);
+    expect(c.fifo.chunter.path).toBe(join(tmp, 'in/chunter-1.0.0.tar.gz'));
+    expect(c.fifo.packages[0].url).toBe('http://127.0.0.1/p-1.0.tgz');
+    expect(c.fifo.baseImage.path).toBe('/abs/i.zfs.gz');
+    expect(c.fifo.baseImage.manifest.path).toBe(join(tmp, 'm.json'));
+    const bad = file('fifo-bad.yaml', `fifo:\n  baseImage: { path: i.zfs.gz, sha256: ${h} }\n  install: ['bad name']\n`);
+    const e = await runCli(['--config', bad, 'config', 'show'], { cwd: tmp });
+    expect(e.status).toBe(78);
+    expect(e.stderr).toContain('fifo.baseImage.manifest');
+    expect(e.stderr).toContain('fifo.install.0');
+  });
+
   it('takes SOURCE_DATE_EPOCH from the environment and rejects a malformed one', async () => {
     const good = await runCli(['config', 'show', '--format', 'json'], { cwd: tmp, env: { SOURCE_DATE_EPOCH: '1700000000' } });
     expect(JSON.parse(good.stdout).sourceDateEpoch).toBe(1700000000);

@@ -32,6 +32,12 @@ describe('host tool runner', () => {
     expect(failed.status).toBe(5);
   });
 
+  it('keeps binary standard output byte for byte (not decoded as text)', async () => {
+    const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const r = await run('cat', [], { input: bytes });
+    expect(r.stdoutBytes.equals(bytes)).toBe(true);
+  });
+
   it('every host tool and file has its Debian package in tools/debian-packages.txt', () => {
     const listed = new Set(
       readFileSync(new URL('../../tools/debian-packages.txt', import.meta.url), 'utf8')

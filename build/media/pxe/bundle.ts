@@ -101,7 +101,8 @@ function scriptContext(plan: PxePlan): ScriptContext {
 /** Per-host files and scripts; warns when iPXE's multiboot limits bite. */
 async function writeHosts(plan: PxePlan, root: string, reporter: Reporter): Promise<void> {
   const ctx = scriptContext(plan);
-  const payloadUrl = plan.input.payloadDir === undefined ? undefined : `${payloadBaseUrl(plan.server)}/${payloadDir(plan.input.version)}/`;
+  // DOGEOS_MEDIA_URL: the runtime fetches <url>/media.conf and the files it names.
+  const payloadUrl = plan.input.payloadDir === undefined ? undefined : `${payloadBaseUrl(plan.server)}/${payloadDir(plan.input.version)}`;
   const droppedFor: string[] = [];
   for (const [i, host] of plan.hosts.entries()) {
     const dir = hostDir(host.mac);

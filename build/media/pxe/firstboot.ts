@@ -20,6 +20,7 @@
  */
 import { configError } from '../../core/errors.ts';
 import { renderFirstbootLines, validateFirstbootSettings } from '../../core/firstboot-keys.ts';
+import { answersDocument, renderAnswersJson } from '../answers.ts';
 import type { ResolvedHost } from './hosts.ts';
 
 export interface FirstBootContext {
@@ -29,41 +30,26 @@ export interface FirstBootContext {
   readonly payloadUrl: string | undefined;
 }
 
-function sortedObject(obj: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  return Object.fromEntries(Object.keys(obj).sort().map((k) => [k, obj[k]]));
+function answersSpec(host: ResolvedHost) {
+  return {
+    hostname: host.hostname,
+    adminMac: host.mac,
+    ip: host.ip,
+    gateway: host.gateway,
+    dns: host.dns,
+    domain: host.domain,
+    ntp: host.ntp,
+    extra: host.answers,
+  };
 }
 
 /** The answers.json document for one host (keys sorted: stable bytes). */
 export function answersFor(host: ResolvedHost): Record<string, unknown> {
-  const dns1 = host.dns[0] ?? '';
-  const base: Record<string, unknown> = {
-    config_console: true,
-    skip_instructions: true,
-    simple_headers: true,
-    // Older installers read `admin_nic`, the documented key is `admin_mac`;
-    // both hold the MAC in dladm's lowercase colon form. Unknown keys are ignored.
-    admin_nic: host.mac,
-    admin_mac: host.mac,
-    admin_ip: host.ip === 'dhcp' ? 'dhcp' : host.ip.address,
-    headnode_default_gateway: host.gateway ?? 'none',
-    dns_resolver1: dns1,
-    // The installer prompts for the second resolver when it is missing.
-    dns_resolver2: host.dns[1] ?? dns1,
-    dns_search: host.domain,
-    ntp_host: host.ntp,
-    skip_ntp_check: true,
-    zpool_layout: 'default',
-    zpool_confirm_layout: 'yes',
-    hostname: host.hostname,
-    skip_final_summary: true,
-    skip_final_confirm: true,
-  };
-  if (host.ip !== 'dhcp') base['admin_netmask'] = host.ip.netmask;
-  return sortedObject({ ...base, ...host.answers });
+  return answersDocument(answersSpec(host));
 }
 
 export function renderAnswers(host: ResolvedHost): string {
-  return `${JSON.stringify(answersFor(host), null, 2)}\n`;
+  return renderAnswersJson(answersSpec(host));
 }
 
 /**

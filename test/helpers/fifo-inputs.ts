@@ -1,0 +1,129 @@
+/**
+ * Small stand-ins for the FiFo payload inputs, made with GNU tar and gzip:
+ * a chunter archive (top directory chunter/, share/epmd.xml and
+ * share/chunter.xml, as overlays/dogeos/README.md wants), pkgsrc-style
+ * binary packages (+CONTENTS first, then +COMMENT, +DESC, +BUILD_INFO,
+ * +SIZE_PKG, then the files, as pkg_create(1) lays them out) and a zone
+ * image (.zfs.gz) with its IMGAPI manifest.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+export const IMAGE_UUID = '1d05e788-5409-11eb-b12f-037bd7fee4ee';
+
+export interface FakeInput {
+  readonly path: string;
+  readonly sha256: string;
+  readonly sizeBytes: number;
+}
+
+export interface FakePackage extends FakeInput {
+  readonly pkgname: string;
+  readonly comment: string;
+}
+
+export interface FakeFifoInputs {
+  readonly dir: string;
+  readonly chunter: FakeInput;
+  readonly packages: readonly FakePackage[];
+  readonly image: FakeInput;
+  readonly manifest: FakeInput;
+}
+
+function described(path: string): FakeInput {
+  const bytes = readFileSync(path);
+  return { path, sha256: createHash('sha256').update(bytes).digest('hex'), sizeBytes: statSync(path).size };
+}
+
+function write(path: string, content: string | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, content);
+}
+
+/** GNU tar with fixed owners and times; members in the order given. */
+function tarGz(out: string, cwd: string, members: readonly string[]): void {
+  execFileSync('tar', ['-czf', out, '--owner=0', '--group=0', '--numeric-owner', '--mtime=@1700000000', '--no-recursion', '-C', cwd, ...members]);
+}
+
+function makeChunter(dir: string, version: string): FakeInput {
+  const src = join(dir, 'src-chunter');
+  write(join(src, 'chunter/share/epmd.xml'), '<!-- epmd -->\n');
+  write(join(src, 'chunter/share/chunter.xml'), '<!-- chunter -->\n');
+  write(join(src, 'chunter/bin/chunter'), `#!/bin/sh\necho chunter ${version}\n`);
+  write(join(src, 'chunter/etc/chunter.conf.example'), 'ip = 127.0.0.1:4200\n');
+  write(join(src, 'chunter/releases/start_erl.data'), `7.0.4 ${version}\n`);
+  const out = join(dir, `chunter-${version}.tar.gz`);
+  tarGz(out, src, ['chunter', 'chunter/bin', 'chunter/bin/chunter', 'chunter/etc', 'chunter/etc/chunter.conf.example', 'chunter/releases', 'chunter/releases/start_erl.data', 'chunter/share', 'chunter/share/chunter.xml', 'chunter/share/epmd.xml']);
+  return described(out);
+}
+
+function makePackage(dir: string, p: { base: string; version: string; comment: string; deps: string[]; desc: string }): FakePackage {
+  const pkgname = `${p.base}-${p.version}`;
+  const src = join(dir, `src-${pkgname}`);
+  const file = `fifo/${p.base}/bin/${p.base}`;
+  const body = `#!/bin/sh\necho ${pkgname}\n`;
+  write(join(src, file), body);
+  const contents = [`@comment $NetBSD$`, `@name ${pkgname}`, ...p.deps.map((d) => `@pkgdep ${d}`), '@cwd /opt/local', file, ''].join('\n');
+  write(join(src, '+CONTENTS'), contents);
+  write(join(src, '+COMMENT'), `${p.comment}\n`);
+  write(join(src, '+DESC'), p.desc);
+  write(
+    join(src, '+BUILD_INFO'),
+    ['BUILD_DATE=2024-01-02 03:04:05 +0000', 'CATEGORIES=net', 'HOMEPAGE=https://project-fifo.net/', 'MACHINE_ARCH=x86_64', 'OPSYS=SunOS', 'OS_VERSION=5.11', `PKGPATH=fifo/${p.base}`, 'PKGTOOLS_VERSION=20091115', 'CC_VERSION=gcc-13', ''].join('\n'),
+  );
+  write(join(src, '+SIZE_PKG'), `${body.length}\n`);
+  const out = join(dir, `${pkgname}.tgz`);
+  tarGz(out, src, ['+CONTENTS', '+COMMENT', '+DESC', '+BUILD_INFO', '+SIZE_PKG', file]);
+  return { ...described(out), pkgname, comment: p.comment };
+}
+
+/** Writes the inputs into `dir` (created). */
+export function makeFakeFifoInputs(dir: string): FakeFifoInputs {
+  mkdirSync(dir, { recursive: true });
+  const chunter = makeChunter(dir, '0.9.3');
+  const packages = [
+    makePackage(dir, { base: 'fifo-snarl', version: '0.9.3', comment: 'FiFo user and role store', deps: ['erlang>=19'], desc: 'snarl keeps users, roles\nand organisations.\n\nPart of Project FiFo.\n' }),
+    makePackage(dir, { base: 'nginx', version: '1.25.3nb1', comment: 'Lightweight HTTP server', deps: [], desc: 'nginx serves the FiFo web UI.\n' }),
+  ];
+  const zfs = gzipSync(Buffer.from('pretend zfs send stream\n'.repeat(100)));
+  const imagePath = join(dir, 'base-64-lts.zfs.gz');
+  write(imagePath, zfs);
+  const manifest = {
+    v: 2,
+    uuid: IMAGE_UUID,
+    name: 'base-64-lts',
+    version: '20.4.0',
+    type: 'zone-dataset',
+    os: 'smartos',
+    files: [{ sha1: createHash('sha1').update(zfs).digest('hex'), size: zfs.length, compression: 'gzip' }],
+  };
+  const manifestPath = join(dir, 'base-64-lts.json');
+  write(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  for (const d of ['src-chunter', ...packages.map((p) => `src-${p.pkgname}`)]) rmSync(join(dir, d), { recursive: true, force: true });
+  return { dir, chunter, packages, image: described(imagePath), manifest: described(manifestPath) };
+}
+
+/** A signed binary package as pkg_install writes one: a plain tar of +PKG_HASH, a signature and the package. */
+export function makeSignedPackage(dir: string, pkg: FakePackage): FakeInput {
+  const src = join(dir, 'src-signed');
+  write(join(src, '+PKG_HASH'), `pkgsrc signature\n\nversion: 1\npkgname: ${pkg.pkgname}\n`);
+  write(join(src, '+PKG_GPG_SIGNATURE'), '-----BEGIN PGP SIGNATURE-----\n-----END PGP SIGNATURE-----\n');
+  write(join(src, `${pkg.pkgname}.tgz`), readFileSync(pkg.path));
+  const out = join(dir, `signed-${pkg.pkgname}.tgz`);
+  execFileSync('tar', ['-cf', out, '--owner=0', '--group=0', '--mtime=@1700000000', '-C', src, '+PKG_HASH', '+PKG_GPG_SIGNATURE', `${pkg.pkgname}.tgz`]);
+  rmSync(src, { recursive: true, force: true });
+  return described(out);
+}
+
+/** A chunter archive without its SMF manifests. */
+export function makeBadChunter(dir: string): FakeInput {
+  const src = join(dir, 'src-bad');
+  write(join(src, 'chunter/bin/chunter'), '#!/bin/sh\n');
+  const out = join(dir, 'chunter-1.0.0.tar.gz');
+  tarGz(out, src, ['chunter', 'chunter/bin', 'chunter/bin/chunter']);
+  rmSync(src, { recursive: true, force: true });
+  return described(out);
+}
