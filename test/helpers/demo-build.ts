@@ -15,7 +15,7 @@ export interface DemoEnv {
   readonly dir: string;
   readonly tarball: string;
   /** Writes dogeos.yaml variants: `configFor('a')` → <dir>/a/dogeos.yaml with outDir a/out, workDir a/work. */
-  configFor(name: string, extra?: string): string;
+  configFor(name: string, extra?: string, opts?: { httpPort?: number }): string;
 }
 
 export async function makeDemoEnv(prefix = 'dogeos-e2e-'): Promise<DemoEnv> {
@@ -24,7 +24,7 @@ export async function makeDemoEnv(prefix = 'dogeos-e2e-'): Promise<DemoEnv> {
   return {
     dir,
     tarball: rel.tarballPath,
-    configFor(name, extra = '') {
+    configFor(name, extra = '', opts = {}) {
       const d = join(dir, name);
       mkdirSync(d, { recursive: true });
       const path = join(d, 'dogeos.yaml');
@@ -39,7 +39,7 @@ export async function makeDemoEnv(prefix = 'dogeos-e2e-'): Promise<DemoEnv> {
           'sourceDateEpoch: 1753315811',
           'media:',
           '  usb: { sizeBytes: 134217728 }',
-          '  pxe: { httpPort: 8079 }',
+          `  pxe: { httpPort: ${opts.httpPort ?? 8079} }`,
           extra,
         ].join('\n'),
       );
