@@ -78,11 +78,19 @@ describe('dogeos boot-test --kernel', () => {
   });
 
   it('rejects bad flags as usage errors', async () => {
-    for (const argv of [['--media', 'floppy', '--iso', 'x.iso'], ['--accel', 'hvf', '--kernel', 'k'], []]) {
+    for (const argv of [['--media', 'floppy', '--iso', 'x.iso'], ['--accel', 'hvf', '--kernel', 'k']]) {
       const { ctx } = context(argv);
       const err = await command.run(ctx).catch((e: unknown) => e);
       expect(isDogeError(err) && err.exitStatus).toBe(64);
     }
+  });
+
+  it('with no media named, looks for what dogeos build wrote, and says so when there is nothing', async () => {
+    const { ctx } = context([]);
+    const err = await command.run(ctx).catch((e: unknown) => e);
+    expect(isDogeError(err) && err.code).toBe('BOOT_TEST_NO_BUILD');
+    expect(isDogeError(err) && err.exitStatus).toBe(69);
+    expect((err as Error).message).toContain(join(work, 'build-manifest.json'));
   });
 
   it('reads an expectation file and reports what differs', async () => {
