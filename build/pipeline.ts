@@ -21,6 +21,7 @@ import type { MediaInput } from './media/target.ts';
 import { usbTarget } from './media/usb.ts';
 import { acquirePlatform } from './stages/acquire/index.ts';
 import { runCachedStage, type StageOutcome } from './stages/cache.ts';
+import { overlayDir } from './stages/compose/index.ts';
 import { type ComposeSealResult, composeAndSeal } from './stages/compose-seal.ts';
 import { digestDir } from './stages/digest-tree.ts';
 
@@ -123,7 +124,8 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
         key: {
           platform: acquired.sha256,
           overlays: config.overlays,
-          overlayContent: digestDir(join(REPO_DIR, 'overlays')),
+          // Every overlay the config lists, wherever it lives (not only the repository's).
+          overlayContent: config.overlays.map((name) => digestDir(overlayDir(name))),
           manifests: digestDir(join(REPO_DIR, 'manifests')),
           templates: digestDir(join(REPO_DIR, 'templates')),
           config: digestOf({ v: config.version, c: config.console, a: config.archive, f: config.firstboot, t: timeSec }),

@@ -4,19 +4,17 @@
  * on any error every temporary is removed, so `out/` never holds a partial
  * image. Plus sha256 and deterministic gzip for artifacts.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { DogeError, isDogeError } from '../core/errors.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
+import { hashFile } from '../core/hash.ts';
 import type { Artifact, MediaTargetName } from './target.ts';
 
 export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, signal === undefined ? {} : { signal })) h.update(chunk as Buffer);
-  return h.digest('hex');
+  return hashFile('sha256', path, signal === undefined ? {} : { signal });
 }
 
 /**

@@ -43,7 +43,8 @@ export interface ComposeReport {
 
 const SYS_GID = 3;
 
-function overlayDir(name: string, base: string): string {
+/** Where overlay `name` lives: a path as given, else a directory under `base` (the repository's overlays/). */
+export function overlayDir(name: string, base: string = REPO_OVERLAYS_DIR): string {
   return isAbsolute(name) || name.includes('/') ? name : join(base, name);
 }
 
