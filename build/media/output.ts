@@ -7,10 +7,10 @@
 import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import { DogeError, isDogeError } from '../core/errors.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
 import { hashFile } from '../core/hash.ts';
+import { createParallelGzip } from '../core/pgzip.ts';
 import type { Artifact, MediaTargetName } from './target.ts';
 
 export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
@@ -18,13 +18,14 @@ export async function sha256File(path: string, signal?: AbortSignal): Promise<st
 }
 
 /**
- * gzip whose bytes depend only on the input: Node's zlib writes MTIME 0 and
- * no file name in the header (RFC 1952 §2.3), and a fixed level.
+ * gzip whose bytes depend only on the input: MTIME 0 and no file name in the
+ * header (RFC 1952 §2.3), a fixed level, blocks cut independently of the
+ * thread count (core/pgzip.ts).
  */
 export async function gzipFile(src: string, dst: string, signal?: AbortSignal): Promise<void> {
   await pipeline(
-    createReadStream(src, signal === undefined ? {} : { signal }),
-    createGzip({ level: 6 }),
+    createReadStream(src, signal === undefined ? { highWaterMark: 1 << 20 } : { highWaterMark: 1 << 20, signal }),
+    createParallelGzip({ level: 6 }),
     createWriteStream(dst),
     ...(signal === undefined ? [] : [{ signal }]),
   );
