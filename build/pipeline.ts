@@ -27,7 +27,31 @@ import { digestDir } from './stages/digest-tree.ts';
 
 export const REPO_DIR = fileURLToPath(new URL('..', import.meta.url));
 /** Bumped when a stage's output format changes without a source change we can see. */
-const PIPELINE_FORMAT = 1;
+const PIPELINE_FORMAT = 2;
+
+/**
+ * A stage output and the sha256 its stage computed when writing it. The
+ * verify stage reuses that digest while the file's size and mtime are
+ * unchanged (a hard link shares them), instead of reading gigabytes again.
+ */
+interface ProducedFile {
+  readonly name: string;
+  readonly sha256?: string;
+  readonly sizeBytes?: number;
+  readonly mtimeMs?: number;
+}
+
+function producedFile(path: string, sha256: string | undefined): ProducedFile {
+  const st = statSync(path);
+  return sha256 === undefined || !st.isFile() ? { name: basename(path) } : { name: basename(path), sha256, sizeBytes: st.size, mtimeMs: st.mtimeMs };
+}
+
+/** The recorded sha256 when `path` still has the recorded size and mtime, else a fresh digest. */
+async function outputSha256(path: string, known: ProducedFile | undefined): Promise<string> {
+  const st = statSync(path);
+  if (known?.sha256 !== undefined && known.sizeBytes === st.size && known.mtimeMs === st.mtimeMs) return known.sha256;
+  return hashFile('sha256', path);
+}
 
 export interface BuildOptions {
   readonly config: BuildConfig;
@@ -117,7 +141,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
 
   const sealed = record(
     'compose-seal',
-    await runCachedStage<ComposeSealResult>(
+    await runCachedStage<ComposeSealResult & { platformTarballFile: ProducedFile }>(
       config.workDir,
       {
         name: 'compose-seal',
@@ -132,8 +156,8 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
           secrets: hashBytes('sha256', `${rootPasswordHash ?? ''}\0${fifoAdminPassword ?? ''}`),
           code,
         },
-        run: (dir) =>
-          composeAndSeal({
+        run: async (dir) => {
+          const r = await composeAndSeal({
             config,
             platformDir: acquired.platformDir,
             outDir: dir,
@@ -144,7 +168,9 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
             rootPasswordHash,
             fifoAdminPassword,
             reporter,
-          }),
+          });
+          return { ...r, platformTarballFile: producedFile(r.platformTarball, r.platformTarballSha256) };
+        },
       },
       reporter,
     ),
@@ -154,13 +180,15 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   const boot = { console: config.console.device, serialSpeed: config.console.serialSpeed, bootProps: config.boot.properties, timeoutSec: config.boot.timeoutSec };
   const hosts = config.media.pxe.hostsFile === undefined ? [] : await loadHostsFile(config.media.pxe.hostsFile);
   const mediaInput: MediaInput = { platformDir, version, stamp, sourceDateEpoch: timeSec, boot, usb: config.media.usb, reporter, signal };
-  const produced: string[] = [join(sealed.dir, basename(sealed.result.platformTarball))];
+  const produced: { path: string; known: ProducedFile }[] = [
+    { path: join(sealed.dir, basename(sealed.result.platformTarball)), known: sealed.result.platformTarballFile },
+  ];
   for (const format of config.media.formats) {
     signal.throwIfAborted();
     const key = { sealed: sealed.digest, boot, usb: format === 'usb' ? config.media.usb : null, pxe: format === 'pxe' ? { hosts, p: config.media.pxe } : null, version, timeSec, code };
     const outcome = record(
       `media-${format}`,
-      await runCachedStage<string[]>(
+      await runCachedStage<ProducedFile[]>(
         config.workDir,
         {
           name: `media-${format}`,
@@ -173,20 +201,20 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
                     dir,
                   )
                 : await (format === 'iso' ? isoTarget : usbTarget).build(mediaInput, dir);
-            return artifacts.map((a) => basename(a.path));
+            return artifacts.map((a) => producedFile(a.path, a.sha256));
           },
         },
         reporter,
       ),
     );
-    produced.push(...outcome.result.map((n) => join(outcome.dir, n)));
+    produced.push(...outcome.result.map((known) => ({ path: join(outcome.dir, known.name), known })));
   }
 
   // Publish: link every output into outDir, then the sums and the manifest.
   return timedStage(reporter, 'verify', async () => {
     mkdirSync(config.outDir, { recursive: true });
     const outputs: OutputFile[] = [];
-    for (const src of produced) {
+    for (const { path: src, known } of produced) {
       const name = basename(src);
       const dst = join(config.outDir, name);
       const tmp = tempSibling(dst);
@@ -194,7 +222,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       commitTemp(tmp, dst);
       if (statSync(dst).isFile()) {
         const sizeBytes = statSync(dst).size;
-        const sha256 = await hashFile('sha256', dst);
+        const sha256 = await outputSha256(dst, known);
         outputs.push({ name, sizeBytes, sha256 });
         reporter.emit({ type: 'artifact', path: dst, sizeBytes, sha256 });
       }

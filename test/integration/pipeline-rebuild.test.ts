@@ -1,10 +1,15 @@
 /**
- * The compose-seal cache key covers every overlay the config lists, also
- * one outside the repository (`overlays: [/abs/path]`): editing a file in
- * it reruns compose-seal and the sealed archive carries the edit. (It used
- * to digest only the repository's overlays/, so such an edit was ignored.)
+ * Rebuilds through runBuild on the small fixture (PXE only, to stay quick):
+ * - the compose-seal cache key covers every overlay the config lists, also
+ *   one outside the repository (`overlays: [/abs/path]`): editing a file in
+ *   it reruns compose-seal and the sealed archive carries the edit (it used
+ *   to digest only the repository's overlays/, so such an edit was ignored);
+ * - SHA256SUMS, whose digests the verify stage takes from the stages that
+ *   wrote the files, matches the files (sha256sum -c), also after a file
+ *   in the work directory changed behind the build's back.
  */
-import { appendFileSync, cpSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, cpSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +62,11 @@ function sealedFile(path: string): string {
   }
 }
 
-describe('pipeline: overlays outside the repository', () => {
+function checkSums(): void {
+  execFileSync('sha256sum', ['-c', '--quiet', 'SHA256SUMS'], { cwd: join(dir, 'out') });
+}
+
+describe('pipeline: rebuilds', () => {
   it('reruns compose-seal when a file in an absolute-path overlay changes', async () => {
     expect((await build()).ran).toBe(true);
     expect((await build()).ran).toBe(false);
@@ -66,5 +75,17 @@ describe('pipeline: overlays outside the repository', () => {
     expect(third.ran).toBe(true);
     expect(third.reason).toBe('changed: overlayContent');
     expect(sealedFile('/dogeos/lib/common.sh')).toContain('# edited by the test');
+    checkSums();
+  }, 120_000);
+
+  it('writes SHA256SUMS that match, also when a stage output changed since it was hashed', async () => {
+    await build();
+    checkSums();
+    const pxeDir = join(dir, 'work', 'media-pxe');
+    const digest = readdirSync(pxeDir).find((n) => /^[0-9a-f]{64}$/.test(n))!;
+    const tarball = readdirSync(join(pxeDir, digest)).find((n) => n.endsWith('.tar.gz'))!;
+    appendFileSync(join(pxeDir, digest, tarball), 'tampered');
+    expect((await build()).ran).toBe(false);
+    checkSums();
   }, 120_000);
 });
