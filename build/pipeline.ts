@@ -29,7 +29,31 @@ import { buildPayload, type PayloadResult, payloadInputSpecs, recordPayloadLock,
 
 export const REPO_DIR = fileURLToPath(new URL('..', import.meta.url));
 /** Bumped when a stage's output format changes without a source change we can see. */
-const PIPELINE_FORMAT = 1;
+const PIPELINE_FORMAT = 2;
+
+/**
+ * A stage output and the sha256 its stage computed when writing it. The
+ * verify stage reuses that digest while the file's size and mtime are
+ * unchanged (a hard link shares them), instead of reading gigabytes again.
+ */
+interface ProducedFile {
+  readonly name: string;
+  readonly sha256?: string;
+  readonly sizeBytes?: number;
+  readonly mtimeMs?: number;
+}
+
+function producedFile(path: string, sha256: string | undefined): ProducedFile {
+  const st = statSync(path);
+  return sha256 === undefined || !st.isFile() ? { name: basename(path) } : { name: basename(path), sha256, sizeBytes: st.size, mtimeMs: st.mtimeMs };
+}
+
+/** The recorded sha256 when `path` still has the recorded size and mtime, else a fresh digest. */
+async function outputSha256(path: string, known: ProducedFile | undefined): Promise<string> {
+  const st = statSync(path);
+  if (known?.sha256 !== undefined && known.sizeBytes === st.size && known.mtimeMs === st.mtimeMs) return known.sha256;
+  return hashFile('sha256', path);
+}
 
 export interface BuildOptions {
   readonly config: BuildConfig;
@@ -156,13 +180,14 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
 
   const sealed = record(
     'compose-seal',
-    await runCachedStage<ComposeSealResult>(
+    await runCachedStage<ComposeSealResult & { platformTarballFile: ProducedFile }>(
       config.workDir,
       {
         name: 'compose-seal',
         key: {
           platform: acquired.sha256,
           overlays: config.overlays,
+          // Every overlay the config lists, wherever it lives (not only the repository's).
           overlayContent: config.overlays.map((name) => digestDir(overlayDir(name))),
           manifests: digestDir(join(REPO_DIR, 'manifests')),
           templates: digestDir(join(REPO_DIR, 'templates')),
@@ -170,8 +195,8 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
           secrets: hashBytes('sha256', `${rootPasswordHash ?? ''}\0${fifoAdminPassword ?? ''}`),
           code,
         },
-        run: (dir) =>
-          composeAndSeal({
+        run: async (dir) => {
+          const r = await composeAndSeal({
             config,
             platformDir: acquired.platformDir,
             outDir: dir,
@@ -182,7 +207,9 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
             rootPasswordHash,
             fifoAdminPassword,
             reporter,
-          }),
+          });
+          return { ...r, platformTarballFile: producedFile(r.platformTarball, r.platformTarballSha256) };
+        },
       },
       reporter,
     ),
@@ -204,13 +231,15 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     signal,
   };
   const media = { payload: payload.digest, answers: answersJson === undefined ? null : hashBytes('sha256', answersJson) };
-  const produced: string[] = [join(sealed.dir, basename(sealed.result.platformTarball))];
+  const produced: { path: string; known: ProducedFile }[] = [
+    { path: join(sealed.dir, basename(sealed.result.platformTarball)), known: sealed.result.platformTarballFile },
+  ];
   for (const format of config.media.formats) {
     signal.throwIfAborted();
     const key = { sealed: sealed.digest, ...media, boot, usb: format === 'usb' ? config.media.usb : null, pxe: format === 'pxe' ? { hosts, p: config.media.pxe } : null, version, timeSec, code };
     const outcome = record(
       `media-${format}`,
-      await runCachedStage<string[]>(
+      await runCachedStage<ProducedFile[]>(
         config.workDir,
         {
           name: `media-${format}`,
@@ -223,20 +252,20 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
                     dir,
                   )
                 : await (format === 'iso' ? isoTarget : usbTarget).build(mediaInput, dir);
-            return artifacts.map((a) => basename(a.path));
+            return artifacts.map((a) => producedFile(a.path, a.sha256));
           },
         },
         reporter,
       ),
     );
-    produced.push(...outcome.result.map((n) => join(outcome.dir, n)));
+    produced.push(...outcome.result.map((known) => ({ path: join(outcome.dir, known.name), known })));
   }
 
   // Publish: link every output into outDir, then the sums and the manifest.
   return timedStage(reporter, 'verify', async () => {
     mkdirSync(config.outDir, { recursive: true });
     const outputs: OutputFile[] = [];
-    for (const src of produced) {
+    for (const { path: src, known } of produced) {
       const name = basename(src);
       const dst = join(config.outDir, name);
       const tmp = tempSibling(dst);
@@ -244,7 +273,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       commitTemp(tmp, dst);
       if (statSync(dst).isFile()) {
         const sizeBytes = statSync(dst).size;
-        const sha256 = await hashFile('sha256', dst);
+        const sha256 = await outputSha256(dst, known);
         outputs.push({ name, sizeBytes, sha256 });
         reporter.emit({ type: 'artifact', path: dst, sizeBytes, sha256 });
       }

@@ -31,7 +31,8 @@ export class FileBlockDevice implements BlockDevice {
         `read of ${lengthBytes} bytes at offset ${offsetBytes} is outside ${this.path} (${this.sizeBytes} bytes)`,
       );
     }
-    const buf = new Uint8Array(lengthBytes);
+    // Every byte is read into it (or we throw): no need to zero it first. Not pooled.
+    const buf = Buffer.allocUnsafeSlow(lengthBytes);
     let done = 0;
     while (done < lengthBytes) {
       const n = readSync(this.fd, buf, done, lengthBytes - done, offsetBytes + done);

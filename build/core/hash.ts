@@ -1,6 +1,6 @@
 /** Hashing helpers: streaming file digests and canonical digests of values. */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 
 export type HashAlgorithm = 'sha256' | 'sha1' | 'md5';
 
@@ -8,9 +8,43 @@ export function hashBytes(algorithm: HashAlgorithm, bytes: Uint8Array | string):
   return createHash(algorithm).update(bytes).digest('hex');
 }
 
-export async function hashFile(algorithm: HashAlgorithm, path: string): Promise<string> {
+/**
+ * Read size for file digests. A stream's default 64 KiB chunks make hashing
+ * several times slower than the hash itself (a new buffer per chunk, and the
+ * garbage collector chasing them): one reused 4 MiB buffer hashes a sparse
+ * 1.9 GB USB image in about 2 s instead of 9 (bench/README.md).
+ */
+const HASH_CHUNK_BYTES = 4 << 20;
+
+export interface HashFileOptions {
+  /** Hash only the first `endBytes` bytes. */
+  readonly endBytes?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Feeds a file (or its first `endBytes`) into `into`, which must consume each chunk before returning. */
+export async function hashFileInto(path: string, into: { update(chunk: Uint8Array): unknown }, opts: HashFileOptions = {}): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
+    let pos = 0;
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      const want = opts.endBytes === undefined ? buf.length : Math.min(buf.length, opts.endBytes - pos);
+      if (want <= 0) break;
+      const { bytesRead } = await fh.read(buf, 0, want, pos);
+      if (bytesRead === 0) break;
+      into.update(buf.subarray(0, bytesRead));
+      pos += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function hashFile(algorithm: HashAlgorithm, path: string, opts: HashFileOptions = {}): Promise<string> {
   const h = createHash(algorithm);
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  await hashFileInto(path, h, opts);
   return h.digest('hex');
 }
 

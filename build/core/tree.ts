@@ -20,7 +20,7 @@ export interface Extent {
 
 export interface ContentSource {
   readonly sizeBytes: number;
-  /** Reads `lengthBytes` at `offsetBytes` (holes read as zeros). */
+  /** Reads `lengthBytes` at `offsetBytes` (holes read as zeros). The result may be a view of shared memory (an image buffer, a cache): do not modify it. */
   read(offsetBytes: number, lengthBytes: number): Uint8Array;
   /** Data extents, sorted; undefined means "all data, no holes". */
   extents?(): readonly Extent[];

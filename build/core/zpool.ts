@@ -1,7 +1,8 @@
 /**
- * A pool of worker threads that deflate buffers with node:zlib (zlib format,
- * RFC 1950), for compressing lofi segments in parallel. Results do not depend
- * on the thread count: every buffer is compressed on its own with the same
+ * A pool of worker threads that deflate buffers with node:zlib: zlib format
+ * (RFC 1950) for lofi segments, and raw deflate pieces that concatenate into
+ * one stream for parallel gzip (core/pgzip.ts). Results do not depend on the
+ * thread count: every buffer is compressed on its own with the same
  * parameters.
  *
  * The worker is inline CommonJS evaluated by plain Node, because worker
@@ -9,15 +10,70 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { deflateSync } from 'node:zlib';
+import { constants, deflateRawSync, deflateSync } from 'node:zlib';
 import { internalError } from './errors.ts';
+
+/**
+ * Raw pieces skip deflate where it would not pay: a block whose sampled
+ * bytes (every SAMPLE_STRIDE-th) carry more than MIN_ENTROPY_BITS bits per
+ * byte AND whose first PROBE_BYTES deflate (level 1) does not shrink by 2%
+ * is stored. Already-compressed data (usr.lgz is most of a boot archive)
+ * then costs a copy instead of a level-6 search that saves 0.01%; the
+ * entropy test keeps blocks that are only partly incompressible (a UFS
+ * cylinder group's inode table after file data) compressed (bench/README.md).
+ * rawBlockInline() below and rawBlock() in the worker source must agree;
+ * the tests compare them byte for byte.
+ */
+export const PROBE_BYTES = 16 * 1024;
+/** A block whose probe deflates to more than this share of its size may be stored. */
+export const STORE_ABOVE = 0.98;
+export const SAMPLE_STRIDE = 16;
+export const MIN_ENTROPY_BITS = 7.95;
+
+/** Order-0 entropy, in bits per byte, of every SAMPLE_STRIDE-th byte. */
+export function sampledEntropyBits(data: Uint8Array): number {
+  const hist = new Uint32Array(256);
+  let n = 0;
+  for (let i = 0; i < data.length; i += SAMPLE_STRIDE) {
+    hist[data[i]!]!++;
+    n++;
+  }
+  let h = 0;
+  for (const c of hist) {
+    if (c > 0) h -= (c / n) * Math.log2(c / n);
+  }
+  return h;
+}
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
-const { deflateSync } = require('node:zlib');
+const { constants, deflateRawSync, deflateSync } = require('node:zlib');
+function entropyBits(data) {
+  const hist = new Uint32Array(256);
+  let n = 0;
+  for (let i = 0; i < data.length; i += ${SAMPLE_STRIDE}) {
+    hist[data[i]]++;
+    n++;
+  }
+  let h = 0;
+  for (const c of hist) if (c > 0) h -= (c / n) * Math.log2(c / n);
+  return h;
+}
+function rawBlock(job) {
+  const finishFlush = job.last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH;
+  const probe = job.data.subarray(0, ${PROBE_BYTES});
+  const incompressible = probe.length === ${PROBE_BYTES} && entropyBits(job.data) > ${MIN_ENTROPY_BITS} &&
+    deflateRawSync(probe, { level: 1 }).length > probe.length * ${STORE_ABOVE};
+  if (incompressible) {
+    return deflateRawSync(job.data, { level: 0, finishFlush });
+  }
+  const opts = { level: job.level, finishFlush };
+  if (job.dictionary !== undefined) opts.dictionary = job.dictionary;
+  return deflateRawSync(job.data, opts);
+}
 parentPort.on('message', (job) => {
   try {
-    const z = deflateSync(job.data, { level: job.level });
+    const z = job.raw ? rawBlock(job) : deflateSync(job.data, { level: job.level });
     const out = new Uint8Array(z.length);
     out.set(z);
     parentPort.postMessage({ id: job.id, out }, [out.buffer]);
@@ -27,9 +83,20 @@ parentPort.on('message', (job) => {
 });
 `;
 
+/** One piece of a raw deflate stream cut into independently compressed blocks (core/pgzip.ts). */
+export interface RawBlockOptions {
+  readonly level: number;
+  /** The (up to 32 KiB of) input just before this block, so matches may reach back into it. */
+  readonly dictionary?: Uint8Array;
+  /** The stream's last block: ends with a final block (Z_FINISH) instead of a sync flush. */
+  readonly last: boolean;
+}
+
 export interface Deflater {
   /** zlib-format deflate of `data` at `level` (1…9). */
   deflate(data: Uint8Array, level: number): Promise<Uint8Array>;
+  /** Raw deflate of one block; the blocks of a stream, concatenated in order, are one valid deflate stream. */
+  deflateRaw(data: Uint8Array, opts: RawBlockOptions): Promise<Uint8Array>;
   /** Stops the workers; pending jobs are rejected. */
   close(): Promise<void>;
 }
@@ -38,16 +105,29 @@ interface Job {
   readonly id: number;
   readonly data: Uint8Array;
   readonly level: number;
+  readonly raw?: { readonly dictionary: Uint8Array | undefined; readonly last: boolean };
   readonly resolve: (out: Uint8Array) => void;
   readonly reject: (e: unknown) => void;
 }
 
 type Reply = { id: number; out: Uint8Array } | { id: number; error: string };
 
+function rawBlockInline(data: Uint8Array, o: RawBlockOptions): Uint8Array {
+  const finishFlush = o.last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH;
+  const probe = data.subarray(0, PROBE_BYTES);
+  const incompressible =
+    probe.length === PROBE_BYTES && sampledEntropyBits(data) > MIN_ENTROPY_BITS && deflateRawSync(probe, { level: 1 }).length > probe.length * STORE_ABOVE;
+  if (incompressible) {
+    return deflateRawSync(data, { level: 0, finishFlush });
+  }
+  return deflateRawSync(data, o.dictionary === undefined ? { level: o.level, finishFlush } : { level: o.level, finishFlush, dictionary: o.dictionary });
+}
+
 /** Deflates in the calling thread; for threads = 1 and tiny inputs. */
 export function inlineDeflater(): Deflater {
   return {
     deflate: async (data, level) => deflateSync(data, { level }),
+    deflateRaw: async (data, o) => rawBlockInline(data, o),
     close: async () => {},
   };
 }
@@ -74,9 +154,17 @@ class WorkerDeflater implements Deflater {
   }
 
   deflate(data: Uint8Array, level: number): Promise<Uint8Array> {
+    return this.enqueue(data, level, undefined);
+  }
+
+  deflateRaw(data: Uint8Array, o: RawBlockOptions): Promise<Uint8Array> {
+    return this.enqueue(data, o.level, { dictionary: o.dictionary, last: o.last });
+  }
+
+  private enqueue(data: Uint8Array, level: number, raw: Job['raw']): Promise<Uint8Array> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, data, level, resolve, reject });
+      this.queue.push({ id: this.nextId++, data, level, ...(raw === undefined ? {} : { raw }), resolve, reject });
       this.pump();
     });
   }
@@ -86,9 +174,13 @@ class WorkerDeflater implements Deflater {
       const w = this.idle.pop()!;
       const job = this.queue.shift()!;
       this.running.set(w, job);
-      // Copy first: posting a view would clone its whole backing buffer.
-      const copy = job.data.slice();
-      w.postMessage({ id: job.id, data: copy, level: job.level }, [copy.buffer]);
+      // Copy first: posting a view would clone its whole backing buffer, and
+      // transferring it would detach the caller's. (Not .slice(): on a
+      // Buffer that is a view, not a copy.)
+      const copy = new Uint8Array(job.data);
+      const dictionary = job.raw?.dictionary === undefined ? undefined : new Uint8Array(job.raw.dictionary);
+      const msg = { id: job.id, data: copy, level: job.level, raw: job.raw !== undefined, last: job.raw?.last === true, dictionary };
+      w.postMessage(msg, dictionary === undefined ? [copy.buffer] : [copy.buffer, dictionary.buffer]);
     }
   }
 

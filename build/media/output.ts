@@ -4,29 +4,28 @@
  * on any error every temporary is removed, so `out/` never holds a partial
  * image. Plus sha256 and deterministic gzip for artifacts.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import { DogeError, isDogeError } from '../core/errors.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
+import { hashFile } from '../core/hash.ts';
+import { createParallelGzip } from '../core/pgzip.ts';
 import type { Artifact, MediaTargetName } from './target.ts';
 
 export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, signal === undefined ? {} : { signal })) h.update(chunk as Buffer);
-  return h.digest('hex');
+  return hashFile('sha256', path, signal === undefined ? {} : { signal });
 }
 
 /**
- * gzip whose bytes depend only on the input: Node's zlib writes MTIME 0 and
- * no file name in the header (RFC 1952 §2.3), and a fixed level.
+ * gzip whose bytes depend only on the input: MTIME 0 and no file name in the
+ * header (RFC 1952 §2.3), a fixed level, blocks cut independently of the
+ * thread count (core/pgzip.ts).
  */
 export async function gzipFile(src: string, dst: string, signal?: AbortSignal): Promise<void> {
   await pipeline(
-    createReadStream(src, signal === undefined ? {} : { signal }),
-    createGzip({ level: 6 }),
+    createReadStream(src, signal === undefined ? { highWaterMark: 1 << 20 } : { highWaterMark: 1 << 20, signal }),
+    createParallelGzip({ level: 6 }),
     createWriteStream(dst),
     ...(signal === undefined ? [] : [{ signal }]),
   );

@@ -3,10 +3,10 @@
  * about the input"): the kernel, the boot archive and its SHA-1 hash file,
  * which the kernel checks ("hash mismatch!" panic) before mounting root.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataError } from '../core/errors.ts';
+import { hashFile } from '../core/hash.ts';
 
 /** Paths on the medium, relative to its root; GRUB and iPXE name these. */
 export const KERNEL_PATH = '/platform/i86pc/kernel/amd64/unix';
@@ -49,9 +49,7 @@ function readArchiveHash(platformDir: string): string {
 export async function verifyArchiveHash(platformDir: string, signal?: AbortSignal): Promise<void> {
   const expected = readArchiveHash(platformDir);
   const path = join(platformDir, 'i86pc/amd64/boot_archive');
-  const h = createHash('sha1');
-  for await (const chunk of createReadStream(path, signal === undefined ? {} : { signal })) h.update(chunk as Buffer);
-  const actual = h.digest('hex');
+  const actual = await hashFile('sha1', path, signal === undefined ? {} : { signal });
   if (actual !== expected) {
     throw dataError('PLATFORM_HASH_MISMATCH', `boot_archive SHA-1 is ${actual} but boot_archive.hash says ${expected}`, {
       hint: 'illumos panics ("hash mismatch!") on such media; reseal the boot archive',

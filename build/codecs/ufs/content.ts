@@ -18,12 +18,12 @@ export function mappedContent(dev: BlockDevice, sb: ContentGeom, map: BlockMap, 
     read(offsetBytes, lengthBytes) {
       const start = Math.max(0, Math.min(offsetBytes, sizeBytes));
       const end = Math.max(start, Math.min(sizeBytes, offsetBytes + Math.max(0, lengthBytes)));
-      const out = new Uint8Array(end - start);
-      if (end === start) return out;
+      if (end === start) return new Uint8Array(0);
       const firstLbn = Math.floor(start / sb.bsize);
       const lastLbn = Math.floor((end - 1) / sb.bsize);
       // First mapped index at or after firstLbn.
       let k = findFirstAtLeast(map, firstLbn);
+      let out: Uint8Array | undefined;
       while (k < map.lbns.length && map.lbns[k]! <= lastLbn) {
         // Coalesce physically contiguous full blocks into one device read.
         let j = k + 1;
@@ -40,13 +40,17 @@ export function mappedContent(dev: BlockDevice, sb: ContentGeom, map: BlockMap, 
         const runEnd = map.lbns[j - 1]! * sb.bsize + map.counts[j - 1]! * sb.fsize;
         const from = Math.max(start, runStart);
         const to = Math.min(end, runEnd);
+        // One contiguous run covers the whole request (most reads): hand out the
+        // device's buffer instead of zeroing and copying into another.
+        if (from === start && to === end) return dev.readAt(map.frags[k]! * sb.fsize + (from - runStart), to - from);
         if (to > from) {
           const bytes = dev.readAt(map.frags[k]! * sb.fsize + (from - runStart), to - from);
+          out ??= new Uint8Array(end - start);
           out.set(bytes, from - start);
         }
         k = j;
       }
-      return out;
+      return out ?? new Uint8Array(end - start);
     },
   };
   if (!dense) {

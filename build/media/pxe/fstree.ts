@@ -4,10 +4,10 @@
  * same order on every machine.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { chmod, copyFile, lstat, mkdir, readdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dataError } from '../../core/errors.ts';
+import { hashFile as hashCoreFile } from '../../core/hash.ts';
 
 export interface TreeEntry {
   /** Path relative to the tree root, `/`-separated. */
@@ -68,9 +68,7 @@ export async function normaliseTree(root: string, entries: readonly TreeEntry[],
 
 /** Streams a file through a hash. */
 export async function hashFile(path: string, algorithm: 'sha1' | 'sha256'): Promise<string> {
-  const h = createHash(algorithm);
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
+  return hashCoreFile(algorithm, path);
 }
 
 /** sha256 of the tree's `sha256sum`-style listing, plus the total file size. */

@@ -1,15 +1,16 @@
 /**
  * A reproducible .tar.gz of the bundle with node-tar: entries in sorted
  * order, every mtime SOURCE_DATE_EPOCH, `portable` (no uid/gid/uname/atime/
- * ctime), modes as normalised on disk, and node:zlib's gzip header, whose
- * MTIME field is 0 (RFC 1952 "no time stamp").
+ * ctime), modes as normalised on disk, compressed by core/pgzip.ts on every
+ * CPU (gzip header MTIME 0, RFC 1952 "no time stamp"; the same bytes for
+ * any thread count).
  */
 import { createWriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import { create as createTar } from 'tar';
 import type { Reporter } from '../../core/events.ts';
+import { createParallelGzip } from '../../core/pgzip.ts';
 import type { TreeEntry } from './fstree.ts';
 
 export interface TarGzOptions {
@@ -54,5 +55,5 @@ export async function writeTarGz(opts: TarGzOptions): Promise<void> {
   );
   // Tar stream size: file data plus headers; close enough for a progress bar.
   const totalBytes = opts.entries.reduce((s, e) => s + e.sizeBytes + 512, 1024);
-  await pipeline(tarStream, progressCounter(opts.reporter, totalBytes), createGzip({ level: 6 }), createWriteStream(opts.outFile));
+  await pipeline(tarStream, progressCounter(opts.reporter, totalBytes), createParallelGzip({ level: 6 }), createWriteStream(opts.outFile));
 }

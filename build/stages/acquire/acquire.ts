@@ -16,7 +16,7 @@ import { DEFAULT_BASE_URL, stampIn } from './layout.ts';
 import { type LockChange, type LockedInput, type LockFile, type LockMode, lockDrift, readLockFile, withInput, writeLockFile } from './lockfile.ts';
 import { type Resolved, type ResolveContext, resolveLatest, resolveStamp, resolveUrl } from './resolve.ts';
 import { type ArtifactKind, describeSource, type PlatformSource, parsePlatformSource } from './source.ts';
-import { unpackPlatform } from './unpack.ts';
+import { unpackPlatformOnce } from './unpacked.ts';
 import { peekTarballStamp } from './unpack-tar.ts';
 
 export interface FetchPlatformOptions {
@@ -228,7 +228,8 @@ export async function acquirePlatform(o: AcquirePlatformOptions): Promise<Acquir
   return timedStage(reporter, 'acquire', async () => {
     const f = await fetchInternal(o);
     const r = f.result;
-    const { platformDir, stamp } = await unpackPlatform({
+    const { platformDir, stamp } = await unpackPlatformOnce({
+      sha256: r.sha256,
       artifactPath: r.tarballPath,
       kind: r.kind,
       workDir: o.workDir,

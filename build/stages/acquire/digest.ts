@@ -1,7 +1,7 @@
 /** Streaming digests of downloads and local inputs. */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { dataError, type DogeError } from '../../core/errors.ts';
+import { hashFileInto as hashCoreInto } from '../../core/hash.ts';
 
 export type DigestAlgorithm = 'sha256' | 'md5' | 'sha1';
 
@@ -33,9 +33,7 @@ export class MultiHash {
 
 /** Feeds a file (or its first `endBytes`) into a hash. */
 export async function hashFileInto(path: string, into: { update(c: Uint8Array): void }, endBytes?: number): Promise<void> {
-  if (endBytes === 0) return;
-  const stream = createReadStream(path, endBytes === undefined ? {} : { end: endBytes - 1 });
-  for await (const chunk of stream) into.update(chunk as Buffer);
+  await hashCoreInto(path, into, endBytes === undefined ? {} : { endBytes });
 }
 
 export async function hashFile(path: string, algorithm: DigestAlgorithm): Promise<string> {

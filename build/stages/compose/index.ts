@@ -43,7 +43,7 @@ export interface ComposeReport {
 
 const SYS_GID = 3;
 
-/** An overlay named in the config: a folder under overlays/, or a path. */
+/** Where overlay `name` lives: a path as given, else a directory under `base` (the repository's overlays/). */
 export function overlayDir(name: string, base: string = REPO_OVERLAYS_DIR): string {
   return isAbsolute(name) || name.includes('/') ? name : join(base, name);
 }

@@ -1,0 +1,139 @@
+/**
+ * gzip (RFC 1952) compressed on several threads, as pigz does: the input is
+ * cut into fixed blocks, each raw-deflated on its own by the worker pool
+ * (core/zpool.ts) with the 32 KiB before it as a preset dictionary and a
+ * sync flush at its end, so the pieces concatenate into one deflate stream
+ * (RFC 1951 §3.2.3: blocks may end on any byte boundary; only the last has
+ * BFINAL). CRC-32 and length are computed here, in input order.
+ *
+ * The bytes depend only on the input and the level (never on the thread
+ * count): header MTIME 0, no name, OS 3 (Unix). Blocks that do not compress
+ * are stored (see zpool.ts PROBE_BYTES), which is what makes a boot archive
+ * full of usr.lgz cheap to tar.gz (bench/README.md).
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import { crc32 } from 'node:zlib';
+import { createDeflater, type Deflater, defaultThreads } from './zpool.ts';
+
+export const PGZIP_BLOCK_BYTES = 256 * 1024;
+const DICTIONARY_BYTES = 32 * 1024;
+
+export interface ParallelGzipOptions {
+  /** 1…9; default 6. */
+  readonly level?: number;
+  /** Default: os.availableParallelism(). Ignored with `deflater`. */
+  readonly threads?: number;
+  /** Use this deflater (not closed afterwards) instead of creating one. */
+  readonly deflater?: Deflater;
+}
+
+/** RFC 1952 §2.3 member header: CM 8, no flags, MTIME 0, XFL as zlib sets it, OS 3. */
+function gzipHeader(level: number): Buffer {
+  const xfl = level === 9 ? 2 : level === 1 ? 4 : 0;
+  return Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 3]);
+}
+
+class ParallelGzip extends Transform {
+  private readonly level: number;
+  private readonly deflater: Deflater;
+  private readonly ownsDeflater: boolean;
+  private readonly window: number;
+  private readonly inflight: Promise<Uint8Array>[] = [];
+  private block = Buffer.allocUnsafe(PGZIP_BLOCK_BYTES);
+  private fill = 0;
+  private previous: Buffer | undefined;
+  private crc = 0;
+  private sizeBytes = 0;
+  private started = false;
+
+  constructor(o: ParallelGzipOptions) {
+    super();
+    this.level = o.level ?? 6;
+    if (!Number.isInteger(this.level) || this.level < 1 || this.level > 9) throw new RangeError(`gzip level ${this.level} is not 1…9`);
+    const threads = Math.max(1, Math.floor(o.threads ?? defaultThreads()));
+    this.deflater = o.deflater ?? createDeflater(threads);
+    this.ownsDeflater = o.deflater === undefined;
+    this.window = 2 * threads + 2;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.consume(chunk).then(() => cb(), cb);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    this.finish().then(() => cb(), cb);
+  }
+
+  override _destroy(err: Error | null, cb: (error: Error | null) => void): void {
+    this.closeDeflater().then(
+      () => cb(err),
+      () => cb(err),
+    );
+  }
+
+  private deflaterClosed = false;
+
+  private async closeDeflater(): Promise<void> {
+    if (this.deflaterClosed || !this.ownsDeflater) return;
+    this.deflaterClosed = true;
+    await this.deflater.close();
+  }
+
+  private async consume(chunk: Buffer): Promise<void> {
+    if (!this.started) {
+      this.started = true;
+      this.push(gzipHeader(this.level));
+    }
+    this.crc = crc32(chunk, this.crc);
+    this.sizeBytes += chunk.length;
+    let off = 0;
+    while (off < chunk.length) {
+      const n = Math.min(PGZIP_BLOCK_BYTES - this.fill, chunk.length - off);
+      chunk.copy(this.block, this.fill, off, off + n);
+      this.fill += n;
+      off += n;
+      if (this.fill === PGZIP_BLOCK_BYTES) {
+        this.submit(false);
+        await this.drain(this.window);
+      }
+    }
+  }
+
+  /** Queues the current block; the next block starts fresh, with this one's tail as its dictionary. */
+  private submit(last: boolean): void {
+    const data = this.block.subarray(0, this.fill);
+    const dictionary = this.previous?.subarray(this.previous.length - DICTIONARY_BYTES);
+    const job = this.deflater.deflateRaw(data, { level: this.level, last, ...(dictionary === undefined ? {} : { dictionary }) });
+    job.catch(() => {}); // awaited in order by drain(); avoid an unhandled rejection meanwhile
+    this.inflight.push(job);
+    this.previous = this.fill >= DICTIONARY_BYTES ? this.block : undefined;
+    this.block = Buffer.allocUnsafe(PGZIP_BLOCK_BYTES);
+    this.fill = 0;
+  }
+
+  /** Pushes finished pieces, in order, until fewer than `keep` are in flight. */
+  private async drain(keep: number): Promise<void> {
+    while (this.inflight.length >= keep && this.inflight.length > 0) {
+      this.push(await this.inflight.shift()!);
+    }
+  }
+
+  private async finish(): Promise<void> {
+    if (!this.started) {
+      this.started = true;
+      this.push(gzipHeader(this.level));
+    }
+    this.submit(true);
+    await this.drain(1);
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(this.crc >>> 0, 0);
+    trailer.writeUInt32LE(this.sizeBytes % 2 ** 32, 4);
+    this.push(trailer);
+    await this.closeDeflater();
+  }
+}
+
+/** A Transform stream: bytes in, one gzip member out. */
+export function createParallelGzip(o: ParallelGzipOptions = {}): Transform {
+  return new ParallelGzip(o);
+}

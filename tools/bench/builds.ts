@@ -1,0 +1,103 @@
+/**
+ * The build steps of one round, in this order, each `dogeos build` a child
+ * process of a realistic config (all media, the default 1.94 GB sparse USB
+ * image, the repository's overlay copied to an absolute path):
+ *
+ *   cold         empty download cache and work directory
+ *   warm         download cache and unpacked platform kept; every stage
+ *                after acquire runs again (its results removed)
+ *   io-floor     `cp` of the bytes the warm build read (tarball, unpacked
+ *                platform) and wrote (every stage result), page cache to disk
+ *   noop         nothing changed: every stage skipped
+ *   incremental  one overlay file edited: compose-seal and the media again
+ */
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DOGEOS, REPO } from './inputs.ts';
+import { measure } from './measure.ts';
+import type { Sample } from './stats.ts';
+
+export const BUILD_STEPS = {
+  'build.cold': { label: 'dogeos build, cold cache', tool: 'dogeos build (iso, usb, pxe)' },
+  'build.warm': { label: 'dogeos build, warm cache, full', tool: 'dogeos build (iso, usb, pxe)' },
+  'io-floor': { label: 'I/O floor: copy what the warm build read and wrote', tool: 'cp -a --sparse=always' },
+  'build.noop': { label: 'dogeos build, nothing changed', tool: 'dogeos build (iso, usb, pxe)' },
+  'build.incremental': { label: 'dogeos build after editing one overlay file', tool: 'dogeos build (iso, usb, pxe)' },
+} as const;
+
+export type BuildStepId = keyof typeof BUILD_STEPS;
+
+export interface BuildBench {
+  readonly dir: string;
+  readonly config: string;
+  /** The overlay file the incremental build edits. */
+  readonly editFile: string;
+  readonly tarball: string;
+}
+
+/** A fresh directory with the config and a copy of the repository's overlay. */
+export function setupBuildBench(dir: string, tarball: string): BuildBench {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const overlay = join(dir, 'overlay');
+  cpSync(join(REPO, 'overlays', 'dogeos'), overlay, { recursive: true });
+  const config = join(dir, 'dogeos.yaml');
+  // JSON is YAML: the loader takes it as it is.
+  const body = {
+    platform: { source: tarball },
+    outDir: join(dir, 'out'),
+    workDir: join(dir, 'work'),
+    cacheDir: join(dir, 'cache'),
+    lockFile: join(dir, 'out', 'dogeos.lock.json'),
+    overlays: [overlay],
+    media: { formats: ['iso', 'usb', 'pxe'] },
+  };
+  writeFileSync(config, `${JSON.stringify(body, null, 2)}\n`);
+  return { dir, config, editFile: join(overlay, 'dogeos', 'lib', 'common.sh'), tarball };
+}
+
+function build(b: BuildBench, name: string): Promise<Sample> {
+  return measure({ cmd: process.execPath, args: [DOGEOS, 'build', '--config', b.config], cwd: b.dir, logFile: join(b.dir, `${name}.log`) });
+}
+
+function stageDirs(b: BuildBench): string[] {
+  const work = join(b.dir, 'work');
+  return readdirSync(work)
+    .filter((n) => n !== 'acquire')
+    .map((n) => join(work, n));
+}
+
+/** Copies the inputs and outputs of the warm build with cp; reports the bytes on disk it copied. */
+async function ioFloor(b: BuildBench): Promise<Sample & { bytes?: number }> {
+  const dest = join(b.dir, 'floor');
+  rmSync(dest, { recursive: true, force: true });
+  mkdirSync(dest);
+  const sources = [b.tarball, join(b.dir, 'work', 'acquire'), ...stageDirs(b)];
+  try {
+    const s = await measure({ cmd: 'cp', args: ['-a', '--sparse=always', '--reflink=never', ...sources, dest], logFile: join(b.dir, 'floor.log') });
+    const bytes = Number(spawnSync('du', ['-s', '-B1', dest], { encoding: 'utf8' }).stdout.split(/\s+/)[0]);
+    return Number.isFinite(bytes) ? { ...s, bytes } : s;
+  } finally {
+    rmSync(dest, { recursive: true, force: true });
+  }
+}
+
+/** One round of the five build steps. */
+export async function buildRound(b: BuildBench, round: number, say: (id: BuildStepId, s: Sample) => void): Promise<Record<BuildStepId, Sample & { bytes?: number }>> {
+  for (const d of ['work', 'cache', 'out']) rmSync(join(b.dir, d), { recursive: true, force: true });
+  const cold = await build(b, 'cold');
+  say('build.cold', cold);
+  for (const d of stageDirs(b)) rmSync(d, { recursive: true, force: true });
+  rmSync(join(b.dir, 'out'), { recursive: true, force: true });
+  const warm = await build(b, 'warm');
+  say('build.warm', warm);
+  const floor = await ioFloor(b);
+  say('io-floor', floor);
+  const noop = await build(b, 'noop');
+  say('build.noop', noop);
+  appendFileSync(b.editFile, `# bench round ${round}\n`);
+  const incremental = await build(b, 'incremental');
+  say('build.incremental', incremental);
+  return { 'build.cold': cold, 'build.warm': warm, 'io-floor': floor, 'build.noop': noop, 'build.incremental': incremental };
+}

@@ -1,0 +1,30 @@
+/**
+ * What `make bench` compares, and the goals it checks (the issue "make
+ * bench: measure the whole build against reference tools and the I/O
+ * floor"). Figure ids name a step and who ran it.
+ */
+import type { GoalDef, RatioDef } from './stats.ts';
+
+export const GIB = 1024 ** 3;
+
+export const RATIOS: readonly RatioDef[] = [
+  { id: 'ufs-pack/makefs', label: 'UFS pack ÷ makefs -t ffs', numerator: 'ufs-pack.dogeos', denominator: 'ufs-pack.makefs', numeratorBasis: 'op', denominatorBasis: 'wall' },
+  { id: 'ufs-pack/mke2fs', label: 'UFS pack ÷ mke2fs -d', numerator: 'ufs-pack.dogeos', denominator: 'ufs-pack.mke2fs', numeratorBasis: 'op', denominatorBasis: 'wall' },
+  { id: 'ufs-read/host', label: 'UFS read ÷ host page cache read', numerator: 'ufs-read.dogeos', denominator: 'ufs-read.host', numeratorBasis: 'op', denominatorBasis: 'op' },
+  { id: 'lofi-pack/pigz', label: 'lofi pack ÷ pigz -6', numerator: 'lofi-pack.dogeos', denominator: 'lofi-pack.pigz', numeratorBasis: 'op', denominatorBasis: 'wall' },
+  { id: 'lofi-pack/gzip', label: 'lofi pack ÷ gzip -6', numerator: 'lofi-pack.dogeos', denominator: 'lofi-pack.gzip', numeratorBasis: 'op', denominatorBasis: 'wall' },
+  { id: 'build-warm/floor', label: 'warm full build ÷ I/O floor', numerator: 'build.warm', denominator: 'io-floor', numeratorBasis: 'wall', denominatorBasis: 'wall' },
+  { id: 'build-cold/floor', label: 'cold full build ÷ I/O floor', numerator: 'build.cold', denominator: 'io-floor', numeratorBasis: 'wall', denominatorBasis: 'wall' },
+  { id: 'incremental/warm', label: 'incremental ÷ warm full build', numerator: 'build.incremental', denominator: 'build.warm', numeratorBasis: 'wall', denominatorBasis: 'wall' },
+  { id: 'noop/warm', label: 'no-op rebuild ÷ warm full build', numerator: 'build.noop', denominator: 'build.warm', numeratorBasis: 'wall', denominatorBasis: 'wall' },
+];
+
+export const BUILD_FIGURES = ['build.cold', 'build.warm', 'build.noop', 'build.incremental'] as const;
+
+export const GOALS: readonly GoalDef[] = [
+  { id: 'ufs-pack', label: 'UFS pack ≤ 1.0× makefs', kind: 'ratio', ratio: 'ufs-pack/makefs', max: 1.0 },
+  { id: 'lofi-pack', label: 'lofi pack ≤ 1.2× pigz', kind: 'ratio', ratio: 'lofi-pack/pigz', max: 1.2 },
+  { id: 'warm-build', label: 'warm full build ≤ 2× I/O floor', kind: 'ratio', ratio: 'build-warm/floor', max: 2.0 },
+  { id: 'incremental', label: 'incremental ≤ 0.15× full build', kind: 'ratio', ratio: 'incremental/warm', max: 0.15 },
+  { id: 'build-rss', label: 'peak RSS of the build ≤ 1.5 GiB', kind: 'peak-rss', figures: BUILD_FIGURES, maxBytes: 1.5 * GIB },
+];
