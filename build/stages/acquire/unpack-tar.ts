@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, link, lstat, mkdir, open, symlink, utimes } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, stat, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -47,6 +47,16 @@ export interface TarUnpackOptions {
   readonly maxTotalBytes?: number;
 }
 
+/**
+ * Decompression bombs: past BOMB_FLOOR_BYTES, the entries may not declare
+ * more than BOMB_RATIO times the tarball's size. A real platform tarball
+ * expands about 2:1 (usr.lgz inside is compressed already); the floor
+ * leaves room for fixtures full of zeros. Checked on the header's declared
+ * size, before a byte of the entry is written.
+ */
+export const BOMB_FLOOR_BYTES = 2 ** 30;
+export const BOMB_RATIO = 100;
+
 function kindOf(type: ReadEntry['type']): EntryKind {
   switch (type) {
     case 'File':
@@ -75,7 +85,11 @@ class Extractor {
   entries = 0;
   totalBytes = 0;
   private readonly seen = new Set<string>();
-  constructor(private readonly opts: TarUnpackOptions) {}
+  constructor(
+    private readonly opts: TarUnpackOptions,
+    /** Size of the compressed tarball, for the bomb check. */
+    private readonly compressedBytes: number,
+  ) {}
 
   /** Makes each directory of `parts` (relative to dest), refusing to pass through anything but real directories. */
   private async ensureDirs(parts: readonly string[], entry: string): Promise<void> {
@@ -167,6 +181,15 @@ class Extractor {
         details: { entry: e.path, maxTotalBytes: max },
       });
     }
+    if (this.totalBytes > BOMB_FLOOR_BYTES && this.totalBytes > BOMB_RATIO * this.compressedBytes) {
+      throw new DogeError({
+        code: 'TAR_ZIP_BOMB',
+        status: 'dataErr',
+        message: `${this.opts.tarballPath} would expand to ${this.totalBytes} bytes, ${Math.round(this.totalBytes / Math.max(1, this.compressedBytes))} times its size (at '${e.path}')`,
+        hint: 'a SmartOS platform tarball expands about 2:1; this one is a decompression bomb or badly damaged',
+        details: { entry: e.path, expandedBytes: this.totalBytes, compressedBytes: this.compressedBytes, maxRatio: BOMB_RATIO },
+      });
+    }
     const sha1 = rel === BOOT_ARCHIVE ? createHash('sha1') : undefined;
     const fh = await open(dest, 'wx', 0o600);
     let written = 0;
@@ -186,20 +209,22 @@ class Extractor {
   }
 }
 
-function classifyStreamError(file: string, err: unknown): DogeError {
+function classifyStreamError(file: string, err: unknown, signal: AbortSignal | undefined): DogeError {
   if (err instanceof DogeError) return err;
   const e = err as NodeJS.ErrnoException & { tarCode?: string };
   const msg = e?.message ?? String(err);
   if (e?.code === 'Z_BUF_ERROR' || /unexpected end of file|Truncated input/i.test(msg)) {
     return tarCorrupt('TAR_TRUNCATED', file, msg, err);
   }
-  if (e?.code === 'ABORT_ERR') return new DogeError({ code: 'INTERRUPTED', status: 'interrupted', message: `unpacking ${file} was interrupted` });
+  // stream.pipeline reports its own AbortError when the consumer stops early
+  // (a parser error): only the caller's signal means an interruption.
+  if (signal?.aborted === true) return new DogeError({ code: 'INTERRUPTED', status: 'interrupted', message: `unpacking ${file} was interrupted` });
   return tarCorrupt('TAR_CORRUPT', file, msg, err);
 }
 
 /** Extracts `opts.tarballPath` into `opts.destDir` (see the file comment). */
 export async function unpackPlatformTarball(opts: TarUnpackOptions): Promise<TarUnpackResult> {
-  const ex = new Extractor(opts);
+  const ex = new Extractor(opts, (await stat(opts.tarballPath)).size);
   const reporter = opts.reporter ?? silentReporter;
   let chain: Promise<void> = Promise.resolve();
   let failure: unknown;
@@ -222,8 +247,12 @@ export async function unpackPlatformTarball(opts: TarUnpackOptions): Promise<Tar
       }
     });
   });
+  let parserError: unknown;
   const parserDone = new Promise<void>((resolve, reject) => {
-    parser.on('error', reject);
+    parser.on('error', (e: unknown) => {
+      parserError ??= e;
+      reject(e);
+    });
     parser.on('end', resolve);
   });
   parserDone.catch(() => {});
@@ -249,12 +278,12 @@ export async function unpackPlatformTarball(opts: TarUnpackOptions): Promise<Tar
   } catch (err) {
     // Stop the entry being written (its data will never complete) and let
     // the queue drain, so the caller can remove the directory safely.
-    failure ??= err;
+    failure ??= parserError ?? err;
     current?.destroy();
     await chain.catch(() => {});
-    throw classifyStreamError(opts.tarballPath, failure);
+    throw classifyStreamError(opts.tarballPath, failure, opts.signal);
   }
-  if (failure !== undefined) throw classifyStreamError(opts.tarballPath, failure);
+  if (failure !== undefined) throw classifyStreamError(opts.tarballPath, failure, opts.signal);
   if (ex.topDir === undefined) throw tarCorrupt('TAR_CORRUPT', opts.tarballPath, 'no entries');
   const stamp = TAR_TOP_DIR_RE.exec(ex.topDir)?.[1] ?? '';
   return { stamp, topDir: ex.topDir, bootArchiveSha1: ex.bootArchiveSha1, entries: ex.entries };
