@@ -157,7 +157,8 @@ export function loadConfig(opts: LoadConfigOptions): LoadedConfig {
     lockFile: abs(data.lockFile),
     cacheDir: data.cacheDir === undefined ? defaultCacheDir(opts.env) : abs(data.cacheDir),
     ...(sourceDateEpoch === undefined ? {} : { sourceDateEpoch }),
-    overlays: data.overlays,
+    // A name is looked up under overlays/; a path is relative to the config file like every other path.
+    overlays: data.overlays.map((o) => (o.includes('/') ? abs(o) : o)),
     media: {
       ...data.media,
       pxe: { ...data.media.pxe, ...(data.media.pxe.hostsFile === undefined ? {} : { hostsFile: abs(data.media.pxe.hostsFile) }) },

@@ -19,6 +19,8 @@ const SHA256_RE = /^[0-9a-f]{64}$/;
 const BOOTPROP_KEY_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 /** Values GRUB can pass unquoted (DESIGN.md pitfalls): no quotes, commas, spaces. */
 const BOOTPROP_VALUE_RE = /^[A-Za-z0-9_./:@+-]*$/;
+/** A bare overlay name stays inside overlays/: no '/', and no '.' or '..'. */
+const OVERLAY_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 
 const hostname = z.string().regex(HOSTNAME_RE, 'must be an RFC 1123 host name (letters, digits, hyphens, dots)');
 const ipv4 = z.string().refine((v) => isIP(v) === 4, 'must be an IPv4 address');
@@ -133,7 +135,15 @@ export const configSchema = z
       })
       .strict()
       .default({ bytesPerInode: 12248 }),
-    overlays: z.array(z.string().min(1)).default(['dogeos']).describe('overlay names (under overlays/) or paths, applied in order'),
+    overlays: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .refine((v) => v.includes('/') || OVERLAY_NAME_RE.test(v), 'must be an overlay name under overlays/ (letters, digits, . _ -, not starting with a dot) or a path containing a /'),
+      )
+      .default(['dogeos'])
+      .describe('overlay names (under overlays/) or paths (relative to the config file), applied in order'),
     fifo: z
       .object({
         chunter: payloadSource.optional(),
