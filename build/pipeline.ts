@@ -14,7 +14,6 @@ import { type Reporter, timedStage } from './core/events.ts';
 import { digestOf, hashBytes, hashFile } from './core/hash.ts';
 import { sha512Crypt } from './core/password.ts';
 import { isoTarget } from './media/iso.ts';
-import { loadHostsFile } from './media/pxe/hosts.ts';
 import { pxeTarget } from './media/pxe/target.ts';
 import { type OutputFile, gitCommit, signSums, toolVersions, writeBuildManifest, writeSha256Sums } from './media/sums.ts';
 import type { MediaInput } from './media/target.ts';
@@ -23,6 +22,7 @@ import { acquirePlatform } from './stages/acquire/index.ts';
 import { runCachedStage, type StageOutcome } from './stages/cache.ts';
 import { type ComposeSealResult, composeAndSeal } from './stages/compose-seal.ts';
 import { digestDir } from './stages/digest-tree.ts';
+import { preflight } from './stages/preflight.ts';
 
 export const REPO_DIR = fileURLToPath(new URL('..', import.meta.url));
 /** Bumped when a stage's output format changes without a source change we can see. */
@@ -91,6 +91,8 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     return s;
   };
 
+  const fifoAdminPassword = o.env['DOGEOS_FIFO_ADMIN_PASSWORD'];
+  const { hosts } = await preflight({ config, fifoAdminPassword, cwd: o.cwd });
   const acquired = await acquirePlatform({
       source: config.platform.source,
       baseUrl: config.platform.baseUrl,
@@ -110,7 +112,6 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   const timeSec = config.sourceDateEpoch ?? stampToEpoch(stamp);
   const password = o.env['DOGEOS_ROOT_PASSWORD'];
   const rootPasswordHash = config.firstboot.rootPasswordHash ?? (password !== undefined && password !== '' ? sha512Crypt(password, version) : undefined);
-  const fifoAdminPassword = o.env['DOGEOS_FIFO_ADMIN_PASSWORD'];
   const commit = await gitCommit(REPO_DIR);
   const code = sourcesDigest();
 
@@ -150,7 +151,6 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
 
   const platformDir = join(sealed.dir, 'platform');
   const boot = { console: config.console.device, serialSpeed: config.console.serialSpeed, bootProps: config.boot.properties, timeoutSec: config.boot.timeoutSec };
-  const hosts = config.media.pxe.hostsFile === undefined ? [] : await loadHostsFile(config.media.pxe.hostsFile);
   const mediaInput: MediaInput = { platformDir, version, stamp, sourceDateEpoch: timeSec, boot, usb: config.media.usb, reporter, signal };
   const produced: string[] = [join(sealed.dir, basename(sealed.result.platformTarball))];
   for (const format of config.media.formats) {

@@ -43,7 +43,8 @@ export interface ComposeReport {
 
 const SYS_GID = 3;
 
-function overlayDir(name: string, base: string): string {
+/** Where overlay `name` lives: a path as given, a bare name under `base` (overlays/). */
+export function overlayDirOf(name: string, base: string): string {
   return isAbsolute(name) || name.includes('/') ? name : join(base, name);
 }
 
@@ -95,7 +96,7 @@ export async function compose(input: ComposeInput): Promise<ComposeReport> {
   const reporter = input.reporter ?? silentReporter;
   const { root, config, timeSec } = input;
   const t = timeAt(timeSec);
-  const overlays = config.overlays.map((name) => loadOverlay(name, overlayDir(name, input.overlaysDir ?? REPO_OVERLAYS_DIR)));
+  const overlays = config.overlays.map((name) => loadOverlay(name, overlayDirOf(name, input.overlaysDir ?? REPO_OVERLAYS_DIR)));
   const manifests: ManifestFile[] = readManifests(input.manifestsDir ?? REPO_MANIFESTS_DIR);
   // Validate before changing anything: a bad manifest stops the build early.
   await validateManifests(manifests, input.readPlatformDtd(), reporter);
