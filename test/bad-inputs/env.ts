@@ -19,7 +19,6 @@ import { buildFixturePlatform } from '../../tools/fixture/platform.ts';
 import { platformEntries } from '../../tools/fixture/release.ts';
 import { encodeTar, type TarEntry } from '../../tools/fixture/ustar.ts';
 import { type FaultServer, startFaultServer } from '../helpers/fault-server.ts';
-import { patternContent } from '../support/ufs-trees.ts';
 
 export const STAMP = '20250724T001011Z';
 export const TOP = `platform-${STAMP}`;
@@ -48,7 +47,7 @@ export interface CaseDir {
 function smallUfs(): Uint8Array {
   const root = makeDir();
   const hl = makeFile('hard');
-  put(root, 'd/f1', makeFile(patternContent(70000, 1)));
+  put(root, 'd/f1', makeFile(noise(70000, 3)));
   put(root, 'd/small', makeFile('tiny'));
   put(root, 'd/sub/deeper', makeFile('x'));
   put(root, 'd/h2', hl);
