@@ -125,6 +125,14 @@ export const platformCases: BadInputCase[] = [
   { name: 'tarball: kernel missing', group: 'platform', setup: (c) => buildWith(c, without('i86pc/kernel/amd64/unix')), expectCode: 'PLATFORM_INCOMPLETE', ...DATA },
   { name: 'tarball: boot archive .hash missing', group: 'platform', setup: (c) => buildWith(c, without('i86pc/amd64/boot_archive.hash')), expectCode: 'PLATFORM_INCOMPLETE', ...DATA },
   {
+    // Found by the tar fuzzer: the hash check read a directory (EISDIR crash).
+    name: 'tarball: boot_archive is a directory',
+    group: 'platform',
+    setup: (c) => buildWith(c, [...without('i86pc/amd64/boot_archive'), { path: `${TOP}/i86pc/amd64/boot_archive/`, type: 'dir' }]),
+    expectCode: 'PLATFORM_INCOMPLETE',
+    ...DATA,
+  },
+  {
     name: 'tarball: stale boot archive .hash',
     group: 'platform',
     setup: (c) => buildWith(c, miniPlatformEntries({ bootArchiveHashText: `${'0'.repeat(40)}\n` })),
