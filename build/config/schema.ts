@@ -10,7 +10,12 @@ import { z } from 'zod';
 export const DEFAULT_BASE_URL = 'https://us-central.manta.mnx.io/Joyent_Dev/public/SmartOS';
 /** SmartOS's own USB image size: fits a 2 GB stick. */
 export const DEFAULT_USB_SIZE_BYTES = 1_940_000_256;
-export const MIN_USB_SIZE_BYTES = 64 * 1024 * 1024;
+/**
+ * The smallest USB image whose layout works: BIOS boot partition, the 32 MiB
+ * ESP and a FAT32 data partition of at least 65525 clusters
+ * (build/media/usblayout.ts refuses anything smaller, USB_TOO_SMALL).
+ */
+export const MIN_USB_SIZE_BYTES = 69 * 1024 * 1024;
 
 const HOSTNAME_RE = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
@@ -85,7 +90,7 @@ export const configSchema = z
           .default(['iso', 'usb', 'pxe']),
         usb: z
           .object({
-            sizeBytes: z.number().int().min(MIN_USB_SIZE_BYTES).default(DEFAULT_USB_SIZE_BYTES),
+            sizeBytes: z.number().int().min(MIN_USB_SIZE_BYTES).multipleOf(512, 'must be a whole number of 512-byte sectors').default(DEFAULT_USB_SIZE_BYTES),
             gzip: z.boolean().default(false),
           })
           .strict()

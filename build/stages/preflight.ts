@@ -6,6 +6,7 @@
  */
 import type { BuildConfig } from '../config/schema.ts';
 import { loadHostsFile } from '../media/pxe/hosts.ts';
+import { DEFAULT_ESP_SIZE_BYTES, planUsb } from '../media/usblayout.ts';
 import type { HostEntry } from '../media/pxe/types.ts';
 import { parsePlatformSource } from './acquire/source.ts';
 import { renderDogeosConf } from './compose/dogeos-conf.ts';
@@ -35,6 +36,8 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
   }
   // Every value that lands in dogeos.conf (quotes, control characters, the head node's password).
   renderDogeosConf({ config, rootPasswordHash: config.firstboot.rootPasswordHash, fifoAdminPassword: input.fifoAdminPassword });
+  // The USB layout itself (the payload's fit is checked once the platform is known).
+  if (config.media.formats.includes('usb')) planUsb({ sizeBytes: config.media.usb.sizeBytes, espSizeBytes: DEFAULT_ESP_SIZE_BYTES, tree: { dirs: [], files: [] } });
   const hosts = config.media.pxe.hostsFile === undefined ? [] : await loadHostsFile(config.media.pxe.hostsFile);
   return { hosts };
 }

@@ -30,6 +30,9 @@ export const configCases: BadInputCase[] = [
   { name: 'config: wrong type', group: 'config', setup: (c) => build(c, { workDir: 5 }), ...CONFIG_INVALID },
   { name: 'config: value not in the enum', group: 'config', setup: (c) => build(c, { media: { formats: ['floppy'] } }), ...CONFIG_INVALID },
   { name: 'config: number too small', group: 'config', setup: (c) => build(c, { media: { usb: { sizeBytes: 1024 } } }), ...CONFIG_INVALID },
+  // Found while writing the interruption test: 64 MiB passed the schema and failed at the USB stage (USB_TOO_SMALL).
+  { name: 'config: USB image too small for its partition layout', group: 'config', setup: (c) => build(c, { media: { formats: ['usb'], usb: { sizeBytes: 64 * 1024 * 1024 } } }), ...CONFIG_INVALID },
+  { name: 'config: USB image size not whole sectors', group: 'config', setup: (c) => build(c, { media: { formats: ['usb'], usb: { sizeBytes: 100 * 1024 * 1024 + 1 } } }), ...CONFIG_INVALID },
   { name: 'config: number too big', group: 'config', setup: (c) => build(c, { boot: { timeoutSec: 100000 } }), ...CONFIG_INVALID },
   { name: 'config: not an integer', group: 'config', setup: (c) => build(c, { archive: { bytesPerInode: 4096.5 } }), ...CONFIG_INVALID },
   { name: 'config: version is not semver', group: 'config', setup: (c) => build(c, { version: 'one' }), ...CONFIG_INVALID },
