@@ -21,6 +21,7 @@ import { usbTarget } from './media/usb.ts';
 import { acquirePlatform } from './stages/acquire/index.ts';
 import { runCachedStage, type StageOutcome } from './stages/cache.ts';
 import { type ComposeSealResult, composeAndSeal } from './stages/compose-seal.ts';
+import { lockBuildDirs } from './stages/build-lock.ts';
 import { digestDir } from './stages/digest-tree.ts';
 import { preflight } from './stages/preflight.ts';
 
@@ -84,6 +85,15 @@ function sourcesDigest(): string {
 }
 
 export async function runBuild(o: BuildOptions): Promise<BuildResult> {
+  const locks = await lockBuildDirs({ outDir: o.config.outDir, workDir: o.config.workDir, reporter: o.reporter, signal: o.signal });
+  try {
+    return await buildLocked(o);
+  } finally {
+    await locks.release();
+  }
+}
+
+async function buildLocked(o: BuildOptions): Promise<BuildResult> {
   const { config, reporter, signal } = o;
   const stages: StageReport[] = [];
   const record = <T>(name: string, s: StageOutcome<T>) => {
@@ -167,7 +177,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
             const artifacts =
               format === 'pxe'
                 ? await pxeTarget.build(
-                    { platformDir, version, stamp, sourceDateEpoch: timeSec, console: boot.console, serialSpeed: boot.serialSpeed, bootProps: boot.bootProps, hosts, ...(config.media.pxe.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: config.media.pxe.maxPayloadBytes }), reporter },
+                    { platformDir, version, stamp, sourceDateEpoch: timeSec, console: boot.console, serialSpeed: boot.serialSpeed, bootProps: boot.bootProps, hosts, ...(config.media.pxe.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: config.media.pxe.maxPayloadBytes }), reporter, signal },
                     dir,
                   )
                 : await (format === 'iso' ? isoTarget : usbTarget).build(mediaInput, dir);
@@ -180,6 +190,8 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     produced.push(...outcome.result.map((n) => join(outcome.dir, n)));
   }
 
+  // An interruption during the last medium stops here: nothing is published.
+  signal.throwIfAborted();
   // Publish: link every output into outDir, then the sums and the manifest.
   return timedStage(reporter, 'verify', async () => {
     mkdirSync(config.outDir, { recursive: true });
