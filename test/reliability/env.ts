@@ -1,0 +1,82 @@
+/**
+ * A fixture SmartOS release served over HTTP (fault server) and a helper
+ * to write build configurations against it, for the interruption,
+ * concurrency, disk-space and secrets tests.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { buildFixturePlatform } from '../../tools/fixture/platform.ts';
+import { type FaultServer, startFaultServer } from '../helpers/fault-server.ts';
+
+export const STAMP = '20250724T001011Z';
+
+export interface ReleaseEnv {
+  readonly root: string;
+  readonly server: FaultServer;
+  readonly baseUrl: string;
+  /** Server path of the platform tarball. */
+  readonly tarballPath: string;
+  readonly tarballSizeBytes: number;
+  dispose(): Promise<void>;
+}
+
+export async function makeReleaseEnv(prefix: string): Promise<ReleaseEnv> {
+  const root = mkdtempSync(join(tmpdir(), `dogeos-${prefix}-`));
+  const srv = join(root, 'srv');
+  const rel = await buildFixturePlatform({ outDir: join(srv, 'SmartOS'), stamp: STAMP, profile: 'small' });
+  const server = await startFaultServer({ root: srv });
+  return {
+    root,
+    server,
+    baseUrl: `${server.origin}/SmartOS`,
+    tarballPath: `/SmartOS/${STAMP}/${rel.tarballName}`,
+    tarballSizeBytes: statSync(rel.tarballPath).size,
+    async dispose() {
+      await server.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A build configuration in `dir` against the served release; paths relative to `dir`. */
+export function writeBuildConfig(env: ReleaseEnv, dir: string, over: Record<string, unknown> = {}, name = 'dogeos.yaml'): string {
+  mkdirSync(dir, { recursive: true });
+  const config = {
+    platform: { source: STAMP, baseUrl: env.baseUrl },
+    outDir: 'out',
+    workDir: 'work',
+    cacheDir: 'cache',
+    lockFile: 'work/dogeos.lock.json',
+    media: { formats: ['iso'], usb: { sizeBytes: 72 * 1024 * 1024 } },
+    ...over,
+  };
+  const path = join(dir, name);
+  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
+  return path;
+}
+
+/** Temporary or partial files under `dir` (the download cache's resumable .part files excepted when asked). */
+export function temporaries(dir: string, opts: { allowParts?: boolean } = {}): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    if (!existsSync(d)) return;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      const isPart = /\.part(\.json)?$/.test(e.name);
+      if (/\.tmp-|\.partial|^\.platform-tmp-|\.stale-/.test(e.name) || (isPart && opts.allowParts !== true)) out.push(relative(dir, p));
+      if (e.isDirectory() && !e.isSymbolicLink()) walk(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** A TMPDIR for a child process that shares tsx's warm compile cache; `leftovers` lists what the child left. */
+export function childTmpdir(parent: string): { dir: string; leftovers(): string[] } {
+  const dir = join(parent, 'tmp');
+  mkdirSync(dir, { recursive: true });
+  const cache = `tsx-${process.getuid?.() ?? 0}`;
+  if (existsSync(join(tmpdir(), cache)) && !existsSync(join(dir, cache))) symlinkSync(join(tmpdir(), cache), join(dir, cache));
+  return { dir, leftovers: () => readdirSync(dir).filter((n) => !n.startsWith('tsx-')) };
+}
