@@ -81,8 +81,17 @@ export async function fuzz(target: string, opts: { runs: number; seed: number })
     for (const iter of iters) {
       worker.postMessage(iter);
       // A hang: give it several times the bound before stopping the worker.
-      const r = await next(Math.max(INPUT_MS * 5, 10_000));
-      if (r === undefined) throw failure(target, opts.seed, iter, workerError === undefined ? `input still running after ${Math.max(INPUT_MS * 5, 10_000)} ms (hang)` : `worker died: ${String(workerError)}`);
+      const hangMs = Math.max(INPUT_MS * 5, 10_000);
+      let steps: readonly string[] = [];
+      let r = await next(hangMs);
+      if (r?.kind === 'start') {
+        steps = r.steps;
+        r = await next(hangMs);
+      }
+      if (r === undefined) {
+        const why = workerError === undefined ? `input still running after ${hangMs} ms (hang)` : `worker died: ${String(workerError)}`;
+        throw failure(target, opts.seed, iter, `${why}\n  mutations: ${steps.join('; ')}`);
+      }
       if (r.kind === 'crash') throw failure(target, opts.seed, r.iter, `crash (not a DogeError)\n  mutations: ${r.steps.join('; ')}\n${r.error}`);
       if (r.kind !== 'done') continue;
       slowestMs = Math.max(slowestMs, r.ms);

@@ -17,6 +17,8 @@ export interface WorkerInit {
 
 export type WorkerReply =
   | { readonly kind: 'ready'; readonly baseOutcome: string }
+  /** Sent before an input runs, so a hang can still be described. */
+  | { readonly kind: 'start'; readonly iter: number; readonly steps: readonly string[] }
   | { readonly kind: 'done'; readonly iter: number; readonly outcome: string; readonly ms: number; readonly sizeBytes: number }
   | { readonly kind: 'crash'; readonly iter: number; readonly error: string; readonly steps: readonly string[] };
 
@@ -33,6 +35,7 @@ port.postMessage({ kind: 'ready', baseOutcome } satisfies WorkerReply);
 
 port.on('message', async (iter: number) => {
   const m = target.input(iterationRng(init.seed, iter));
+  port.postMessage({ kind: 'start', iter, steps: m.steps } satisfies WorkerReply);
   const t0 = performance.now();
   try {
     const outcome = await target.run(m.bytes);

@@ -85,6 +85,7 @@ class Extractor {
   entries = 0;
   totalBytes = 0;
   private readonly seen = new Set<string>();
+  private stopped = false;
   constructor(
     private readonly opts: TarUnpackOptions,
     /** Size of the compressed tarball, for the bomb check. */
@@ -117,6 +118,21 @@ class Extractor {
     }
     this.topDir = top;
     return rest;
+  }
+
+  /**
+   * Stops the extraction: the entry being written will get no more data.
+   * Destroying a minipass entry only wakes a reader that is waiting at that
+   * moment (one that starts waiting later waits forever), so writeFile also
+   * checks the flag around every await.
+   */
+  stop(current: ReadEntry | undefined): void {
+    this.stopped = true;
+    current?.destroy();
+  }
+
+  private checkStopped(e: ReadEntry): void {
+    if (this.stopped) throw tarCorrupt('TAR_CORRUPT', this.opts.tarballPath, `extraction stopped at '${e.path}'`);
   }
 
   async handle(e: ReadEntry): Promise<void> {
@@ -194,10 +210,12 @@ class Extractor {
     const fh = await open(dest, 'wx', 0o600);
     let written = 0;
     try {
+      this.checkStopped(e);
       for await (const c of e as AsyncIterable<Buffer>) {
         sha1?.update(c);
         await fh.write(c, 0, c.length, written);
         written += c.length;
+        this.checkStopped(e);
       }
     } finally {
       await fh.close();
@@ -279,7 +297,7 @@ export async function unpackPlatformTarball(opts: TarUnpackOptions): Promise<Tar
     // Stop the entry being written (its data will never complete) and let
     // the queue drain, so the caller can remove the directory safely.
     failure ??= parserError ?? err;
-    current?.destroy();
+    ex.stop(current);
     await chain.catch(() => {});
     throw classifyStreamError(opts.tarballPath, failure, opts.signal);
   }
