@@ -8,6 +8,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { $, type ProcessPromise, quote } from 'zx';
 import { type DogeError, internalError, unavailableError } from '../core/errors.ts';
+import { noSpaceError } from '../core/fs-errors.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
 import { toolByName } from './tools.ts';
 
@@ -95,6 +96,15 @@ function spawn(tool: string, args: readonly string[], opts: RunOptions): Process
   return $$`${exe} ${args}`;
 }
 
+/** What tools print when the disk is full (errno text; xorriso checks the room before writing). */
+const NO_SPACE_RE = /No space left on device|exceeds free space on media/;
+
+/** The image or output a tool writes: the value of -o / -i / --output (mtools' `file@@offset` trimmed). */
+function outputArgument(args: readonly string[]): string | undefined {
+  const i = args.findIndex((a) => a === '-o' || a === '-i' || a === '--output');
+  return i >= 0 ? args[i + 1]?.replace(/@@\d+$/, '') : undefined;
+}
+
 /** Runs a program to completion and returns its output. */
 export async function run(tool: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const out = await spawn(tool, args, opts);
@@ -109,6 +119,12 @@ export async function run(tool: string, args: readonly string[], opts: RunOption
     throw internalError('HOST_TOOL_KILLED', `${tool} was killed by ${result.signal}`, {
       details: { command: shellLine(tool, args), stderrTail: tailLines(result.stderr, 20) },
     });
+  }
+  if (result.status !== 0 && NO_SPACE_RE.test(result.stderr)) {
+    // A full disk is the user's to fix (69), not a tool failure: name the file the tool was writing.
+    throw noSpaceError(outputArgument(args) ?? opts.cwd ?? tool, internalError('HOST_TOOL_FAILED', `${tool} exited with status ${result.status}`, {
+      details: { command: shellLine(tool, args), status: result.status, stderrTail: tailLines(result.stderr, 20) },
+    }));
   }
   if (result.status !== 0 && opts.allowFailure !== true) {
     throw internalError('HOST_TOOL_FAILED', `${tool} exited with status ${result.status}`, {

@@ -15,6 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { DogeError } from '../../core/errors.ts';
+import { fileSystemError } from '../../core/fs-errors.ts';
 import { type Reporter, silentReporter } from '../../core/events.ts';
 import { TAR_TOP_DIR_RE } from './layout.ts';
 import {
@@ -213,7 +214,10 @@ class Extractor {
       this.checkStopped(e);
       for await (const c of e as AsyncIterable<Buffer>) {
         sha1?.update(c);
-        await fh.write(c, 0, c.length, written);
+        await fh.write(c, 0, c.length, written).catch((err: unknown) => {
+          // A full disk is not a corrupt archive.
+          throw fileSystemError(err, dest) ?? err;
+        });
         written += c.length;
         this.checkStopped(e);
       }
