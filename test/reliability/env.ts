@@ -18,6 +18,8 @@ export interface ReleaseEnv {
   /** Server path of the platform tarball. */
   readonly tarballPath: string;
   readonly tarballSizeBytes: number;
+  /** Disk blocks (4 KiB) the unpacked platform takes, roughly: each entry rounded up, plus one block per entry. */
+  readonly platformDiskBytes: number;
   dispose(): Promise<void>;
 }
 
@@ -32,11 +34,22 @@ export async function makeReleaseEnv(prefix: string): Promise<ReleaseEnv> {
     baseUrl: `${server.origin}/SmartOS`,
     tarballPath: `/SmartOS/${STAMP}/${rel.tarballName}`,
     tarballSizeBytes: statSync(rel.tarballPath).size,
+    platformDiskBytes: platformDiskBytes(rel.tarBytes),
     async dispose() {
       await server.close();
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+function platformDiskBytes(tar: Uint8Array): number {
+  let total = 0;
+  for (let off = 0; off + 512 <= tar.length && tar[off] !== 0; ) {
+    const size = Number.parseInt(new TextDecoder().decode(tar.subarray(off + 124, off + 135)), 8) || 0;
+    total += Math.ceil(size / 4096) * 4096 + 4096;
+    off += 512 + Math.ceil(size / 512) * 512;
+  }
+  return total;
 }
 
 /** A build configuration in `dir` against the served release; paths relative to `dir`. */
