@@ -75,8 +75,13 @@ function tailLines(text: string, n: number): string {
   return lines.slice(-n).join('\n');
 }
 
+/** DOGEOS_ROOT_PASSWORD, DOGEOS_FIFO_ADMIN_PASSWORD and any other DOGEOS_*PASSWORD. */
+const SECRET_ENV_RE = /^DOGEOS_\w*PASSWORD$/;
+
 function spawn(tool: string, args: readonly string[], opts: RunOptions): ProcessPromise {
-  const env = { ...process.env, ...(opts.env ?? {}) };
+  // Passwords given to dogeos through the environment are not the tools' business:
+  // a child's environment is readable in /proc and ends up in crash reports.
+  const env = Object.fromEntries(Object.entries({ ...process.env, ...(opts.env ?? {}) }).filter(([k]) => !SECRET_ENV_RE.test(k)));
   const exe = requireTool(tool, env);
   (opts.reporter ?? silentReporter).emit({
     type: 'tool-run',
