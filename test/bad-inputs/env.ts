@@ -15,10 +15,10 @@ import { writeUfs } from '../../build/codecs/ufs/writer.ts';
 import { MemoryBlockDevice } from '../../build/core/blockdev.ts';
 import { makeDir, makeFile, makeSymlink, put } from '../../build/core/tree.ts';
 import { formatSums, platformTarballName } from '../../build/stages/acquire/layout.ts';
-import { buildFixturePlatform } from '../../tools/fixture/platform.ts';
 import { platformEntries } from '../../tools/fixture/release.ts';
 import { encodeTar, type TarEntry } from '../../tools/fixture/ustar.ts';
 import { type FaultServer, startFaultServer } from '../helpers/fault-server.ts';
+import { cachedFixtureRelease } from '../helpers/fixture-cache.ts';
 
 export const STAMP = '20250724T001011Z';
 export const TOP = `platform-${STAMP}`;
@@ -69,7 +69,7 @@ async function smallLofi(): Promise<Uint8Array> {
 
 export async function makeSharedInputs(): Promise<SharedInputs> {
   const root = mkdtempSync(join(tmpdir(), 'dogeos-bad-inputs-'));
-  const rel = await buildFixturePlatform({ outDir: join(root, 'release'), stamp: STAMP, profile: 'small' });
+  const rel = await cachedFixtureRelease(STAMP);
   const srvDir = join(root, 'srv');
   mkdirSync(srvDir);
   const server = await startFaultServer({ root: srvDir });

@@ -3,10 +3,11 @@
  * to write build configurations against it, for the interruption,
  * concurrency, disk-space and secrets tests.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { buildFixturePlatform } from '../../tools/fixture/platform.ts';
+import { gunzipSync } from 'node:zlib';
+import { cachedFixtureRelease } from '../helpers/fixture-cache.ts';
 import { type FaultServer, startFaultServer } from '../helpers/fault-server.ts';
 
 export const STAMP = '20250724T001011Z';
@@ -26,7 +27,9 @@ export interface ReleaseEnv {
 export async function makeReleaseEnv(prefix: string): Promise<ReleaseEnv> {
   const root = mkdtempSync(join(tmpdir(), `dogeos-${prefix}-`));
   const srv = join(root, 'srv');
-  const rel = await buildFixturePlatform({ outDir: join(srv, 'SmartOS'), stamp: STAMP, profile: 'small' });
+  mkdirSync(srv);
+  const rel = await cachedFixtureRelease(STAMP);
+  symlinkSync(rel.dir, join(srv, 'SmartOS'));
   const server = await startFaultServer({ root: srv });
   return {
     root,
@@ -34,7 +37,7 @@ export async function makeReleaseEnv(prefix: string): Promise<ReleaseEnv> {
     baseUrl: `${server.origin}/SmartOS`,
     tarballPath: `/SmartOS/${STAMP}/${rel.tarballName}`,
     tarballSizeBytes: statSync(rel.tarballPath).size,
-    platformDiskBytes: platformDiskBytes(rel.tarBytes),
+    platformDiskBytes: platformDiskBytes(gunzipSync(readFileSync(rel.tarballPath))),
     async dispose() {
       await server.close();
       rmSync(root, { recursive: true, force: true });
