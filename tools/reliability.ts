@@ -98,6 +98,7 @@ function main(): number {
     fileLine('concurrency', byName('reliability/concurrency.test')),
     fileLine('disk space', byName('reliability/disk-full.test')),
     fileLine('secrets', byName('reliability/secrets.test')),
+    fileLine('recovery', byName('reliability/recovery.test')),
   ];
   const spawned = byName('bad-inputs/bad-inputs.test')?.assertionResults.filter((a) => a.ancestorTitles.includes('as real processes')).length ?? 0;
   console.log('\nDogeOS reliability summary');
