@@ -112,6 +112,8 @@ export const pxeCases: BadInputCase[] = [
   { name: 'pxe hosts: IP address out of range', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ network: { ip: '10.0.0.300/24', gateway: '10.0.0.1', dns: ['10.0.0.1'] } }))), ...PXE },
   { name: 'pxe hosts: hostname with a shell command', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ hostname: 'node1;reboot' }))), ...PXE },
   { name: 'pxe hosts: config value with a quote', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ config: { DOGEOS_FIFO_ORG: "x'; reboot; '" } }))), ...PXE },
+  { name: 'pxe hosts: config key that is not a shell variable name', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ config: { 'A=1; reboot; B': 'x' } }))), ...PXE },
+  { name: 'pxe hosts: answers.json content that is not a mapping', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ answers: '{"root_shadow": "x"}' }))), ...PXE },
   { name: 'pxe hosts: root shadow that is a plain password', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ rootShadow: 'hunter2' }))), ...PXE },
   { name: 'pxe hosts: not YAML', group: 'pxe', setup: (c) => pxe(c, 'hosts: [ {mac: \n'), expectCode: 'PXE_HOSTS_SYNTAX', expectStatus: 78 },
 ];
