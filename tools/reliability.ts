@@ -101,7 +101,7 @@ function main(): number {
     fileLine('recovery', byName('reliability/recovery.test')),
   ];
   const spawned = byName('bad-inputs/bad-inputs.test')?.assertionResults.filter((a) => a.ancestorTitles.includes('as real processes')).length ?? 0;
-  console.log('\nDogeOS reliability summary');
+  console.log('\nDogeOS reliability summary (times per part exclude its setup; the total is wall time)');
   for (const [line] of rows) console.log(line);
   console.log(`      (${spawned} corpus cases ran as real processes, the rest in-process)`);
   for (const line of fuzzLines()) console.log(line);

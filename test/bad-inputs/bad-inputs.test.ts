@@ -36,7 +36,7 @@ function leftovers(dir: string): string[] {
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
-      if (/\.tmp-|\.partial|^\.platform-tmp-|\.part$/.test(e.name)) out.push(relative(dir, p));
+      if (/\.tmp-|\.partial|^\.platform-tmp-|\.part$|\.lock$/.test(e.name)) out.push(relative(dir, p));
       if (e.isDirectory() && !e.isSymbolicLink()) walk(p);
     }
   };

@@ -72,7 +72,7 @@ export function writeBuildConfig(env: ReleaseEnv, dir: string, over: Record<stri
   return path;
 }
 
-/** Temporary or partial files under `dir` (the download cache's resumable .part files excepted when asked). */
+/** Temporary or partial files and leftover locks under `dir` (the download cache's resumable .part files excepted when asked). */
 export function temporaries(dir: string, opts: { allowParts?: boolean } = {}): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
@@ -80,7 +80,8 @@ export function temporaries(dir: string, opts: { allowParts?: boolean } = {}): s
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       const isPart = /\.part(\.json)?$/.test(e.name);
-      if (/\.tmp-|\.partial|^\.platform-tmp-|\.stale-/.test(e.name) || (isPart && opts.allowParts !== true)) out.push(relative(dir, p));
+      // Lock files too: a build that ended (even interrupted) released its locks.
+      if (/\.tmp-|\.partial|^\.platform-tmp-|\.stale-|\.lock$/.test(e.name) || (isPart && opts.allowParts !== true)) out.push(relative(dir, p));
       if (e.isDirectory() && !e.isSymbolicLink()) walk(p);
     }
   };
