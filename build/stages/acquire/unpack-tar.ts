@@ -246,7 +246,10 @@ function classifyStreamError(file: string, err: unknown, signal: AbortSignal | u
 
 /** Extracts `opts.tarballPath` into `opts.destDir` (see the file comment). */
 export async function unpackPlatformTarball(opts: TarUnpackOptions): Promise<TarUnpackResult> {
-  const ex = new Extractor(opts, (await stat(opts.tarballPath)).size);
+  const compressedBytes = (await stat(opts.tarballPath)).size;
+  const ex = new Extractor(opts, compressedBytes);
+  let lastReported = -1;
+  let lastReportMs = Number.NEGATIVE_INFINITY;
   const reporter = opts.reporter ?? silentReporter;
   let chain: Promise<void> = Promise.resolve();
   let failure: unknown;
@@ -290,7 +293,13 @@ export async function unpackPlatformTarball(opts: TarUnpackOptions): Promise<Tar
         if (failure !== undefined) throw failure;
         if (opts.signal?.aborted) throw new DogeError({ code: 'INTERRUPTED', status: 'interrupted', message: 'unpacking was interrupted' });
         if (!parser.write(chunk)) await Promise.race([new Promise((r) => parser.once('drain', r)), parserDone]);
-        reporter.emit({ type: 'progress', task: `unpack ${opts.tarballPath}`, doneBytes: readBytes });
+        // One event per 200 ms at most (it was one per 16 KiB gunzip chunk: thousands of NDJSON lines).
+        const now = performance.now();
+        if (readBytes !== lastReported && (now - lastReportMs >= 200 || readBytes === compressedBytes)) {
+          reporter.emit({ type: 'progress', task: `unpack ${opts.tarballPath}`, doneBytes: readBytes, totalBytes: compressedBytes });
+          lastReported = readBytes;
+          lastReportMs = now;
+        }
       }
       parser.end();
     };
