@@ -18,8 +18,13 @@ let mnt: string;
 let mounted = false;
 
 function privileged(cmd: string, args: string[]): void {
-  if (process.getuid?.() === 0) execFileSync(cmd, args, { stdio: 'pipe' });
-  else execFileSync('sudo', ['-n', cmd, ...args], { stdio: 'pipe' });
+  try {
+    if (process.getuid?.() === 0) execFileSync(cmd, args, { stdio: 'pipe' });
+    else execFileSync('sudo', ['-n', cmd, ...args], { stdio: 'pipe' });
+  } catch (e) {
+    const stderr = String((e as { stderr?: Buffer }).stderr ?? '');
+    throw new Error(`${cmd} ${args.join(' ')} failed: this test needs root or password-less sudo (a loop mount)\n${stderr}`);
+  }
 }
 
 beforeAll(async () => {
