@@ -3,6 +3,8 @@
  * forbidden directory) as DogeErrors that name the path, instead of a raw
  * errno with a stack trace or, worse, a misleading "corrupt archive".
  */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { type DogeError, unavailableError } from './errors.ts';
 
 const NO_SPACE = new Set(['ENOSPC', 'EDQUOT']);
@@ -45,4 +47,30 @@ export function fileSystemError(e: unknown, path?: string): DogeError | undefine
     });
   }
   return undefined;
+}
+
+/**
+ * mkdir -p that fails with a DogeError naming the directory. Node's
+ * recursive mkdir reports ENOENT whatever stopped it (a read-only file
+ * system, no permission), so the first missing level is created again
+ * alone to learn the real reason.
+ */
+export function ensureDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    return;
+  } catch (e) {
+    let first = dir;
+    while (!existsSync(dirname(first)) && dirname(first) !== first) first = dirname(first);
+    let real: unknown = e;
+    try {
+      mkdirSync(first);
+    } catch (e2) {
+      real = e2;
+    }
+    throw (
+      fileSystemError(real, first) ??
+      unavailableError('CANNOT_CREATE_DIRECTORY', `cannot create the directory ${dir}: ${(real as Error).message}`, { details: { path: dir }, cause: real })
+    );
+  }
 }

@@ -6,10 +6,12 @@
  * one's stages in the content-addressed work directory. Builds that share
  * only the download cache run in parallel (the cache has its own locks).
  */
-import { existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { configError } from '../core/errors.ts';
 import type { Reporter } from '../core/events.ts';
 import { acquireFileLock, type FileLock } from '../core/file-lock.ts';
+import { ensureDir } from '../core/fs-errors.ts';
 
 export const LOCK_NAME = '.dogeos.lock';
 
@@ -18,7 +20,13 @@ export interface BuildLocks {
 }
 
 async function lockDir(dir: string, what: string, reporter: Reporter, signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<FileLock> {
-  mkdirSync(dir, { recursive: true });
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw configError('NOT_A_DIRECTORY', `the ${what} ${dir} exists and is not a directory`, {
+      hint: what === 'output directory' ? 'set outDir (or --out) to a directory' : 'set workDir to a directory',
+      details: { path: dir },
+    });
+  }
+  ensureDir(dir);
   return acquireFileLock(join(dir, LOCK_NAME), {
     signal,
     ...(timeoutMs === undefined ? {} : { timeoutMs }),

@@ -74,6 +74,17 @@ export const configCases: BadInputCase[] = [
     expectCode: 'PLATFORM_SOURCE_KIND',
     expectStatus: 78,
   },
+  {
+    // Found while adding the output-directory lock: a raw EEXIST with a stack trace (INTERNAL).
+    name: 'config: outDir is an existing file',
+    group: 'config',
+    setup: (c) => {
+      writeFileSync(join(c.dir, 'not-a-dir'), 'x');
+      return { ...build(c, { outDir: 'not-a-dir' }), outDir: join(c.dir, 'nowhere') };
+    },
+    expectCode: 'NOT_A_DIRECTORY',
+    expectStatus: 78,
+  },
   { name: 'config: unknown build flag', group: 'config', setup: (c) => ({ argv: ['build', '--config', writeConfig(c), '--bogus'] }), expectCode: 'USAGE', expectStatus: 64 },
   { name: 'config: overlay name climbing out of overlays/', group: 'config', setup: (c) => build(c, { overlays: ['..'] }), ...CONFIG_INVALID },
 ];

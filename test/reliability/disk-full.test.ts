@@ -4,7 +4,7 @@
  * just too little room at each step: the download, the unpack, the seal,
  * the USB image and the ISO. Each build fails with NO_SPACE (exit 69)
  * naming the file it was writing, without a stack trace, and leaves no
- * partial file behind.
+ * partial file behind. A read-only file system is NOT_WRITABLE.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statfsSync } from 'node:fs';
@@ -64,6 +64,23 @@ const SCENARIOS = [
   { name: 'the USB image (work and out on the full disk)', keep: 36 * MiB, onSmall: ['workDir', 'outDir'], formats: ['usb'], inPath: /^\/workDir\/media-usb\// },
   { name: 'the ISO (work and out on the full disk)', keep: 36 * MiB, onSmall: ['workDir', 'outDir'], formats: ['iso'], inPath: /^\/workDir\/media-iso\// },
 ] as const;
+
+describe('a read-only file system', () => {
+  it('NOT_WRITABLE (69) naming the directory', async () => {
+    emptySmallFs();
+    privileged('mount', ['-o', 'remount,ro', mnt]);
+    try {
+      const dir = join(env.root, 'read-only');
+      const cfg = writeBuildConfig(env, dir, { outDir: join(mnt, 'out') });
+      const r = await runCli(['build', '--config', cfg], { cwd: dir });
+      expect(r.status, r.stderr).toBe(69);
+      expect(r.stderr).toContain(`cannot write ${join(mnt, 'out')}: read-only file system [NOT_WRITABLE]`);
+      expect(r.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    } finally {
+      privileged('mount', ['-o', 'remount,rw', mnt]);
+    }
+  });
+});
 
 describe('not enough disk space', () => {
   for (const s of SCENARIOS) {
