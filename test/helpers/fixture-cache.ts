@@ -7,7 +7,7 @@
  * racing to create it each build into a temporary directory; the first
  * rename wins.
  */
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { platformTarballName } from '../../build/stages/acquire/layout.ts';
 import { digestDir } from '../../build/stages/digest-tree.ts';
@@ -26,6 +26,14 @@ function cacheKey(): string {
   return ['build', 'tools/fixture', 'tools/probe-kernel/build'].map((d) => digestDir(join(REPO_ROOT, d)).slice(0, 8)).join('');
 }
 
+/** Releases made from older sources (not touched for 10 minutes, so no running file still uses them). */
+function pruneStale(base: string, keep: string): void {
+  for (const name of readdirSync(base)) {
+    const p = join(base, name);
+    if (p !== keep && Date.now() - statSync(p).mtimeMs > 10 * 60_000) rmSync(p, { recursive: true, force: true });
+  }
+}
+
 export async function cachedFixtureRelease(stamp = '20250724T001011Z'): Promise<CachedRelease> {
   const base = join(REPO_ROOT, 'test', '.tmp', 'fixture-cache');
   const dir = join(base, `${stamp}-small-${cacheKey()}`);
@@ -35,6 +43,7 @@ export async function cachedFixtureRelease(stamp = '20250724T001011Z'): Promise<
     try {
       await buildFixturePlatform({ outDir: tmp, stamp, profile: 'small' });
       renameSync(tmp, dir);
+      pruneStale(base, dir);
     } catch (e) {
       // Another test file won the race: use its copy.
       if (!existsSync(dir)) throw e;
