@@ -14,7 +14,6 @@ import { type Reporter, timedStage } from './core/events.ts';
 import { digestOf, hashBytes, hashFile } from './core/hash.ts';
 import { sha512Crypt } from './core/password.ts';
 import { isoTarget } from './media/iso.ts';
-import { loadHostsFile } from './media/pxe/hosts.ts';
 import { pxeTarget } from './media/pxe/target.ts';
 import { type OutputFile, gitCommit, signSums, toolVersions, writeBuildManifest, writeSha256Sums } from './media/sums.ts';
 import type { MediaInput } from './media/target.ts';
@@ -24,8 +23,10 @@ import { answersJsonFor } from './stages/answers.ts';
 import { runCachedStage, type StageOutcome } from './stages/cache.ts';
 import { overlayDir } from './stages/compose/index.ts';
 import { type ComposeSealResult, composeAndSeal } from './stages/compose-seal.ts';
+import { lockBuildDirs } from './stages/build-lock.ts';
 import { digestDir } from './stages/digest-tree.ts';
 import { buildPayload, type PayloadResult, payloadInputSpecs, recordPayloadLock, warnPayloadGaps } from './stages/payload.ts';
+import { preflight } from './stages/preflight.ts';
 
 export const REPO_DIR = fileURLToPath(new URL('..', import.meta.url));
 /** Bumped when a stage's output format changes without a source change we can see. */
@@ -145,6 +146,15 @@ async function payloadStage(o: BuildOptions, version: string, code: string): Pro
 }
 
 export async function runBuild(o: BuildOptions): Promise<BuildResult> {
+  const locks = await lockBuildDirs({ outDir: o.config.outDir, workDir: o.config.workDir, reporter: o.reporter, signal: o.signal });
+  try {
+    return await buildLocked(o);
+  } finally {
+    await locks.release();
+  }
+}
+
+async function buildLocked(o: BuildOptions): Promise<BuildResult> {
   const { config, reporter, signal } = o;
   const stages: StageReport[] = [];
   const record = <T>(name: string, s: StageOutcome<T>) => {
@@ -152,6 +162,8 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     return s;
   };
 
+  const fifoAdminPassword = o.env['DOGEOS_FIFO_ADMIN_PASSWORD'];
+  const { hosts } = await preflight({ config, fifoAdminPassword, cwd: o.cwd });
   const acquired = await acquirePlatform({
       source: config.platform.source,
       baseUrl: config.platform.baseUrl,
@@ -171,7 +183,6 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   const timeSec = config.sourceDateEpoch ?? stampToEpoch(stamp);
   const password = o.env['DOGEOS_ROOT_PASSWORD'];
   const rootPasswordHash = config.firstboot.rootPasswordHash ?? (password !== undefined && password !== '' ? sha512Crypt(password, version) : undefined);
-  const fifoAdminPassword = o.env['DOGEOS_FIFO_ADMIN_PASSWORD'];
   const commit = await gitCommit(REPO_DIR);
   const code = sourcesDigest();
   const payload = record('payload', await payloadStage(o, version, code));
@@ -217,7 +228,6 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
 
   const platformDir = join(sealed.dir, 'platform');
   const boot = { console: config.console.device, serialSpeed: config.console.serialSpeed, bootProps: config.boot.properties, timeoutSec: config.boot.timeoutSec };
-  const hosts = config.media.pxe.hostsFile === undefined ? [] : await loadHostsFile(config.media.pxe.hostsFile);
   const mediaInput: MediaInput = {
     platformDir,
     payloadDir,
@@ -248,7 +258,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
             const artifacts =
               format === 'pxe'
                 ? await pxeTarget.build(
-                    { platformDir, payloadDir, version, stamp, sourceDateEpoch: timeSec, console: boot.console, serialSpeed: boot.serialSpeed, bootProps: boot.bootProps, hosts, server: { ip: config.media.pxe.serverIp, httpPort: config.media.pxe.httpPort }, ...(config.media.pxe.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: config.media.pxe.maxPayloadBytes }), reporter },
+                    { platformDir, payloadDir, version, stamp, sourceDateEpoch: timeSec, console: boot.console, serialSpeed: boot.serialSpeed, bootProps: boot.bootProps, hosts, server: { ip: config.media.pxe.serverIp, httpPort: config.media.pxe.httpPort }, ...(config.media.pxe.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: config.media.pxe.maxPayloadBytes }), reporter, signal },
                     dir,
                   )
                 : await (format === 'iso' ? isoTarget : usbTarget).build(mediaInput, dir);
@@ -261,6 +271,8 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     produced.push(...outcome.result.map((known) => ({ path: join(outcome.dir, known.name), known })));
   }
 
+  // An interruption during the last medium stops here: nothing is published.
+  signal.throwIfAborted();
   // Publish: link every output into outDir, then the sums and the manifest.
   return timedStage(reporter, 'verify', async () => {
     mkdirSync(config.outDir, { recursive: true });

@@ -1,4 +1,5 @@
 /** `archive ls` output: names, or `ls -l`-style lines, optionally recursive. */
+import { corrupt } from '../codecs/ufs/corrupt.ts';
 import type { UfsImage, UfsStat } from '../codecs/ufs/reader.ts';
 
 const TYPE_CHAR: Record<UfsStat['type'], string> = {
@@ -38,7 +39,10 @@ export function* listTree(img: UfsImage, path: string, opts: { long: boolean; re
   while (stack.length > 0) {
     const dir = stack.pop()!;
     const ino = img.lookup(dir)!;
-    if (seen.has(ino)) continue; // a loop in a damaged image
+    if (seen.has(ino)) {
+      // A directory reached twice: a loop or a hard-linked directory in a damaged image.
+      throw corrupt('UFS_CORRUPT_DIR_LOOP', 'inode', img.inodeOffset(ino), `directory inode ${ino} is reached twice, again as ${dir}`, { ino });
+    }
     seen.add(ino);
     const entries = img.readDir(ino).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
     if (opts.recursive && dir !== path) yield '';

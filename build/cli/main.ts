@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { DogeError, ExitStatus, isDogeError } from '../core/errors.ts';
+import { fileSystemError } from '../core/fs-errors.ts';
 import type { CommandContext, GlobalOptions, OutputStream } from './command.ts';
 import { COMMANDS, loadCommand } from './commands/index.ts';
 import { CliReporter } from './render.ts';
@@ -108,14 +109,15 @@ function topHelp(): string {
 }
 
 function printError(e: unknown, globals: GlobalOptions | undefined, io: MainIo): number {
-  const err = isDogeError(e)
-    ? e
-    : new DogeError({ code: 'INTERNAL', status: 'internal', message: `internal error: ${(e as Error)?.message ?? String(e)}`, cause: e });
+  // A full disk or an unwritable directory is the user's to fix, not a bug: no stack trace.
+  const known = isDogeError(e) ? e : fileSystemError(e);
+  const err =
+    known ?? new DogeError({ code: 'INTERNAL', status: 'internal', message: `internal error: ${(e as Error)?.message ?? String(e)}`, cause: e });
   if (globals?.json === true) io.stdout.write(`${JSON.stringify({ type: 'error', ...err.toJSON() })}\n`);
   io.stderr.write(`dogeos: error: ${err.message} [${err.code}]\n`);
   if (err.hint !== undefined && err.hint !== '') io.stderr.write(`  hint: ${err.hint.split('\n').join('\n        ')}\n`);
   // Stack traces only for bugs, or when asked for.
-  if (globals?.debug === true || !isDogeError(e)) {
+  if (globals?.debug === true || known === undefined) {
     const stack = (err.cause as Error | undefined)?.stack ?? err.stack;
     if (stack !== undefined) io.stderr.write(`${stack}\n`);
   }

@@ -168,7 +168,8 @@ export function loadConfig(opts: LoadConfigOptions): LoadedConfig {
     lockFile: abs(data.lockFile),
     cacheDir: data.cacheDir === undefined ? defaultCacheDir(opts.env) : abs(data.cacheDir),
     ...(sourceDateEpoch === undefined ? {} : { sourceDateEpoch }),
-    overlays: data.overlays,
+    // A name is looked up under overlays/; a path is relative to the config file like every other path.
+    overlays: data.overlays.map((o) => (o.includes('/') ? abs(o) : o)),
     fifo: fifoPaths(data.fifo, abs),
     media: {
       ...data.media,

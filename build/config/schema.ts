@@ -10,7 +10,12 @@ import { z } from 'zod';
 export const DEFAULT_BASE_URL = 'https://us-central.manta.mnx.io/Joyent_Dev/public/SmartOS';
 /** SmartOS's own USB image size: fits a 2 GB stick. */
 export const DEFAULT_USB_SIZE_BYTES = 1_940_000_256;
-export const MIN_USB_SIZE_BYTES = 64 * 1024 * 1024;
+/**
+ * The smallest USB image whose layout works: BIOS boot partition, the 32 MiB
+ * ESP and a FAT32 data partition of at least 65525 clusters
+ * (build/media/usblayout.ts refuses anything smaller, USB_TOO_SMALL).
+ */
+export const MIN_USB_SIZE_BYTES = 69 * 1024 * 1024;
 
 const HOSTNAME_RE = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
@@ -19,6 +24,8 @@ const SHA256_RE = /^[0-9a-f]{64}$/;
 const BOOTPROP_KEY_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 /** Values GRUB can pass unquoted (DESIGN.md pitfalls): no quotes, commas, spaces. */
 const BOOTPROP_VALUE_RE = /^[A-Za-z0-9_./:@+-]*$/;
+/** A bare overlay name stays inside overlays/: no '/', and no '.' or '..'. */
+const OVERLAY_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 
 const hostname = z.string().regex(HOSTNAME_RE, 'must be an RFC 1123 host name (letters, digits, hyphens, dots)');
 const ipv4 = z.string().refine((v) => isIP(v) === 4, 'must be an IPv4 address');
@@ -97,7 +104,7 @@ export const configSchema = z
           .default(['iso', 'usb', 'pxe']),
         usb: z
           .object({
-            sizeBytes: z.number().int().min(MIN_USB_SIZE_BYTES).default(DEFAULT_USB_SIZE_BYTES),
+            sizeBytes: z.number().int().min(MIN_USB_SIZE_BYTES).multipleOf(512, 'must be a whole number of 512-byte sectors').default(DEFAULT_USB_SIZE_BYTES),
             gzip: z.boolean().default(false),
           })
           .strict()
@@ -149,7 +156,15 @@ export const configSchema = z
       })
       .strict()
       .default({ bytesPerInode: 12248 }),
-    overlays: z.array(z.string().min(1)).default(['dogeos']).describe('overlay names (under overlays/) or paths, applied in order'),
+    overlays: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .refine((v) => v.includes('/') || OVERLAY_NAME_RE.test(v), 'must be an overlay name under overlays/ (letters, digits, . _ -, not starting with a dot) or a path containing a /'),
+      )
+      .default(['dogeos'])
+      .describe('overlay names (under overlays/) or paths (relative to the config file), applied in order'),
     fifo: z
       .object({
         chunter: payloadSource.optional().describe('chunter, a gzip\'d tar with top directory chunter/; name it chunter-<version>.tar.gz'),

@@ -16,6 +16,11 @@ export interface FileLockOptions {
   /** An empty lock file older than this is a crashed writer's. */
   readonly staleEmptyMs?: number;
   readonly signal?: AbortSignal | undefined;
+  /** Called once, with the holder if known, when the lock is busy and we start waiting. */
+  readonly onWait?: (owner: { pid: number; host: string } | undefined) => void;
+  /** The error when waiting times out (default CACHE_LOCK_TIMEOUT, about a cache). */
+  readonly timeoutCode?: string;
+  readonly timeoutHint?: string;
 }
 
 export interface FileLock {
@@ -124,6 +129,7 @@ export async function acquireFileLock(path: string, opts: FileLockOptions = {}):
   const staleEmptyMs = opts.staleEmptyMs ?? 10_000;
   await mkdir(dirname(path), { recursive: true });
   const deadline = Date.now() + timeoutMs;
+  let waiting = false;
   for (;;) {
     if (opts.signal?.aborted) await sleep(0, opts.signal);
     if (await tryCreate(path)) {
@@ -138,10 +144,15 @@ export async function acquireFileLock(path: string, opts: FileLockOptions = {}):
       };
     }
     await breakIfStale(path, staleEmptyMs);
+    if (!waiting && opts.onWait !== undefined) {
+      waiting = true;
+      const seen = await readOwner(path);
+      opts.onWait(seen?.owner);
+    }
     if (Date.now() > deadline) {
       const seen = await readOwner(path);
-      throw unavailableError('CACHE_LOCK_TIMEOUT', `timed out after ${timeoutMs} ms waiting for lock ${path}`, {
-        hint: 'another dogeos process is using this cache; wait for it, or remove the lock file if that process is gone',
+      throw unavailableError(opts.timeoutCode ?? 'CACHE_LOCK_TIMEOUT', `timed out after ${timeoutMs} ms waiting for lock ${path}`, {
+        hint: opts.timeoutHint ?? 'another dogeos process is using this cache; wait for it, or remove the lock file if that process is gone',
         details: { lock: path, owner: seen?.owner },
       });
     }

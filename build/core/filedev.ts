@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import type { BlockDevice } from './blockdev.ts';
+import { fileSystemError } from './fs-errors.ts';
 
 /** A block device over a file on disk (positional reads/writes, no mmap). */
 export class FileBlockDevice implements BlockDevice {
@@ -45,8 +46,13 @@ export class FileBlockDevice implements BlockDevice {
   writeAt(offsetBytes: number, data: Uint8Array): void {
     if (!this.writable) throw new Error(`${this.path} is open read-only`);
     let done = 0;
-    while (done < data.length) {
-      done += writeSync(this.fd, data, done, data.length - done, offsetBytes + done);
+    try {
+      while (done < data.length) {
+        done += writeSync(this.fd, data, done, data.length - done, offsetBytes + done);
+      }
+    } catch (e) {
+      // fd-based errors carry no path: name the file here.
+      throw fileSystemError(e, this.path) ?? e;
     }
   }
 

@@ -8,6 +8,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { $, type ProcessPromise, quote } from 'zx';
 import { type DogeError, internalError, unavailableError } from '../core/errors.ts';
+import { noSpaceError } from '../core/fs-errors.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
 import { toolByName } from './tools.ts';
 
@@ -74,8 +75,13 @@ function tailLines(text: string, n: number): string {
   return lines.slice(-n).join('\n');
 }
 
+/** DOGEOS_ROOT_PASSWORD, DOGEOS_FIFO_ADMIN_PASSWORD and any other DOGEOS_*PASSWORD. */
+const SECRET_ENV_RE = /^DOGEOS_\w*PASSWORD$/;
+
 function spawn(tool: string, args: readonly string[], opts: RunOptions): ProcessPromise {
-  const env = { ...process.env, ...(opts.env ?? {}) };
+  // Passwords given to dogeos through the environment are not the tools' business:
+  // a child's environment is readable in /proc and ends up in crash reports.
+  const env = Object.fromEntries(Object.entries({ ...process.env, ...(opts.env ?? {}) }).filter(([k]) => !SECRET_ENV_RE.test(k)));
   const exe = requireTool(tool, env);
   (opts.reporter ?? silentReporter).emit({
     type: 'tool-run',
@@ -93,6 +99,15 @@ function spawn(tool: string, args: readonly string[], opts: RunOptions): Process
     ...(opts.timeoutMs === undefined ? {} : { timeout: opts.timeoutMs }),
   });
   return $$`${exe} ${args}`;
+}
+
+/** What tools print when the disk is full (errno text; xorriso checks the room before writing). */
+const NO_SPACE_RE = /No space left on device|exceeds free space on media/;
+
+/** The image or output a tool writes: the value of -o / -i / --output (mtools' `file@@offset` trimmed). */
+function outputArgument(args: readonly string[]): string | undefined {
+  const i = args.findIndex((a) => a === '-o' || a === '-i' || a === '--output');
+  return i >= 0 ? args[i + 1]?.replace(/@@\d+$/, '') : undefined;
 }
 
 /** Runs a program to completion and returns its output. */
@@ -114,6 +129,12 @@ export async function run(tool: string, args: readonly string[], opts: RunOption
     throw internalError('HOST_TOOL_KILLED', `${tool} was killed by ${result.signal}`, {
       details: { command: shellLine(tool, args), stderrTail: tailLines(result.stderr, 20) },
     });
+  }
+  if (result.status !== 0 && NO_SPACE_RE.test(result.stderr)) {
+    // A full disk is the user's to fix (69), not a tool failure: name the file the tool was writing.
+    throw noSpaceError(outputArgument(args) ?? opts.cwd ?? tool, internalError('HOST_TOOL_FAILED', `${tool} exited with status ${result.status}`, {
+      details: { command: shellLine(tool, args), status: result.status, stderrTail: tailLines(result.stderr, 20) },
+    }));
   }
   if (result.status !== 0 && opts.allowFailure !== true) {
     throw internalError('HOST_TOOL_FAILED', `${tool} exited with status ${result.status}`, {

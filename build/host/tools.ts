@@ -54,7 +54,11 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { name: 'nginx', debianPackage: 'nginx-light', purpose: 'check generated nginx site', versionArgs: ['-v'], requiredForBuild: false },
   { name: 'as', debianPackage: 'binutils', purpose: 'assemble the multiboot probe of the PXE boot tests', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'curl', debianPackage: 'curl', purpose: 'first-boot script tests (PXE media over HTTP)', versionArgs: ['--version'], requiredForBuild: false },
-  { name: 'openssl', debianPackage: 'openssl', purpose: 'first-boot tests (certificate for nginx -t)', versionArgs: ['version'], requiredForBuild: false },
+  { name: 'openssl', debianPackage: 'openssl', purpose: 'first-boot tests (certificate for nginx -t); secrets test (checks the SHA-512 crypt hash)', versionArgs: ['version'], requiredForBuild: false },
+  { name: 'mkfs.ext4', debianPackage: 'e2fsprogs', purpose: 'disk-space test (a small file system to fill)', versionArgs: ['-V'], requiredForBuild: false },
+  { name: 'fallocate', debianPackage: 'util-linux', purpose: 'disk-space test (ballast file)', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'mount', debianPackage: 'mount', purpose: 'disk-space test (loop mount; root or password-less sudo)', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'umount', debianPackage: 'mount', purpose: 'disk-space test', versionArgs: ['--version'], requiredForBuild: false },
 ];
 
 /** Files (not programs) that come from Debian packages. */

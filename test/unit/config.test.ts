@@ -23,7 +23,7 @@ describe('config', () => {
         'colour: blue',
         'media:',
         '  usb:',
-        '    sizeBytes: 1000',
+        '    sizeBytes: 1024',
         '  formats: [iso, floppy]',
         'console:',
         '  serialSpeed: "fast"',
@@ -37,7 +37,7 @@ describe('config', () => {
     expect(r.stderr).toContain('has 6 problems');
     expect(r.stderr).toMatch(/^ {2}version: must be a semantic version/m);
     expect(r.stderr).toMatch(/^ {2}colour: unknown key/m);
-    expect(r.stderr).toMatch(/^ {2}media\.usb\.sizeBytes: must be >= 67108864/m);
+    expect(r.stderr).toMatch(/^ {2}media\.usb\.sizeBytes: must be >= 72351744/m);
     expect(r.stderr).toMatch(/^ {2}media\.formats\.1: must be one of "iso", "usb", "pxe"/m);
     expect(r.stderr).toMatch(/^ {2}console\.serialSpeed: /m);
     expect(r.stderr).toMatch(/^ {2}firstboot\.hostname: must be an RFC 1123 host name/m);
@@ -115,7 +115,7 @@ describe('config', () => {
     const s = JSON.parse(r.stdout);
     expect(s.additionalProperties).toBe(false);
     expect(Object.keys(s.properties)).toEqual(expect.arrayContaining(['version', 'platform', 'media', 'console', 'boot', 'overlays', 'fifo', 'firstboot']));
-    expect(s.properties.media.properties.usb.properties.sizeBytes.minimum).toBe(67108864);
+    expect(s.properties.media.properties.usb.properties.sizeBytes.minimum).toBe(72351744);
   });
 
   it('refuses a boot property value GRUB cannot pass', async () => {

@@ -251,6 +251,10 @@ export class UfsImage {
   /** Inode number of `path` (no symlinks followed), or undefined. */
   lookup(path: string): number | undefined {
     let ino = UFSROOTINO;
+    // Every path starts at the root: a root that is not a directory is damage, not "no such path".
+    if ((this.readInode(UFSROOTINO).mode & IFMT) !== 0o040000) {
+      throw corrupt('UFS_CORRUPT_INODE', 'inode', this.inodeOffset(UFSROOTINO), 'root inode 2 is not a directory', { ino: UFSROOTINO });
+    }
     for (const name of splitPath(path)) {
       const di = this.readInode(ino);
       if ((di.mode & IFMT) !== 0o040000) return undefined;

@@ -38,16 +38,19 @@ async function buildPxe(input: PxeInput, outDir: string): Promise<Artifact[]> {
     const root = join(work, plan.name);
     await mkdir(root);
     await timedStage(reporter, 'pxe-tree', () => writeBundle(plan, root, reporter));
+    input.signal?.throwIfAborted();
     const entries = await listTree(root);
     await normaliseTree(root, entries, input.sourceDateEpoch);
     const tarTmp = join(work, `${plan.name}.tar.gz`);
     await timedStage(reporter, 'pxe-tarball', () =>
       writeTarGz({ cwd: work, topDir: plan.name, entries, outFile: tarTmp, epochSec: input.sourceDateEpoch, reporter }),
     );
+    input.signal?.throwIfAborted();
     const digest = await treeDigest(root, entries);
     const tarSha256 = await hashFile(tarTmp, 'sha256');
     const tarSize = (await stat(tarTmp)).size;
 
+    input.signal?.throwIfAborted();
     const finalDir = join(outDir, plan.name);
     const finalTar = join(outDir, `${plan.name}.tar.gz`);
     await rm(finalDir, { recursive: true, force: true });

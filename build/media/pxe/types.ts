@@ -109,6 +109,8 @@ export interface PxeInput {
   readonly server?: Partial<PxeServerOptions>;
   /** Seconds GRUB shows its menu before booting (default 5). */
   readonly menuTimeoutSec?: number;
+  /** Stops between steps when aborted (SIGINT/SIGTERM); the partial tree is removed. */
+  readonly signal?: AbortSignal;
   readonly reporter?: Reporter;
 }
 

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { Response } from 'node-fetch';
 import { DogeError, unavailableError } from '../../core/errors.ts';
+import { isNoSpace, noSpaceError } from '../../core/fs-errors.ts';
 import { type Reporter, silentReporter } from '../../core/events.ts';
 import { hashFileInto, MultiHash } from './digest.ts';
 import { type CutReason, type HttpOptions, makeAgent, openGet } from './http.ts';
@@ -235,6 +236,8 @@ async function receiveBody(a: {
         emit(false);
       }
     } catch (e) {
+      // Out of disk space is final: retrying cannot help, and it is not the network's fault.
+      if (isNoSpace(e)) throw noSpaceError(req.partPath, e);
       const reason = opened.cutReason();
       if (reason === undefined && total !== undefined && done < total) throw new RetryableError(truncated(req.url, done, total), e);
       const err = cutError(req.url, reason, req.http, e);

@@ -4,7 +4,7 @@
  * otherwise, shared/DESIGN.md), the files a boot needs are there, no
  * symlink resolves outside, and `etc/version/platform` agrees with the stamp.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { lstat, readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { dataError } from '../../core/errors.ts';
@@ -32,10 +32,19 @@ export interface PlatformCheckOptions {
   readonly origin: string;
 }
 
+function isRegularFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 async function checkHash(o: PlatformCheckOptions): Promise<void> {
   const archive = join(o.dir, BOOT_ARCHIVE);
   const hashPath = join(o.dir, BOOT_ARCHIVE_HASH);
-  if (!existsSync(archive) || !existsSync(hashPath)) return;
+  // Missing or not regular files: checkRequired names them.
+  if (!isRegularFile(archive) || !isRegularFile(hashPath)) return;
   const text = await readFile(hashPath, 'utf8');
   if (!/^[0-9a-f]{40}\n$/.test(text)) {
     throw dataError('PLATFORM_HASH_MALFORMED', `${BOOT_ARCHIVE_HASH} in ${o.origin} is not 40 lowercase hex digits and a newline`, {
@@ -53,9 +62,10 @@ async function checkHash(o: PlatformCheckOptions): Promise<void> {
 }
 
 function checkRequired(o: PlatformCheckOptions): void {
-  const missing = REQUIRED_FILES.filter((f) => !existsSync(join(o.dir, f)));
+  // A directory (or link) where a file belongs is as good as missing.
+  const missing = REQUIRED_FILES.filter((f) => !isRegularFile(join(o.dir, f)));
   if (missing.length > 0) {
-    throw dataError('PLATFORM_INCOMPLETE', `${o.origin} lacks ${missing.join(', ')}`, {
+    throw dataError('PLATFORM_INCOMPLETE', `${o.origin} lacks ${missing.join(', ')} (as regular files)`, {
       hint: 'a platform needs the kernel, the boot archive and its .hash',
       details: { missing },
     });

@@ -78,7 +78,16 @@ export async function loadSums(ctx: ResolveContext, dirUrl: string, mutable: boo
     const url = `${dirUrl}${file}`;
     try {
       const got = await cachedFetch({ ...ctx, url, expected: [], mutable, task: file });
-      return { algorithm, url, entries: parseSums(await readFile(got.path, 'utf8'), algorithm, url) };
+      try {
+        return { algorithm, url, entries: parseSums(await readFile(got.path, 'utf8'), algorithm, url) };
+      } catch (e) {
+        // Nothing vouches for a sums file but its form: one we cannot parse (an error page, a
+        // mirror caught mid-update) must not be remembered, or every later run fails on it.
+        await ctx.cache.updateIndex((idx) => {
+          delete idx.urls[url];
+        }, ctx.signal);
+        throw e;
+      }
     } catch (e) {
       if (isOfflineMiss(e)) misses.push(url);
       else if (!isNotFound(e)) throw e;

@@ -9,12 +9,13 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, link, lstat, mkdir, open, symlink, utimes } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, stat, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { DogeError } from '../../core/errors.ts';
+import { fileSystemError } from '../../core/fs-errors.ts';
 import { type Reporter, silentReporter } from '../../core/events.ts';
 import { TAR_TOP_DIR_RE } from './layout.ts';
 import {
@@ -47,6 +48,16 @@ export interface TarUnpackOptions {
   readonly maxTotalBytes?: number;
 }
 
+/**
+ * Decompression bombs: past BOMB_FLOOR_BYTES, the entries may not declare
+ * more than BOMB_RATIO times the tarball's size. A real platform tarball
+ * expands about 2:1 (usr.lgz inside is compressed already); the floor
+ * leaves room for fixtures full of zeros. Checked on the header's declared
+ * size, before a byte of the entry is written.
+ */
+export const BOMB_FLOOR_BYTES = 2 ** 30;
+export const BOMB_RATIO = 100;
+
 function kindOf(type: ReadEntry['type']): EntryKind {
   switch (type) {
     case 'File':
@@ -75,7 +86,12 @@ class Extractor {
   entries = 0;
   totalBytes = 0;
   private readonly seen = new Set<string>();
-  constructor(private readonly opts: TarUnpackOptions) {}
+  private stopped = false;
+  constructor(
+    private readonly opts: TarUnpackOptions,
+    /** Size of the compressed tarball, for the bomb check. */
+    private readonly compressedBytes: number,
+  ) {}
 
   /** Makes each directory of `parts` (relative to dest), refusing to pass through anything but real directories. */
   private async ensureDirs(parts: readonly string[], entry: string): Promise<void> {
@@ -103,6 +119,21 @@ class Extractor {
     }
     this.topDir = top;
     return rest;
+  }
+
+  /**
+   * Stops the extraction: the entry being written will get no more data.
+   * Destroying a minipass entry only wakes a reader that is waiting at that
+   * moment (one that starts waiting later waits forever), so writeFile also
+   * checks the flag around every await.
+   */
+  stop(current: ReadEntry | undefined): void {
+    this.stopped = true;
+    current?.destroy();
+  }
+
+  private checkStopped(e: ReadEntry): void {
+    if (this.stopped) throw tarCorrupt('TAR_CORRUPT', this.opts.tarballPath, `extraction stopped at '${e.path}'`);
   }
 
   async handle(e: ReadEntry): Promise<void> {
@@ -167,14 +198,28 @@ class Extractor {
         details: { entry: e.path, maxTotalBytes: max },
       });
     }
+    if (this.totalBytes > BOMB_FLOOR_BYTES && this.totalBytes > BOMB_RATIO * this.compressedBytes) {
+      throw new DogeError({
+        code: 'TAR_ZIP_BOMB',
+        status: 'dataErr',
+        message: `${this.opts.tarballPath} would expand to ${this.totalBytes} bytes, ${Math.round(this.totalBytes / Math.max(1, this.compressedBytes))} times its size (at '${e.path}')`,
+        hint: 'a SmartOS platform tarball expands about 2:1; this one is a decompression bomb or badly damaged',
+        details: { entry: e.path, expandedBytes: this.totalBytes, compressedBytes: this.compressedBytes, maxRatio: BOMB_RATIO },
+      });
+    }
     const sha1 = rel === BOOT_ARCHIVE ? createHash('sha1') : undefined;
     const fh = await open(dest, 'wx', 0o600);
     let written = 0;
     try {
+      this.checkStopped(e);
       for await (const c of e as AsyncIterable<Buffer>) {
         sha1?.update(c);
-        await fh.write(c, 0, c.length, written);
+        await fh.write(c, 0, c.length, written).catch((err: unknown) => {
+          // A full disk is not a corrupt archive.
+          throw fileSystemError(err, dest) ?? err;
+        });
         written += c.length;
+        this.checkStopped(e);
       }
     } finally {
       await fh.close();
@@ -186,20 +231,25 @@ class Extractor {
   }
 }
 
-function classifyStreamError(file: string, err: unknown): DogeError {
+function classifyStreamError(file: string, err: unknown, signal: AbortSignal | undefined): DogeError {
   if (err instanceof DogeError) return err;
   const e = err as NodeJS.ErrnoException & { tarCode?: string };
   const msg = e?.message ?? String(err);
   if (e?.code === 'Z_BUF_ERROR' || /unexpected end of file|Truncated input/i.test(msg)) {
     return tarCorrupt('TAR_TRUNCATED', file, msg, err);
   }
-  if (e?.code === 'ABORT_ERR') return new DogeError({ code: 'INTERRUPTED', status: 'interrupted', message: `unpacking ${file} was interrupted` });
+  // stream.pipeline reports its own AbortError when the consumer stops early
+  // (a parser error): only the caller's signal means an interruption.
+  if (signal?.aborted === true) return new DogeError({ code: 'INTERRUPTED', status: 'interrupted', message: `unpacking ${file} was interrupted` });
   return tarCorrupt('TAR_CORRUPT', file, msg, err);
 }
 
 /** Extracts `opts.tarballPath` into `opts.destDir` (see the file comment). */
 export async function unpackPlatformTarball(opts: TarUnpackOptions): Promise<TarUnpackResult> {
-  const ex = new Extractor(opts);
+  const compressedBytes = (await stat(opts.tarballPath)).size;
+  const ex = new Extractor(opts, compressedBytes);
+  let lastReported = -1;
+  let lastReportMs = Number.NEGATIVE_INFINITY;
   const reporter = opts.reporter ?? silentReporter;
   let chain: Promise<void> = Promise.resolve();
   let failure: unknown;
@@ -222,8 +272,12 @@ export async function unpackPlatformTarball(opts: TarUnpackOptions): Promise<Tar
       }
     });
   });
+  let parserError: unknown;
   const parserDone = new Promise<void>((resolve, reject) => {
-    parser.on('error', reject);
+    parser.on('error', (e: unknown) => {
+      parserError ??= e;
+      reject(e);
+    });
     parser.on('end', resolve);
   });
   parserDone.catch(() => {});
@@ -239,7 +293,13 @@ export async function unpackPlatformTarball(opts: TarUnpackOptions): Promise<Tar
         if (failure !== undefined) throw failure;
         if (opts.signal?.aborted) throw new DogeError({ code: 'INTERRUPTED', status: 'interrupted', message: 'unpacking was interrupted' });
         if (!parser.write(chunk)) await Promise.race([new Promise((r) => parser.once('drain', r)), parserDone]);
-        reporter.emit({ type: 'progress', task: `unpack ${opts.tarballPath}`, doneBytes: readBytes });
+        // One event per 200 ms at most (it was one per 16 KiB gunzip chunk: thousands of NDJSON lines).
+        const now = performance.now();
+        if (readBytes !== lastReported && (now - lastReportMs >= 200 || readBytes === compressedBytes)) {
+          reporter.emit({ type: 'progress', task: `unpack ${opts.tarballPath}`, doneBytes: readBytes, totalBytes: compressedBytes });
+          lastReported = readBytes;
+          lastReportMs = now;
+        }
       }
       parser.end();
     };
@@ -249,12 +309,12 @@ export async function unpackPlatformTarball(opts: TarUnpackOptions): Promise<Tar
   } catch (err) {
     // Stop the entry being written (its data will never complete) and let
     // the queue drain, so the caller can remove the directory safely.
-    failure ??= err;
-    current?.destroy();
+    failure ??= parserError ?? err;
+    ex.stop(current);
     await chain.catch(() => {});
-    throw classifyStreamError(opts.tarballPath, failure);
+    throw classifyStreamError(opts.tarballPath, failure, opts.signal);
   }
-  if (failure !== undefined) throw classifyStreamError(opts.tarballPath, failure);
+  if (failure !== undefined) throw classifyStreamError(opts.tarballPath, failure, opts.signal);
   if (ex.topDir === undefined) throw tarCorrupt('TAR_CORRUPT', opts.tarballPath, 'no entries');
   const stamp = TAR_TOP_DIR_RE.exec(ex.topDir)?.[1] ?? '';
   return { stamp, topDir: ex.topDir, bootArchiveSha1: ex.bootArchiveSha1, entries: ex.entries };

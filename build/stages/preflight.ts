@@ -1,0 +1,43 @@
+/**
+ * Checks that need no platform, run before acquire so that a bad overlay,
+ * hosts file or first-boot value fails in milliseconds instead of after a
+ * download and an unpack (STYLE.md: validated before any work starts).
+ * Compose and the PXE target check the same things again where they use them.
+ */
+import type { BuildConfig } from '../config/schema.ts';
+import { loadHostsFile } from '../media/pxe/hosts.ts';
+import { DEFAULT_ESP_SIZE_BYTES, planUsb } from '../media/usblayout.ts';
+import type { HostEntry } from '../media/pxe/types.ts';
+import { parsePlatformSource } from './acquire/source.ts';
+import { renderDogeosConf } from './compose/dogeos-conf.ts';
+import { overlayDir, REPO_OVERLAYS_DIR } from './compose/index.ts';
+import { loadOverlay, readOverlayEntries } from './compose/overlay.ts';
+
+export interface PreflightInput {
+  readonly config: BuildConfig;
+  readonly fifoAdminPassword: string | undefined;
+  /** Relative platform paths are resolved from here. */
+  readonly cwd: string;
+  readonly overlaysDir?: string;
+}
+
+export interface PreflightResult {
+  /** The PXE hosts file, read and validated (empty without one). */
+  readonly hosts: HostEntry[];
+}
+
+export async function preflight(input: PreflightInput): Promise<PreflightResult> {
+  const { config } = input;
+  // A local platform file must exist and have a known kind.
+  parsePlatformSource(config.platform.source, input.cwd);
+  for (const name of config.overlays) {
+    // overlay.json, declared paths, and the entry types on the host.
+    readOverlayEntries(loadOverlay(name, overlayDir(name, input.overlaysDir ?? REPO_OVERLAYS_DIR)), 0);
+  }
+  // Every value that lands in dogeos.conf (quotes, control characters, the head node's password).
+  renderDogeosConf({ config, rootPasswordHash: config.firstboot.rootPasswordHash, fifoAdminPassword: input.fifoAdminPassword });
+  // The USB layout itself (the payload's fit is checked once the platform is known).
+  if (config.media.formats.includes('usb')) planUsb({ sizeBytes: config.media.usb.sizeBytes, espSizeBytes: DEFAULT_ESP_SIZE_BYTES, tree: { dirs: [], files: [] } });
+  const hosts = config.media.pxe.hostsFile === undefined ? [] : await loadHostsFile(config.media.pxe.hostsFile);
+  return { hosts };
+}
