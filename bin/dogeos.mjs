@@ -4,6 +4,13 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../build/cli/main.ts');
+// `dogeos archive ls … | head`: a closed pipe ends the command quietly, as in any Unix tool.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
 const controller = new AbortController();
 let interrupts = 0;
 for (const sig of ['SIGINT', 'SIGTERM']) {

@@ -9,7 +9,8 @@ import { openUfs, type UfsImage } from '../../codecs/ufs/reader.ts';
 import { writeUfsTo } from '../../codecs/ufs/writer.ts';
 import { writeAtomically } from '../../core/atomic.ts';
 import type { BlockDevice } from '../../core/blockdev.ts';
-import { ExitStatus, unavailableError, usageError } from '../../core/errors.ts';
+import { ExitStatus, usageError } from '../../core/errors.ts';
+import { openLofi, parseAlgorithm } from '../../codecs/lofi/index.ts';
 import { FileBlockDevice } from '../../core/filedev.ts';
 import { readHostTree, writeHostTree } from '../../core/hosttree.ts';
 import { type DirNode, walk } from '../../core/tree.ts';
@@ -44,17 +45,25 @@ newest mtime in DIR.
 check exits 0 when the image is clean and 65 with the list of problems.`;
 
 /** Opens an image for reading. The hook where a lofi-compressed .lgz will be decompressed transparently. */
+/**
+ * Opens an image for reading; a lofi-compressed one (usr.lgz) is read
+ * through the lofi codec, segment by segment, so `archive ls usr.lgz` works.
+ */
 export function openImageDevice(path: string): BlockDevice & { close(): void } {
-  if (path.endsWith('.lgz')) {
-    // Hook: the lofi codec (build/codecs/lofi) will wrap the file in a decompressing BlockDevice here.
-    throw unavailableError('LOFI_UNSUPPORTED', `${path}: lofi-compressed images are not supported by 'archive' yet`, {
-      hint: "decompress it first with 'dogeos lofi unpack'",
-    });
-  }
+  let file: FileBlockDevice;
   try {
-    return FileBlockDevice.openRead(path);
+    file = FileBlockDevice.openRead(path);
   } catch (e) {
     throw usageError('IMAGE_NOT_FOUND', `cannot open ${path}: ${(e as Error).message}`);
+  }
+  const head = file.readAt(0, Math.min(48, file.sizeBytes));
+  if (head.length < 48 || parseAlgorithm(head) === undefined) return file;
+  try {
+    const lofi = openLofi(file);
+    return { sizeBytes: lofi.sizeBytes, readAt: (o, n) => lofi.readAt(o, n), writeAt: () => lofi.writeAt(), close: () => file.close() };
+  } catch (e) {
+    file.close();
+    throw e;
   }
 }
 

@@ -5,6 +5,7 @@ export {
   type LofiAlgorithm,
   type LofiHeader,
   type ParseLimits,
+  parseAlgorithm,
   parseHeader,
   serializeHeader,
 } from './format.ts';
