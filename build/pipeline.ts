@@ -21,8 +21,8 @@ import { usbTarget } from './media/usb.ts';
 import { acquirePlatform } from './stages/acquire/index.ts';
 import { answersJsonFor } from './stages/answers.ts';
 import { runCachedStage, type StageOutcome } from './stages/cache.ts';
-import { overlayDir } from './stages/compose/index.ts';
-import { type ComposeSealResult, composeAndSeal } from './stages/compose-seal.ts';
+import { type ComposeReport, overlayDir } from './stages/compose/index.ts';
+import { type ComposeSealResult, composeAndSeal, withComposedTree } from './stages/compose-seal.ts';
 import { lockBuildDirs } from './stages/build-lock.ts';
 import { digestDir } from './stages/digest-tree.ts';
 import { buildPayload, type PayloadResult, payloadInputSpecs, recordPayloadLock, warnPayloadGaps } from './stages/payload.ts';
@@ -154,6 +154,32 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   }
 }
 
+/** What every command that starts from a platform needs: checked inputs and the acquired platform. */
+export async function prepareBuild(o: BuildOptions) {
+  const { config, reporter, signal } = o;
+  const fifoAdminPassword = o.env['DOGEOS_FIFO_ADMIN_PASSWORD'];
+  const { hosts } = await preflight({ config, fifoAdminPassword, cwd: o.cwd });
+  const acquired = await acquirePlatform({
+    source: config.platform.source,
+    baseUrl: config.platform.baseUrl,
+    ...(config.platform.sha256 === undefined ? {} : { pinnedSha256: config.platform.sha256 }),
+    cacheDir: config.cacheDir ?? join(o.cwd, '.cache'),
+    workDir: join(config.workDir, 'acquire'),
+    offline: o.offline,
+    lockPath: config.lockFile,
+    lockMode: 'verify',
+    reporter,
+    signal,
+    cwd: o.cwd,
+  });
+  const stamp = acquired.stamp;
+  const version = fullVersion(config.version, stamp);
+  const timeSec = config.sourceDateEpoch ?? stampToEpoch(stamp);
+  const password = o.env['DOGEOS_ROOT_PASSWORD'];
+  const rootPasswordHash = config.firstboot.rootPasswordHash ?? (password !== undefined && password !== '' ? sha512Crypt(password, version) : undefined);
+  return { acquired, hosts, stamp, version, timeSec, rootPasswordHash, fifoAdminPassword };
+}
+
 async function buildLocked(o: BuildOptions): Promise<BuildResult> {
   const { config, reporter, signal } = o;
   const stages: StageReport[] = [];
@@ -162,27 +188,8 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
     return s;
   };
 
-  const fifoAdminPassword = o.env['DOGEOS_FIFO_ADMIN_PASSWORD'];
-  const { hosts } = await preflight({ config, fifoAdminPassword, cwd: o.cwd });
-  const acquired = await acquirePlatform({
-      source: config.platform.source,
-      baseUrl: config.platform.baseUrl,
-      ...(config.platform.sha256 === undefined ? {} : { pinnedSha256: config.platform.sha256 }),
-      cacheDir: config.cacheDir ?? join(o.cwd, '.cache'),
-      workDir: join(config.workDir, 'acquire'),
-      offline: o.offline,
-      lockPath: config.lockFile,
-      lockMode: 'verify',
-      reporter,
-      signal,
-      cwd: o.cwd,
-  });
+  const { acquired, hosts, stamp, version, timeSec, rootPasswordHash, fifoAdminPassword } = await prepareBuild(o);
   stages.push({ stage: 'acquire', ran: true, reason: acquired.url === undefined ? 'platform from a local file' : acquired.fromCache ? 'platform from the cache' : 'platform downloaded' });
-  const stamp = acquired.stamp;
-  const version = fullVersion(config.version, stamp);
-  const timeSec = config.sourceDateEpoch ?? stampToEpoch(stamp);
-  const password = o.env['DOGEOS_ROOT_PASSWORD'];
-  const rootPasswordHash = config.firstboot.rootPasswordHash ?? (password !== undefined && password !== '' ? sha512Crypt(password, version) : undefined);
   const commit = await gitCommit(REPO_DIR);
   const code = sourcesDigest();
   const payload = record('payload', await payloadStage(o, version, code));
@@ -306,4 +313,35 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
     if (!existsSync(manifestPath)) throw configError('INTERNAL', 'build manifest was not written');
     return { version, stamp, outDir: config.outDir, outputs, stages, manifestPath };
   });
+}
+
+export interface DiffResult {
+  readonly version: string;
+  readonly stamp: string;
+  readonly report: ComposeReport;
+}
+
+/** What the overlays, manifests and rendered files change in the stock boot archive (`dogeos diff`). */
+export async function runDiff(o: BuildOptions): Promise<DiffResult> {
+  const locks = await lockBuildDirs({ outDir: o.config.outDir, workDir: o.config.workDir, reporter: o.reporter, signal: o.signal });
+  try {
+    const p = await prepareBuild(o);
+    const report = await withComposedTree(
+      {
+        config: o.config,
+        platformDir: p.acquired.platformDir,
+        version: p.version,
+        stamp: p.stamp,
+        timeSec: p.timeSec,
+        gitCommit: await gitCommit(REPO_DIR),
+        rootPasswordHash: p.rootPasswordHash,
+        fifoAdminPassword: p.fifoAdminPassword,
+        reporter: o.reporter,
+      },
+      async (_root, r) => r,
+    );
+    return { version: p.version, stamp: p.stamp, report };
+  } finally {
+    await locks.release();
+  }
 }

@@ -11,8 +11,8 @@ import type { BuildConfig } from '../config/schema.ts';
 import { dataError } from '../core/errors.ts';
 import type { Reporter } from '../core/events.ts';
 import { FileBlockDevice } from '../core/filedev.ts';
-import { type FileNode, lookup, readAll } from '../core/tree.ts';
-import { compose } from './compose/index.ts';
+import { type DirNode, type FileNode, lookup, readAll } from '../core/tree.ts';
+import { type ComposeReport, compose } from './compose/index.ts';
 import { DTD_PATH_IN_USR } from './compose/smf.ts';
 import { ARCHIVE_REL, contentDevice, type SealResult, seal } from './seal.ts';
 
@@ -48,12 +48,15 @@ function platformDtd(usrLgz: FileNode | undefined, archivePath: string): Uint8Ar
   return readAll(usr.content(ino));
 }
 
-export async function composeAndSeal(input: ComposeSealInput): Promise<ComposeSealResult> {
+/** Composes the platform's tree in memory; `use` runs while the archive is open. */
+export async function withComposedTree<T>(
+  input: Omit<ComposeSealInput, 'outDir'>,
+  use: (root: DirNode, report: ComposeReport, archivePath: string) => Promise<T>,
+): Promise<T> {
   const archivePath = join(input.platformDir, ARCHIVE_REL);
   const dev = FileBlockDevice.openRead(archivePath);
   try {
-    const image = openUfs(dev);
-    const root = image.readTree();
+    const root = openUfs(dev).readTree();
     const lgz = lookup(root, '/usr.lgz');
     const report = await compose({
       root,
@@ -67,6 +70,14 @@ export async function composeAndSeal(input: ComposeSealInput): Promise<ComposeSe
       fifoAdminPassword: input.fifoAdminPassword,
       reporter: input.reporter,
     });
+    return await use(root, report, archivePath);
+  } finally {
+    dev.close();
+  }
+}
+
+export async function composeAndSeal(input: ComposeSealInput): Promise<ComposeSealResult> {
+  return withComposedTree(input, async (root, report, archivePath) => {
     writeFileSync(join(input.outDir, 'changes.json'), `${JSON.stringify(report, null, 2)}\n`);
     const sealed = await seal({
       root,
@@ -82,7 +93,5 @@ export async function composeAndSeal(input: ComposeSealInput): Promise<ComposeSe
     });
     const count = (k: string) => report.changes.filter((c) => c.kind === k).length;
     return { ...sealed, added: count('added'), replaced: count('replaced'), removed: count('removed') };
-  } finally {
-    dev.close();
-  }
+  });
 }

@@ -159,6 +159,25 @@ describe('rebuilds', () => {
   });
 });
 
+describe('dogeos diff', () => {
+  it('lists what the overlays add and replace (declared), and writes no media', async () => {
+    const overlay = join(env.dir, 'motd-overlay');
+    execFileSync('mkdir', ['-p', join(overlay, 'etc')]);
+    writeFileSync(join(overlay, 'etc/motd'), 'Welcome to DogeOS\n');
+    writeFileSync(join(overlay, 'overlay.json'), JSON.stringify({ replace: ['/etc/motd'], delete: ['/etc/nodename'] }));
+    const cfg = env.configFor('g', `overlays: [dogeos, ${overlay}]`);
+    const r = await spawnCli(['--config', cfg, '--json', 'diff']);
+    expect(r.status, r.stderr).toBe(0);
+    const result = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.type === 'result');
+    const kinds = Object.fromEntries((result.changes as { path: string; kind: string }[]).map((c) => [c.path, c.kind]));
+    expect(kinds['/dogeos/bin/firstboot']).toBe('added');
+    expect(kinds['/etc/motd']).toBe('replaced');
+    expect(kinds['/etc/nodename']).toBe('removed');
+    expect(result.manifests).toEqual(['/lib/svc/manifest/site/dogeos-firstboot.xml']);
+    expect(existsSync(join(env.dir, 'g/out/SHA256SUMS'))).toBe(false);
+  });
+});
+
 describe('build errors leave nothing behind', () => {
   it('an overlay replacing a platform file it did not declare stops the build, listing the conflict', async () => {
     const overlay = join(env.dir, 'conflict');
