@@ -23,6 +23,7 @@ import { acquirePlatform } from './stages/acquire/index.ts';
 import { runCachedStage, type StageOutcome } from './stages/cache.ts';
 import { overlayDir } from './stages/compose/index.ts';
 import { type ComposeSealResult, composeAndSeal } from './stages/compose-seal.ts';
+import { dirManifestCache } from './stages/seal.ts';
 import { digestDir } from './stages/digest-tree.ts';
 
 export const REPO_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -167,6 +168,8 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
             gitCommit: commit,
             rootPasswordHash,
             fifoAdminPassword,
+            // Derived from the platform, kept across builds like the download cache.
+            usrManifestCache: dirManifestCache(join(config.workDir, 'derived', 'usr-manifest')),
             reporter,
           });
           return { ...r, platformTarballFile: producedFile(r.platformTarball, r.platformTarballSha256) };
