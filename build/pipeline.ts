@@ -24,6 +24,7 @@ import { runCachedStage, type StageOutcome } from './stages/cache.ts';
 import { type ComposeReport, overlayDir } from './stages/compose/index.ts';
 import { type ComposeSealResult, composeAndSeal, withComposedTree } from './stages/compose-seal.ts';
 import { lockBuildDirs } from './stages/build-lock.ts';
+import { dirManifestCache } from './stages/seal.ts';
 import { digestDir } from './stages/digest-tree.ts';
 import { buildPayload, type PayloadResult, payloadInputSpecs, recordPayloadLock, warnPayloadGaps } from './stages/payload.ts';
 import { preflight } from './stages/preflight.ts';
@@ -224,6 +225,8 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
             gitCommit: commit,
             rootPasswordHash,
             fifoAdminPassword,
+            // Derived from the platform, kept across builds like the download cache.
+            usrManifestCache: dirManifestCache(join(config.workDir, 'derived', 'usr-manifest')),
             reporter,
           });
           return { ...r, platformTarballFile: producedFile(r.platformTarball, r.platformTarballSha256) };

@@ -14,7 +14,7 @@ import { FileBlockDevice } from '../core/filedev.ts';
 import { type DirNode, type FileNode, lookup, readAll } from '../core/tree.ts';
 import { type ComposeReport, compose } from './compose/index.ts';
 import { DTD_PATH_IN_USR } from './compose/smf.ts';
-import { ARCHIVE_REL, contentDevice, type SealResult, seal } from './seal.ts';
+import { ARCHIVE_REL, contentDevice, type SealResult, seal, type UsrManifestCache } from './seal.ts';
 
 export interface ComposeSealInput {
   readonly config: BuildConfig;
@@ -26,6 +26,7 @@ export interface ComposeSealInput {
   readonly gitCommit: string;
   readonly rootPasswordHash: string | undefined;
   readonly fifoAdminPassword: string | undefined;
+  readonly usrManifestCache?: UsrManifestCache;
   readonly reporter: Reporter;
 }
 
@@ -89,6 +90,7 @@ export async function composeAndSeal(input: ComposeSealInput): Promise<ComposeSe
       version: input.version,
       stamp: input.stamp,
       keepRootPassword: input.rootPasswordHash === undefined,
+      ...(input.usrManifestCache === undefined ? {} : { usrManifestCache: input.usrManifestCache }),
       reporter: input.reporter,
     });
     const count = (k: string) => report.changes.filter((c) => c.kind === k).length;

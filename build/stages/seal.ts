@@ -6,18 +6,19 @@
  * regular files including those inside /usr.lgz), etc/version/dogeos, and
  * a dogeos-<version>-platform.tgz in the platform tarball layout.
  */
-import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { openLofi } from '../codecs/lofi/index.ts';
-import { openUfs, writeUfsTo } from '../codecs/ufs/index.ts';
+import { writeUfsTo } from '../codecs/ufs/index.ts';
 import { dataError } from '../core/errors.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
 import { FileBlockDevice } from '../core/filedev.ts';
 import { hashFile } from '../core/hash.ts';
-import { compareNames, type DirNode, type FileNode, walk } from '../core/tree.ts';
+import type { DirNode } from '../core/tree.ts';
 import { listTree, normaliseTree } from '../media/pxe/fstree.ts';
 import { writeTarGz } from '../media/pxe/tarball.ts';
+import { archiveManifest, type UsrManifestCache } from './archive-manifest.ts';
+
+export { archiveManifest, contentDevice, dirManifestCache, type UsrManifestCache } from './archive-manifest.ts';
 
 export const ARCHIVE_REL = 'i86pc/amd64/boot_archive';
 export const KERNEL_REL = 'i86pc/kernel/amd64/unix';
@@ -35,6 +36,8 @@ export interface SealInput {
   readonly stamp: string;
   /** Keep the platform's root.password (false when the build sets its own root password). */
   readonly keepRootPassword: boolean;
+  /** Remembers /usr's half of the manifest across builds (see archive-manifest.ts). */
+  readonly usrManifestCache?: UsrManifestCache;
   readonly reporter?: Reporter;
 }
 
@@ -46,52 +49,6 @@ export interface SealResult {
   readonly fragsUsed: number;
   readonly platformTarball: string;
   readonly platformTarballSha256: string;
-}
-
-/** md5 of a file node's contents, read in 1 MiB pieces (contents are lazy). */
-function md5Of(node: FileNode): string {
-  const h = createHash('md5');
-  const step = 1 << 20;
-  for (let off = 0; off < node.content.sizeBytes; off += step) {
-    h.update(node.content.read(off, Math.min(step, node.content.sizeBytes - off)));
-  }
-  return h.digest('hex');
-}
-
-/**
- * `<md5>  ./path` for every regular file of the root, and of /usr from
- * inside /usr.lgz (the underfiles in the root's own /usr come first if a
- * path exists in both: they are what a booted node sees until /usr mounts).
- */
-export function archiveManifest(root: DirNode): string[] {
-  const lines = new Map<string, string>();
-  const seen = new Map<FileNode, string>();
-  const add = (path: string, node: FileNode) => {
-    let sum = seen.get(node);
-    if (sum === undefined) {
-      sum = md5Of(node);
-      seen.set(node, sum);
-    }
-    if (!lines.has(path)) lines.set(path, `${sum}  .${path}`);
-  };
-  for (const e of walk(root)) if (e.node.type === 'file') add(e.path, e.node);
-  const lgz = root.entries.get('usr.lgz');
-  if (lgz?.type === 'file') {
-    const usr = openUfs(openLofi(contentDevice(lgz))).readTree();
-    for (const e of walk(usr)) if (e.node.type === 'file') add(`/usr${e.path}`, e.node);
-  }
-  return [...lines.keys()].sort(compareNames).map((k) => lines.get(k)!);
-}
-
-/** A read-only block device over a file node's (lazy) content. */
-export function contentDevice(node: FileNode) {
-  return {
-    sizeBytes: node.content.sizeBytes,
-    readAt: (offsetBytes: number, lengthBytes: number) => node.content.read(offsetBytes, lengthBytes),
-    writeAt: () => {
-      throw new Error('read-only');
-    },
-  };
 }
 
 function copyIfPresent(from: string, to: string): void {
@@ -118,7 +75,7 @@ export async function seal(input: SealInput): Promise<SealResult> {
   }
   const archiveSha1 = await hashFile('sha1', archivePath);
   writeFileSync(`${archivePath}.hash`, `${archiveSha1}\n`);
-  const manifest = archiveManifest(input.root);
+  const manifest = archiveManifest(input.root, input.usrManifestCache);
   writeFileSync(`${archivePath}.manifest`, `${manifest.join('\n')}\n`);
 
   copyIfPresent(join(input.platformDir, KERNEL_REL), join(platform, KERNEL_REL));

@@ -4,8 +4,9 @@
  * image, the repository's overlay copied to an absolute path):
  *
  *   cold         empty download cache and work directory
- *   warm         download cache and unpacked platform kept; every stage
- *                after acquire runs again (its results removed)
+ *   warm         download cache, unpacked platform and what is derived
+ *                from it (work/derived) kept; every stage after acquire
+ *                runs again (its results removed)
  *   io-floor     `cp` of the bytes the warm build read (tarball, unpacked
  *                platform) and wrote (every stage result), page cache to disk
  *   noop         nothing changed: every stage skipped
@@ -61,10 +62,11 @@ function build(b: BuildBench, name: string): Promise<Sample> {
   return measure({ cmd: process.execPath, args: [DOGEOS, 'build', '--config', b.config], cwd: b.dir, logFile: join(b.dir, `${name}.log`) });
 }
 
+/** Stage results in the work directory: everything but the caches. */
 function stageDirs(b: BuildBench): string[] {
   const work = join(b.dir, 'work');
   return readdirSync(work)
-    .filter((n) => n !== 'acquire')
+    .filter((n) => n !== 'acquire' && n !== 'derived')
     .map((n) => join(work, n));
 }
 

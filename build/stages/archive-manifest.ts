@@ -1,0 +1,110 @@
+/**
+ * boot_archive.manifest (DESIGN.md "Facts about the input"): `<md5>  ./path`
+ * for every regular file of the root, and of /usr from inside /usr.lgz,
+ * sorted. The /usr half means inflating and digesting ~450 MB at SmartOS
+ * size, several seconds that repeat on every seal although /usr.lgz rarely
+ * changes; a UsrManifestCache keyed by the sha256 of /usr.lgz's bytes
+ * lets a rebuild skip it (bench/README.md).
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openLofi } from '../codecs/lofi/index.ts';
+import { openUfs } from '../codecs/ufs/index.ts';
+import { compareNames, type DirNode, type FileNode, walk } from '../core/tree.ts';
+
+/** Bumped if what is cached for /usr changes. */
+const USR_MANIFEST_FORMAT = 1;
+const STEP_BYTES = 1 << 20;
+
+/** /usr's `[path, md5]` pairs by a key naming /usr.lgz's content. */
+export interface UsrManifestCache {
+  get(key: string): [string, string][] | undefined;
+  set(key: string, entries: [string, string][]): void;
+}
+
+/** A UsrManifestCache in a directory, one JSON file per key; unreadable entries are misses. */
+export function dirManifestCache(dir: string): UsrManifestCache {
+  return {
+    get(key) {
+      try {
+        const v = JSON.parse(readFileSync(join(dir, `${key}.json`), 'utf8')) as unknown;
+        return Array.isArray(v) && v.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && /^[0-9a-f]{32}$/.test(String(e[1])))
+          ? (v as [string, string][])
+          : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    set(key, entries) {
+      mkdirSync(dir, { recursive: true });
+      const tmp = join(dir, `.${key}.json.tmp-${process.pid}`);
+      writeFileSync(tmp, JSON.stringify(entries));
+      renameSync(tmp, join(dir, `${key}.json`));
+    },
+  };
+}
+
+function digestOf(algorithm: 'md5' | 'sha256', node: FileNode): string {
+  const h = createHash(algorithm);
+  for (let off = 0; off < node.content.sizeBytes; off += STEP_BYTES) {
+    h.update(node.content.read(off, Math.min(STEP_BYTES, node.content.sizeBytes - off)));
+  }
+  return h.digest('hex');
+}
+
+/** A read-only block device over a file node's (lazy) content. */
+export function contentDevice(node: FileNode) {
+  return {
+    sizeBytes: node.content.sizeBytes,
+    readAt: (offsetBytes: number, lengthBytes: number) => node.content.read(offsetBytes, lengthBytes),
+    writeAt: () => {
+      throw new Error('read-only');
+    },
+  };
+}
+
+function usrEntries(lgz: FileNode): [string, string][] {
+  const seen = new Map<FileNode, string>();
+  const out: [string, string][] = [];
+  for (const e of walk(openUfs(openLofi(contentDevice(lgz))).readTree())) {
+    if (e.node.type !== 'file') continue;
+    let sum = seen.get(e.node);
+    if (sum === undefined) {
+      sum = digestOf('md5', e.node);
+      seen.set(e.node, sum);
+    }
+    out.push([`/usr${e.path}`, sum]);
+  }
+  return out;
+}
+
+/**
+ * `<md5>  ./path` for every regular file of the root, and of /usr from
+ * inside /usr.lgz (the underfiles in the root's own /usr come first if a
+ * path exists in both: they are what a booted node sees until /usr mounts).
+ */
+export function archiveManifest(root: DirNode, cache?: UsrManifestCache): string[] {
+  const lines = new Map<string, string>();
+  const seen = new Map<FileNode, string>();
+  for (const e of walk(root)) {
+    if (e.node.type !== 'file') continue;
+    let sum = seen.get(e.node);
+    if (sum === undefined) {
+      sum = digestOf('md5', e.node);
+      seen.set(e.node, sum);
+    }
+    if (!lines.has(e.path)) lines.set(e.path, `${sum}  .${e.path}`);
+  }
+  const lgz = root.entries.get('usr.lgz');
+  if (lgz?.type === 'file') {
+    const key = cache === undefined ? undefined : `usr-v${USR_MANIFEST_FORMAT}-${digestOf('sha256', lgz)}`;
+    let usr = key === undefined ? undefined : cache?.get(key);
+    if (usr === undefined) {
+      usr = usrEntries(lgz);
+      if (key !== undefined) cache?.set(key, usr);
+    }
+    for (const [path, sum] of usr) if (!lines.has(path)) lines.set(path, `${sum}  .${path}`);
+  }
+  return [...lines.keys()].sort(compareNames).map((k) => lines.get(k)!);
+}
