@@ -138,12 +138,12 @@ describe('dogeos archive', () => {
     expect(JSON.parse(j.stdout)).toMatchObject({ clean: false });
   });
 
-  it('usage errors: unknown subcommand, missing size, not a file, missing path, .lgz hook', async () => {
+  it('usage errors: unknown subcommand, missing size, not a file, missing path, missing image', async () => {
     await expect(runCli(['frobnicate'])).rejects.toMatchObject({ status: 'usage' });
     await expect(runCli(['pack', 'rich', 'x.img'])).rejects.toMatchObject({ status: 'usage' });
     await expect(runCli(['cat', 'rich.img', '/dev/null'])).rejects.toMatchObject({ code: 'NOT_A_FILE' });
     await expect(runCli(['ls', 'rich.img', '/nope'])).rejects.toMatchObject({ code: 'UFS_NOT_FOUND' });
-    await expect(runCli(['info', 'usr.lgz'])).rejects.toMatchObject({ code: 'LOFI_UNSUPPORTED', status: 'unavailable' });
+    await expect(runCli(['info', 'usr.lgz'])).rejects.toMatchObject({ code: 'IMAGE_NOT_FOUND', status: 'usage' });
     mkdirSync(join(dir, 'huge'));
     writeFileSync(join(dir, 'huge', 'blob'), Buffer.alloc(3 << 20, 1));
     const e = await runCli(['pack', 'huge', 'tiny.img', '--size', '1m']).catch((x: unknown) => x);
