@@ -4,7 +4,7 @@
  * media: inputs, pins, tool versions, config digest, git commit, outputs.
  */
 import { writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { writeAtomically } from '../core/atomic.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
 import { run } from '../host/exec.ts';
@@ -85,8 +85,4 @@ export async function writeBuildManifest(outDir: string, manifest: BuildManifest
   const path = join(outDir, 'build-manifest.json');
   await writeAtomically(path, (tmp) => writeFileSync(tmp, `${JSON.stringify(manifest, null, 2)}\n`));
   return path;
-}
-
-export function outputName(path: string): string {
-  return basename(path);
 }

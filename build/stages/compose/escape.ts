@@ -41,10 +41,3 @@ export function xmlText(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
-/** Boot property names are identifiers; values go through bootenvValue. */
-export function bootPropName(f: FieldValue): string {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(f.value)) {
-    throw configError('UNSAFE_VALUE', `${f.path}: '${f.value}' is not a valid boot property name`, { details: { path: f.path } });
-  }
-  return f.value;
-}
