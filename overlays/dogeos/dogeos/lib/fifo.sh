@@ -27,11 +27,21 @@ DG_FIFO_VERSIONS=$DG_SHARE/fifo-versions
 # The FiFo admin password the head node makes itself (never on the media).
 DG_FIFO_PASSWORD_FILE=$DG_ROOT/usbkey/dogeos/fifo-admin-password
 
-# dg_fifo_release: DG_FIFO_RELEASE, the media's FIFO_VERSION, which must be a
-# release share/fifo-versions describes (the build checks the same).
+# dg_fifo_release: DG_FIFO_RELEASE, the release the zone was built with,
+# remembered in /opt/dogeos/fifo.release (later boots need no media, and
+# newer media do not change what the zone has installed); the first time,
+# the media's FIFO_VERSION, which must be a release share/fifo-versions
+# describes (the build checks the same).
 function dg_fifo_release {
-	typeset known
+	typeset known rec=$DG_STATE_DIR/fifo.release
 	[[ -z $DG_FIFO_RELEASE ]] || return 0
+	if [[ -f $rec ]]; then
+		DG_FIFO_RELEASE=$(sed -n 1p "$rec")
+		# shellcheck disable=SC2016 # an awk program
+		"$DG_AWK" -v v="$DG_FIFO_RELEASE" '$1 == v { f = 1 } END { exit f ? 0 : 1 }' "$DG_FIFO_VERSIONS" ||
+		    dg_fatal "$(dg_node_path "$rec") names FiFo '$DG_FIFO_RELEASE', a release this DogeOS does not know"
+		return 0
+	fi
 	dg_media_require "the FiFo release"
 	[[ -n $MEDIA_FIFO_VERSION ]] || dg_media_bad "FIFO_VERSION is not set"
 	# shellcheck disable=SC2016 # awk programs
@@ -41,6 +51,9 @@ function dg_fifo_release {
 		dg_media_bad "FIFO_VERSION '$MEDIA_FIFO_VERSION' is not a FiFo release this DogeOS knows (known: ${known% })"
 	fi
 	DG_FIFO_RELEASE=$MEDIA_FIFO_VERSION
+	if ! mkdir -p "$DG_STATE_DIR" || ! printf '%s\n' "$DG_FIFO_RELEASE" >"$rec.tmp" || ! mv "$rec.tmp" "$rec"; then
+		dg_fatal "cannot write $(dg_node_path "$rec")"
+	fi
 }
 
 # dg_fifo_table KIND: the fields after KIND of the release's KIND lines,
@@ -194,6 +207,8 @@ function dg_subst {
 
 function dg_step_fifo_image {
 	dg_media_require "the FiFo zone's base image"
+	# A release we do not know stops here, before anything is installed.
+	dg_fifo_release
 	dg_is_uuid "$MEDIA_IMAGE_UUID" || dg_media_bad "IMAGE_UUID is not set"
 	if imgadm get "$MEDIA_IMAGE_UUID" >/dev/null 2>&1; then
 		dg_log "image $MEDIA_IMAGE_UUID already installed"
