@@ -61,7 +61,8 @@ function makeChunter(dir: string, version: string): FakeInput {
   return described(out);
 }
 
-function makePackage(dir: string, p: { base: string; version: string; comment: string; deps: string[]; desc: string }): FakePackage {
+/** A pkgsrc binary package laid out as pkg_create(1) writes one. */
+export function makePackage(dir: string, p: { base: string; version: string; comment: string; deps: string[]; desc: string }): FakePackage {
   const pkgname = `${p.base}-${p.version}`;
   const src = join(dir, `src-${pkgname}`);
   const file = `fifo/${p.base}/bin/${p.base}`;
