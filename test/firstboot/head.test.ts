@@ -6,6 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FIFO_ADMIN, FIFO_SERVICES } from './fifo-contract.ts';
 import { BOOT_TIME, callLines, FIFO_PACKAGES, IMAGE_UUID, MediaServer, SHELLS, TestNode, ZONE_UUID } from './harness.ts';
 
 const Z = ZONE_UUID;
@@ -49,15 +50,10 @@ const PACKAGES = [
   `zlogin ${Z} /opt/local/bin/pkgin -y install ${FIFO_PACKAGES}`,
   `umount /zones/${Z}/root/opt/dogeos-repo`,
 ];
-/** FiFo 0.8.1's zone services, SMF names and ports (fifo-contract.test.ts states where each comes from). */
-const FMRIS = [
-  ['epmd', 'svc:/pkgsrc/epmd:default', ['4369']],
-  ['snarl', 'svc:/network/snarl:default', ['4200']],
-  ['sniffle', 'svc:/network/sniffle:default', ['4210']],
-  ['howl', 'svc:/network/howl:default', ['4240', '443']],
-] as const;
+/** FiFo 0.8.1's zone services, SMF names and ports, as FiFo's sources give them (fifo-contract.ts). */
+const FMRIS = FIFO_SERVICES.map((s) => [s.name, s.fmri, s.ports] as const);
 /** The admin command with the password the node made (quoted for the zone's shell). */
-const ADMIN = (password: string) => `zlogin ${Z} /opt/local/fifo-snarl/bin/snarl-admin init default DogeOS Users admin '${password}'`;
+const ADMIN = (password: string) => `zlogin ${Z} ${FIFO_ADMIN.command} init default DogeOS Users admin '${password}'`;
 const AFTER_PACKAGES = (password: string) => [
   `zlogin ${Z} /usr/sbin/svcadm enable ${FMRIS.map((f) => f[1]).join(' ')}`,
   ...FMRIS.flatMap(([, fmri, ports]) => [`svcs -z ${Z} -H -o state ${fmri}`, ...ports.map((p) => `nc -z -w 2 10.1.1.10 ${p}`)]),
