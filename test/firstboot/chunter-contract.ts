@@ -11,6 +11,7 @@ import type { Cited } from './fifo-contract.ts';
 export const CHUNTER_INSTALLER = {
   /** The configuration: the example's ip line rewritten with the admin (or fifo0) address. */
   confRewrite: [
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a quoted shell line, not a template
     { source: 'lbivens/chunter:rel/pkg/install.sh@0.8.1', quote: 'sed "s/^ip = 127.0.0.1:4200/ip=$conf_admin_ip:4200/" ${CONFFILE}.example > ${CONFFILE}' },
     { source: 'lbivens/chunter:rel/pkg/install.sh@0.8.1', quote: 'conf_fifo_nic=fifo0' },
     { source: 'lbivens/chunter:rel/pkg/install.sh@0.8.1', quote: 'conf_admin_ip=$conf_fifo_ip' },
@@ -35,6 +36,7 @@ export const CHUNTER_INSTALLER = {
 } as const;
 
 export const CHUNTER_ARTIFACT: readonly Cited[] = [
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a quoted shell line, not a template
   { source: 'project-fifo/docs:chunter/installation.rst@master', quote: 'curl -O http://release.project-fifo.net/chunter/${VERSION}/chunter-latest.gz' },
   { source: 'project-fifo/docs:chunter/installation.rst@master', quote: 'gunzip chunter-latest.gz' },
   { source: 'lbivens/chunter:rel/pkg/Makefile@0.8.1', quote: 'cp install.sh $(BASENAME)' },
