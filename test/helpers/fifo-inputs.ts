@@ -141,7 +141,7 @@ export function makeBadChunter(dir: string): FakeInput {
  */
 export function makeChunterScript(dir: string, version: string, o: { tarGzip?: boolean; cut?: 'payload' | 'end' } = {}): FakeInput & { tarBytes: Buffer } {
   const src = join(dir, `src-sfx-${version}`);
-  write(join(src, 'chunter/share/epmd.xml'), '<!-- epmd -->\n');
+  write(join(src, 'chunter/share/epmd.xml'), "<service_bundle type='manifest' name='epmd'>\n<service name='network/epmd' type='service' version='1'/>\n</service_bundle>\n");
   write(join(src, 'chunter/share/chunter.xml'), "<service_bundle type='manifest' name='chunter'>\n<service name='network/chunter' type='service' version='1'>\n<dependency name='epmd' grouping='require_all' restart_on='none' type='service'><service_fmri value='svc:/network/epmd:default'/></dependency>\n<dependency name='fs' grouping='require_all' restart_on='none' type='service'><service_fmri value='svc:/system/filesystem/local'/></dependency>\n</service>\n</service_bundle>\n");
   write(join(src, 'chunter/bin/chunter'), `#!/bin/sh\necho chunter ${version}\n`);
   write(join(src, 'chunter/etc/chunter.conf.example'), 'ip = 127.0.0.1:4200\n');
