@@ -45,10 +45,10 @@ if (process.argv.includes('--write')) {
   const docPath = join(repo, 'docs/errors.md');
   const doc = readFileSync(docPath, 'utf8');
   const table = `${BEGIN}\n| code | exit status |\n|---|---|\n${rows.join('\n')}\n${END}`;
-  // BEGIN holds regex metacharacters ("(", "."): splice by index, not by a RegExp built from it.
-  const from = doc.indexOf(BEGIN);
-  const to = doc.indexOf(END, from);
-  const next = from >= 0 && to >= 0 ? `${doc.slice(0, from)}${table}${doc.slice(to + END.length)}` : `${doc.trimEnd()}\n\n## Every code\n\n${table}\n`;
+  // BEGIN holds regex metacharacters (the parentheses): cut by index, not by RegExp.
+  const at = doc.indexOf(BEGIN);
+  const end = doc.indexOf(END, at);
+  const next = at >= 0 && end >= 0 ? doc.slice(0, at) + table + doc.slice(end + END.length) : `${doc.trimEnd()}\n\n## Every code\n\n${table}\n`;
   writeFileSync(docPath, next);
   process.stdout.write(`${codes.size} codes written to docs/errors.md\n`);
 }
