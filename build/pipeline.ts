@@ -177,7 +177,7 @@ export async function prepareBuild(o: BuildOptions) {
   const timeSec = config.sourceDateEpoch ?? stampToEpoch(stamp);
   const password = o.env['DOGEOS_ROOT_PASSWORD'];
   const rootPasswordHash = config.firstboot.rootPasswordHash ?? (password !== undefined && password !== '' ? sha512Crypt(password, version) : undefined);
-  return { acquired, hosts, stamp, version, timeSec, rootPasswordHash, fifoAdminPassword };
+  return { acquired, hosts, stamp, version, timeSec, rootPasswordHash };
 }
 
 async function buildLocked(o: BuildOptions): Promise<BuildResult> {
@@ -188,7 +188,7 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
     return s;
   };
 
-  const { acquired, hosts, stamp, version, timeSec, rootPasswordHash, fifoAdminPassword } = await prepareBuild(o);
+  const { acquired, hosts, stamp, version, timeSec, rootPasswordHash } = await prepareBuild(o);
   stages.push({ stage: 'acquire', ran: true, reason: acquired.url === undefined ? 'platform from a local file' : acquired.fromCache ? 'platform from the cache' : 'platform downloaded' });
   const commit = await gitCommit(REPO_DIR);
   const code = sourcesDigest();
@@ -210,7 +210,7 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
           manifests: digestDir(join(REPO_DIR, 'manifests')),
           templates: digestDir(join(REPO_DIR, 'templates')),
           config: digestOf({ v: config.version, c: config.console, a: config.archive, f: config.firstboot, t: timeSec }),
-          secrets: hashBytes('sha256', `${rootPasswordHash ?? ''}\0${fifoAdminPassword ?? ''}`),
+          secrets: hashBytes('sha256', rootPasswordHash ?? ''),
           code,
         },
         run: async (dir) => {
@@ -223,7 +223,6 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
             timeSec,
             gitCommit: commit,
             rootPasswordHash,
-            fifoAdminPassword,
             // Derived from the platform, kept across builds like the download cache.
             usrManifestCache: dirManifestCache(join(config.workDir, 'derived', 'usr-manifest')),
             reporter,
@@ -336,7 +335,6 @@ export async function runDiff(o: BuildOptions): Promise<DiffResult> {
         timeSec: p.timeSec,
         gitCommit: await gitCommit(REPO_DIR),
         rootPasswordHash: p.rootPasswordHash,
-        fifoAdminPassword: p.fifoAdminPassword,
         reporter: o.reporter,
       },
       async (_root, r) => r,

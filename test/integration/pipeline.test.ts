@@ -147,7 +147,7 @@ describe('rebuilds', () => {
     const stagesOf = (stdout: string) =>
       (stdout.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.type === 'result') as { stages: { stage: string; ran: boolean; reason: string }[] }).stages;
     expect(stagesOf(again.stdout).filter((s) => s.stage !== 'acquire').every((s) => !s.ran)).toBe(true);
-    writeFileSync(join(overlay, 'dogeos/share/fifo-settings'), `${readFileSync(join(overlay, 'dogeos/share/fifo-settings'), 'utf8')}# changed\n`);
+    writeFileSync(join(overlay, 'dogeos/share/fifo-versions'), `${readFileSync(join(overlay, 'dogeos/share/fifo-versions'), 'utf8')}# changed\n`);
     const changed = await spawnCli(['--config', cfgC, '--json', 'build']);
     expect(changed.status, changed.stderr).toBe(0);
     const stages = stagesOf(changed.stdout);
@@ -208,11 +208,12 @@ describe('build errors leave nothing behind', () => {
     expect(existsSync(join(env.dir, 'e/out/SHA256SUMS'))).toBe(false);
   });
 
-  it('a head node without a FiFo admin password is a config error naming the setting', async () => {
+  it('a FiFo admin password given to a head-node build is a config error naming the setting (the node makes its own)', async () => {
     const cfg = env.configFor('f', 'firstboot: { role: head, fifoZone: { ip: 10.0.0.5, netmask: 255.255.255.0 } }');
-    const r = await spawnCli(['--config', cfg, 'build'], { env: { DOGEOS_FIFO_ADMIN_PASSWORD: undefined } });
+    const r = await spawnCli(['--config', cfg, 'build'], { env: { DOGEOS_FIFO_ADMIN_PASSWORD: 'given-at-build' } });
     expect(r.status).toBe(78);
-    expect(r.stderr).toContain('DOGEOS_FIFO_ADMIN_PASSWORD');
+    expect(r.stderr).toContain('DOGEOS_FIFO_ADMIN_PASSWORD is set');
+    expect(r.stderr).not.toContain('given-at-build');
     expect(existsSync(join(env.dir, 'f/out/SHA256SUMS'))).toBe(false);
   });
 });

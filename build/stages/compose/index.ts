@@ -29,7 +29,6 @@ export interface ComposeInput {
   readonly timeSec: number;
   readonly gitCommit: string;
   readonly rootPasswordHash?: string | undefined;
-  readonly fifoAdminPassword?: string | undefined;
   readonly overlaysDir?: string;
   readonly manifestsDir?: string;
   readonly reporter?: Reporter;
@@ -112,7 +111,7 @@ export async function compose(input: ComposeInput): Promise<ComposeReport> {
   put(
     root,
     '/dogeos/etc/dogeos.conf',
-    makeFile(renderDogeosConf({ config, rootPasswordHash: input.rootPasswordHash, fifoAdminPassword: input.fifoAdminPassword }), { mode: 0o600, uid: 0, gid: SYS_GID, mtime: t }),
+    makeFile(renderDogeosConf({ config, rootPasswordHash: input.rootPasswordHash }), { mode: 0o600, uid: 0, gid: SYS_GID, mtime: t }),
     { mode: 0o755, mtime: t },
   );
   generated.push('/dogeos/etc/dogeos.conf');
