@@ -27,6 +27,8 @@ export function errorCodes(buildDir: string): Map<string, Set<number>> {
   for (const f of files(buildDir)) {
     const text = readFileSync(f, 'utf8');
     for (const m of text.matchAll(/\b(dataError|configError|unavailableError|internalError|usageError)\(\s*'([A-Z][A-Z0-9_]+)'/g)) add(m[2]!, STATUS[m[1]!]!);
+    // core/file-lock.ts raises its timeout as unavailableError(timeoutCode): each lock names its own.
+    for (const m of text.matchAll(/timeoutCode(?::|\s*\?\?)\s*'([A-Z][A-Z0-9_]+)'/g)) add(m[1]!, STATUS['unavailableError']!);
     for (const m of text.matchAll(/code:\s*'([A-Z][A-Z0-9_]+)',\s*status:\s*'([a-zA-Z]+)'/g)) {
       const st = NAMED[m[2]!];
       if (st !== undefined) add(m[1]!, st);
@@ -45,7 +47,9 @@ if (process.argv.includes('--write')) {
   const docPath = join(repo, 'docs/errors.md');
   const doc = readFileSync(docPath, 'utf8');
   const table = `${BEGIN}\n| code | exit status |\n|---|---|\n${rows.join('\n')}\n${END}`;
-  const next = doc.includes(BEGIN) ? doc.replace(new RegExp(`${BEGIN}[\\s\\S]*${END}`), table) : `${doc.trimEnd()}\n\n## Every code\n\n${table}\n`;
+  // Sliced, not a RegExp: BEGIN holds '(' and '.', which a pattern would not match literally.
+  const [b, e] = [doc.indexOf(BEGIN), doc.indexOf(END)];
+  const next = b >= 0 && e > b ? `${doc.slice(0, b)}${table}${doc.slice(e + END.length)}` : `${doc.trimEnd()}\n\n## Every code\n\n${table}\n`;
   writeFileSync(docPath, next);
   process.stdout.write(`${codes.size} codes written to docs/errors.md\n`);
 }

@@ -22,7 +22,7 @@ publish to the same channel waits for the first.
   --promote STAMP   make STAMP what every reader sees as newest, without
                     publishing a build (rollback: promote the previous stamp);
                     newer releases leave the listing but stay on disk
-  --keep N          keep only the newest N releases (never the promoted one)
+  --keep N          keep only the newest N releases, and the promoted one
   --url-path PATH   the URL path the channel is served under (default /),
                     remembered by the channel
   --listen [A:]P    where the generated nginx site listens (default 80;

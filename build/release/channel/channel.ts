@@ -187,14 +187,8 @@ function newState(old: ChannelState, add: ChannelRelease | undefined, promote: s
   // A publish of a newer stamp makes it the newest; an older one (a backfill) does not move `latest`.
   let promoted = promote ?? old.promoted;
   if (promote === undefined && add !== undefined && (promoted === undefined || add.stamp > promoted)) promoted = add.stamp;
-  let kept = releases;
-  if (keep !== undefined) {
-    while (kept.length > keep) {
-      const drop = kept.find((r) => r.stamp !== promoted);
-      if (drop === undefined) break;
-      kept = kept.filter((r) => r !== drop);
-    }
-  }
+  // The newest `keep`, and the promoted one whatever its age: readers must find what `latest` names.
+  const kept = keep === undefined ? releases : releases.filter((r, i) => i >= releases.length - keep || r.stamp === promoted);
   return { state: { ...EMPTY_STATE, releases: kept, promoted } };
 }
 

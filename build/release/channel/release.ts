@@ -29,14 +29,11 @@ export interface StagedRelease {
   readonly files: readonly { readonly name: string; readonly sha256: string; readonly md5: string; readonly sizeBytes: number }[];
 }
 
-function bad(code: string, message: string, details: Record<string, unknown>, hint?: string) {
-  return dataError(code, message, { details, ...(hint === undefined ? {} : { hint }) });
-}
 
 /** Reads and checks build-manifest.json: a DogeOS stamp and plain output names. */
 export function readBuildManifest(outDir: string): BuildManifest {
   const path = join(outDir, MANIFEST_FILE);
-  if (!existsSync(path)) throw bad('PUBLISH_NO_BUILD', `${outDir} holds no build: ${MANIFEST_FILE} is missing`, { file: path }, "run 'dogeos build' first, or give its output directory with --out");
+  if (!existsSync(path)) throw dataError('PUBLISH_NO_BUILD', `${outDir} holds no build: ${MANIFEST_FILE} is missing`, { details: { file: path }, hint: "run 'dogeos build' first, or give its output directory with --out" });
   let m: BuildManifest;
   try {
     m = JSON.parse(readFileSync(path, 'utf8')) as BuildManifest;
@@ -45,10 +42,10 @@ export function readBuildManifest(outDir: string): BuildManifest {
   }
   const stamp = (m as { dogeos?: { stamp?: unknown } }).dogeos?.stamp;
   if (typeof stamp !== 'string' || !isReleaseStamp(stamp)) {
-    throw bad('PUBLISH_MANIFEST_MALFORMED', `${path}: dogeos.stamp is not a DogeOS stamp (YYYYMMDDTHHMMSSZ)`, { file: path, stamp });
+    throw dataError('PUBLISH_MANIFEST_MALFORMED', `${path}: dogeos.stamp is not a DogeOS stamp (YYYYMMDDTHHMMSSZ)`, { details: { file: path, stamp } });
   }
   if (!Array.isArray(m.outputs) || m.outputs.some((o) => typeof o?.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(o.name) || !/^[0-9a-f]{64}$/.test(String(o.sha256)))) {
-    throw bad('PUBLISH_MANIFEST_MALFORMED', `${path}: outputs must be plain file names with sha256 digests`, { file: path });
+    throw dataError('PUBLISH_MANIFEST_MALFORMED', `${path}: outputs must be plain file names with sha256 digests`, { details: { file: path } });
   }
   return m;
 }
@@ -77,7 +74,7 @@ function linkOrCopy(src: string, dst: string): void {
 function oneOutput(outputs: readonly OutputFile[], re: RegExp, what: string, outDir: string): OutputFile {
   const found = outputs.filter((o) => re.test(o.name));
   if (found.length !== 1) {
-    throw bad('PUBLISH_OUTPUTS_INCOMPLETE', `${join(outDir, MANIFEST_FILE)} lists ${found.length} ${what}; a release needs exactly one`, { file: join(outDir, MANIFEST_FILE), names: found.map((o) => o.name) }, "build with the iso medium (--media iso,…): piadm installs from the ISO");
+    throw dataError('PUBLISH_OUTPUTS_INCOMPLETE', `${join(outDir, MANIFEST_FILE)} lists ${found.length} ${what}; a release needs exactly one`, { details: { file: join(outDir, MANIFEST_FILE), names: found.map((o) => o.name) }, hint: "build with the iso medium (--media iso,…): piadm installs from the ISO" });
   }
   return found[0]!;
 }
@@ -106,7 +103,7 @@ export async function stageRelease(outDir: string, dir: string, reporter: Report
   const stamp = m.dogeos.stamp;
   const sumsText = existsSync(join(outDir, 'SHA256SUMS')) ? readFileSync(join(outDir, 'SHA256SUMS'), 'utf8') : undefined;
   if (sumsText !== renderSha256Sums(m.outputs)) {
-    throw bad('PUBLISH_OUTPUT_MISMATCH', `${join(outDir, 'SHA256SUMS')} does not list exactly the outputs ${MANIFEST_FILE} records`, { file: join(outDir, 'SHA256SUMS') }, 'rebuild: the output directory was changed after the build');
+    throw dataError('PUBLISH_OUTPUT_MISMATCH', `${join(outDir, 'SHA256SUMS')} does not list exactly the outputs ${MANIFEST_FILE} records`, { details: { file: join(outDir, 'SHA256SUMS') }, hint: 'rebuild: the output directory was changed after the build' });
   }
   const iso = oneOutput(m.outputs, /\.iso$/, 'ISO images', outDir);
   const platform = oneOutput(m.outputs, /platform.*\.tgz$/, 'platform tarballs', outDir);
@@ -116,7 +113,7 @@ export async function stageRelease(outDir: string, dir: string, reporter: Report
     signal?.throwIfAborted();
     const d = await digests(src, signal);
     if (expectSha !== undefined && d.sha256 !== expectSha) {
-      throw bad('PUBLISH_OUTPUT_MISMATCH', `${src} has sha256 ${d.sha256}, but ${MANIFEST_FILE} records ${expectSha}`, { file: src, expected: expectSha, actual: d.sha256 }, 'rebuild: the output changed after the build');
+      throw dataError('PUBLISH_OUTPUT_MISMATCH', `${src} has sha256 ${d.sha256}, but ${MANIFEST_FILE} records ${expectSha}`, { details: { file: src, expected: expectSha, actual: d.sha256 }, hint: 'rebuild: the output changed after the build' });
     }
     linkOrCopy(src, join(dir, name));
     files.push({ name, ...d });
@@ -125,7 +122,7 @@ export async function stageRelease(outDir: string, dir: string, reporter: Report
   };
   for (const o of m.outputs) {
     const src = join(outDir, o.name);
-    if (!existsSync(src) || !statSync(src).isFile()) throw bad('PUBLISH_OUTPUT_MISSING', `${src} is listed in ${MANIFEST_FILE} but missing`, { file: src });
+    if (!existsSync(src) || !statSync(src).isFile()) throw dataError('PUBLISH_OUTPUT_MISSING', `${src} is listed in ${MANIFEST_FILE} but missing`, { details: { file: src } });
     await add(src, o.name, o.sha256);
   }
   for (const r of RECORDS) if (existsSync(join(outDir, r))) await add(join(outDir, r), r);
