@@ -16,6 +16,8 @@ import { acquireFileLock } from '../../build/core/file-lock.ts';
 import { renderSha256Sums } from '../../build/media/sums.ts';
 import { startDogeos } from '../helpers/build-process.ts';
 import { spawnCli } from '../helpers/cli.ts';
+import { freePort, startNginx } from '../helpers/nginx.ts';
+import { piadmInstallLatest, piadmInstallStamp, piadmLatestStamp } from '../helpers/piadm-reader.ts';
 
 const S1 = '20250724T001011Z';
 const S2 = '20250801T120000Z';
@@ -271,5 +273,32 @@ describe('keeping releases', () => {
     expect(readdirSync(join(ch, 'releases')).sort()).toEqual([S2, S3]);
     expect(readFileSync(join(ch, 'current', 'latest'), 'utf8')).toBe(`/${S2}`);
     expect(readFileSync(join(ch, 'current', 'listing.json'), 'utf8')).not.toContain(S3);
+  });
+});
+
+describe('a channel served under a path', () => {
+  it('answers piadm under --url-path: the listing at the bare path, latest naming the served path', async () => {
+    const ch = join(dir, 'under-path');
+    const port = await freePort();
+    for (const [n, st] of [
+      ['u1', S1],
+      ['u2', S2],
+    ] as const) {
+      const r = await publish(ch, ['--out', fakeBuild(n, st), '--url-path', '/dogeos/', '--listen', `127.0.0.1:${port}`]);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    const prefix = `http://127.0.0.1:${port}/dogeos/`;
+    const nginx = await startNginx(join(dir, 'nginx-under-path'), join(ch, 'conf/nginx-site.conf'), `${prefix}latest`);
+    try {
+      expect(piadmLatestStamp(prefix).names).toEqual([S1, S2]);
+      const got = piadmInstallLatest(prefix, join(dir, 'under-path.iso'));
+      expect([got.stamp, got.local]).toEqual([S2, got.published]);
+      expect(piadmInstallStamp(prefix, S1, join(dir, 'under-path-s1.iso'))).not.toBe('invalid stamp');
+      expect(await (await fetch(`${prefix}latest`)).text()).toBe(`/dogeos/${S2}`);
+      // Nothing outside the path.
+      expect((await fetch(`http://127.0.0.1:${port}/latest`)).status).toBe(404);
+    } finally {
+      await nginx.stop();
+    }
   });
 });
