@@ -247,6 +247,7 @@ describe('bad input', () => {
     mkdirSync(empty);
     const r = await publish(ch, ['--out', empty]);
     expect([r.status, r.stderr.includes('[PUBLISH_NO_BUILD]')]).toEqual([65, true]);
+    expect(existsSync(ch)).toBe(false);
     const changed = fakeBuild('changed', S1);
     const iso = readdirSync(changed).find((n) => n.endsWith('.iso'))!;
     writeFileSync(join(changed, iso), randomBytes(1024));

@@ -34,7 +34,7 @@ import {
   URL_PATH_RE,
   VIEWS,
 } from './layout.ts';
-import { stageRelease } from './release.ts';
+import { readBuildManifest, stageRelease } from './release.ts';
 import { viewId, writeView } from './view.ts';
 
 export interface PublishOptions {
@@ -192,11 +192,35 @@ function newState(old: ChannelState, add: ChannelRelease | undefined, promote: s
   return { state: { ...EMPTY_STATE, releases: kept, promoted } };
 }
 
+/**
+ * Stages the build in `outDir` and moves it to releases/<STAMP> (unseen
+ * until a view names it). The same stamp with the same bytes is a no-op.
+ */
+async function addRelease(dir: string, before: ChannelState, outDir: string, reporter: Reporter, signal: AbortSignal | undefined): Promise<{ add: ChannelRelease; unchanged: boolean }> {
+  const staging = join(dir, STAGING, `release-${process.pid}`);
+  const staged = await timedStage(reporter, 'publish-stage', () => stageRelease(outDir, staging, reporter, signal));
+  const existing = before.releases.find((r) => r.stamp === staged.stamp);
+  if (existing !== undefined && existing.sumsSha256 !== staged.sumsSha256) {
+    throw dataError('CHANNEL_STAMP_CONFLICT', `${staged.stamp} is already published in ${dir} with different bytes`, {
+      hint: 'a stamp names one release forever: build a new one (a new stamp) instead of replacing it',
+      details: { stamp: staged.stamp, channel: dir },
+    });
+  }
+  signal?.throwIfAborted();
+  if (existing === undefined) {
+    mkdirSync(join(dir, RELEASES), { recursive: true });
+    renameSync(staging, join(dir, RELEASES, staged.stamp));
+  }
+  return { add: { stamp: staged.stamp, version: staged.version, sumsSha256: staged.sumsSha256 }, unchanged: existing !== undefined };
+}
+
 export async function publishToChannel(o: PublishOptions): Promise<PublishResult> {
   const reporter = o.reporter ?? silentReporter;
   const dir = resolve(o.channel);
   if (o.keep !== undefined && (!Number.isInteger(o.keep) || o.keep < 1)) throw usageError('USAGE', `publish: --keep must be a whole number of releases ≥ 1, not ${o.keep}`);
   if (o.promote !== undefined && !isReleaseStamp(o.promote)) throw usageError('USAGE', `publish: --promote '${o.promote}' is not a stamp like 20250724T001011Z`);
+  // A directory that holds no build must not start a channel.
+  if (o.outDir !== undefined) readBuildManifest(o.outDir);
   const marker = openChannel(dir, o, o.outDir !== undefined);
   const site = renderChannelSite(dir, marker);
   const lock = await acquireFileLock(join(dir, LOCK), {
@@ -208,27 +232,7 @@ export async function publishToChannel(o: PublishOptions): Promise<PublishResult
   try {
     const before = readState(dir);
     collectGarbage(dir, before);
-    let add: ChannelRelease | undefined;
-    let unchanged = false;
-    if (o.outDir !== undefined) {
-      const staging = join(dir, STAGING, `release-${process.pid}`);
-      const outDir = o.outDir;
-      const staged = await timedStage(reporter, 'publish-stage', () => stageRelease(outDir, staging, reporter, o.signal));
-      const existing = before.releases.find((r) => r.stamp === staged.stamp);
-      if (existing !== undefined && existing.sumsSha256 !== staged.sumsSha256) {
-        throw dataError('CHANNEL_STAMP_CONFLICT', `${staged.stamp} is already published in ${dir} with different bytes`, {
-          hint: 'a stamp names one release forever: build a new one (a new stamp) instead of replacing it',
-          details: { stamp: staged.stamp, channel: dir },
-        });
-      }
-      unchanged = existing !== undefined;
-      o.signal?.throwIfAborted();
-      if (!unchanged) {
-        mkdirSync(join(dir, RELEASES), { recursive: true });
-        renameSync(staging, join(dir, RELEASES, staged.stamp));
-      }
-      add = { stamp: staged.stamp, version: staged.version, sumsSha256: staged.sumsSha256 };
-    }
+    const { add, unchanged } = o.outDir === undefined ? { add: undefined, unchanged: false } : await addRelease(dir, before, o.outDir, reporter, o.signal);
     const { state } = newState(before, unchanged ? undefined : add, o.promote, o.keep);
     o.signal?.throwIfAborted();
     commitState(dir, marker, state);
