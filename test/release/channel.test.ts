@@ -184,6 +184,23 @@ describe('a channel read the way piadm reads it', () => {
   });
 });
 
+describe('a PXE server pulling the newest bundle', () => {
+  it('finds it from latest and the sums, and gets bytes that match them', async () => {
+    const latest = await (await fetch(`${prefix}latest`)).text();
+    const stamp = latest.split('/').filter(Boolean).at(-1)!;
+    expect(stamp).toBe(NEWER);
+    const sums = await (await fetch(`${prefix}${stamp}/sha256sums.txt`)).text();
+    const line = sums.split('\n').find((l) => /-pxe\.tar\.gz$/.test(l))!;
+    const [hex, name] = line.split(' ');
+    const bundle = Buffer.from(await (await fetch(`${prefix}${stamp}/${name}`)).arrayBuffer());
+    expect(createHash('sha256').update(bundle).digest('hex')).toBe(hex);
+    expect(hex).toBe(outputNamed(outs[NEWER]!, /-pxe\.tar\.gz$/).sha256);
+    // GNU tar reads it.
+    writeFileSync(join(dir, 'bundle.tar.gz'), bundle);
+    expect(execFileSync('tar', ['-tzf', join(dir, 'bundle.tar.gz')], { encoding: 'utf8' })).toMatch(/boot\.ipxe/);
+  });
+});
+
 describe('builds that start from the channel', () => {
   it('dogeos fetch --base-url <channel> resolves latest to the newest release, verified by its sha256sums.txt', async () => {
     const r = await spawnCli(['--cache-dir', join(dir, 'fetch-cache'), 'fetch', '--platform', 'latest', '--base-url', prefix, '--json']);
