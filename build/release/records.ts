@@ -5,7 +5,7 @@
  * and its signature. build-manifest.json (written by the pipeline) names
  * the SBOM and the provenance.
  */
-import { statSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeAtomically } from '../core/atomic.ts';
 import type { Reporter } from '../core/events.ts';
@@ -65,6 +65,8 @@ export async function writeReleaseRecords(r: ReleaseRecordsInput): Promise<Relea
 
   const sums = await writeSha256Sums(r.outDir, r.outputs);
   if (r.signingKey !== undefined) await signSums(sums, r.signingKey, r.reporter);
+  // An earlier signed build's signatures would not verify these records (and publish would carry them).
+  else for (const n of [`${sums}.asc`, join(r.outDir, `${PROVENANCE_FILE}.asc`)]) rmSync(n, { force: true });
   const written = await writeProvenance(
     r.outDir,
     {

@@ -81,23 +81,34 @@ function readMarker(dir: string): ChannelMarker {
   return m;
 }
 
-/** Opens (or, when `create`, starts) the channel at `dir` and returns its marker. */
-function openChannel(dir: string, o: PublishOptions, create: boolean): ChannelMarker {
+/**
+ * Checks that `dir` is a channel, or (when `create`) nothing yet: a new or
+ * empty directory. Only the lock file and a marker being written by
+ * another publish that got there first may be in a directory not yet marked.
+ */
+function checkChannelDir(dir: string, o: PublishOptions, create: boolean): void {
   if (o.urlPath !== undefined && !URL_PATH_RE.test(o.urlPath)) throw usageError('USAGE', `publish: --url-path must look like /dogeos/ (slashes at both ends), not '${o.urlPath}'`);
   const port = o.listen === undefined ? undefined : Number(LISTEN_RE.exec(o.listen)?.[1] ?? 0);
   if (port !== undefined && (port < 1 || port > 65535)) throw usageError('USAGE', `publish: --listen must be PORT or ADDRESS:PORT, not '${o.listen}'`);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw notAChannel(dir, 'it is not a directory');
-  const hasMarker = existsSync(join(dir, MARKER));
-  if (!hasMarker) {
-    if (existsSync(dir) && readdirSync(dir).length > 0) throw notAChannel(dir, `it has files but no ${MARKER}`);
-    if (!create) throw notAChannel(dir, 'nothing has been published there');
-    mkdirSync(dir, { recursive: true });
+  if (existsSync(join(dir, MARKER))) {
+    readMarker(dir);
+    return;
   }
-  const old = hasMarker ? readMarker(dir) : undefined;
+  const foreign = existsSync(dir) ? readdirSync(dir).filter((n) => n !== LOCK && !n.startsWith(`${MARKER}.tmp`)) : [];
+  if (foreign.length > 0) throw notAChannel(dir, `it has files but no ${MARKER}`);
+  if (!create) throw notAChannel(dir, 'nothing has been published there');
+  mkdirSync(dir, { recursive: true });
+}
+
+/** Under the lock: writes the marker when it is new or an option changed it. */
+function writeMarker(dir: string, o: PublishOptions): ChannelMarker {
+  const old = existsSync(join(dir, MARKER)) ? readMarker(dir) : undefined;
   const marker: ChannelMarker = { format: 'dogeos-channel', version: 1, urlPath: o.urlPath ?? old?.urlPath ?? '/', listen: o.listen ?? old?.listen ?? '80' };
   if (JSON.stringify(marker) !== JSON.stringify(old)) {
-    writeFileSync(join(dir, `${MARKER}.tmp`), `${JSON.stringify(marker)}\n`);
-    renameSync(join(dir, `${MARKER}.tmp`), join(dir, MARKER));
+    const tmp = join(dir, `${MARKER}.tmp-${process.pid}`);
+    writeFileSync(tmp, `${JSON.stringify(marker)}\n`);
+    renameSync(tmp, join(dir, MARKER));
   }
   return marker;
 }
@@ -141,7 +152,7 @@ function collectGarbage(dir: string, state: ChannelState): string[] {
     rmSync(join(dir, RELEASES, name), { recursive: true, force: true });
     removed.push(name);
   }
-  for (const name of readdirSync(dir)) if (name.startsWith(`.${CURRENT}.tmp`)) rmSync(join(dir, name), { force: true });
+  for (const name of readdirSync(dir)) if (name.startsWith(`.${CURRENT}.tmp`) || name.startsWith(`${MARKER}.tmp`)) rmSync(join(dir, name), { force: true });
   return removed;
 }
 
@@ -221,8 +232,7 @@ export async function publishToChannel(o: PublishOptions): Promise<PublishResult
   if (o.promote !== undefined && !isReleaseStamp(o.promote)) throw usageError('USAGE', `publish: --promote '${o.promote}' is not a stamp like 20250724T001011Z`);
   // A directory that holds no build must not start a channel.
   if (o.outDir !== undefined) readBuildManifest(o.outDir);
-  const marker = openChannel(dir, o, o.outDir !== undefined);
-  const site = renderChannelSite(dir, marker);
+  checkChannelDir(dir, o, o.outDir !== undefined);
   const lock = await acquireFileLock(join(dir, LOCK), {
     signal: o.signal,
     timeoutCode: 'CHANNEL_LOCK_TIMEOUT',
@@ -230,6 +240,8 @@ export async function publishToChannel(o: PublishOptions): Promise<PublishResult
     onWait: (owner) => reporter.emit({ type: 'info', message: `waiting for another publish to ${dir}${owner === undefined ? '' : ` (pid ${owner.pid})`}` }),
   });
   try {
+    const marker = writeMarker(dir, o);
+    const site = renderChannelSite(dir, marker);
     const before = readState(dir);
     collectGarbage(dir, before);
     const { add, unchanged } = o.outDir === undefined ? { add: undefined, unchanged: false } : await addRelease(dir, before, o.outDir, reporter, o.signal);
