@@ -14,7 +14,8 @@ import { digestOf, hashBytes, hashFile } from './core/hash.ts';
 import { sha512Crypt } from './core/password.ts';
 import { isoTarget } from './media/iso.ts';
 import { pxeTarget } from './media/pxe/target.ts';
-import { type OutputFile, gitCommit, signSums, toolVersions, writeBuildManifest, writeSha256Sums } from './media/sums.ts';
+import { type OutputFile, gitCommit, toolVersions, writeBuildManifest } from './media/sums.ts';
+import { writeReleaseRecords } from './release/records.ts';
 import type { MediaInput } from './media/target.ts';
 import { usbTarget } from './media/usb.ts';
 import { acquirePlatform } from './stages/acquire/index.ts';
@@ -298,18 +299,36 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
         reporter.emit({ type: 'artifact', path: dst, sizeBytes, sha256 });
       }
     }
-    const sums = await writeSha256Sums(config.outDir, outputs);
-    if (config.media.signingKey !== undefined) await signSums(sums, config.media.signingKey, reporter);
+    const tools = await toolVersions();
+    const configDigest = digestOf({ ...config, outDir: null, workDir: null, cacheDir: null, lockFile: null });
+    const records = await writeReleaseRecords({
+      outDir: config.outDir,
+      outputs,
+      sealedDir: sealed.dir,
+      version,
+      stamp,
+      builderCommit: commit,
+      sourceDateEpoch: timeSec,
+      configDigest,
+      platform: { requested: config.platform.source, baseUrl: config.platform.baseUrl, url: acquired.url, sha256: acquired.sha256, stamp },
+      payload: payload.result,
+      tools,
+      signingKey: config.media.signingKey,
+      reporter,
+    });
     const manifestPath = await writeBuildManifest(config.outDir, {
-      dogeos: { version, builder: commit },
+      // The DogeOS stamp names the release in a channel; today it is the upstream one.
+      dogeos: { version, builder: commit, stamp },
       sourceDateEpoch: timeSec,
       inputs: { platform: { url: acquired.url, sha256: acquired.sha256, stamp } },
       fifoPayload: payload.result.inputs.map((i) => ({ name: i.name, url: i.url, sha256: i.sha256 })),
-      tools: await toolVersions(),
-      configDigest: digestOf({ ...config, outDir: null, workDir: null, cacheDir: null, lockFile: null }),
+      tools,
+      configDigest,
       gitCommit: commit,
       bootArchive: { sha1: sealed.result.archiveSha1, sizeBytes: sealed.result.archiveSizeBytes },
       outputs,
+      sbom: records.sbom,
+      provenance: records.provenance,
     });
     return { version, stamp, outDir: config.outDir, outputs, stages, manifestPath };
   });

@@ -73,6 +73,11 @@ export interface PayloadResult {
   readonly inputs: readonly PayloadInputRecord[];
   readonly chunterVersion?: string;
   readonly imageUuid?: string;
+  /** The base image manifest's name and version (for the SBOM). */
+  readonly imageName?: string;
+  readonly imageVersion?: string;
+  /** Input name (`fifo.packages.<file>`) → the package's own PKGNAME (for the SBOM). */
+  readonly pkgnames?: Readonly<Record<string, string>>;
   /** PKGNAMEs in the repository, sorted. */
   readonly packages: readonly string[];
   /** media.conf FIFO_PACKAGES. */
@@ -261,6 +266,9 @@ export async function buildPayload(o: BuildPayloadOptions): Promise<PayloadResul
     inputs: fetched.map((f) => ({ name: f.name, url: f.sourceUrl, sha256: f.sha256, sizeBytes: f.sizeBytes })),
     ...(x.chunter === undefined ? {} : { chunterVersion: x.chunter.version }),
     ...(x.image === undefined ? {} : { imageUuid: x.image.info.uuid }),
+    ...(x.image?.info.name === undefined ? {} : { imageName: x.image.info.name }),
+    ...(x.image?.info.version === undefined ? {} : { imageVersion: x.image.info.version }),
+    pkgnames: Object.fromEntries(x.pkgs.map((p) => [p.input.name, p.meta.pkgname])),
     packages: x.pkgs.map((p) => p.meta.pkgname).sort(),
     fifoPackages: x.fifoPackages,
     ...(x.fifoVersion === undefined ? {} : { fifoVersion: x.fifoVersion }),

@@ -131,8 +131,11 @@ describe('rebuilds', () => {
     expect(r.status, r.stderr).toBe(0);
     const sumsA = readFileSync(join(env.dir, 'a/out/SHA256SUMS'), 'utf8');
     const sumsB = readFileSync(join(env.dir, 'b/out/SHA256SUMS'), 'utf8');
-    expect(sumsA.split('\n').filter(Boolean)).toHaveLength(4);
+    // platform tarball, ISO, USB image, PXE tarball and the SBOM.
+    expect(sumsA.split('\n').filter(Boolean)).toHaveLength(5);
     expect(sumsB).toBe(sumsA);
+    // The provenance over them is reproducible too.
+    expect(readFileSync(join(env.dir, 'b/out/provenance.intoto.json'), 'utf8')).toBe(readFileSync(join(env.dir, 'a/out/provenance.intoto.json'), 'utf8'));
     // The sums are not just both computed the same way: GNU sha256sum agrees with them.
     execFileSync('sha256sum', ['--check', '--strict', 'SHA256SUMS'], { cwd: join(env.dir, 'b/out') });
     expect(sha256(readFileSync(findSealed(join(env.dir, 'b/work'))))).toBe(sha256(readFileSync(sealedArchive)));
