@@ -16,12 +16,13 @@ import { readHostTree, writeHostTree } from '../../core/hosttree.ts';
 import { type DirNode, walk } from '../../core/tree.ts';
 import { type CommandContext, type CommandSpec, parseCommandArgs, println } from '../command.ts';
 import { formatBytes } from '../render.ts';
-import { formatLong, listTree } from '../archive-list.ts';
+import { entryJson, formatLong, listEntries, listTree } from '../archive-list.ts';
+import { escapeName, nameToBytes } from '../../core/names.ts';
 
 const HELP = `Usage: dogeos archive info|ls|cat|extract|pack|check ...
 
   dogeos archive info IMAGE [--json]
-  dogeos archive ls IMAGE [PATH] [-l] [-R]
+  dogeos archive ls IMAGE [PATH] [-l] [-R] [--json]
   dogeos archive cat IMAGE PATH
   dogeos archive extract IMAGE DIR
   dogeos archive pack DIR IMAGE --size SIZE [--inode-density BYTES] [--block-size 4096]
@@ -41,6 +42,10 @@ pack: SIZE takes a mkfile-style suffix (b = 512, k, m, g), e.g. 350000k;
 --inode-density is newfs -i (default 12248, the SmartOS root); the time
 stamped into the superblock is --time, else SOURCE_DATE_EPOCH, else the
 newest mtime in DIR.
+
+Names are bytes: ls prints those that are not printable UTF-8 with octal
+escapes as \`ls -b\` does (latin1_\\351); --json gives each entry's name
+(when it is UTF-8) and always nameBase64, the same for path and target.
 
 check exits 0 when the image is clean and 65 with the list of problems.`;
 
@@ -109,12 +114,22 @@ function ls(ctx: CommandContext, argv: readonly string[]): number {
   const { values, positionals: pos } = parseCommandArgs('archive ls', argv, {
     long: { type: 'boolean', short: 'l' },
     recursive: { type: 'boolean', short: 'R' },
+    json: { type: 'boolean' },
   });
   const [image, path = '/'] = positionals('ls', pos, ['IMAGE', 'PATH'], 1);
   withImage(resolve(ctx.cwd, image!), (img) => {
     const st = img.stat(path);
+    if (values.json === true || ctx.globals.json) {
+      const name = path.split('/').filter(Boolean).pop() ?? '/';
+      const out =
+        st.type === 'dir'
+          ? [...listEntries(img, path, values.recursive === true)].flatMap((d) => d.entries.map((e) => entryJson(img, e.st, e.name, e.path)))
+          : [entryJson(img, st, name, path)];
+      println(ctx.stdout, JSON.stringify(out));
+      return;
+    }
     if (st.type !== 'dir') {
-      println(ctx.stdout, values.long === true ? formatLong(img, st, path) : path);
+      println(ctx.stdout, values.long === true ? formatLong(img, st, path) : escapeName(path));
       return;
     }
     for (const line of listTree(img, path, { long: values.long === true, recursive: values.recursive === true })) println(ctx.stdout, line);
@@ -128,7 +143,7 @@ function cat(ctx: CommandContext, argv: readonly string[]): number {
   withImage(resolve(ctx.cwd, image!), (img) => {
     const st = img.stat(path!);
     if (st.type === 'symlink') {
-      ctx.stdout.write(img.readLink(st.ino));
+      ctx.stdout.write(nameToBytes(img.readLink(st.ino)));
       return;
     }
     if (st.type !== 'file') throw usageError('NOT_A_FILE', `${path} is a ${st.type}, not a regular file`);

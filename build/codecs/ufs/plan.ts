@@ -5,6 +5,7 @@
  * shared/specs/illumos-ufs.md §12 steps 4–5.
  */
 import { dataError } from '../../core/errors.ts';
+import { nameToBytes } from '../../core/names.ts';
 import { compareNames, type DirNode, type FsNode, makeDir } from '../../core/tree.ts';
 import { LOSTFOUNDINO, MAXNAMLEN, PERM_MASK, UFSROOTINO } from './constants.ts';
 
@@ -33,7 +34,7 @@ function treeError(path: string, message: string): never {
 }
 
 export function encodeName(path: string, name: string): Uint8Array {
-  const bytes = new TextEncoder().encode(name);
+  const bytes = nameToBytes(name);
   if (bytes.length === 0 || bytes.length > MAXNAMLEN) {
     treeError(path, `name is ${bytes.length} bytes; UFS names are 1..${MAXNAMLEN} bytes`);
   }

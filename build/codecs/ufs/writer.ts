@@ -7,6 +7,7 @@
 import { type BlockDevice, MemoryBlockDevice } from '../../core/blockdev.ts';
 import { dataError, internalError } from '../../core/errors.ts';
 import { type Reporter, silentReporter } from '../../core/events.ts';
+import { nameToBytes } from '../../core/names.ts';
 import type { ContentSource, DirNode } from '../../core/tree.ts';
 import { FragAllocator } from './allocator.ts';
 import { buildCg, encodeCg } from './cg.ts';
@@ -76,7 +77,7 @@ function prepare(sb: Superblock, plan: InodePlan): Prepared[] {
       }
       extents = content.extents?.();
     } else if (node.type === 'symlink') {
-      const target = new TextEncoder().encode(node.target);
+      const target = nameToBytes(node.target);
       if (target.length === 0 || target.length >= MAXPATHLEN || target.includes(0)) {
         throw dataError('UFS_TREE_INVALID', `symlink inode ${p.ino}: target of ${target.length} bytes must be 1..${MAXPATHLEN - 1} bytes without NUL`, {
           details: { ino: p.ino, target: node.target },
