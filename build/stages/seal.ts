@@ -13,11 +13,10 @@ import { dataError } from '../core/errors.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
 import { FileBlockDevice } from '../core/filedev.ts';
 import { hashFile } from '../core/hash.ts';
-import { nameToBytes } from '../core/names.ts';
 import type { DirNode } from '../core/tree.ts';
 import { listTree, normaliseTree } from '../media/pxe/fstree.ts';
 import { writeTarGz } from '../media/pxe/tarball.ts';
-import { archiveManifest, type UsrManifestCache } from './archive-manifest.ts';
+import { archiveManifest, manifestBytes, type UsrManifestCache } from './archive-manifest.ts';
 
 export { archiveManifest, contentDevice, dirManifestCache, type UsrManifestCache } from './archive-manifest.ts';
 
@@ -77,8 +76,7 @@ export async function seal(input: SealInput): Promise<SealResult> {
   const archiveSha1 = await hashFile('sha1', archivePath);
   writeFileSync(`${archivePath}.hash`, `${archiveSha1}\n`);
   const manifest = archiveManifest(input.root, input.usrManifestCache);
-  // Paths are bytes (core/names.ts): a name that is not UTF-8 is written as its own bytes.
-  writeFileSync(`${archivePath}.manifest`, nameToBytes(`${manifest.join('\n')}\n`));
+  writeFileSync(`${archivePath}.manifest`, manifestBytes(manifest));
 
   copyIfPresent(join(input.platformDir, KERNEL_REL), join(platform, KERNEL_REL));
   if (!existsSync(join(platform, KERNEL_REL))) {
