@@ -1,13 +1,13 @@
 /**
  * A host file as a lazy ContentSource: read on demand in bounded pieces
- * (never the whole file), with its holes kept. Node has no lseek(SEEK_DATA),
- * so holes are found the way GNU cp --sparse=auto decides to look for them:
- * only a file whose allocated blocks (st_blocks × 512) are fewer than its
- * size has holes, and in such a file every all-zero 4 KiB piece is a hole.
- * Reading a hole costs the kernel a page of zeros, no disk I/O, so a 4 GiB
- * sparse file scans in about a second in a constant 1 MiB buffer. UFS then
- * leaves unallocated every block without data (illumos-ufs.md §9: "a zero
- * block pointer is a hole").
+ * (never the whole file), with its holes kept. As GNU cp --sparse=auto
+ * decides, only a file whose allocated blocks (st_blocks × 512) are fewer
+ * than its size has holes; where they are comes from a HoleFinder (the
+ * kernel's SEEK_DATA map, build/host/holes.ts, passed in by the callers
+ * that may use host tools) or, by default, a scan that takes every all-zero
+ * 4 KiB piece for a hole, in a constant 1 MiB buffer. UFS then leaves
+ * unallocated every block without data (illumos-ufs.md §9: "a zero block
+ * pointer is a hole").
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { ContentSource, Extent } from './tree.ts';
@@ -17,7 +17,12 @@ const SCAN_CHUNK = 1 << 20;
 export const HOLE_GRAIN = 4096;
 const ZEROS = new Uint8Array(SCAN_CHUNK);
 
+/** Data extents of an open file of `sizeBytes`, sorted. */
+export type HoleFinder = (fd: number, sizeBytes: number) => Extent[];
+
 export interface HostFileOptions {
+  /** How to find the holes of a sparse file (default: scanExtents). */
+  readonly findHoles?: HoleFinder;
   /** Extents already known (the extract sidecar); skips the scan. */
   readonly extents?: readonly Extent[];
   /** The file has holes to look for (looksSparse of its stat). */
@@ -62,11 +67,38 @@ export function looksSparse(st: { blocks: number | bigint; size: number | bigint
   return Number(st.blocks) * 512 < Number(st.size);
 }
 
+/** Reads [offset, offset+n) of a sparse file: only its data extents, zeros elsewhere (no page cache spent on holes). */
+function readSparse(path: string | Buffer, extents: readonly Extent[], offsetBytes: number, n: number, onShort?: () => never): Buffer {
+  const out = Buffer.alloc(n);
+  let lo = 0;
+  let hi = extents.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const x = extents[mid]!;
+    if (x.offsetBytes + x.lengthBytes <= offsetBytes) lo = mid + 1;
+    else hi = mid;
+  }
+  const fd = openSync(path, 'r');
+  try {
+    for (let i = lo; i < extents.length && extents[i]!.offsetBytes < offsetBytes + n; i++) {
+      const x = extents[i]!;
+      const start = Math.max(x.offsetBytes, offsetBytes);
+      const end = Math.min(x.offsetBytes + x.lengthBytes, offsetBytes + n);
+      if (readFully(fd, out.subarray(start - offsetBytes, end - offsetBytes), start, end - start) < end - start) onShort?.();
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return out;
+}
+
 export function hostFileContent(path: string | Buffer, sizeBytes: number, opts: HostFileOptions = {}): ContentSource {
+  let known: readonly Extent[] | undefined = opts.extents;
   const src: ContentSource = {
     sizeBytes,
     read(offsetBytes, lengthBytes) {
       const n = Math.max(0, Math.min(lengthBytes, sizeBytes - offsetBytes));
+      if (known !== undefined) return readSparse(path, known, offsetBytes, n, opts.onShort);
       // Not zero-filled (readSync overwrites it); not pooled, so callers may keep or transfer it.
       const out = Buffer.allocUnsafeSlow(n);
       const fd = openSync(path, 'r');
@@ -83,22 +115,22 @@ export function hostFileContent(path: string | Buffer, sizeBytes: number, opts: 
     },
   };
   if (opts.extents !== undefined) {
-    const known = opts.extents;
-    src.extents = () => known;
+    const given = opts.extents;
+    src.extents = () => given;
     return src;
   }
   if (opts.sparse === true) {
-    let cached: Extent[] | undefined;
+    // Found once, on first use; from then on reads skip the holes too.
     src.extents = () => {
-      if (cached === undefined) {
+      if (known === undefined) {
         const f = openSync(path, 'r');
         try {
-          cached = scanExtents(f, sizeBytes);
+          known = (opts.findHoles ?? scanExtents)(f, sizeBytes);
         } finally {
           closeSync(f);
         }
       }
-      return cached;
+      return known;
     };
   }
   return src;

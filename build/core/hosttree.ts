@@ -24,7 +24,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { dataError, usageError } from './errors.ts';
-import { hostFileContent, looksSparse } from './hostfile.ts';
+import { type HoleFinder, hostFileContent, looksSparse } from './hostfile.ts';
 import { nameFromBytes, nameToBytes } from './names.ts';
 import type { ContentSource, DirNode, FsMeta, FsNode, FsNodeType, FsTime } from './tree.ts';
 import { walk } from './tree.ts';
@@ -175,7 +175,7 @@ const nsOf = (t: bigint): FsTime => ({ sec: Number(t / 1_000_000_000n), nsec: Nu
  * irreproducible). Hard links (same host inode, or `link` in the sidecar)
  * become one node.
  */
-export function readHostTree(dir: string): DirNode {
+export function readHostTree(dir: string, opts: { findHoles?: HoleFinder } = {}): DirNode {
   const meta = readMeta(dir);
   const byInode = new Map<string, FsNode>();
   const byPath = new Map<string, FsNode>();
@@ -196,7 +196,7 @@ export function readHostTree(dir: string): DirNode {
       let child = st.nlink > 1n && !st.isDirectory() ? byInode.get(inodeKey) : undefined;
       if (child === undefined && m?.link !== undefined) child = byPath.get(m.link);
       if (child === undefined) {
-        child = makeNode(childHost, childPath, m);
+        child = makeNode(childHost, childPath, m, opts.findHoles);
         if (st.nlink > 1n && !st.isDirectory()) byInode.set(inodeKey, child);
       }
       byPath.set(childPath, child);
@@ -209,7 +209,7 @@ export function readHostTree(dir: string): DirNode {
 
 const SLASH = Buffer.from('/');
 
-function makeNode(host: string | Buffer, path: string, m: MetaEntry | undefined): FsNode {
+function makeNode(host: string | Buffer, path: string, m: MetaEntry | undefined, findHoles?: HoleFinder): FsNode {
   const st = lstatSync(host, { bigint: true });
   const mtime = nsOf(st.mtimeNs);
   const metaFields: FsMeta =
@@ -227,7 +227,7 @@ function makeNode(host: string | Buffer, path: string, m: MetaEntry | undefined)
     // Trust recorded extents only if the file still has the size and mtime extraction gave it.
     const unchanged = m?.extents !== undefined && m.size === size && m.mtime[0] === mtime.sec && Math.floor(m.mtime[1] / 1000) === Math.floor(mtime.nsec / 1000);
     const extents = unchanged ? m!.extents!.map(([o, l]) => ({ offsetBytes: o, lengthBytes: l })) : undefined;
-    const content = hostFileContent(host, size, extents === undefined ? { sparse: looksSparse(st) } : { extents });
+    const content = hostFileContent(host, size, extents === undefined ? { sparse: looksSparse(st), ...(findHoles === undefined ? {} : { findHoles }) } : { extents });
     return { type: 'file', ...metaFields, content };
   }
   const rdev = Number(st.rdev);

@@ -1,17 +1,29 @@
 /** Digests of host directories (overlays, manifests, templates, sources) for the stage cache. */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, existsSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { looksSparse } from '../core/hostfile.ts';
+import { findHoles } from '../host/holes.ts';
 
 const CHUNK = 1 << 20;
 
-/** Hashes a file in bounded pieces: an overlay file may be larger than memory (or Node's 2 GiB read limit). */
-function updateWithFile(h: Hash, path: Buffer, buf: Buffer): void {
+/**
+ * Hashes a file in bounded pieces: an overlay file may be larger than memory
+ * (or Node's 2 GiB read limit). A sparse file is hashed as its size, its
+ * data extents and their bytes: its holes are part of what the archive gets
+ * (UFS keeps them), and reading them would only fill the page cache with zeros.
+ */
+function updateWithFile(h: Hash, path: Buffer, st: Stats, buf: Buffer): void {
   const fd = openSync(path, 'r');
   try {
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
+    const extents = looksSparse(st) ? findHoles(fd, st.size) : [{ offsetBytes: 0, lengthBytes: Number.POSITIVE_INFINITY }];
+    if (looksSparse(st)) h.update(`sparse ${st.size} ${extents.map((x) => `${x.offsetBytes}+${x.lengthBytes}`).join(',')}\0`);
+    for (const x of extents) {
+      for (let at = x.offsetBytes; at < x.offsetBytes + x.lengthBytes; ) {
+        const n = readSync(fd, buf, 0, Math.min(buf.length, x.offsetBytes + x.lengthBytes - at), at);
+        if (n === 0) break;
+        h.update(buf.subarray(0, n));
+        at += n;
+      }
     }
   } finally {
     closeSync(fd);
@@ -32,7 +44,7 @@ export function digestDir(dir: string): string {
       h.update(`\0${st.mode.toString(8)}\0`);
       if (st.isDirectory()) visit(p, r);
       else if (st.isSymbolicLink()) h.update(readlinkSync(p, { encoding: 'buffer' }));
-      else if (st.isFile()) updateWithFile(h, p, buf);
+      else if (st.isFile()) updateWithFile(h, p, st, buf);
       h.update('\0');
     }
   };

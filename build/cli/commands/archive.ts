@@ -13,6 +13,7 @@ import { ExitStatus, usageError } from '../../core/errors.ts';
 import { openLofi, parseAlgorithm } from '../../codecs/lofi/index.ts';
 import { FileBlockDevice } from '../../core/filedev.ts';
 import { readHostTree, writeHostTree } from '../../core/hosttree.ts';
+import { findHoles } from '../../host/holes.ts';
 import { type DirNode, walk } from '../../core/tree.ts';
 import { type CommandContext, type CommandSpec, parseCommandArgs, println } from '../command.ts';
 import { formatBytes } from '../render.ts';
@@ -203,7 +204,7 @@ async function pack(ctx: CommandContext, argv: readonly string[]): Promise<numbe
   const [dir, image] = positionals('pack', pos, ['DIR', 'IMAGE']);
   if (values.size === undefined) throw usageError('USAGE', 'archive pack: --size is required (e.g. --size 350000k)');
   const sizeBytes = parseSize(values.size);
-  const tree = readHostTree(resolve(ctx.cwd, dir!));
+  const tree = readHostTree(resolve(ctx.cwd, dir!), { findHoles });
   const sde = ctx.env['SOURCE_DATE_EPOCH'];
   const timeSec = intOption('time', values.time ?? sde, newestMtime(tree));
   const target = resolve(ctx.cwd, image!);

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { configError, dataError } from '../../core/errors.ts';
 import { hostFileContent, looksSparse } from '../../core/hostfile.ts';
 import { escapeName, nameFromBytes, nameToBytes } from '../../core/names.ts';
+import { findHoles } from '../../host/holes.ts';
 import { type DirNode, type FsMeta, type FsNode, lookup, makeDir, makeFile, makeSymlink, splitPath, timeAt } from '../../core/tree.ts';
 
 const modeString = z.string().regex(/^0?[0-7]{3,4}$/, 'must be an octal mode like "0755"');
@@ -98,7 +99,7 @@ function overlayFileContent(path: Buffer, st: { size: number; blocks: number }):
   const shrank = (): never => {
     throw dataError('OVERLAY_FILE_CHANGED', `${escapeName(nameFromBytes(path))} shrank while the build was reading it`);
   };
-  return hostFileContent(path, st.size, { sparse: looksSparse(st), onShort: shrank });
+  return hostFileContent(path, st.size, { sparse: looksSparse(st), findHoles, onShort: shrank });
 }
 
 function metaFor(o: Overlay, path: string, kind: 'file' | 'exec' | 'dir' | 'symlink', timeSec: number): FsMeta {
