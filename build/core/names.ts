@@ -129,3 +129,32 @@ export function nameFields(name: string): { name?: string; nameBase64: string } 
   const b64 = nameToBytes(name).toString('base64');
   return hasEscapedBytes(name) ? { nameBase64: b64 } : { name, nameBase64: b64 };
 }
+
+const UNESCAPE: Record<string, number> = { a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, '\\': 0x5c, ' ': 0x20 };
+
+/** The inverse of escapeName: `latin1_\351` → the name whose bytes are "latin1_" and 0xE9. */
+export function unescapeName(text: string): string {
+  const out: Buffer[] = [];
+  let run = '';
+  const flush = () => {
+    if (run !== '') out.push(nameToBytes(run));
+    run = '';
+  };
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    const next = text[i + 1];
+    if (ch === '\\' && next !== undefined && /^[0-7]{3}$/.test(text.slice(i + 1, i + 4))) {
+      flush();
+      out.push(Buffer.of(Number.parseInt(text.slice(i + 1, i + 4), 8) & 0xff));
+      i += 3;
+    } else if (ch === '\\' && next !== undefined && UNESCAPE[next] !== undefined) {
+      flush();
+      out.push(Buffer.of(UNESCAPE[next]!));
+      i += 1;
+    } else {
+      run += ch;
+    }
+  }
+  flush();
+  return nameFromBytes(Buffer.concat(out));
+}

@@ -16,7 +16,7 @@ import { openUfs, type UfsImage } from '../../build/codecs/ufs/reader.ts';
 import { writeUfs } from '../../build/codecs/ufs/writer.ts';
 import { MemoryBlockDevice } from '../../build/core/blockdev.ts';
 import { readHostTree, writeHostTree } from '../../build/core/hosttree.ts';
-import { escapeName, hasEscapedBytes, nameFields, nameFromBytes, nameToBytes } from '../../build/core/names.ts';
+import { escapeName, hasEscapedBytes, nameFields, nameFromBytes, nameToBytes, unescapeName } from '../../build/core/names.ts';
 import { UFSROOTINO } from '../../build/codecs/ufs/constants.ts';
 import { makeDir, makeFile } from '../../build/core/tree.ts';
 import { byteListing, byteTreeArb } from '../support/byte-names.ts';
@@ -51,6 +51,16 @@ describe('the name encoding (core/names.ts)', () => {
         if (utf8) expect(name).toBe(Buffer.from(bytes).toString('utf8'));
       }),
       { numRuns: 3000, seed: 13 },
+    );
+  });
+
+  it('unescapeName undoes escapeName for every byte string (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => {
+        const name = nameFromBytes(bytes);
+        expect(nameToBytes(unescapeName(escapeName(name))).equals(Buffer.from(bytes))).toBe(true);
+      }),
+      { numRuns: 2000, seed: 31 },
     );
   });
 

@@ -45,6 +45,14 @@ describe('archive pack / ls / extract with a name that is not UTF-8', () => {
     expect(long.stdout).toMatch(/ link -> latin1_\\351\n/);
   });
 
+  it('cat and ls take the path as ls printed it (octal escapes)', async () => {
+    const cat = await spawnCli(['archive', 'cat', img, '/latin1_\\351']);
+    expect(cat.status).toBe(0);
+    expect(cat.stdout).toBe('caf\ufffd\n'); // the file holds Latin-1 "café": byte 0xE9, not UTF-8
+    const ls = await spawnCli(['archive', 'ls', img, '/etc/nl\\nname']);
+    expect(ls.stdout).toBe('/etc/nl\\nname\n');
+  });
+
   it('--json: name when UTF-8, always nameBase64, the same for paths and targets', async () => {
     const r = await spawnCli(['archive', 'ls', img, '--json']);
     expect(r.status).toBe(0);

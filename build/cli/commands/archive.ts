@@ -18,7 +18,7 @@ import { type DirNode, walk } from '../../core/tree.ts';
 import { type CommandContext, type CommandSpec, parseCommandArgs, println } from '../command.ts';
 import { formatBytes } from '../render.ts';
 import { entryJson, formatLong, listEntries, listTree } from '../archive-list.ts';
-import { escapeName, nameToBytes } from '../../core/names.ts';
+import { escapeName, nameToBytes, unescapeName } from '../../core/names.ts';
 
 const HELP = `Usage: dogeos archive info|ls|cat|extract|pack|check ...
 
@@ -45,8 +45,9 @@ stamped into the superblock is --time, else SOURCE_DATE_EPOCH, else the
 newest mtime in DIR.
 
 Names are bytes: ls prints those that are not printable UTF-8 with octal
-escapes as \`ls -b\` does (latin1_\\351); --json gives each entry's name
-(when it is UTF-8) and always nameBase64, the same for path and target.
+escapes as \`ls -b\` does (latin1_\\351), and ls and cat take a PATH written
+that way; --json gives each entry's name (when it is UTF-8) and always
+nameBase64, the same for path and target.
 
 check exits 0 when the image is clean and 65 with the list of problems.`;
 
@@ -80,6 +81,16 @@ function withImage<T>(path: string, fn: (img: UfsImage, dev: BlockDevice) => T):
   } finally {
     dev.close();
   }
+}
+
+/**
+ * A path argument as typed, or as `archive ls` printed it (ls -b escapes:
+ * `latin1_\351`), since a name that is not UTF-8 cannot be typed as itself.
+ */
+function imagePathArg(img: UfsImage, path: string): string {
+  if (!path.includes('\\') || img.lookup(path) !== undefined) return path;
+  const unescaped = unescapeName(path);
+  return img.lookup(unescaped) !== undefined ? unescaped : path;
 }
 
 function positionals(cmd: string, got: readonly string[], names: readonly string[], optional = 0): string[] {
@@ -117,8 +128,9 @@ function ls(ctx: CommandContext, argv: readonly string[]): number {
     recursive: { type: 'boolean', short: 'R' },
     json: { type: 'boolean' },
   });
-  const [image, path = '/'] = positionals('ls', pos, ['IMAGE', 'PATH'], 1);
+  const [image, arg = '/'] = positionals('ls', pos, ['IMAGE', 'PATH'], 1);
   withImage(resolve(ctx.cwd, image!), (img) => {
+    const path = imagePathArg(img, arg);
     const st = img.stat(path);
     if (values.json === true || ctx.globals.json) {
       const name = path.split('/').filter(Boolean).pop() ?? '/';
@@ -140,9 +152,10 @@ function ls(ctx: CommandContext, argv: readonly string[]): number {
 
 function cat(ctx: CommandContext, argv: readonly string[]): number {
   const { positionals: pos } = parseCommandArgs('archive cat', argv, {});
-  const [image, path] = positionals('cat', pos, ['IMAGE', 'PATH']);
+  const [image, arg] = positionals('cat', pos, ['IMAGE', 'PATH']);
   withImage(resolve(ctx.cwd, image!), (img) => {
-    const st = img.stat(path!);
+    const path = imagePathArg(img, arg!);
+    const st = img.stat(path);
     if (st.type === 'symlink') {
       ctx.stdout.write(nameToBytes(img.readLink(st.ino)));
       return;

@@ -5,7 +5,7 @@
  * shared/specs/illumos-ufs.md §12 steps 4–5.
  */
 import { dataError } from '../../core/errors.ts';
-import { nameToBytes } from '../../core/names.ts';
+import { escapeName, nameToBytes } from '../../core/names.ts';
 import { compareNames, type DirNode, type FsNode, makeDir } from '../../core/tree.ts';
 import { LOSTFOUNDINO, MAXNAMLEN, PERM_MASK, UFSROOTINO } from './constants.ts';
 
@@ -32,7 +32,7 @@ const LOST_FOUND = 'lost+found';
 const MAXLINK = 32767;
 
 function treeError(path: string, message: string): never {
-  throw dataError('UFS_TREE_INVALID', `${path}: ${message}`, { details: { path } });
+  throw dataError('UFS_TREE_INVALID', `${escapeName(path)}: ${message}`, { details: { path: escapeName(path) } });
 }
 
 export function encodeName(path: string, name: string): Uint8Array {
