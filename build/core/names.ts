@@ -85,18 +85,6 @@ export function nameToBytes(name: string): Buffer {
   return Buffer.concat(parts);
 }
 
-/** Host paths as bytes, so a name that is not UTF-8 reaches the kernel unchanged. */
-export function hostPath(dir: string | Buffer, ...names: string[]): Buffer {
-  const parts: Buffer[] = [typeof dir === 'string' ? nameToBytes(dir) : dir];
-  for (const n of names) parts.push(Buffer.from('/'), nameToBytes(n));
-  return Buffer.concat(parts);
-}
-
-/** Names of a host directory, undecoded (Node lists them as Buffers), in the tree encoding. */
-export function hostNames(list: readonly Buffer[]): string[] {
-  return list.map((b) => nameFromBytes(b));
-}
-
 /** GNU ls's escape quoting style uses C escapes for these (coreutils lib/quotearg.c). */
 const C_ESCAPES: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v' };
 /** What glibc's iswprint() rejects in C.UTF-8, near enough: controls, unassigned, line/paragraph separators. */

@@ -100,7 +100,7 @@ function fileFits(sb: Superblock, p: PlannedInode, sizeBytes: number, lbns: Int3
   const kib = (f: number) => Math.ceil((f * sb.fsize) / 1024);
   throw dataError(
     'UFS_FILE_TOO_BIG',
-    `${escapeName(p.path)} needs ${kib(frags)} KiB of data blocks (its ${sizeBytes} bytes without holes); the whole image has ${kib(sb.dsize)} KiB`,
+    `${escapeName(p.path)} needs ${kib(frags)} KiB of data blocks for its ${sizeBytes} bytes (holes take none); the whole image has ${kib(sb.dsize)} KiB`,
     {
       hint: 'raise the image size (archive.sizeBytes, or --size), or leave the file out',
       details: { path: escapeName(p.path), sizeBytes, neededFrags: frags, availableFrags: sb.dsize, fragSizeBytes: sb.fsize },
