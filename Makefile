@@ -1,61 +1,66 @@
-# DogeOS image builder. `make deps` once, then `make image` or `make demo`;
-# `make test` runs lint, typecheck and the whole test suite.
+# DogeOS image builder. On a fresh clone `make image` (or `make demo`
+# offline) builds and `make test` tests; each first brings what it needs
+# (`make setup`: the Debian tools, node_modules, the probe kernel), skipping
+# what is already current. `make deps` does the same explicitly.
 SHELL := /bin/bash
 DOGEOS := node bin/dogeos.mjs
-DEB_PACKAGES := $(shell grep -v '^\#' tools/debian-packages.txt)
 DEMO_DIR := out/demo
+# npm writes node_modules/.package-lock.json at the end of every install:
+# missing (no node_modules) or older than package-lock.json means `npm ci`.
+NPM_STAMP := node_modules/.package-lock.json
+# Extra npm flags, e.g. NPM_FLAGS=--prefer-offline to install from the warm cache.
+NPM_FLAGS ?=
 
-.PHONY: deps deps-npm deps-debian test lint typecheck unit image demo bench repro fuzz reliability probe clean
+.PHONY: deps setup deps-npm deps-debian test lint typecheck unit image demo bench repro fuzz reliability probe clean
 
-deps: deps-debian deps-npm probe
+deps: setup
+setup: deps-debian deps-npm probe
 
-deps-npm:
-	npm ci --no-audit --no-fund
+deps-npm: $(NPM_STAMP)
 
+$(NPM_STAMP): package-lock.json
+	npm ci --no-audit --no-fund $(NPM_FLAGS)
+	@touch $@
+
+# Installs what is missing as root; otherwise prints the apt-get line and fails with 69.
 deps-debian:
-	@if [ "$$(id -u)" = 0 ]; then \
-	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get update -q && apt-get install -y -q --no-install-recommends $(DEB_PACKAGES); \
-	else \
-	  echo "Not root: install the Debian packages with:"; \
-	  echo "  sudo apt-get install --no-install-recommends $(DEB_PACKAGES)"; \
-	  dpkg -s $(DEB_PACKAGES) >/dev/null 2>&1 || exit 69; \
-	fi
+	@tools/deps-debian.sh tools/debian-packages.txt
 
 probe:
-	@if [ -f tools/probe-kernel/Makefile ]; then $(MAKE) -C tools/probe-kernel; fi
+	@if [ -f tools/probe-kernel/Makefile ]; then \
+	  $(MAKE) -s -q -C tools/probe-kernel 2>/dev/null || $(MAKE) --no-print-directory -C tools/probe-kernel; fi
 
-lint:
+lint: deps-npm
 	npx biome lint build tools test
 
-typecheck:
+typecheck: deps-npm
 	npx tsc --noEmit -p tsconfig.json
 
-unit:
+unit: deps-npm
 	@mkdir -p test/.tmp
 	@npx vitest run --reporter=default --reporter=json --outputFile.json=test/.tmp/vitest.json; rc=$$?; \
 	  node tools/test-summary.mjs test/.tmp/vitest.json; exit $$rc
 
-test: lint typecheck probe unit
+test: setup lint typecheck unit
 
-image:
+image: deps-debian deps-npm
 	$(DOGEOS) build
 
-demo: probe
+demo: setup
 	$(DOGEOS) fixture release --out $(DEMO_DIR)/release --stamp 20250724T001011Z --profile small
 	$(DOGEOS) build --config tools/demo/dogeos.yaml --explain
 	$(DOGEOS) boot-test --config tools/demo/dogeos.yaml --matrix --accel tcg --junit $(DEMO_DIR)/boot-junit.xml
 
-bench:
+bench: deps-npm
 	node --import tsx tools/bench/bench.ts
 
-repro:
+repro: deps-npm
 	node --import tsx tools/repro.ts
 
-fuzz:
+fuzz: deps-npm
 	DOGEOS_FUZZ_RUNS=20000 npx vitest run test/fuzz
 
-reliability:
+reliability: deps-npm
 	node --import tsx tools/reliability.ts
 
 clean:

@@ -1,5 +1,6 @@
 /** Hashing helpers: streaming file digests and canonical digests of values. */
 import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 export type HashAlgorithm = 'sha256' | 'sha1' | 'md5';
@@ -40,6 +41,24 @@ export async function hashFileInto(path: string, into: { update(chunk: Uint8Arra
   } finally {
     await fh.close();
   }
+}
+
+/** hashFile for synchronous callers: the same bounded reads, never the whole file in memory. */
+export function hashFileSync(algorithm: HashAlgorithm, path: string): string {
+  const h = createHash(algorithm);
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
+    for (let pos = 0; ; ) {
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+      pos += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
 }
 
 export async function hashFile(algorithm: HashAlgorithm, path: string, opts: HashFileOptions = {}): Promise<string> {

@@ -17,7 +17,6 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
-  readSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
@@ -25,7 +24,9 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { dataError, usageError } from './errors.ts';
-import type { ContentSource, DirNode, Extent, FsMeta, FsNode, FsNodeType, FsTime } from './tree.ts';
+import { type HoleFinder, hostFileContent, looksSparse } from './hostfile.ts';
+import { nameFromBytes, nameToBytes } from './names.ts';
+import type { ContentSource, DirNode, FsMeta, FsNode, FsNodeType, FsTime } from './tree.ts';
 import { walk } from './tree.ts';
 
 export const META_FILE = '.dogeos-meta.json';
@@ -52,7 +53,7 @@ export interface MetaEntry {
 export interface MetaFile {
   readonly format: 'dogeos-meta';
   readonly version: 1;
-  /** Keyed by '/'-rooted path; '/' is the directory itself. */
+  /** Keyed by '/'-rooted path ('/' is the directory itself), in names.ts's encoding (JSON keeps its lone surrogates as \udcXX). */
   readonly entries: Record<string, MetaEntry>;
 }
 
@@ -67,15 +68,18 @@ export function writeHostTree(tree: DirNode, dir: string): number {
   if (readdirSync(dir).length > 0) throw usageError('EXTRACT_NOT_EMPTY', `${dir} is not empty`, { hint: 'extract into a new directory' });
   const entries: Record<string, MetaEntry> = {};
   const firstName = new Map<FsNode, string>();
-  const dirs: { path: string; node: DirNode }[] = [];
+  const dirs: { path: Buffer; node: DirNode }[] = [];
+  const top = nameToBytes(dir);
+  // Host paths as bytes: names that are not UTF-8 reach the kernel unchanged.
+  const hostOf = (p: string) => (p === '/' ? top : Buffer.concat([top, nameToBytes(p)]));
   let count = 0;
   for (const e of walk(tree)) {
-    const host = e.path === '/' ? dir : join(dir, e.path);
+    const host = hostOf(e.path);
     const n = e.node;
     const meta = metaOf(n);
     const first = firstName.get(n);
     if (first !== undefined) {
-      linkSync(join(dir, first), host);
+      linkSync(hostOf(first), host);
       entries[e.path] = { ...meta, link: first };
       count++;
       continue;
@@ -93,7 +97,7 @@ export function writeHostTree(tree: DirNode, dir: string): number {
         utimesSync(host, asDate(n.atime), asDate(n.mtime));
         break;
       case 'symlink':
-        symlinkSync(n.target, host);
+        symlinkSync(nameToBytes(n.target), host);
         lutimesSync(host, asDate(n.atime), asDate(n.mtime));
         break;
       default:
@@ -126,7 +130,7 @@ function metaOf(n: FsNode): MetaEntry {
 }
 
 /** Copies content in bounded chunks, data extents only, so holes stay holes. */
-function writeContent(path: string, content: ContentSource, mode: number): void {
+function writeContent(path: Buffer, content: ContentSource, mode: number): void {
   const fd = openSync(path, 'w', mode);
   try {
     const extents = content.extents?.() ?? [{ offsetBytes: 0, lengthBytes: content.sizeBytes }];
@@ -141,34 +145,6 @@ function writeContent(path: string, content: ContentSource, mode: number): void 
   } finally {
     closeSync(fd);
   }
-}
-
-/** Lazy contents of a host file (read on demand, nothing cached). */
-function hostContent(path: string, sizeBytes: number, extents: Extent[] | undefined): ContentSource {
-  const src: ContentSource = {
-    sizeBytes,
-    read(offsetBytes, lengthBytes) {
-      const n = Math.max(0, Math.min(lengthBytes, sizeBytes - offsetBytes));
-      // Not zero-filled (readSync overwrites it; the pack loop spends ~10% on zeroing otherwise);
-      // not pooled, so callers may keep or transfer it.
-      const out = Buffer.allocUnsafeSlow(n);
-      const fd = openSync(path, 'r');
-      try {
-        let done = 0;
-        while (done < n) {
-          const got = readSync(fd, out, done, n - done, offsetBytes + done);
-          if (got === 0) break; // file shrank since we looked: the rest reads as zeros
-          done += got;
-        }
-        out.fill(0, done);
-      } finally {
-        closeSync(fd);
-      }
-      return out;
-    },
-  };
-  if (extents !== undefined) src.extents = () => extents;
-  return src;
 }
 
 function readMeta(dir: string): Record<string, MetaEntry> {
@@ -199,18 +175,20 @@ const nsOf = (t: bigint): FsTime => ({ sec: Number(t / 1_000_000_000n), nsec: Nu
  * irreproducible). Hard links (same host inode, or `link` in the sidecar)
  * become one node.
  */
-export function readHostTree(dir: string): DirNode {
+export function readHostTree(dir: string, opts: { findHoles?: HoleFinder } = {}): DirNode {
   const meta = readMeta(dir);
   const byInode = new Map<string, FsNode>();
   const byPath = new Map<string, FsNode>();
   const root = makeNode(dir, '/', meta['/']);
   if (root.type !== 'dir') throw usageError('HOSTTREE_NOT_DIR', `${dir} is not a directory`);
-  const stack: { host: string; path: string; node: DirNode }[] = [{ host: dir, path: '/', node: root }];
+  // Names are read as bytes (Buffers), never decoded: see names.ts.
+  const stack: { host: Buffer; path: string; node: DirNode }[] = [{ host: nameToBytes(dir), path: '/', node: root }];
   while (stack.length > 0) {
     const { host, path, node } = stack.pop()!;
-    for (const name of readdirSync(host)) {
+    for (const raw of readdirSync(host, { encoding: 'buffer' })) {
+      const name = nameFromBytes(raw);
       if (path === '/' && name === META_FILE) continue;
-      const childHost = join(host, name);
+      const childHost = Buffer.concat([host, SLASH, raw]);
       const childPath = path === '/' ? `/${name}` : `${path}/${name}`;
       const m = meta[childPath];
       const st = lstatSync(childHost, { bigint: true });
@@ -218,7 +196,7 @@ export function readHostTree(dir: string): DirNode {
       let child = st.nlink > 1n && !st.isDirectory() ? byInode.get(inodeKey) : undefined;
       if (child === undefined && m?.link !== undefined) child = byPath.get(m.link);
       if (child === undefined) {
-        child = makeNode(childHost, childPath, m);
+        child = makeNode(childHost, childPath, m, opts.findHoles);
         if (st.nlink > 1n && !st.isDirectory()) byInode.set(inodeKey, child);
       }
       byPath.set(childPath, child);
@@ -229,7 +207,9 @@ export function readHostTree(dir: string): DirNode {
   return root;
 }
 
-function makeNode(host: string, path: string, m: MetaEntry | undefined): FsNode {
+const SLASH = Buffer.from('/');
+
+function makeNode(host: string | Buffer, path: string, m: MetaEntry | undefined, findHoles?: HoleFinder): FsNode {
   const st = lstatSync(host, { bigint: true });
   const mtime = nsOf(st.mtimeNs);
   const metaFields: FsMeta =
@@ -237,7 +217,7 @@ function makeNode(host: string, path: string, m: MetaEntry | undefined): FsNode 
       ? { mode: Number(st.mode) & 0o7777, uid: 0, gid: 0, atime: mtime, mtime, ctime: mtime }
       : { mode: m.mode, uid: m.uid, gid: m.gid, atime: fromTuple(m.atime, mtime), mtime: fromTuple(m.mtime, mtime), ctime: fromTuple(m.ctime, mtime) };
   if (st.isDirectory()) return { type: 'dir', ...metaFields, entries: new Map() };
-  if (st.isSymbolicLink()) return { type: 'symlink', ...metaFields, target: readlinkSync(host) };
+  if (st.isSymbolicLink()) return { type: 'symlink', ...metaFields, target: nameFromBytes(readlinkSync(host, { encoding: 'buffer' })) };
   const size = Number(st.size);
   if (st.isFile()) {
     if (m !== undefined && m.type !== 'file' && size === 0) {
@@ -247,7 +227,8 @@ function makeNode(host: string, path: string, m: MetaEntry | undefined): FsNode 
     // Trust recorded extents only if the file still has the size and mtime extraction gave it.
     const unchanged = m?.extents !== undefined && m.size === size && m.mtime[0] === mtime.sec && Math.floor(m.mtime[1] / 1000) === Math.floor(mtime.nsec / 1000);
     const extents = unchanged ? m!.extents!.map(([o, l]) => ({ offsetBytes: o, lengthBytes: l })) : undefined;
-    return { type: 'file', ...metaFields, content: hostContent(host, size, extents) };
+    const content = hostFileContent(host, size, extents === undefined ? { sparse: looksSparse(st), ...(findHoles === undefined ? {} : { findHoles }) } : { extents });
+    return { type: 'file', ...metaFields, content };
   }
   const rdev = Number(st.rdev);
   const dev = { major: ((rdev >> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff), minor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00) };

@@ -4,6 +4,7 @@
  * files, a lazy ContentSource (nothing is copied until written). Hard links
  * are the SAME node object reachable under several names.
  */
+import { nameToBytes } from './names.ts';
 
 export type FsNodeType = 'file' | 'dir' | 'symlink' | 'chardev' | 'blockdev' | 'fifo' | 'socket';
 
@@ -42,11 +43,15 @@ export interface FileNode extends FsMeta {
 }
 export interface DirNode extends FsMeta {
   readonly type: 'dir';
-  /** Names are single path components (no '/', not '.' or '..'). */
+  /**
+   * Names are single path components (no '/', not '.' or '..'): the bytes
+   * on disk, in names.ts's lossless encoding (UTF-8 names are themselves).
+   */
   readonly entries: Map<string, FsNode>;
 }
 export interface SymlinkNode extends FsMeta {
   readonly type: 'symlink';
+  /** The target's bytes, in names.ts's encoding. */
   target: string;
 }
 export interface DeviceNode extends FsMeta {
@@ -208,9 +213,7 @@ export function* walk(root: DirNode): Generator<WalkEntry> {
   }
 }
 
-/** Byte-wise (UTF-8) comparison, so order does not depend on locale. */
+/** Byte-wise comparison of the names' bytes, so order does not depend on locale. */
 export function compareNames(a: string, b: string): number {
-  const ea = Buffer.from(a, 'utf8');
-  const eb = Buffer.from(b, 'utf8');
-  return Buffer.compare(ea, eb);
+  return Buffer.compare(nameToBytes(a), nameToBytes(b));
 }

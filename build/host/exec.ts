@@ -4,6 +4,7 @@
  * and "exit N" (with the command and the tail of stderr, exit 70), and shows
  * every command as a copy-pasteable shell line in debug mode.
  */
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { $, type ProcessPromise, quote } from 'zx';
@@ -152,4 +153,33 @@ export async function run(tool: string, args: readonly string[], opts: RunOption
 /** Starts a program and returns the live process (QEMU, servers). */
 export function start(tool: string, args: readonly string[], opts: RunOptions = {}): ProcessPromise {
   return spawn(tool, args, opts);
+}
+
+export interface RunSyncOptions {
+  /** An open file descriptor to give the program as its standard input. */
+  readonly stdinFd?: number;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Runs a program synchronously, for the few synchronous callers (reading a
+ * host tree). Same errors as run(): HOST_TOOL_MISSING, _KILLED, _FAILED.
+ */
+export function runSync(tool: string, args: readonly string[], opts: RunSyncOptions = {}): { stdout: Buffer } {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SECRET_ENV_RE.test(k)));
+  const exe = requireTool(tool, env);
+  const r = spawnSync(exe, args, { env, stdio: [opts.stdinFd ?? 'ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 60_000, maxBuffer: 1 << 28 });
+  const stderr = r.stderr?.toString('utf8') ?? '';
+  if (r.error !== undefined || r.signal !== null) {
+    throw internalError('HOST_TOOL_KILLED', `${tool} was killed by ${r.signal ?? r.error?.message}`, {
+      details: { command: shellLine(tool, args), stderrTail: tailLines(stderr, 20) },
+    });
+  }
+  if (r.status !== 0) {
+    throw internalError('HOST_TOOL_FAILED', `${tool} exited with status ${r.status}`, {
+      hint: tailLines(stderr, 20) || undefined,
+      details: { command: shellLine(tool, args), status: r.status, stderrTail: tailLines(stderr, 20) },
+    });
+  }
+  return { stdout: r.stdout };
 }

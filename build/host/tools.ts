@@ -45,7 +45,7 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { name: 'busybox', debianPackage: 'busybox-static', purpose: 'initramfs of the Linux UFS oracle', versionArgs: ['--help'], requiredForBuild: false },
   { name: 'cpio', debianPackage: 'cpio', purpose: 'check the cpio writer of the Linux UFS oracle initramfs', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'makefs', debianPackage: 'makefs', purpose: 'benchmark reference; BSD UFS1 images for the Linux UFS oracle test', versionArgs: ['-h'], requiredForBuild: false },
-  { name: 'python3', debianPackage: 'python3', purpose: 'independent zlib/lofi parser in lofi tests', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'python3', debianPackage: 'python3', purpose: 'where sparse input files keep their data (os.lseek SEEK_DATA; without it holes are found by scanning); independent zlib/lofi parser in lofi tests', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'mke2fs', debianPackage: 'e2fsprogs', purpose: 'benchmark reference', versionArgs: ['-V'], requiredForBuild: false },
   { name: 'pigz', debianPackage: 'pigz', purpose: 'benchmark reference', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'ksh93', debianPackage: 'ksh', purpose: 'first-boot script tests under ksh93', versionArgs: ['-c', 'true'], requiredForBuild: false },

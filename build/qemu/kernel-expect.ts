@@ -3,15 +3,15 @@
  * strings handed to QEMU: the module types and names illumos would parse
  * (dboot_startkern.c `process_module`) and each file's SHA-1.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { dataError } from '../core/errors.ts';
+import { hashFileSync } from '../core/hash.ts';
 import type { KernelModule } from './argv.ts';
 import type { ExpectedModule, ProbeExpectation } from './probe-check.ts';
 
 function sha1File(path: string): string {
   try {
-    return createHash('sha1').update(readFileSync(path)).digest('hex');
+    // Streamed: a boot archive may be larger than Node's 2 GiB whole-file read.
+    return hashFileSync('sha1', path);
   } catch (e) {
     throw dataError('BOOT_TEST_MODULE_UNREADABLE', `cannot read module file ${path}`, { cause: e, details: { path } });
   }

@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openLofi } from '../codecs/lofi/index.ts';
 import { openUfs } from '../codecs/ufs/index.ts';
+import { nameToBytes } from '../core/names.ts';
 import { compareNames, type DirNode, type FileNode, walk } from '../core/tree.ts';
 
 /** Bumped if what is cached for /usr changes. */
@@ -107,4 +108,9 @@ export function archiveManifest(root: DirNode, cache?: UsrManifestCache): string
     for (const [path, sum] of usr) if (!lines.has(path)) lines.set(path, `${sum}  .${path}`);
   }
   return [...lines.keys()].sort(compareNames).map((k) => lines.get(k)!);
+}
+
+/** The manifest file's bytes: paths are bytes (core/names.ts), so a name that is not UTF-8 is written as its own bytes. */
+export function manifestBytes(lines: readonly string[]): Buffer {
+  return nameToBytes(`${lines.join('\n')}\n`);
 }

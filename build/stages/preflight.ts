@@ -5,7 +5,8 @@
  * Compose and the PXE target check the same things again where they use them.
  */
 import type { BuildConfig } from '../config/schema.ts';
-import { configError } from '../core/errors.ts';
+import { configError, dataError } from '../core/errors.ts';
+import { escapeName } from '../core/names.ts';
 import { loadHostsFile } from '../media/pxe/hosts.ts';
 import { DEFAULT_ESP_SIZE_BYTES, planUsb } from '../media/usblayout.ts';
 import type { HostEntry } from '../media/pxe/types.ts';
@@ -45,13 +46,33 @@ export function refuseFifoAdminPassword(value: string | undefined): void {
   );
 }
 
+/**
+ * An overlay file whose data (holes excluded: UFS keeps them) is larger than
+ * the configured boot archive can never be sealed: say which one now, not
+ * after the download. The writer checks again with the exact geometry.
+ */
+function overlayFilesFit(overlay: string, entries: ReturnType<typeof readOverlayEntries>, archiveBytes: number): void {
+  for (const e of entries) {
+    if (e.node.type !== 'file') continue;
+    const c = e.node.content;
+    const dataBytes = c.extents === undefined ? c.sizeBytes : c.extents().reduce((n, x) => n + x.lengthBytes, 0);
+    if (dataBytes > archiveBytes) {
+      throw dataError('OVERLAY_FILE_TOO_BIG', `overlay '${overlay}': ${escapeName(e.path)} holds ${dataBytes} bytes of data (holes excluded); the boot archive is ${archiveBytes} bytes`, {
+        hint: 'raise archive.sizeBytes or leave the file out of the overlay',
+        details: { overlay, path: escapeName(e.path), dataBytes, archiveBytes },
+      });
+    }
+  }
+}
+
 export async function preflight(input: PreflightInput): Promise<PreflightResult> {
   const { config } = input;
   // A local platform file must exist and have a known kind.
   parsePlatformSource(config.platform.source, input.cwd);
   for (const name of config.overlays) {
     // overlay.json, declared paths, and the entry types on the host.
-    readOverlayEntries(loadOverlay(name, overlayDir(name, input.overlaysDir ?? REPO_OVERLAYS_DIR)), 0);
+    const entries = readOverlayEntries(loadOverlay(name, overlayDir(name, input.overlaysDir ?? REPO_OVERLAYS_DIR)), 0);
+    if (config.archive.sizeBytes !== undefined) overlayFilesFit(name, entries, config.archive.sizeBytes);
   }
   refuseFifoAdminPassword(input.fifoAdminPassword);
   // Every value that lands in dogeos.conf (quotes, control characters).

@@ -16,7 +16,7 @@ import { hashFile } from '../core/hash.ts';
 import type { DirNode } from '../core/tree.ts';
 import { listTree, normaliseTree } from '../media/pxe/fstree.ts';
 import { writeTarGz } from '../media/pxe/tarball.ts';
-import { archiveManifest, type UsrManifestCache } from './archive-manifest.ts';
+import { archiveManifest, manifestBytes, type UsrManifestCache } from './archive-manifest.ts';
 
 export { archiveManifest, contentDevice, dirManifestCache, type UsrManifestCache } from './archive-manifest.ts';
 
@@ -76,7 +76,7 @@ export async function seal(input: SealInput): Promise<SealResult> {
   const archiveSha1 = await hashFile('sha1', archivePath);
   writeFileSync(`${archivePath}.hash`, `${archiveSha1}\n`);
   const manifest = archiveManifest(input.root, input.usrManifestCache);
-  writeFileSync(`${archivePath}.manifest`, `${manifest.join('\n')}\n`);
+  writeFileSync(`${archivePath}.manifest`, manifestBytes(manifest));
 
   copyIfPresent(join(input.platformDir, KERNEL_REL), join(platform, KERNEL_REL));
   if (!existsSync(join(platform, KERNEL_REL))) {

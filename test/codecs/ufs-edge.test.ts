@@ -20,7 +20,8 @@ const code = (fn: () => unknown) => {
 describe('writer refuses what UFS cannot hold, with typed errors', () => {
   it('too many bytes: UFS_NO_SPACE with needed vs available', () => {
     const root = makeDir();
-    put(root, 'big', makeFile(new Uint8Array(5 << 20)));
+    // Each fits alone; together they do not.
+    for (let i = 0; i < 5; i++) put(root, `part${i}`, makeFile(new Uint8Array(1 << 20)));
     let err: { code?: string; details?: Record<string, number> } = {};
     try {
       writeUfs(root, OPTS);
@@ -29,6 +30,12 @@ describe('writer refuses what UFS cannot hold, with typed errors', () => {
     }
     expect(err.code).toBe('UFS_NO_SPACE');
     expect(err.details!.neededBlocks).toBeGreaterThan(err.details!.availableBlocks!);
+  });
+
+  it('one file bigger than the image: UFS_FILE_TOO_BIG naming it', () => {
+    const root = makeDir();
+    put(root, 'opt/big', makeFile(new Uint8Array(5 << 20)));
+    expect(() => writeUfs(root, OPTS)).toThrow(expect.objectContaining({ code: 'UFS_FILE_TOO_BIG', message: expect.stringMatching(/^\/opt\/big needs 5\d{3} KiB of data blocks/) }));
   });
 
   it('too many inodes: UFS_NO_SPACE', () => {

@@ -73,6 +73,11 @@ function readModule(path: string): Uint8Array {
  *   S <mode hex> <uid> <gid> <size> <major hex> <minor hex> <path>
  *   H <sha256>  <path>          L <path> / T <target>
  *   K <kernel log line about ufs>     E <stderr of the listing tools>
+ * With oracle.mode=bytes on the command line (names that are not UTF-8 or
+ * hold newlines), no S/H/L lines but names as bytes, in hex, never decoded:
+ *   N <hex bytes of "find . -print0", 16 per line, as od prints them>
+ *   M <mode hex>                 (one per path, in the same order)
+ *   F <hex bytes of "find . -type f -print0">   X <sha256> (one per file, same order)
  * or ORACLE-MOUNT-FAILED with the mount error and the kernel log tail.
  */
 export const ORACLE_INIT = `#!/bin/busybox sh
@@ -87,11 +92,20 @@ i=0
 while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 if mount -t ufs -o ro,ufstype=$t /dev/vda /mnt 2>/tmp/mount.err; then
   cd /mnt
+  if grep -q 'oracle.mode=bytes' /proc/cmdline; then
+  {
+    find . -print0 | od -An -v -tx1 | sed 's/^/N/'
+    find . -exec stat -c 'M %f' {} +
+    find . -type f -print0 | od -An -v -tx1 | sed 's/^/F/'
+    find . -type f -print0 | xargs -0 sh -c 'for f do sha256sum < "$f"; done' sh | cut -c1-64 | sed 's/^/X /'
+  } >/tmp/list 2>/tmp/list.err
+  else
   {
     find . -exec stat -c 'S %f %u %g %s %t %T %n' {} +
     find . -type f -exec sha256sum {} + | sed 's/^/H /'
     find . -type l | while IFS= read -r p; do printf 'L %s\\n' "$p"; printf 'T %s\\n' "$(readlink "$p")"; done
   } >/tmp/list 2>/tmp/list.err
+  fi
   echo ORACLE-BEGIN
   cat /tmp/list
   sed 's/^/E /' /tmp/list.err

@@ -36,6 +36,8 @@ export interface OracleOptions {
   readonly timeoutMs?: number;
   readonly accel?: 'tcg' | 'kvm';
   readonly kernelVersion?: string;
+  /** 'bytes': names as raw bytes (see ORACLE_INIT), for names that are not UTF-8. */
+  readonly mode?: 'listing' | 'bytes';
 }
 
 export interface OracleResult {
@@ -121,7 +123,7 @@ export function parseOracleListing(lines: readonly string[]): Omit<OracleResult,
   return { entries, kernelLog, readErrors };
 }
 
-function qemuArgs(imagePath: string, opts: Required<Pick<OracleOptions, 'ufstype' | 'accel'>>, kernelVersion?: string) {
+function qemuArgs(imagePath: string, opts: Required<Pick<OracleOptions, 'ufstype' | 'accel' | 'mode'>>, kernelVersion?: string) {
   const kernel = findGuestKernel(kernelVersion);
   const initrd = oracleInitramfs(kernel);
   // QEMU's -drive syntax escapes commas by doubling them.
@@ -131,18 +133,18 @@ function qemuArgs(imagePath: string, opts: Required<Pick<OracleOptions, 'ufstype
     '-accel', opts.accel, ...(opts.accel === 'kvm' ? ['-cpu', 'host,-arch-capabilities'] : []),
     '-m', '256', '-smp', '1',
     '-kernel', kernel.vmlinuzPath, '-initrd', initrd,
-    '-append', `console=ttyS0 quiet loglevel=3 panic=-1 oracle.ufstype=${opts.ufstype}`,
+    '-append', `console=ttyS0 quiet loglevel=3 panic=-1 oracle.ufstype=${opts.ufstype}${opts.mode === 'bytes' ? ' oracle.mode=bytes' : ''}`,
     '-drive', `file=${file},if=virtio,format=raw,readonly=on`,
     '-serial', 'stdio',
   ];
 }
 
-/** Boots the oracle on `imagePath`; resolves when the guest powers off. */
-export async function linuxUfsMount(imagePath: string, opts: OracleOptions = {}): Promise<OracleResult> {
+/** Boots the oracle; the listing's lines (between ORACLE-BEGIN and ORACLE-END) once the guest powers off. */
+async function runOracle(imagePath: string, opts: OracleOptions): Promise<{ listing: string[]; serialLog: string; durationMs: number }> {
   const ufstype = opts.ufstype ?? 'sunx86';
   const accel = opts.accel ?? (process.env['DOGEOS_ORACLE_ACCEL'] === 'kvm' ? 'kvm' : 'tcg');
   const timeoutMs = opts.timeoutMs ?? 180_000;
-  const args = qemuArgs(imagePath, { ufstype, accel }, opts.kernelVersion);
+  const args = qemuArgs(imagePath, { ufstype, accel, mode: opts.mode ?? 'listing' }, opts.kernelVersion);
   const started = performance.now();
   const serialLog = await new Promise<string>((resolve, reject) => {
     const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -177,7 +179,62 @@ export async function linuxUfsMount(imagePath: string, opts: OracleOptions = {})
   }
   const insmodFailures = lines.filter((l) => l.startsWith('ORACLE-INSMOD-FAILED'));
   if (insmodFailures.length > 0) throw new Error(`oracle: ${insmodFailures.join('; ')}`);
-  return { ...parseOracleListing(lines.slice(begin + 1, end)), serialLog, durationMs };
+  return { listing: lines.slice(begin + 1, end), serialLog, durationMs };
+}
+
+/** Boots the oracle on `imagePath`; resolves when the guest powers off. */
+export async function linuxUfsMount(imagePath: string, opts: OracleOptions = {}): Promise<OracleResult> {
+  const { listing, serialLog, durationMs } = await runOracle(imagePath, { ...opts, mode: 'listing' });
+  return { ...parseOracleListing(listing), serialLog, durationMs };
+}
+
+export interface ByteNameEntry {
+  /** The path's bytes as the kernel returned them, relative to the mount ('.' is the root). */
+  readonly path: Buffer;
+  readonly type: OracleFileType;
+  /** Regular files: sha256 of the contents as the kernel read them. */
+  readonly sha256?: string;
+}
+
+function nulSeparated(hexLines: readonly string[]): Buffer[] {
+  const bytes = Buffer.from(hexLines.join('').replace(/\s+/g, ''), 'hex');
+  const out: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === 0) {
+      out.push(bytes.subarray(start, i));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+/** Parses an oracle.mode=bytes listing (see ORACLE_INIT). */
+export function parseByteNameListing(lines: readonly string[]): { entries: ByteNameEntry[]; errors: string[] } {
+  const tagged = (t: string) => lines.filter((l) => l.startsWith(t)).map((l) => l.slice(t.length));
+  const paths = nulSeparated(tagged('N'));
+  const modes = tagged('M ').map((m) => TYPE_BY_FORMAT.get(Number.parseInt(m, 16) & 0o170000));
+  const files = nulSeparated(tagged('F'));
+  const sums = tagged('X ');
+  if (modes.length !== paths.length || sums.length !== files.length) {
+    throw new Error(`oracle: ${paths.length} paths but ${modes.length} modes, ${files.length} files but ${sums.length} sums`);
+  }
+  const sumOf = new Map(files.map((f, i) => [f.toString('hex'), sums[i]!]));
+  const entries = paths.map((path, i): ByteNameEntry => {
+    const type = modes[i];
+    if (type === undefined) throw new Error(`oracle: unknown file type for ${path.toString('hex')}`);
+    const sha256 = sumOf.get(path.toString('hex'));
+    return { path, type, ...(type === 'file' && sha256 !== undefined ? { sha256 } : {}) };
+  });
+  return { entries, errors: tagged('E ') };
+}
+
+/** Paths as bytes, with types and file hashes, as the Linux kernel reads them. Throws on read errors. */
+export async function linuxUfsByteNames(imagePath: string, opts: OracleOptions = {}): Promise<ByteNameEntry[]> {
+  const { listing } = await runOracle(imagePath, { ...opts, mode: 'bytes' });
+  const { entries, errors } = parseByteNameListing(listing);
+  if (errors.length > 0) throw new Error(`oracle: errors reading ${imagePath}:\n${errors.join('\n')}`);
+  return entries;
 }
 
 /**

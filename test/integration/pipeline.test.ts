@@ -202,7 +202,10 @@ describe('build errors leave nothing behind', () => {
   it('content larger than the configured archive is an error with the numbers', async () => {
     const big = join(env.dir, 'big-overlay');
     execFileSync('mkdir', ['-p', big]);
-    writeFileSync(join(big, 'big.bin'), randomBytes(20 * 1024 * 1024));
+    // Two files that each fit the archive alone but not together (one too big alone is
+    // OVERLAY_FILE_TOO_BIG in preflight: test/integration/sparse-build.test.ts).
+    writeFileSync(join(big, 'big1.bin'), randomBytes(10 * 1024 * 1024));
+    writeFileSync(join(big, 'big2.bin'), randomBytes(10 * 1024 * 1024));
     const cfg = env.configFor('e', `archive: { sizeBytes: 16777216 }\noverlays: [dogeos, ${big}]`);
     const r = await spawnCli(['--config', cfg, 'build']);
     expect(r.status).toBe(65);

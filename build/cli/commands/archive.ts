@@ -13,15 +13,17 @@ import { ExitStatus, usageError } from '../../core/errors.ts';
 import { openLofi, parseAlgorithm } from '../../codecs/lofi/index.ts';
 import { FileBlockDevice } from '../../core/filedev.ts';
 import { readHostTree, writeHostTree } from '../../core/hosttree.ts';
+import { findHoles } from '../../host/holes.ts';
 import { type DirNode, walk } from '../../core/tree.ts';
 import { type CommandContext, type CommandSpec, parseCommandArgs, println } from '../command.ts';
 import { formatBytes } from '../render.ts';
-import { formatLong, listTree } from '../archive-list.ts';
+import { entryJson, formatLong, listEntries, listTree } from '../archive-list.ts';
+import { escapeName, nameToBytes, unescapeName } from '../../core/names.ts';
 
 const HELP = `Usage: dogeos archive info|ls|cat|extract|pack|check ...
 
   dogeos archive info IMAGE [--json]
-  dogeos archive ls IMAGE [PATH] [-l] [-R]
+  dogeos archive ls IMAGE [PATH] [-l] [-R] [--json]
   dogeos archive cat IMAGE PATH
   dogeos archive extract IMAGE DIR
   dogeos archive pack DIR IMAGE --size SIZE [--inode-density BYTES] [--block-size 4096]
@@ -41,6 +43,11 @@ pack: SIZE takes a mkfile-style suffix (b = 512, k, m, g), e.g. 350000k;
 --inode-density is newfs -i (default 12248, the SmartOS root); the time
 stamped into the superblock is --time, else SOURCE_DATE_EPOCH, else the
 newest mtime in DIR.
+
+Names are bytes: ls prints those that are not printable UTF-8 with octal
+escapes as \`ls -b\` does (latin1_\\351), and ls and cat take a PATH written
+that way; --json gives each entry's name (when it is UTF-8) and always
+nameBase64, the same for path and target.
 
 check exits 0 when the image is clean and 65 with the list of problems.`;
 
@@ -76,6 +83,16 @@ function withImage<T>(path: string, fn: (img: UfsImage, dev: BlockDevice) => T):
   }
 }
 
+/**
+ * A path argument as typed, or as `archive ls` printed it (ls -b escapes:
+ * `latin1_\351`), since a name that is not UTF-8 cannot be typed as itself.
+ */
+function imagePathArg(img: UfsImage, path: string): string {
+  if (!path.includes('\\') || img.lookup(path) !== undefined) return path;
+  const unescaped = unescapeName(path);
+  return img.lookup(unescaped) !== undefined ? unescaped : path;
+}
+
 function positionals(cmd: string, got: readonly string[], names: readonly string[], optional = 0): string[] {
   if (got.length < names.length - optional || got.length > names.length) {
     throw usageError('USAGE', `archive ${cmd}: expected ${names.join(' ')}`, { hint: "see 'dogeos archive --help'" });
@@ -109,12 +126,23 @@ function ls(ctx: CommandContext, argv: readonly string[]): number {
   const { values, positionals: pos } = parseCommandArgs('archive ls', argv, {
     long: { type: 'boolean', short: 'l' },
     recursive: { type: 'boolean', short: 'R' },
+    json: { type: 'boolean' },
   });
-  const [image, path = '/'] = positionals('ls', pos, ['IMAGE', 'PATH'], 1);
+  const [image, arg = '/'] = positionals('ls', pos, ['IMAGE', 'PATH'], 1);
   withImage(resolve(ctx.cwd, image!), (img) => {
+    const path = imagePathArg(img, arg);
     const st = img.stat(path);
+    if (values.json === true || ctx.globals.json) {
+      const name = path.split('/').filter(Boolean).pop() ?? '/';
+      const out =
+        st.type === 'dir'
+          ? [...listEntries(img, path, values.recursive === true)].flatMap((d) => d.entries.map((e) => entryJson(img, e.st, e.name, e.path)))
+          : [entryJson(img, st, name, path)];
+      println(ctx.stdout, JSON.stringify(out));
+      return;
+    }
     if (st.type !== 'dir') {
-      println(ctx.stdout, values.long === true ? formatLong(img, st, path) : path);
+      println(ctx.stdout, values.long === true ? formatLong(img, st, path) : escapeName(path));
       return;
     }
     for (const line of listTree(img, path, { long: values.long === true, recursive: values.recursive === true })) println(ctx.stdout, line);
@@ -124,11 +152,12 @@ function ls(ctx: CommandContext, argv: readonly string[]): number {
 
 function cat(ctx: CommandContext, argv: readonly string[]): number {
   const { positionals: pos } = parseCommandArgs('archive cat', argv, {});
-  const [image, path] = positionals('cat', pos, ['IMAGE', 'PATH']);
+  const [image, arg] = positionals('cat', pos, ['IMAGE', 'PATH']);
   withImage(resolve(ctx.cwd, image!), (img) => {
-    const st = img.stat(path!);
+    const path = imagePathArg(img, arg!);
+    const st = img.stat(path);
     if (st.type === 'symlink') {
-      ctx.stdout.write(img.readLink(st.ino));
+      ctx.stdout.write(nameToBytes(img.readLink(st.ino)));
       return;
     }
     if (st.type !== 'file') throw usageError('NOT_A_FILE', `${path} is a ${st.type}, not a regular file`);
@@ -188,7 +217,7 @@ async function pack(ctx: CommandContext, argv: readonly string[]): Promise<numbe
   const [dir, image] = positionals('pack', pos, ['DIR', 'IMAGE']);
   if (values.size === undefined) throw usageError('USAGE', 'archive pack: --size is required (e.g. --size 350000k)');
   const sizeBytes = parseSize(values.size);
-  const tree = readHostTree(resolve(ctx.cwd, dir!));
+  const tree = readHostTree(resolve(ctx.cwd, dir!), { findHoles });
   const sde = ctx.env['SOURCE_DATE_EPOCH'];
   const timeSec = intOption('time', values.time ?? sde, newestMtime(tree));
   const target = resolve(ctx.cwd, image!);

@@ -1,4 +1,5 @@
 import { runDiff } from '../../pipeline.ts';
+import { escapeName } from '../../core/names.ts';
 import { type CommandSpec, parseCommandArgs, println } from '../command.ts';
 import { loadConfigFor } from '../load-config.ts';
 
@@ -26,7 +27,8 @@ Nothing is written to the output directory. --json gives one result object.
     }
     const mark = { added: '+', replaced: '~', removed: '-' } as const;
     println(ctx.stdout, `DogeOS ${r.version} against SmartOS ${r.stamp}:`);
-    for (const c of r.report.changes) println(ctx.stdout, `${mark[c.kind]} ${c.path}  (${c.overlay})`);
+    // Paths are bytes (core/names.ts): printed as ls -b does.
+    for (const c of r.report.changes) println(ctx.stdout, `${mark[c.kind]} ${escapeName(c.path)}  (${c.overlay})`);
     for (const g of r.report.generated) println(ctx.stdout, `* ${g}`);
     for (const m of r.report.manifests) println(ctx.stdout, `s ${m}`);
     const n = (k: string) => r.report.changes.filter((c) => c.kind === k).length;

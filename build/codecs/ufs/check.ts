@@ -14,6 +14,7 @@ import { FsClean, FSOKAY, SBOFF, SBSIZE } from './constants.ts';
 import type { UfsStructure } from './corrupt.ts';
 import { cgNdblk, cgsblock, cgtod } from './geometry.ts';
 import { superblockProblems } from './sbcheck.ts';
+import { rejectBsd } from './bsd.ts';
 import { decodeSuperblock, magicKind, type Superblock } from './superblock.ts';
 
 export interface UfsProblem {
@@ -74,6 +75,7 @@ function checkSuperblock(dev: BlockDevice, list: ProblemList): Superblock | unde
     list.add({ code: 'SB_TRUNCATED', structure: 'image', offsetBytes: dev.sizeBytes, message: `image of ${dev.sizeBytes} bytes has no superblock` });
     return undefined;
   }
+  rejectBsd(dev); // a healthy BSD UFS is the wrong kind of file system, not a list of damage
   const bytes = dev.readAt(SBOFF, SBSIZE);
   const kind = magicKind(bytes);
   if (kind !== 'x86') {

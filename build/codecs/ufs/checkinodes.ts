@@ -12,6 +12,7 @@ import {
   UFS_MAXOFFSET, UFSROOTINO,
 } from './constants.ts';
 import { mappedContent } from './content.ts';
+import { escapeName } from '../../core/names.ts';
 import { decodeName, isDot, isDotDot, parseDirectory } from './dir.ts';
 import { cgdmin, cgimin, cgsblock, inodeOffsetBytes } from './geometry.ts';
 import { type Dinode, decodeDinode, isInlineSymlink } from './inode.ts';
@@ -175,17 +176,17 @@ function pass2(ctx: Ctx): Refs {
     const kids: number[] = [];
     for (const [k, e] of entries.entries()) {
       if (state.mode[e.ino] === 0) {
-        ctx.list.add({ code: 'DIR_ENTRY_FREE', structure: 'dirent', offsetBytes: at(e.posBytes), message: `directory ${ino}: entry '${decodeName(e.name)}' names free inode ${e.ino}`, ino });
+        ctx.list.add({ code: 'DIR_ENTRY_FREE', structure: 'dirent', offsetBytes: at(e.posBytes), message: `directory ${ino}: entry '${escapeName(decodeName(e.name))}' names free inode ${e.ino}`, ino });
         continue;
       }
       r.refs[e.ino]!++;
       if (k < 2 && (isDot(e.name) || isDotDot(e.name))) continue;
       const name = decodeName(e.name);
-      if (names.has(name)) ctx.list.add({ code: 'DIR_DUP_NAME', structure: 'dirent', offsetBytes: at(e.posBytes), message: `directory ${ino}: '${name}' appears twice`, ino });
+      if (names.has(name)) ctx.list.add({ code: 'DIR_DUP_NAME', structure: 'dirent', offsetBytes: at(e.posBytes), message: `directory ${ino}: '${escapeName(name)}' appears twice`, ino });
       names.add(name);
       if ((state.mode[e.ino]! & IFMT) === IFDIR) {
         if (r.parentOf[e.ino] !== 0) {
-          ctx.list.add({ code: 'DIR_HARDLINK', structure: 'dirent', offsetBytes: at(e.posBytes), message: `directory ${e.ino} has a second name '${name}' in ${ino}`, ino: e.ino });
+          ctx.list.add({ code: 'DIR_HARDLINK', structure: 'dirent', offsetBytes: at(e.posBytes), message: `directory ${e.ino} has a second name '${escapeName(name)}' in ${ino}`, ino: e.ino });
         } else {
           r.parentOf[e.ino] = ino;
           kids.push(e.ino);

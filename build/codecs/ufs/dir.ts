@@ -2,6 +2,7 @@
  * Directory blocks (`struct direct`, old/Sun format with a u16 namlen):
  * shared/specs/illumos-ufs.md §8. Entries tile 512-byte chunks exactly.
  */
+import { nameFromBytes } from '../../core/names.ts';
 import { DIRBLKSIZ, MAXNAMLEN } from './constants.ts';
 
 export interface DirEntry {
@@ -132,14 +133,7 @@ export function isDotDot(name: Uint8Array): boolean {
 export const DOT_NAME = DOT;
 export const DOTDOT_NAME = DOTDOT;
 
-const NAME_DECODER = new TextDecoder('utf-8', { fatal: true });
-const LATIN1 = new TextDecoder('latin1');
-
-/** Names are opaque bytes on disk; UTF-8 when valid, else Latin-1 so a string still names them. */
+/** Names are opaque bytes on disk; the tree model's lossless string for them (core/names.ts). */
 export function decodeName(bytes: Uint8Array): string {
-  try {
-    return NAME_DECODER.decode(bytes);
-  } catch {
-    return LATIN1.decode(bytes);
-  }
+  return nameFromBytes(bytes);
 }

@@ -5,12 +5,15 @@
  * shared/specs/illumos-ufs.md §12 steps 4–5.
  */
 import { dataError } from '../../core/errors.ts';
+import { escapeName, nameToBytes } from '../../core/names.ts';
 import { compareNames, type DirNode, type FsNode, makeDir } from '../../core/tree.ts';
 import { LOSTFOUNDINO, MAXNAMLEN, PERM_MASK, UFSROOTINO } from './constants.ts';
 
 export interface PlannedInode {
   readonly ino: number;
   readonly node: FsNode;
+  /** The first path the walk reached it by ('/' for the root), for error messages. */
+  readonly path: string;
   nlink: number;
   /** Directories: parent inode and children (sorted by name bytes). */
   parentIno: number;
@@ -29,11 +32,11 @@ const LOST_FOUND = 'lost+found';
 const MAXLINK = 32767;
 
 function treeError(path: string, message: string): never {
-  throw dataError('UFS_TREE_INVALID', `${path}: ${message}`, { details: { path } });
+  throw dataError('UFS_TREE_INVALID', `${escapeName(path)}: ${message}`, { details: { path: escapeName(path) } });
 }
 
 export function encodeName(path: string, name: string): Uint8Array {
-  const bytes = new TextEncoder().encode(name);
+  const bytes = nameToBytes(name);
   if (bytes.length === 0 || bytes.length > MAXNAMLEN) {
     treeError(path, `name is ${bytes.length} bytes; UFS names are 1..${MAXNAMLEN} bytes`);
   }
@@ -65,14 +68,14 @@ function checkMeta(path: string, node: FsNode): void {
 export function planInodes(root: DirNode, lostFoundTimeSec: number): InodePlan {
   const inodes: (PlannedInode | undefined)[] = [undefined, undefined];
   const numbers = new Map<FsNode, number>();
-  const add = (node: FsNode, parentIno: number): PlannedInode => {
-    const p: PlannedInode = { ino: inodes.length, node, nlink: 0, parentIno, children: [] };
+  const add = (node: FsNode, parentIno: number, path: string): PlannedInode => {
+    const p: PlannedInode = { ino: inodes.length, node, path, nlink: 0, parentIno, children: [] };
     inodes.push(p);
     numbers.set(node, p.ino);
     return p;
   };
   checkMeta('/', root);
-  const rootPlan = add(root, UFSROOTINO);
+  const rootPlan = add(root, UFSROOTINO, '/');
   const existing = root.entries.get(LOST_FOUND);
   const synthetic = existing === undefined;
   let lf: FsNode;
@@ -83,7 +86,7 @@ export function planInodes(root: DirNode, lostFoundTimeSec: number): InodePlan {
     if (existing.type !== 'dir') treeError('/lost+found', `is a ${existing.type}; fsck needs a directory`);
     lf = existing;
   }
-  const lfPlan = add(lf, UFSROOTINO);
+  const lfPlan = add(lf, UFSROOTINO, `/${LOST_FOUND}`);
   if (lfPlan.ino !== LOSTFOUNDINO || rootPlan.ino !== UFSROOTINO) throw new Error('inode numbering invariant');
 
   // Iterative depth-first walk so deep trees cannot overflow the stack.
@@ -111,13 +114,13 @@ export function planInodes(root: DirNode, lostFoundTimeSec: number): InodePlan {
           subdirs.push({ plan: lfPlan, path: childPath });
         } else {
           checkMeta(childPath, child);
-          const cp = add(child, plan.ino);
+          const cp = add(child, plan.ino, childPath);
           subdirs.push({ plan: cp, path: childPath });
         }
         ino = numbers.get(child)!;
       } else if (ino === undefined) {
         checkMeta(childPath, child);
-        ino = add(child, plan.ino).ino;
+        ino = add(child, plan.ino, childPath).ino;
       }
       plan.children.push({ name: nameBytes, ino });
       const target = inodes[ino]!;

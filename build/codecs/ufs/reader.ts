@@ -16,6 +16,7 @@ import { type CylinderGroup, decodeCg } from './cg.ts';
 import { cgNdblk, cgsblock, cgtod, inodeOffsetBytes } from './geometry.ts';
 import { type Dinode, decodeDinode, decodeRdev, inlineSymlinkBytes, inodeGid, inodeUid, isInlineSymlink } from './inode.ts';
 import { superblockProblems } from './sbcheck.ts';
+import { BSD_SBOFF_UFS2, notBsd } from './bsd.ts';
 import { decodeSuperblock, magicKind, type Superblock } from './superblock.ts';
 import { readTreeFrom } from './treeread.ts';
 import { nodeTypeOf } from './types.ts';
@@ -76,6 +77,7 @@ function readSuperblock(dev: BlockDevice, offsetBytes: number): Superblock {
     throw corrupt('UFS_TRUNCATED', 'image', dev.sizeBytes, `image of ${dev.sizeBytes} bytes ends before the superblock at ${offsetBytes}`);
   }
   const bytes = dev.readAt(offsetBytes, SBSIZE);
+  notBsd(bytes, offsetBytes);
   const kind = magicKind(bytes);
   if (kind === 'sparc' || kind === 'mtb') {
     throw dataError('UFS_UNSUPPORTED', `superblock at byte ${offsetBytes}: ${kind === 'sparc' ? 'big-endian (SPARC)' : 'multi-terabyte'} UFS is not supported`, {
@@ -86,6 +88,8 @@ function readSuperblock(dev: BlockDevice, offsetBytes: number): Superblock {
   const problems = superblockProblems(sb, dev.sizeBytes);
   const first = problems[0];
   if (first !== undefined) {
+    // No illumos superblock here: a BSD UFS2 keeps its superblock at 65536 (FreeBSD newfs), not at 8192.
+    if (kind === 'none' && offsetBytes === SBOFF && dev.sizeBytes >= BSD_SBOFF_UFS2 + SBSIZE) notBsd(dev.readAt(BSD_SBOFF_UFS2, SBSIZE), BSD_SBOFF_UFS2);
     const code = first.field === 'image' ? 'UFS_TRUNCATED' : kind === 'none' ? 'UFS_NOT_UFS' : 'UFS_BAD_SUPERBLOCK';
     throw corrupt(code, 'superblock', offsetBytes, problems.map((p) => p.message).join('; '), {
       fields: problems.map((p) => p.field),
@@ -100,7 +104,7 @@ export function openUfs(dev: BlockDevice, opts: OpenUfsOptions = {}): UfsImage {
   try {
     sb = readSuperblock(dev, offset);
   } catch (e) {
-    if (opts.useBackupSuperblock !== true && isBackupUsable(dev)) {
+    if (opts.useBackupSuperblock !== true && (e as { code?: string }).code !== 'UFS_NOT_ILLUMOS' && isBackupUsable(dev)) {
       (e as { hint?: string }).hint = 'the backup superblock in cylinder group 0 looks valid; retry with --use-backup';
     }
     throw e;

@@ -11,6 +11,7 @@ import { howmany, UFSROOTINO } from './constants.ts';
 import { corrupt } from './corrupt.ts';
 import { cgdmin, cgsblock } from './geometry.ts';
 import { type Dinode, isInlineSymlink } from './inode.ts';
+import { escapeName } from '../../core/names.ts';
 import { decodeName } from './dir.ts';
 import type { UfsImage } from './reader.ts';
 
@@ -73,12 +74,12 @@ export function readTreeFrom(img: UfsImage): DirNode {
     for (const e of entries.slice(2)) {
       const name = decodeName(e.name);
       if (node.entries.has(name)) {
-        throw corrupt('UFS_CORRUPT_DIRENT', 'dirent', img.inodeOffset(ino), `directory inode ${ino} has two entries named '${name}'`, { ino, name });
+        throw corrupt('UFS_CORRUPT_DIRENT', 'dirent', img.inodeOffset(ino), `directory inode ${ino} has two entries named '${escapeName(name)}'`, { ino, name: escapeName(name) });
       }
       const existing = nodes.get(e.ino);
       if (existing !== undefined) {
         if (existing.type === 'dir') {
-          throw corrupt('UFS_CORRUPT_DIR_LOOP', 'dirent', img.inodeOffset(ino), `directory inode ${e.ino} is reached twice (a loop or a hard-linked directory), again as '${name}' in inode ${ino}`, { ino: e.ino });
+          throw corrupt('UFS_CORRUPT_DIR_LOOP', 'dirent', img.inodeOffset(ino), `directory inode ${e.ino} is reached twice (a loop or a hard-linked directory), again as '${escapeName(name)}' in inode ${ino}`, { ino: e.ino });
         }
         node.entries.set(name, existing);
         continue;

@@ -7,6 +7,7 @@
 import { type BlockDevice, MemoryBlockDevice } from '../../core/blockdev.ts';
 import { dataError, internalError } from '../../core/errors.ts';
 import { type Reporter, silentReporter } from '../../core/events.ts';
+import { escapeName, nameToBytes } from '../../core/names.ts';
 import type { ContentSource, DirNode } from '../../core/tree.ts';
 import { FragAllocator } from './allocator.ts';
 import { buildCg, encodeCg } from './cg.ts';
@@ -70,13 +71,13 @@ function prepare(sb: Superblock, plan: InodePlan): Prepared[] {
       content = node.content;
       const size = content.sizeBytes;
       if (!Number.isSafeInteger(size) || size < 0 || size > UFS_MAXOFFSET) {
-        throw dataError('UFS_FILE_TOO_LARGE', `inode ${p.ino}: size ${size} is beyond UFS's 2^40-1 byte limit`, {
-          details: { ino: p.ino, sizeBytes: size },
+        throw dataError('UFS_FILE_TOO_LARGE', `${escapeName(p.path)} (inode ${p.ino}): size ${size} is beyond UFS's 2^40-1 byte limit`, {
+          details: { ino: p.ino, path: escapeName(p.path), sizeBytes: size },
         });
       }
       extents = content.extents?.();
     } else if (node.type === 'symlink') {
-      const target = new TextEncoder().encode(node.target);
+      const target = nameToBytes(node.target);
       if (target.length === 0 || target.length >= MAXPATHLEN || target.includes(0)) {
         throw dataError('UFS_TREE_INVALID', `symlink inode ${p.ino}: target of ${target.length} bytes must be 1..${MAXPATHLEN - 1} bytes without NUL`, {
           details: { ino: p.ino, target: node.target },
@@ -85,9 +86,26 @@ function prepare(sb: Superblock, plan: InodePlan): Prepared[] {
       content = bytesSource(target);
     }
     const sizeBytes = content?.sizeBytes ?? 0;
-    out.push({ plan: p, sizeBytes, content, lbns: blocksToAllocate(sb, sizeBytes, extents) });
+    const lbns = blocksToAllocate(sb, sizeBytes, extents);
+    if (node.type === 'file') fileFits(sb, p, sizeBytes, lbns);
+    out.push({ plan: p, sizeBytes, content, lbns });
   }
   return out;
+}
+
+/** A file whose data (holes excluded) alone exceeds the image is named before anything is written. */
+function fileFits(sb: Superblock, p: PlannedInode, sizeBytes: number, lbns: Int32Array): void {
+  const frags = countFrags(sb, sizeBytes, lbns);
+  if (frags <= sb.dsize) return;
+  const kib = (f: number) => Math.ceil((f * sb.fsize) / 1024);
+  throw dataError(
+    'UFS_FILE_TOO_BIG',
+    `${escapeName(p.path)} needs ${kib(frags)} KiB of data blocks for its ${sizeBytes} bytes (holes take none); the whole image has ${kib(sb.dsize)} KiB`,
+    {
+      hint: 'raise the image size (archive.sizeBytes, or --size), or leave the file out',
+      details: { path: escapeName(p.path), sizeBytes, neededFrags: frags, availableFrags: sb.dsize, fragSizeBytes: sb.fsize },
+    },
+  );
 }
 
 function bytesSource(bytes: Uint8Array): ContentSource {

@@ -5,11 +5,14 @@
  * is not declared is a conflict; every conflict is listed before anything
  * is changed.
  */
-import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { configError, dataError } from '../../core/errors.ts';
-import { type ContentSource, type DirNode, type FsMeta, type FsNode, lookup, makeDir, makeFile, makeSymlink, splitPath, timeAt } from '../../core/tree.ts';
+import { hostFileContent, looksSparse } from '../../core/hostfile.ts';
+import { escapeName, nameFromBytes, nameToBytes } from '../../core/names.ts';
+import { findHoles } from '../../host/holes.ts';
+import { type DirNode, type FsMeta, type FsNode, lookup, makeDir, makeFile, makeSymlink, splitPath, timeAt } from '../../core/tree.ts';
 
 const modeString = z.string().regex(/^0?[0-7]{3,4}$/, 'must be an octal mode like "0755"');
 const owner = z.number().int().min(0).max(0xfffffffe);
@@ -91,26 +94,12 @@ export function loadOverlay(name: string, dir: string): Overlay {
   };
 }
 
-function hostFileContent(path: string, sizeBytes: number): ContentSource {
-  return {
-    sizeBytes,
-    read(offsetBytes, lengthBytes) {
-      const len = Math.max(0, Math.min(lengthBytes, sizeBytes - offsetBytes));
-      const buf = new Uint8Array(len);
-      const fd = openSync(path, 'r');
-      try {
-        let done = 0;
-        while (done < len) {
-          const n = readSync(fd, buf, done, len - done, offsetBytes + done);
-          if (n === 0) throw dataError('OVERLAY_FILE_CHANGED', `${path} shrank while the build was reading it`);
-          done += n;
-        }
-      } finally {
-        closeSync(fd);
-      }
-      return buf;
-    },
+/** Streams an overlay file (never read whole: it may be larger than memory), holes kept. */
+function overlayFileContent(path: Buffer, st: { size: number; blocks: number }): ReturnType<typeof hostFileContent> {
+  const shrank = (): never => {
+    throw dataError('OVERLAY_FILE_CHANGED', `${escapeName(nameFromBytes(path))} shrank while the build was reading it`);
   };
+  return hostFileContent(path, st.size, { sparse: looksSparse(st), findHoles, onShort: shrank });
 }
 
 function metaFor(o: Overlay, path: string, kind: 'file' | 'exec' | 'dir' | 'symlink', timeSec: number): FsMeta {
@@ -136,10 +125,12 @@ interface HostEntry {
 /** Reads an overlay's files (lstat: symlinks are copied, never followed). */
 export function readOverlayEntries(o: Overlay, timeSec: number): HostEntry[] {
   const out: HostEntry[] = [];
-  const visit = (hostDir: string, imageDir: string, top: boolean) => {
-    for (const name of readdirSync(hostDir).sort()) {
+  // Names are bytes (names.ts): list them as Buffers, sort by bytes, never decode lossily.
+  const visit = (hostDir: Buffer, imageDir: string, top: boolean) => {
+    for (const raw of readdirSync(hostDir, { encoding: 'buffer' }).sort(Buffer.compare)) {
+      const name = nameFromBytes(raw);
       if (top && NOT_CONTENT.has(name)) continue;
-      const host = join(hostDir, name);
+      const host = Buffer.concat([hostDir, Buffer.from('/'), raw]);
       const path = imageDir === '/' ? `/${name}` : `${imageDir}/${name}`;
       const st = lstatSync(host);
       if (st.isDirectory()) {
@@ -147,17 +138,17 @@ export function readOverlayEntries(o: Overlay, timeSec: number): HostEntry[] {
         visit(host, path, false);
       } else if (st.isFile()) {
         const kind = (st.mode & 0o111) !== 0 ? 'exec' : 'file';
-        out.push({ path, node: makeFile(hostFileContent(host, st.size), metaFor(o, path, kind, timeSec)) });
+        out.push({ path, node: makeFile(overlayFileContent(host, st), metaFor(o, path, kind, timeSec)) });
       } else if (st.isSymbolicLink()) {
-        out.push({ path, node: makeSymlink(readlinkSync(host), metaFor(o, path, 'symlink', timeSec)) });
+        out.push({ path, node: makeSymlink(nameFromBytes(readlinkSync(host, { encoding: 'buffer' })), metaFor(o, path, 'symlink', timeSec)) });
       } else {
-        throw configError('OVERLAY_BAD_ENTRY', `overlay '${o.name}': ${host} is a device, fifo or socket; overlays hold files, directories and symlinks`, {
-          details: { overlay: o.name, file: host },
+        throw configError('OVERLAY_BAD_ENTRY', `overlay '${o.name}': ${escapeName(nameFromBytes(host))} is a device, fifo or socket; overlays hold files, directories and symlinks`, {
+          details: { overlay: o.name, file: escapeName(nameFromBytes(host)) },
         });
       }
     }
   };
-  visit(o.dir, '/', true);
+  visit(nameToBytes(o.dir), '/', true);
   return out;
 }
 
