@@ -12,9 +12,10 @@ import { commitTemp, tempSibling } from './core/atomic.ts';
 import { type Reporter, timedStage } from './core/events.ts';
 import { digestOf, hashBytes, hashFile } from './core/hash.ts';
 import { sha512Crypt } from './core/password.ts';
+import { dogeosStamp, stampEpoch } from './core/stamp.ts';
 import { isoTarget } from './media/iso.ts';
 import { pxeTarget } from './media/pxe/target.ts';
-import { type OutputFile, gitCommit, signSums, toolVersions, writeBuildManifest, writeSha256Sums } from './media/sums.ts';
+import { type OutputFile, gitCommit, gitCommitTime, signSums, toolVersions, writeBuildManifest, writeSha256Sums } from './media/sums.ts';
 import type { MediaInput } from './media/target.ts';
 import { usbTarget } from './media/usb.ts';
 import { acquirePlatform } from './stages/acquire/index.ts';
@@ -73,18 +74,19 @@ export interface StageReport {
 
 export interface BuildResult {
   readonly version: string;
+  /** The DogeOS stamp (build/core/stamp.ts). */
   readonly stamp: string;
+  /** The stamp of the SmartOS release it is built from. */
+  readonly upstreamStamp: string;
   readonly outDir: string;
   readonly outputs: readonly OutputFile[];
   readonly stages: readonly StageReport[];
   readonly manifestPath: string;
 }
 
-/** 20250724T001011Z → seconds since the epoch. */
+/** 20250724T001011Z → seconds since the epoch (0 for anything else). */
 export function stampToEpoch(stamp: string): number {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(stamp);
-  if (m === null) return 0;
-  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) / 1000;
+  return stampEpoch(stamp) ?? 0;
 }
 
 export function fullVersion(version: string, stamp: string): string {
@@ -172,12 +174,14 @@ export async function prepareBuild(o: BuildOptions) {
     signal,
     cwd: o.cwd,
   });
-  const stamp = acquired.stamp;
+  // The upstream stamp names the input; the DogeOS stamp names everything we write (build/core/stamp.ts).
+  const upstreamStamp = acquired.stamp;
+  const stamp = dogeosStamp({ upstream: upstreamStamp, sourceDateEpoch: config.sourceDateEpoch, commitTimeSec: await gitCommitTime(REPO_DIR) });
   const version = fullVersion(config.version, stamp);
   const timeSec = config.sourceDateEpoch ?? stampToEpoch(stamp);
   const password = o.env['DOGEOS_ROOT_PASSWORD'];
   const rootPasswordHash = config.firstboot.rootPasswordHash ?? (password !== undefined && password !== '' ? sha512Crypt(password, version) : undefined);
-  return { acquired, hosts, stamp, version, timeSec, rootPasswordHash, fifoAdminPassword };
+  return { acquired, hosts, upstreamStamp, stamp, version, timeSec, rootPasswordHash, fifoAdminPassword };
 }
 
 async function buildLocked(o: BuildOptions): Promise<BuildResult> {
@@ -188,7 +192,7 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
     return s;
   };
 
-  const { acquired, hosts, stamp, version, timeSec, rootPasswordHash, fifoAdminPassword } = await prepareBuild(o);
+  const { acquired, hosts, upstreamStamp, stamp, version, timeSec, rootPasswordHash, fifoAdminPassword } = await prepareBuild(o);
   stages.push({ stage: 'acquire', ran: true, reason: acquired.url === undefined ? 'platform from a local file' : acquired.fromCache ? 'platform from the cache' : 'platform downloaded' });
   const commit = await gitCommit(REPO_DIR);
   const code = sourcesDigest();
@@ -220,6 +224,7 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
             outDir: dir,
             version,
             stamp,
+            upstreamStamp,
             timeSec,
             gitCommit: commit,
             rootPasswordHash,
@@ -302,9 +307,9 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
     const sums = await writeSha256Sums(config.outDir, outputs);
     if (config.media.signingKey !== undefined) await signSums(sums, config.media.signingKey, reporter);
     const manifestPath = await writeBuildManifest(config.outDir, {
-      dogeos: { version, builder: commit },
+      dogeos: { version, stamp, builder: commit },
       sourceDateEpoch: timeSec,
-      inputs: { platform: { url: acquired.url, sha256: acquired.sha256, stamp } },
+      inputs: { platform: { url: acquired.url, sha256: acquired.sha256, stamp: upstreamStamp } },
       fifoPayload: payload.result.inputs.map((i) => ({ name: i.name, url: i.url, sha256: i.sha256 })),
       tools: await toolVersions(),
       configDigest: digestOf({ ...config, outDir: null, workDir: null, cacheDir: null, lockFile: null }),
@@ -312,13 +317,14 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
       bootArchive: { sha1: sealed.result.archiveSha1, sizeBytes: sealed.result.archiveSizeBytes },
       outputs,
     });
-    return { version, stamp, outDir: config.outDir, outputs, stages, manifestPath };
+    return { version, stamp, upstreamStamp, outDir: config.outDir, outputs, stages, manifestPath };
   });
 }
 
 export interface DiffResult {
   readonly version: string;
   readonly stamp: string;
+  readonly upstreamStamp: string;
   readonly report: ComposeReport;
 }
 
@@ -333,6 +339,7 @@ export async function runDiff(o: BuildOptions): Promise<DiffResult> {
         platformDir: p.acquired.platformDir,
         version: p.version,
         stamp: p.stamp,
+        upstreamStamp: p.upstreamStamp,
         timeSec: p.timeSec,
         gitCommit: await gitCommit(REPO_DIR),
         rootPasswordHash: p.rootPasswordHash,
@@ -341,7 +348,7 @@ export async function runDiff(o: BuildOptions): Promise<DiffResult> {
       },
       async (_root, r) => r,
     );
-    return { version: p.version, stamp: p.stamp, report };
+    return { version: p.version, stamp: p.stamp, upstreamStamp: p.upstreamStamp, report };
   } finally {
     await locks.release();
   }
