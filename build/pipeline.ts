@@ -247,6 +247,7 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
     payloadDir,
     version,
     stamp,
+    ...(acquired.loaderDir === undefined ? {} : { loaderDir: acquired.loaderDir }),
     sourceDateEpoch: timeSec,
     boot,
     ...(answersJson === undefined ? {} : { answersJson }),
@@ -254,7 +255,11 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
     reporter,
     signal,
   };
-  const media = { payload: payload.digest, answers: answersJson === undefined ? null : hashBytes('sha256', answersJson) };
+  const media = {
+    payload: payload.digest,
+    answers: answersJson === undefined ? null : hashBytes('sha256', answersJson),
+    loader: acquired.loaderDir === undefined ? null : digestDir(acquired.loaderDir),
+  };
   const produced: { path: string; known: ProducedFile }[] = [
     { path: join(sealed.dir, basename(sealed.result.platformTarball)), known: sealed.result.platformTarballFile },
   ];
@@ -307,9 +312,12 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
     const sums = await writeSha256Sums(config.outDir, outputs);
     if (config.media.signingKey !== undefined) await signSums(sums, config.media.signingKey, reporter);
     const manifestPath = await writeBuildManifest(config.outDir, {
-      dogeos: { version, stamp, builder: commit },
+      dogeos: { version, stamp, builder: commit, piadm: acquired.loaderDir !== undefined },
       sourceDateEpoch: timeSec,
-      inputs: { platform: { url: acquired.url, sha256: acquired.sha256, stamp: upstreamStamp } },
+      inputs: {
+        platform: { url: acquired.url, sha256: acquired.sha256, stamp: upstreamStamp },
+        ...(acquired.iso === undefined ? {} : { 'platform-iso': { url: acquired.iso.url, sha256: acquired.iso.sha256, stamp: upstreamStamp } }),
+      },
       fifoPayload: payload.result.inputs.map((i) => ({ name: i.name, url: i.url, sha256: i.sha256 })),
       tools: await toolVersions(),
       configDigest: digestOf({ ...config, outDir: null, workDir: null, cacheDir: null, lockFile: null }),

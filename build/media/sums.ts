@@ -82,7 +82,7 @@ export async function gitCommitTime(repoDir: string): Promise<number | undefined
 
 export interface BuildManifest {
   /** `stamp` is the DogeOS stamp (build/core/stamp.ts); the upstream one is `inputs.platform.stamp`. */
-  readonly dogeos: { readonly version: string; readonly stamp: string; readonly builder: string };
+  readonly dogeos: { readonly version: string; readonly stamp: string; readonly builder: string; readonly piadm: boolean };
   readonly sourceDateEpoch: number;
   readonly inputs: Readonly<Record<string, { readonly url?: string | undefined; readonly sha256: string; readonly stamp?: string | undefined }>>;
   readonly fifoPayload: readonly { readonly name: string; readonly url?: string | undefined; readonly sha256: string }[];
