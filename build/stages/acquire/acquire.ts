@@ -231,19 +231,24 @@ export async function fetchPlatform(o: FetchPlatformOptions): Promise<FetchPlatf
 }
 
 /** The loader's boot/ for the source (loader.ts): a release's ISO, a local or downloaded ISO itself, or none. */
-async function acquireLoader(o: AcquirePlatformOptions, f: Fetched, stamp: string, reporter: Reporter): Promise<{ loaderDir?: string; loaderMissing?: string; iso?: LockedInput }> {
+async function acquireLoader(
+  o: AcquirePlatformOptions,
+  f: Fetched,
+  stamp: string,
+  reporter: Reporter,
+): Promise<{ loaderDir?: string; loaderMissing?: string; iso?: LockedInput; commit: () => Promise<void> }> {
   const r = f.result;
-  if (r.kind === 'iso') return { loaderDir: await extractLoader({ isoPath: r.tarballPath, sha256: r.sha256, workDir: o.workDir, reporter }) };
+  const nothing = async () => {};
+  if (r.kind === 'iso') return { loaderDir: await extractLoader({ isoPath: r.tarballPath, sha256: r.sha256, workDir: o.workDir, reporter }), commit: nothing };
   if (f.src.type === 'stamp' || f.src.type === 'latest') {
-    const got = await fetchReleaseIso(f.ctx, stamp, await lockedIso(o.lockMode, o.lockPath, o.cwd));
+    const got = await fetchReleaseIso(f.ctx, stamp, await lockedIso(o.lockMode, o.lockPath, o.cwd), o.lockPath);
     const loaderDir = await extractLoader({ isoPath: got.path, sha256: got.sha256, workDir: o.workDir, reporter });
     const iso: LockedInput = { url: got.url, sha256: got.sha256, ...(got.sizeBytes === undefined ? {} : { sizeBytes: got.sizeBytes }) };
-    await commitIsoLock({ mode: o.lockMode, lockPath: o.lockPath, cwd: o.cwd, input: iso, reporter });
-    return { loaderDir, iso };
+    return { loaderDir, iso, commit: () => commitIsoLock({ mode: o.lockMode, lockPath: o.lockPath, cwd: o.cwd, input: iso }) };
   }
   const loaderMissing = `the platform source (${describeSource(f.src)}) is a ${r.kind === 'tarball' ? 'platform tarball' : 'USB image'} with no smartos-<STAMP>.iso next to it`;
   reporter.emit({ type: 'info', message: `no illumos loader: ${loaderMissing}; the media will not support piadm (README "How DogeOS appears to piadm and Triton")` });
-  return { loaderMissing };
+  return { loaderMissing, commit: nothing };
 }
 
 /** The acquire stage: fetchPlatform + unpack into `<workDir>/platform`; the lock is written only for a platform that unpacked cleanly. */
@@ -262,8 +267,10 @@ export async function acquirePlatform(o: AcquirePlatformOptions): Promise<Acquir
       signal: o.signal,
       ...(o.maxUnpackedBytes === undefined ? {} : { maxTotalBytes: o.maxUnpackedBytes }),
     });
+    // The ISO is fetched and checked before the lock records anything: a release without it leaves the lock as it was.
+    const { commit: commitIso, ...loader } = await acquireLoader(o, f, stamp, reporter);
     await f.commitLock(stamp);
-    const loader = await acquireLoader(o, f, stamp, reporter);
+    await commitIso();
     return {
       stamp,
       ...(r.url === undefined ? {} : { url: r.url }),

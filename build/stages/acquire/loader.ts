@@ -19,7 +19,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve as resolvePath } from 'node:path';
-import { dataError } from '../../core/errors.ts';
+import { dataError, isDogeError } from '../../core/errors.ts';
 import type { Reporter } from '../../core/events.ts';
 import { run } from '../../host/exec.ts';
 import { LOADER_FILES } from '../../media/usbkey.ts';
@@ -41,7 +41,7 @@ export interface LoaderAcquired {
 }
 
 /** `smartos-<STAMP>.iso` of a release: verified by the lock and the release's sums file. */
-export async function fetchReleaseIso(ctx: ResolveContext, stamp: string, locked: LockedInput | undefined): Promise<LockedInput & { path: string }> {
+export async function fetchReleaseIso(ctx: ResolveContext, stamp: string, locked: LockedInput | undefined, lockPath = ''): Promise<LockedInput & { path: string }> {
   const dirUrl = stampUrl(ctx.baseUrl, stamp);
   const name = isoName(stamp);
   const expected: ExpectedDigest[] = locked === undefined ? [] : [{ algorithm: 'sha256', hex: locked.sha256, source: 'lock' }];
@@ -58,7 +58,16 @@ export async function fetchReleaseIso(ctx: ResolveContext, stamp: string, locked
     url = `${dirUrl}${entry.file}`;
     expected.push({ algorithm: sums.algorithm, hex: entry.hex, source: sums.url });
   }
-  const got = await cachedFetch({ ...ctx, url, expected, mutable: false, task: name });
+  let got: Awaited<ReturnType<typeof cachedFetch>>;
+  try {
+    got = await cachedFetch({ ...ctx, url, expected, mutable: false, task: name });
+  } catch (e) {
+    // The release's ISO changed under the lock: drift, not corruption (as for the platform, acquire.ts).
+    if (isDogeError(e) && e.code === 'CHECKSUM_MISMATCH' && e.details['expectedFrom'] === 'lock') {
+      throw lockDrift(lockPath, [{ field: `inputs.${ISO_INPUT}.sha256`, locked: String(e.details['expected']), resolved: String(e.details['actual']) }], 'data');
+    }
+    throw e;
+  }
   await ctx.cache.updateIndex((idx) => {
     idx.stamps[stamp] = { ...(idx.stamps[stamp] ?? {}), iso: { url: got.url, sha256: got.sha256 } };
   }, ctx.signal);
@@ -93,7 +102,7 @@ export async function extractLoader(o: { isoPath: string; sha256: string; workDi
 }
 
 /** Records the ISO in the lock (verify mode: a different locked ISO is drift). */
-export async function commitIsoLock(a: { mode: LockMode; lockPath: string | undefined; cwd?: string | undefined; input: LockedInput; reporter: Reporter }): Promise<void> {
+export async function commitIsoLock(a: { mode: LockMode; lockPath: string | undefined; cwd?: string | undefined; input: LockedInput }): Promise<void> {
   if (a.mode === 'off' || a.lockPath === undefined) return;
   const lockPath = resolvePath(a.cwd ?? process.cwd(), a.lockPath);
   const existing = await readLockFile(lockPath);
