@@ -105,7 +105,7 @@ describe.each([
   });
 });
 
-describe('the ISO as a CD (piadm falls back to mount_ISO: hsfs, `if [[ -d ${mnt}/boot ]]`)', () => {
+describe('the ISO as a CD (piadm falls back to mount_ISO: hsfs with a boot/ directory)', () => {
   it('carries etc/version/boot, platform/etc/version/platform and the loader in its ISO 9660 tree', () => {
     const x = (p: string) => sh('xorriso', ['-osirrox', 'on', '-indev', iso, '-extract', p, join(f.root, `x${p.replace(/\W/g, '_')}`)]);
     x('/etc/version/boot');

@@ -55,9 +55,9 @@ describe('hybrid ISO', () => {
     expect(r).toContain('El Torito img opts :   1  boot-info-table grub2-boot-info');
     // A hybrid MBR (the USB-key root as partition 1, the ESP, then 0xEE), GRUB's MBR code, a GPT.
     expect(r).toMatch(/System area summary: MBR grub2-mbr .*GPT/);
-    expect(r).toMatch(/MBR partition      :   1   0x80  0x0c\s+\d+\s+\d+/);
-    expect(r).toMatch(/MBR partition      :   2   0x00  0xef\s+\d+\s+\d+/);
-    expect(r).toMatch(/MBR partition      :   3   0x00  0xee\s+1\s+\d+/);
+    expect(r).toMatch(/MBR partition {6}: {3}1 {3}0x80 {2}0x0c\s+\d+\s+\d+/);
+    expect(r).toMatch(/MBR partition {6}: {3}2 {3}0x00 {2}0xef\s+\d+\s+\d+/);
+    expect(r).toMatch(/MBR partition {6}: {3}3 {3}0x00 {2}0xee\s+1\s+\d+/);
     expect(r).toMatch(/GPT type GUID\s+:\s+2\s+28732ac11ff8d211ba4b00a0c93ec93b/);
   });
 
