@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DogeError } from '../../build/core/errors.ts';
 import { CollectingReporter } from '../../build/core/events.ts';
-import { acquirePlatform, readLockFile } from '../../build/stages/acquire/index.ts';
-import { type AcquireEnv, FAST_HTTP, makeAcquireEnv, STAMP_A } from '../helpers/acquire-env.ts';
+import { acquirePlatform, fetchPlatform, readLockFile } from '../../build/stages/acquire/index.ts';
+import { type AcquireEnv, FAST_HTTP, makeAcquireEnv, STAMP_A, STAMP_B } from '../helpers/acquire-env.ts';
 
 let env: AcquireEnv;
 beforeEach(async () => {
@@ -64,6 +64,20 @@ describe('acquire: the release ISO', () => {
     expect([e.code, e.exitStatus]).toEqual(['LOCK_DRIFT', 65]);
     expect(e.message).toContain('inputs.platform-iso.sha256');
     expect(sha256(rel.isoPath!)).not.toBe('f'.repeat(64));
+  });
+
+  it('after dogeos lock --update moves the platform on, records the new release ISO in place of the old one', async () => {
+    await env.release(STAMP_A);
+    const b = await env.release(STAMP_B);
+    await acquire();
+    // What `dogeos lock --update --platform STAMP_B` does: the platform only.
+    await fetchPlatform({ source: STAMP_B, baseUrl: env.baseUrl, cacheDir: env.cacheDir, offline: false, lockMode: 'update', lockPath: lockPath(), http: FAST_HTTP });
+    expect((await readLockFile(lockPath()))?.inputs['platform-iso']?.url).toContain(STAMP_A);
+    const r = await acquire({ source: STAMP_B });
+    expect(r.iso?.sha256).toBe(sha256(b.isoPath!));
+    const lock = await readLockFile(lockPath());
+    expect(lock?.inputs['platform-iso']).toEqual({ url: `${env.baseUrl}/${STAMP_B}/smartos-${STAMP_B}.iso`, sha256: sha256(b.isoPath!), sizeBytes: readFileSync(b.isoPath!).length });
+    expect(lock?.platform?.stamp).toBe(STAMP_B);
   });
 
   it('refuses a release that publishes no ISO (RELEASE_NO_ISO, exit 65), writing no lock', async () => {

@@ -241,10 +241,10 @@ async function acquireLoader(
   const nothing = async () => {};
   if (r.kind === 'iso') return { loaderDir: await extractLoader({ isoPath: r.tarballPath, sha256: r.sha256, workDir: o.workDir, reporter }), commit: nothing };
   if (f.src.type === 'stamp' || f.src.type === 'latest') {
-    const got = await fetchReleaseIso(f.ctx, stamp, await lockedIso(o.lockMode, o.lockPath, o.cwd), o.lockPath);
+    const got = await fetchReleaseIso(f.ctx, stamp, await lockedIso(o.lockMode, o.lockPath, stamp, o.cwd), o.lockPath);
     const loaderDir = await extractLoader({ isoPath: got.path, sha256: got.sha256, workDir: o.workDir, reporter });
     const iso: LockedInput = { url: got.url, sha256: got.sha256, ...(got.sizeBytes === undefined ? {} : { sizeBytes: got.sizeBytes }) };
-    return { loaderDir, iso, commit: () => commitIsoLock({ mode: o.lockMode, lockPath: o.lockPath, cwd: o.cwd, input: iso }) };
+    return { loaderDir, iso, commit: () => commitIsoLock({ mode: o.lockMode, lockPath: o.lockPath, cwd: o.cwd, input: iso, stamp }) };
   }
   const loaderMissing = `the platform source (${describeSource(f.src)}) is a ${r.kind === 'tarball' ? 'platform tarball' : 'USB image'} with no smartos-<STAMP>.iso next to it`;
   reporter.emit({ type: 'info', message: `no illumos loader: ${loaderMissing}; the media will not support piadm (README "How DogeOS appears to piadm and Triton")` });

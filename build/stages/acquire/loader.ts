@@ -101,12 +101,17 @@ export async function extractLoader(o: { isoPath: string; sha256: string; workDi
   return dest;
 }
 
-/** Records the ISO in the lock (verify mode: a different locked ISO is drift). */
-export async function commitIsoLock(a: { mode: LockMode; lockPath: string | undefined; cwd?: string | undefined; input: LockedInput }): Promise<void> {
+/** A locked ISO record counts only for its own release: `dogeos lock --update` moves the platform and leaves it behind. */
+function forStamp(locked: LockedInput | undefined, stamp: string): LockedInput | undefined {
+  return locked !== undefined && basename(new URL(locked.url).pathname) === isoName(stamp) ? locked : undefined;
+}
+
+/** Records the ISO in the lock (verify mode: a different locked ISO of the same release is drift). */
+export async function commitIsoLock(a: { mode: LockMode; lockPath: string | undefined; cwd?: string | undefined; input: LockedInput; stamp: string }): Promise<void> {
   if (a.mode === 'off' || a.lockPath === undefined) return;
   const lockPath = resolvePath(a.cwd ?? process.cwd(), a.lockPath);
   const existing = await readLockFile(lockPath);
-  const locked = existing?.inputs[ISO_INPUT];
+  const locked = forStamp(existing?.inputs[ISO_INPUT], a.stamp);
   if (a.mode === 'verify' && locked !== undefined) {
     if (locked.sha256 !== a.input.sha256) throw lockDrift(lockPath, [{ field: `inputs.${ISO_INPUT}.sha256`, locked: locked.sha256, resolved: a.input.sha256 }], 'data');
     return;
@@ -114,9 +119,9 @@ export async function commitIsoLock(a: { mode: LockMode; lockPath: string | unde
   await writeLockFile(lockPath, withInput(existing, ISO_INPUT, a.input));
 }
 
-/** The locked ISO record, if the lock (in verify mode) has one. */
-export async function lockedIso(mode: LockMode, lockPath: string | undefined, cwd?: string): Promise<LockedInput | undefined> {
+/** The locked ISO record of this release, if the lock (in verify mode) has one. */
+export async function lockedIso(mode: LockMode, lockPath: string | undefined, stamp: string, cwd?: string): Promise<LockedInput | undefined> {
   if (mode !== 'verify' || lockPath === undefined) return undefined;
-  return (await readLockFile(resolvePath(cwd ?? process.cwd(), lockPath)))?.inputs[ISO_INPUT];
+  return forStamp((await readLockFile(resolvePath(cwd ?? process.cwd(), lockPath)))?.inputs[ISO_INPUT], stamp);
 }
 
