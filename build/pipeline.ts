@@ -12,9 +12,10 @@ import { commitTemp, tempSibling } from './core/atomic.ts';
 import { type Reporter, timedStage } from './core/events.ts';
 import { digestOf, hashBytes, hashFile } from './core/hash.ts';
 import { sha512Crypt } from './core/password.ts';
+import { dogeosStamp, stampEpoch } from './core/stamp.ts';
 import { isoTarget } from './media/iso.ts';
 import { pxeTarget } from './media/pxe/target.ts';
-import { type OutputFile, gitCommit, toolVersions, writeBuildManifest } from './media/sums.ts';
+import { type OutputFile, gitCommit, gitCommitTime, toolVersions, writeBuildManifest } from './media/sums.ts';
 import { writeReleaseRecords } from './release/records.ts';
 import type { MediaInput } from './media/target.ts';
 import { usbTarget } from './media/usb.ts';
@@ -74,18 +75,19 @@ export interface StageReport {
 
 export interface BuildResult {
   readonly version: string;
+  /** The DogeOS stamp (build/core/stamp.ts). */
   readonly stamp: string;
+  /** The stamp of the SmartOS release it is built from. */
+  readonly upstreamStamp: string;
   readonly outDir: string;
   readonly outputs: readonly OutputFile[];
   readonly stages: readonly StageReport[];
   readonly manifestPath: string;
 }
 
-/** 20250724T001011Z → seconds since the epoch. */
+/** 20250724T001011Z → seconds since the epoch (0 for anything else). */
 export function stampToEpoch(stamp: string): number {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(stamp);
-  if (m === null) return 0;
-  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) / 1000;
+  return stampEpoch(stamp) ?? 0;
 }
 
 export function fullVersion(version: string, stamp: string): string {
@@ -173,12 +175,14 @@ export async function prepareBuild(o: BuildOptions) {
     signal,
     cwd: o.cwd,
   });
-  const stamp = acquired.stamp;
+  // The upstream stamp names the input; the DogeOS stamp names everything we write (build/core/stamp.ts).
+  const upstreamStamp = acquired.stamp;
+  const stamp = dogeosStamp({ upstream: upstreamStamp, sourceDateEpoch: config.sourceDateEpoch, commitTimeSec: await gitCommitTime(REPO_DIR) });
   const version = fullVersion(config.version, stamp);
   const timeSec = config.sourceDateEpoch ?? stampToEpoch(stamp);
   const password = o.env['DOGEOS_ROOT_PASSWORD'];
   const rootPasswordHash = config.firstboot.rootPasswordHash ?? (password !== undefined && password !== '' ? sha512Crypt(password, version) : undefined);
-  return { acquired, hosts, stamp, version, timeSec, rootPasswordHash };
+  return { acquired, hosts, upstreamStamp, stamp, version, timeSec, rootPasswordHash };
 }
 
 async function buildLocked(o: BuildOptions): Promise<BuildResult> {
@@ -189,7 +193,7 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
     return s;
   };
 
-  const { acquired, hosts, stamp, version, timeSec, rootPasswordHash } = await prepareBuild(o);
+  const { acquired, hosts, upstreamStamp, stamp, version, timeSec, rootPasswordHash } = await prepareBuild(o);
   stages.push({ stage: 'acquire', ran: true, reason: acquired.url === undefined ? 'platform from a local file' : acquired.fromCache ? 'platform from the cache' : 'platform downloaded' });
   const commit = await gitCommit(REPO_DIR);
   const code = sourcesDigest();
@@ -221,6 +225,7 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
             outDir: dir,
             version,
             stamp,
+            upstreamStamp,
             timeSec,
             gitCommit: commit,
             rootPasswordHash,
@@ -242,6 +247,7 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
     payloadDir,
     version,
     stamp,
+    ...(acquired.loaderDir === undefined ? {} : { loaderDir: acquired.loaderDir }),
     sourceDateEpoch: timeSec,
     boot,
     ...(answersJson === undefined ? {} : { answersJson }),
@@ -249,7 +255,11 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
     reporter,
     signal,
   };
-  const media = { payload: payload.digest, answers: answersJson === undefined ? null : hashBytes('sha256', answersJson) };
+  const media = {
+    payload: payload.digest,
+    answers: answersJson === undefined ? null : hashBytes('sha256', answersJson),
+    loader: acquired.loaderDir === undefined ? null : digestDir(acquired.loaderDir),
+  };
   const produced: { path: string; known: ProducedFile }[] = [
     { path: join(sealed.dir, basename(sealed.result.platformTarball)), known: sealed.result.platformTarballFile },
   ];
@@ -310,17 +320,19 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
       builderCommit: commit,
       sourceDateEpoch: timeSec,
       configDigest,
-      platform: { requested: config.platform.source, baseUrl: config.platform.baseUrl, url: acquired.url, sha256: acquired.sha256, stamp },
+      platform: { requested: config.platform.source, baseUrl: config.platform.baseUrl, url: acquired.url, sha256: acquired.sha256, stamp: upstreamStamp },
       payload: payload.result,
       tools,
       signingKey: config.media.signingKey,
       reporter,
     });
     const manifestPath = await writeBuildManifest(config.outDir, {
-      // The DogeOS stamp names the release in a channel; today it is the upstream one.
-      dogeos: { version, builder: commit, stamp },
+      dogeos: { version, stamp, builder: commit, piadm: acquired.loaderDir !== undefined },
       sourceDateEpoch: timeSec,
-      inputs: { platform: { url: acquired.url, sha256: acquired.sha256, stamp } },
+      inputs: {
+        platform: { url: acquired.url, sha256: acquired.sha256, stamp: upstreamStamp },
+        ...(acquired.iso === undefined ? {} : { 'platform-iso': { url: acquired.iso.url, sha256: acquired.iso.sha256, stamp: upstreamStamp } }),
+      },
       fifoPayload: payload.result.inputs.map((i) => ({ name: i.name, url: i.url, sha256: i.sha256 })),
       tools,
       configDigest,
@@ -330,13 +342,14 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
       sbom: records.sbom,
       provenance: records.provenance,
     });
-    return { version, stamp, outDir: config.outDir, outputs, stages, manifestPath };
+    return { version, stamp, upstreamStamp, outDir: config.outDir, outputs, stages, manifestPath };
   });
 }
 
 export interface DiffResult {
   readonly version: string;
   readonly stamp: string;
+  readonly upstreamStamp: string;
   readonly report: ComposeReport;
 }
 
@@ -351,6 +364,7 @@ export async function runDiff(o: BuildOptions): Promise<DiffResult> {
         platformDir: p.acquired.platformDir,
         version: p.version,
         stamp: p.stamp,
+        upstreamStamp: p.upstreamStamp,
         timeSec: p.timeSec,
         gitCommit: await gitCommit(REPO_DIR),
         rootPasswordHash: p.rootPasswordHash,
@@ -358,7 +372,7 @@ export async function runDiff(o: BuildOptions): Promise<DiffResult> {
       },
       async (_root, r) => r,
     );
-    return { version: p.version, stamp: p.stamp, report };
+    return { version: p.version, stamp: p.stamp, upstreamStamp: p.upstreamStamp, report };
   } finally {
     await locks.release();
   }

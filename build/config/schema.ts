@@ -94,7 +94,7 @@ export const configSchema = z
       .int()
       .min(0)
       .optional()
-      .describe('timestamps in outputs; default: $SOURCE_DATE_EPOCH, else the platform stamp'),
+      .describe('timestamps in outputs and the DogeOS stamp; default: $SOURCE_DATE_EPOCH, else the builder\'s git commit time'),
     media: z
       .object({
         formats: z

@@ -17,6 +17,8 @@ export interface MediaIds {
   readonly isoDiskGuid: string;
   /** Volume serial of the ISO's ESP image. */
   readonly isoEspSerial: number;
+  /** The ISO's FAT key root (usbkey.ts), appended as GPT partition 3. */
+  readonly isoKeySerial: number;
   readonly usbDiskGuid: string;
   readonly usbPartitionGuids: { readonly biosBoot: string; readonly esp: string; readonly data: string };
   readonly usbEspSerial: number;
@@ -47,6 +49,7 @@ export function mediaIds(version: string): MediaIds {
     isoVolumeId: isoVolumeIdFor(version),
     isoDiskGuid: guid('iso-disk', version),
     isoEspSerial: serial('iso-esp', version),
+    isoKeySerial: serial('iso-key', version),
     usbDiskGuid: guid('usb-disk', version),
     usbPartitionGuids: {
       biosBoot: guid('usb-part-bios-boot', version),

@@ -7,21 +7,29 @@
  *   the bytes are stored once);
  * - System area: GRUB's boot_hybrid.img (--grub2-mbr), so the same file
  *   dd'd to a USB stick boots by BIOS, and a GPT so it boots by UEFI.
+ * - A USB key SmartOS mounts, when written to a stick (isokey.ts,
+ *   usbkey.ts): the version-1 word at MBR 0x3e of our copy of
+ *   boot_hybrid.img, a FAT32 key root appended as GPT partition 3, and a
+ *   hybrid MBR making it fdisk partition 1.
  * Every date comes from SOURCE_DATE_EPOCH and every id from the version.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Reporter, silentReporter, timedStage } from '../core/events.ts';
 import { grubPcFile } from '../host/grub.ts';
 import { xorrisoTimestamp, xorrisofs } from '../host/xorriso.ts';
 import { makeEspImage } from './esp.ts';
+import { checkFatNames } from './fat.ts';
+import { scanHostTree } from './hosttree.ts';
+import { hybridiseIsoMbr, ISO_ESP_PARTITION, ISO_KEY_PARTITION, makeKeyRootImage } from './isokey.ts';
 import { buildGrubImages } from './grub/images.ts';
 import { mediaIds } from './ids.ts';
 import { checkMediaInput, stageBootFiles } from './input.ts';
 import { asMediaError, describeArtifacts, withPendingOutputs } from './output.ts';
 import { verifyArchiveHash } from './platform.ts';
 import type { Artifact, MediaInput, MediaTarget } from './target.ts';
+import { markUsbKeyVersion1 } from './usbkey.ts';
 
 export function isoFileName(version: string): string {
   return `dogeos-${version}.iso`;
@@ -35,6 +43,8 @@ interface IsoArgs {
   readonly outputPath: string;
   readonly stagingDir: string;
   readonly espImagePath: string;
+  readonly keyImagePath: string;
+  readonly mbrPath: string;
 }
 
 function xorrisoArgs(a: IsoArgs): string[] {
@@ -54,10 +64,12 @@ function xorrisoArgs(a: IsoArgs): string[] {
     '-c', CATALOG_PATH,
     '-b', ELTORITO_PATH,
     '-no-emul-boot', '-boot-load-size', '4', '-boot-info-table', '--grub2-boot-info',
-    '--grub2-mbr', grubPcFile('boot_hybrid.img'),
+    '--grub2-mbr', a.mbrPath,
     '-partition_offset', '16',
     // UEFI: the ESP appended as GPT partition 2 and referenced by El Torito.
-    '-append_partition', '2', '0xef', a.espImagePath,
+    '-append_partition', String(ISO_ESP_PARTITION), '0xef', a.espImagePath,
+    // The USB-key root (isokey.ts): GPT partition 3, made fdisk partition 1 after xorriso.
+    '-append_partition', String(ISO_KEY_PARTITION), '0x0c', a.keyImagePath,
     '-appended_part_as_gpt',
     '-eltorito-alt-boot', '-e', '--interval:appended_partition_2:all::', '-no-emul-boot',
     '-graft-points',
@@ -79,10 +91,21 @@ async function buildIso(input: MediaInput, outDir: string): Promise<Artifact[]> 
     stageBootFiles({ stagingDir, input, ids, extraFiles: { [ELTORITO_PATH]: images.eltoritoImgPath } });
     const espImagePath = join(workDir, 'esp.img');
     await makeEspImage({ imagePath: espImagePath, efiPath: images.efiPath, serial: ids.isoEspSerial, sourceDateEpoch: input.sourceDateEpoch, reporter });
+    const keyImagePath = join(workDir, 'key.img');
+    const keyTree = scanHostTree([
+      { hostDir: stagingDir, mediaDir: '/' },
+      { hostDir: input.platformDir, mediaDir: '/platform' },
+    ]);
+    checkFatNames(keyTree);
+    await makeKeyRootImage({ imagePath: keyImagePath, tree: keyTree, serial: ids.isoKeySerial, sourceDateEpoch: input.sourceDateEpoch, reporter, ...(input.signal === undefined ? {} : { signal: input.signal }) });
+    const mbrPath = join(workDir, 'boot_hybrid.img');
+    // boot_hybrid.img holds "y\0" of its "Floppy" message at 0x3e (usbkey.ts).
+    writeFileSync(mbrPath, markUsbKeyVersion1(readFileSync(grubPcFile('boot_hybrid.img')), [0x79, 0x00]));
     input.signal?.throwIfAborted();
     const { paths } = await withPendingOutputs(async (outs) => {
       const tmp = outs.add(join(outDir, isoFileName(input.version)));
-      await xorrisofs(xorrisoArgs({ input, outputPath: tmp, stagingDir, espImagePath }), { sourceDateEpoch: input.sourceDateEpoch, reporter });
+      await xorrisofs(xorrisoArgs({ input, outputPath: tmp, stagingDir, espImagePath, keyImagePath, mbrPath }), { sourceDateEpoch: input.sourceDateEpoch, reporter });
+      hybridiseIsoMbr(tmp);
       input.signal?.throwIfAborted();
     });
     return await describeArtifacts('iso', paths, reporter, input.signal);

@@ -74,9 +74,20 @@ export async function gitCommit(repoDir: string): Promise<string> {
   }
 }
 
+/** The committer time of the builder's HEAD in seconds (the DogeOS stamp's default time); undefined outside a checkout. */
+export async function gitCommitTime(repoDir: string): Promise<number | undefined> {
+  try {
+    const r = await run('git', ['-C', repoDir, 'log', '-1', '--format=%ct', 'HEAD'], { allowFailure: true });
+    const t = Number(r.stdout.trim());
+    return r.status === 0 && Number.isInteger(t) && t > 0 ? t : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface BuildManifest {
-  /** `stamp`: the DogeOS release stamp, the name of its directory in a channel (`dogeos publish`). */
-  readonly dogeos: { readonly version: string; readonly builder: string; readonly stamp: string };
+  /** `stamp` is the DogeOS stamp (build/core/stamp.ts); the upstream one is `inputs.platform.stamp`. */
+  readonly dogeos: { readonly version: string; readonly stamp: string; readonly builder: string; readonly piadm: boolean };
   readonly sourceDateEpoch: number;
   readonly inputs: Readonly<Record<string, { readonly url?: string | undefined; readonly sha256: string; readonly stamp?: string | undefined }>>;
   readonly fifoPayload: readonly { readonly name: string; readonly url?: string | undefined; readonly sha256: string }[];

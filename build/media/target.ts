@@ -48,8 +48,14 @@ export interface MediaInput {
   readonly payloadDir?: string;
   /** Semver, e.g. 1.0.0+20250724T001011Z; every id on the media derives from it. */
   readonly version: string;
-  /** SmartOS platform STAMP, e.g. 20250724T001011Z. */
+  /** The platform's stamp (a DogeOS build: the DogeOS stamp, build/core/stamp.ts), e.g. 20260101T000000Z; equals platform/etc/version/platform. */
   readonly stamp: string;
+  /**
+   * The illumos loader's boot/ (from the release's smartos-<STAMP>.iso): put
+   * under /boot with etc/version/boot = stamp, which is what piadm reads off
+   * media. Absent: media without piadm support (no loader, no etc/version/boot).
+   */
+  readonly loaderDir?: string;
   /** Seconds since the epoch for every date written (SOURCE_DATE_EPOCH). */
   readonly sourceDateEpoch: number;
   readonly boot: BootMenuOptions;

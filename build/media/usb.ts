@@ -9,6 +9,9 @@
  * core.img's blocklist points at its own sectors (grub/biosboot.ts), which
  * is what grub-bios-setup would do on a real disk. FAT via mtools at byte
  * offsets: no loop devices, no root.
+ *
+ * SmartOS mounts it as its USB key (usbkey.ts): the version-1 word at MBR
+ * 0x3e, a hybrid MBR whose partition 1 is DOGEOSBOOT, and `.joyliveusb`.
  */
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +34,7 @@ import { checkMediaInput, stageBootFiles } from './input.ts';
 import { asMediaError, describeArtifacts, gzipFile, withPendingOutputs } from './output.ts';
 import { verifyArchiveHash } from './platform.ts';
 import type { Artifact, MediaInput, MediaTarget } from './target.ts';
+import { keyRootRecords, markUsbKeyVersion1 } from './usbkey.ts';
 import { DATA_LABEL, DEFAULT_ESP_SIZE_BYTES, DEFAULT_USB_SIZE_BYTES, planUsb, SECTOR_BYTES, type UsbPlan } from './usblayout.ts';
 
 export function usbFileName(version: string): string {
@@ -57,7 +61,8 @@ function planFor(input: MediaInput, tree: HostTree): UsbPlan {
 
 /** The label: GUIDs from the version, boot.img in the MBR code area. */
 function writeLabel(imagePath: string, plan: UsbPlan, ids: MediaIds, coreImg: Uint8Array): void {
-  const bootCode = patchBootImg(readFileSync(grubPcFile('boot.img')), plan.biosBoot.firstLba);
+  // boot.img's BPB area is zero: the version word goes into otherwise unused bytes (usbkey.ts).
+  const bootCode = markUsbKeyVersion1(patchBootImg(readFileSync(grubPcFile('boot.img')), plan.biosBoot.firstLba), [0x00, 0x00]);
   const core = patchCoreImg(coreImg, plan.biosBoot.firstLba);
   const partitionBytes = (plan.biosBoot.lastLba - plan.biosBoot.firstLba + 1) * SECTOR_BYTES;
   if (core.length > partitionBytes) {
@@ -88,7 +93,7 @@ function writeLabel(imagePath: string, plan: UsbPlan, ids: MediaIds, coreImg: Ui
           },
         ],
       },
-      { mbrBootCode: bootCode },
+      { mbrBootCode: bootCode, mbrHybrid: keyRootRecords(plan.data, plan.esp) },
     );
     dev.writeAt(plan.biosBoot.firstLba * SECTOR_BYTES, core);
   } finally {

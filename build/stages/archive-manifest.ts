@@ -1,7 +1,11 @@
 /**
- * boot_archive.manifest (DESIGN.md "Facts about the input"): `<md5>  ./path`
- * for every regular file of the root, and of /usr from inside /usr.lgz,
- * sorted. The /usr half means inflating and digesting ~450 MB at SmartOS
+ * boot_archive.manifest the way smartos-live tools/build_live
+ * `bi_ship_manifest` makes it: `(cd "$bi_mnt_root" && pfexec find . -type f |
+ * sort | pfexec xargs md5sum)`, run while the /usr image is mounted on the
+ * root's /usr and before `bi_file_fixups` puts the underfiles in place and
+ * `bi_compress_usr` creates /usr.lgz. So: every regular file of the root
+ * outside /usr, and /usr from inside /usr.lgz; never `./usr.lgz`, never the
+ * root's own /usr underfiles (shared/specs/smartos-contracts.md §7). The /usr half means inflating and digesting ~450 MB at SmartOS
  * size, several seconds that repeat on every seal although /usr.lgz rarely
  * changes; a UsrManifestCache keyed by the sha256 of /usr.lgz's bytes
  * lets a rebuild skip it (bench/README.md).
@@ -82,14 +86,18 @@ function usrEntries(lgz: FileNode): [string, string][] {
 
 /**
  * `<md5>  ./path` for every regular file of the root, and of /usr from
- * inside /usr.lgz (the underfiles in the root's own /usr come first if a
- * path exists in both: they are what a booted node sees until /usr mounts).
+ * inside /usr.lgz. With a /usr.lgz, the root's /usr and /usr.lgz itself are
+ * left out, as build_live's find never sees them; without one (a root that
+ * is not SmartOS-shaped) /usr is listed from the root.
  */
 export function archiveManifest(root: DirNode, cache?: UsrManifestCache): string[] {
   const lines = new Map<string, string>();
   const seen = new Map<FileNode, string>();
+  const lgz = root.entries.get('usr.lgz');
+  const hasLgz = lgz?.type === 'file';
   for (const e of walk(root)) {
     if (e.node.type !== 'file') continue;
+    if (hasLgz && (e.path === '/usr.lgz' || e.path.startsWith('/usr/'))) continue;
     let sum = seen.get(e.node);
     if (sum === undefined) {
       sum = digestOf('md5', e.node);
@@ -97,7 +105,6 @@ export function archiveManifest(root: DirNode, cache?: UsrManifestCache): string
     }
     if (!lines.has(e.path)) lines.set(e.path, `${sum}  .${e.path}`);
   }
-  const lgz = root.entries.get('usr.lgz');
   if (lgz?.type === 'file') {
     const key = cache === undefined ? undefined : `usr-v${USR_MANIFEST_FORMAT}-${digestOf('sha256', lgz)}`;
     let usr = key === undefined ? undefined : cache?.get(key);
@@ -105,7 +112,7 @@ export function archiveManifest(root: DirNode, cache?: UsrManifestCache): string
       usr = usrEntries(lgz);
       if (key !== undefined) cache?.set(key, usr);
     }
-    for (const [path, sum] of usr) if (!lines.has(path)) lines.set(path, `${sum}  .${path}`);
+    for (const [path, sum] of usr) lines.set(path, `${sum}  .${path}`);
   }
   return [...lines.keys()].sort(compareNames).map((k) => lines.get(k)!);
 }

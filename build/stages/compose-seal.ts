@@ -21,7 +21,10 @@ export interface ComposeSealInput {
   readonly platformDir: string;
   readonly outDir: string;
   readonly version: string;
+  /** The DogeOS stamp: etc/version/platform, the tarball's name and top directory. */
   readonly stamp: string;
+  /** The SmartOS release's stamp, recorded in /etc/dogeos-release. */
+  readonly upstreamStamp: string;
   readonly timeSec: number;
   readonly gitCommit: string;
   readonly rootPasswordHash: string | undefined;
@@ -64,6 +67,7 @@ export async function withComposedTree<T>(
       config: input.config,
       version: input.version,
       stamp: input.stamp,
+      upstreamStamp: input.upstreamStamp,
       timeSec: input.timeSec,
       gitCommit: input.gitCommit,
       rootPasswordHash: input.rootPasswordHash,

@@ -3,8 +3,10 @@
  * companions the kernel and SmartOS's tools expect (DESIGN.md "Facts about
  * the input"): boot_archive.hash (SHA-1, 40 hex + newline; the kernel
  * panics on a mismatch), boot_archive.manifest (`<md5>  ./path`, sorted,
- * regular files including those inside /usr.lgz), etc/version/dogeos, and
- * a dogeos-<version>-platform.tgz in the platform tarball layout.
+ * regular files including those inside /usr.lgz), etc/version/platform
+ * (the DogeOS stamp, build/core/stamp.ts), etc/version/dogeos, and the
+ * platform tarball platform-dogeos-<version>-<STAMP>.tgz (top directory
+ * platform-<STAMP>/, as piadm and build_live have it).
  */
 import { closeSync, copyFileSync, existsSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -33,6 +35,7 @@ export interface SealInput {
   readonly bytesPerInode: number;
   readonly timeSec: number;
   readonly version: string;
+  /** The DogeOS stamp: etc/version/platform, the tarball's top directory and name. */
   readonly stamp: string;
   /** Keep the platform's root.password (false when the build sets its own root password). */
   readonly keepRootPassword: boolean;
@@ -49,6 +52,16 @@ export interface SealResult {
   readonly fragsUsed: number;
   readonly platformTarball: string;
   readonly platformTarballSha256: string;
+}
+
+/**
+ * platform-dogeos-<semver without build metadata>-<STAMP>.tgz. Triton takes the
+ * platform version from the file name (sdc-headnode scripts/install-platform.sh:
+ * `sed -e "s/.*\-\(2.*Z\)$/\1/"` on the name without `.tgz`, then
+ * `grep "^2[0-9]*T[0-9]*Z$"`): the stamp must follow the last '-' and end the name.
+ */
+export function dogeosPlatformTarballName(version: string, stamp: string): string {
+  return `platform-dogeos-${version.split('+')[0]}-${stamp}.tgz`;
 }
 
 function copyIfPresent(from: string, to: string): void {
@@ -83,9 +96,10 @@ export async function seal(input: SealInput): Promise<SealResult> {
     throw dataError('PLATFORM_INCOMPLETE', `the platform has no kernel at ${join(input.platformDir, KERNEL_REL)}`);
   }
   copyIfPresent(join(input.platformDir, `${ARCHIVE_REL}.gitstatus`), join(platform, `${ARCHIVE_REL}.gitstatus`));
-  copyIfPresent(join(input.platformDir, 'etc/version/platform'), join(platform, 'etc/version/platform'));
   if (input.keepRootPassword) copyIfPresent(join(input.platformDir, 'root.password'), join(platform, 'root.password'));
   mkdirSync(join(platform, 'etc/version'), { recursive: true });
+  // piadm reads this word as the platform's identity (src/piadm.sh install(): `stamp=$(cat …/platform/etc/version/platform)`).
+  writeFileSync(join(platform, 'etc/version/platform'), `${input.stamp}\n`);
   writeFileSync(join(platform, 'etc/version/dogeos'), `${input.version}\n`);
 
   // The platform tarball, as SmartOS publishes it: top directory platform-<STAMP>/.
@@ -96,7 +110,7 @@ export async function seal(input: SealInput): Promise<SealResult> {
   try {
     const entries = await listTree(join(staging, top));
     await normaliseTree(join(staging, top), entries, input.timeSec);
-    const tarball = join(input.outDir, `dogeos-${input.version}-platform.tgz`);
+    const tarball = join(input.outDir, dogeosPlatformTarballName(input.version, input.stamp));
     await writeTarGz({ cwd: staging, topDir: top, entries, outFile: tarball, epochSec: input.timeSec, reporter });
     renameSync(join(staging, top), platform);
     rmSync(staging, { recursive: true, force: true });

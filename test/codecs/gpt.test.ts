@@ -85,6 +85,34 @@ describe('interop with sgdisk', () => {
     expect(sgdisk('-i', '3', path)).toContain('Partition unique GUID: 31111111-2222-4333-8444-555555555555');
   });
 
+  it('writes a hybrid MBR gdisk reads as such (records, then 0xEE from LBA 1), and reads it back', () => {
+    const path = join(dir, 'hybrid.img');
+    writeFileSync(path, new Uint8Array(0));
+    execFileSync('truncate', ['-s', String(8 * MiB), path]);
+    const dev = FileBlockDevice.openWrite(path);
+    const hybrid = [
+      { type: 0x0c, firstLba: 8192, lastLba: 16383 - 34, active: true },
+      { type: 0xef, firstLba: 4096, lastLba: 8191, active: false },
+    ];
+    writeGpt(dev, sampleTable(), { mbrHybrid: hybrid });
+    dev.close();
+    expect(sgdisk('-v', path)).toContain('No problems found');
+    // gdisk's recovery menu prints the MBR it found ("o": print protective MBR data).
+    const g = execFileSync('gdisk', [path], { input: 'r\no\nq\n', encoding: 'utf8' });
+    expect(g).toContain('Found valid GPT with hybrid MBR; using GPT.');
+    expect(g).toMatch(/\n\s+1\s+\*\s+8192\s+16349\s+primary\s+0x0C/);
+    expect(g).toMatch(/\n\s+2\s+4096\s+8191\s+primary\s+0xEF/);
+    expect(g).toMatch(/\n\s+3\s+1\s+4095\s+primary\s+0xEE/);
+    const back = FileBlockDevice.openRead(path);
+    try {
+      const r = readGpt(back);
+      expect(r.mbr.hybrid).toEqual(hybrid);
+      expect([r.mbr.startingLba, r.mbr.sizeLbas]).toEqual([1, 4095]);
+    } finally {
+      back.close();
+    }
+  });
+
   it('we read what sgdisk writes', () => {
     const path = join(dir, 'theirs.img');
     writeFileSync(path, new Uint8Array(0));

@@ -45,7 +45,7 @@ export interface AcquireEnv {
   readonly workDir: string;
   readonly server: FaultServer;
   readonly baseUrl: string;
-  release(stamp: string, opts?: { profile?: FixtureProfile; bootArchiveHashText?: string; updateLatest?: boolean }): Promise<FixtureRelease>;
+  release(stamp: string, opts?: { profile?: FixtureProfile; bootArchiveHashText?: string; updateLatest?: boolean; iso?: boolean }): Promise<FixtureRelease>;
   /** Server path of a file in a stamp directory. */
   pathOf(stamp: string, file: string): string;
   dispose(): Promise<void>;

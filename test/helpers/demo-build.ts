@@ -7,8 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFixturePlatform } from '../../tools/fixture/platform.ts';
 
+/** The fixture SmartOS release's stamp (the upstream stamp). */
 export const DEMO_STAMP = '20250724T001011Z';
-export const DEMO_VERSION = `1.0.0+${DEMO_STAMP}`;
+/** The demo config's sourceDateEpoch, 2026-01-01T00:00:00Z: the DogeOS stamp is the builder's time (build/core/stamp.ts). */
+export const DEMO_SOURCE_DATE_EPOCH = 1767225600;
+export const DEMO_DOGEOS_STAMP = '20260101T000000Z';
+export const DEMO_VERSION = `1.0.0+${DEMO_DOGEOS_STAMP}`;
 export const TARBALL_NAME = `platform-release-20250724-${DEMO_STAMP}.tgz`;
 
 export interface DemoEnv {
@@ -36,7 +40,7 @@ export async function makeDemoEnv(prefix = 'dogeos-e2e-'): Promise<DemoEnv> {
           'workDir: work',
           `cacheDir: ${join(dir, 'cache')}`,
           'lockFile: out/dogeos.lock.json',
-          'sourceDateEpoch: 1753315811',
+          `sourceDateEpoch: ${DEMO_SOURCE_DATE_EPOCH}`,
           'media:',
           '  usb: { sizeBytes: 134217728 }',
           `  pxe: { httpPort: ${opts.httpPort ?? 8079} }`,

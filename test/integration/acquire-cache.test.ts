@@ -4,6 +4,7 @@
  * moving, and the lock file refusing drift.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -92,14 +93,16 @@ describe('acquire cache', () => {
 });
 
 describe('acquire offline', () => {
-  it('works from a warm cache with the server stopped', async () => {
+  it('works from a warm cache with the server stopped, the release ISO (the illumos loader) included', async () => {
     const rel = await env.release(STAMP_A);
-    await fetchPlatform(opts());
+    await acquirePlatform({ ...opts(), workDir: env.workDir });
     await fetchPlatform(opts({ source: 'latest' }));
     await env.server.close();
     const r = await acquirePlatform({ ...opts({ offline: true }), workDir: env.workDir });
     expect(r.sha256).toBe(rel.tarballSha256);
     expect(r.fromCache).toBe(true);
+    expect(r.iso?.sha256).toBe(createHash('sha256').update(readFileSync(rel.isoPath!)).digest('hex'));
+    expect(r.loaderDir).toBeDefined();
     const l = await fetchPlatform(opts({ source: 'latest', offline: true }));
     expect(l.stamp).toBe(STAMP_A);
   });

@@ -209,11 +209,13 @@ describe('acquire unpack: SmartOS media as the source', () => {
     execFileSync('tar', ['-xzf', tgz, '-C', join(dir, 'platform'), '--strip-components=1']);
   }
 
-  it('extracts /platform from the official ISO (xorriso)', async () => {
+  it('extracts /platform from the official ISO (xorriso), and its /boot as the illumos loader', async () => {
     const isoRoot = join(sandbox, 'isoroot');
     platformTree(isoRoot);
     mkdirSync(join(isoRoot, 'boot'));
     writeFileSync(join(isoRoot, 'boot', 'loader.conf'), 'console="ttya"\n');
+    // Stand-ins under the names piadm's installboot reads (src/piadm.sh: boot/pmbr, boot/gptzfsboot; loader64.efi onto the ESP).
+    for (const n of ['pmbr', 'gptzfsboot', 'loader64.efi']) writeFileSync(join(isoRoot, 'boot', n), `stand-in ${n}\n`);
     const iso = join(sandbox, `smartos-${STAMP_A}.iso`);
     execFileSync('xorriso', ['-as', 'mkisofs', '-R', '-o', iso, isoRoot], { stdio: 'ignore' });
     const r = await acquirePlatform({ source: iso, cacheDir: join(sandbox, 'cache'), workDir, offline: true, lockMode: 'off' });
@@ -221,6 +223,21 @@ describe('acquire unpack: SmartOS media as the source', () => {
     expect(r.url).toBeUndefined();
     expect(readFileSync(join(r.platformDir, 'i86pc/amd64/boot_archive'))).toEqual(Buffer.from(bootArchive));
     expect(existsSync(join(r.platformDir, 'boot'))).toBe(false);
+    expect(readFileSync(join(r.loaderDir!, 'gptzfsboot'), 'utf8')).toBe('stand-in gptzfsboot\n');
+    expect(readFileSync(join(r.loaderDir!, 'loader.conf'), 'utf8')).toBe('console="ttya"\n');
+  });
+
+  it('refuses an ISO whose /boot lacks the loader files piadm uses (ISO_NO_LOADER)', async () => {
+    const isoRoot = join(sandbox, 'isoroot-noloader');
+    platformTree(isoRoot);
+    mkdirSync(join(isoRoot, 'boot'));
+    writeFileSync(join(isoRoot, 'boot', 'pmbr'), 'stand-in pmbr\n');
+    const iso = join(sandbox, `noloader-smartos-${STAMP_A}.iso`);
+    execFileSync('xorriso', ['-as', 'mkisofs', '-R', '-o', iso, isoRoot], { stdio: 'ignore' });
+    const e = await acquirePlatform({ source: iso, cacheDir: join(sandbox, 'cache'), workDir: join(sandbox, 'w-noloader'), offline: true, lockMode: 'off' }).catch((x: unknown) => x as DogeError);
+    expect((e as DogeError).code).toBe('ISO_NO_LOADER');
+    expect((e as DogeError).exitStatus).toBe(65);
+    expect((e as DogeError).message).toContain('gptzfsboot, loader64.efi');
   });
 
   it('copies /platform out of a GPT + FAT USB image (.img.gz)', async () => {

@@ -15,7 +15,8 @@ import { type CliResult, spawnCli } from '../helpers/cli.ts';
 import { type FakeFifoInputs, IMAGE_UUID, makeFakeFifoInputs } from '../helpers/fifo-inputs.ts';
 
 const STAMP = '20250724T001011Z';
-const VERSION = `1.0.0+${STAMP}`;
+/** The built version, 1.0.0+<DogeOS stamp>, from build-manifest.json (no sourceDateEpoch: the stamp is the builder's commit time). */
+let VERSION: string;
 let work: string;
 let out: string;
 let inputs: FakeFifoInputs;
@@ -56,6 +57,7 @@ beforeAll(async () => {
   const tgz = join(work, 'rel', STAMP, `platform-release-20250724-${STAMP}.tgz`);
   built = await spawnCli(['build', '--platform', tgz], { cwd: work, env: { SOURCE_DATE_EPOCH: undefined, DOGEOS_ROOT_PASSWORD: undefined } });
   expect(built.status, built.stderr).toBe(0);
+  VERSION = (JSON.parse(readFileSync(join(out, 'build-manifest.json'), 'utf8')) as { dogeos: { version: string } }).dogeos.version;
 }, 180_000);
 afterAll(() => {
   if (work !== undefined) rmSync(work, { recursive: true, force: true });

@@ -9,7 +9,7 @@
  *   in the work directory changed behind the build's back.
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, readdirSync } from 'node:fs';
+import { appendFileSync, cpSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +51,9 @@ async function build() {
 
 /** A file of the sealed boot archive as published in the PXE tree. */
 function sealedFile(path: string): string {
-  const dev = FileBlockDevice.openRead(join(dir, 'out', 'dogeos-1.0.0+20250724T001011Z-pxe', 'os', '1.0.0+20250724T001011Z', 'platform', 'i86pc', 'amd64', 'boot_archive'));
+  // The version carries the DogeOS stamp, the builder's commit time here (no sourceDateEpoch): read it from the manifest.
+  const version = (JSON.parse(readFileSync(join(dir, 'out', 'build-manifest.json'), 'utf8')) as { dogeos: { version: string } }).dogeos.version;
+  const dev = FileBlockDevice.openRead(join(dir, 'out', `dogeos-${version}-pxe`, 'os', version, 'platform', 'i86pc', 'amd64', 'boot_archive'));
   try {
     const img = openUfs(dev);
     const ino = img.lookup(path);

@@ -144,7 +144,7 @@ describe('secrets', () => {
       }
     }
     expect(fats, 'the ESP and the data partition').toBe(2);
-    for (const suffix of ['-pxe.tar.gz', '-platform.tgz']) {
+    for (const suffix of ['-pxe.tar.gz', 'Z.tgz']) {
       const to = join(extracted, suffix.replace(/\W/g, ''));
       mkdirSync(to);
       execFileSync('tar', ['-xzf', outFile(suffix), '-C', to]);

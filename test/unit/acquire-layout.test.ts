@@ -101,8 +101,11 @@ describe('fixture release generator', () => {
       await new Promise((r) => setTimeout(r, 1100)); // a different wall clock must not matter
       const rb = await writeFixtureRelease({ outDir: b, ...o });
       expect(readFileSync(rb.tarballPath)).toEqual(readFileSync(ra.tarballPath));
+      // The release ISO (the illumos loader's only home, tools/fixture/iso.ts) is deterministic too.
+      expect(readFileSync(rb.isoPath!)).toEqual(readFileSync(ra.isoPath!));
       const sums = readFileSync(join(ra.stampDir, 'sha256sums.txt'), 'utf8');
-      expect(sums).toBe(`${ra.tarballSha256} ${ra.tarballName}\n`);
+      const isoSha = execFileSync('sha256sum', [ra.isoPath!], { encoding: 'utf8' }).split(' ')[0];
+      expect(sums).toBe(`${ra.tarballSha256} ${ra.tarballName}\n${isoSha} smartos-${STAMP_A}.iso\n`);
       // GNU sha256sum / md5sum want two spaces; the files have one, as upstream.
       const gnu = (file: string, tool: string) =>
         execFileSync(tool, ['-c', '-'], { cwd: ra.stampDir, input: readFileSync(join(ra.stampDir, file), 'utf8').replace(/^(\S+) /gm, '$1  '), encoding: 'utf8' });
@@ -122,6 +125,7 @@ describe('fixture release generator', () => {
       expect(readdirSync(md5only.stampDir).sort()).toEqual([
         'md5sums.txt',
         md5only.tarballName,
+        'smartos-20200101T000000Z.iso',
       ]);
     } finally {
       await rm(a, { recursive: true, force: true });

@@ -52,14 +52,14 @@ Environment:
     const { config } = loadConfigFor(ctx, overrides);
     const result = await runBuild({ config, reporter: ctx.reporter, signal: ctx.signal, env: ctx.env, cwd: ctx.cwd, offline: ctx.globals.offline });
     if (ctx.globals.json) {
-      ctx.stdout.write(`${JSON.stringify({ type: 'result', version: result.version, stamp: result.stamp, outDir: result.outDir, outputs: result.outputs, stages: result.stages })}\n`);
+      ctx.stdout.write(`${JSON.stringify({ type: 'result', version: result.version, stamp: result.stamp, upstreamStamp: result.upstreamStamp, outDir: result.outDir, outputs: result.outputs, stages: result.stages })}\n`);
       return 0;
     }
     if (values.explain === true) {
       println(ctx.stdout, 'Stages:');
       for (const s of result.stages) println(ctx.stdout, `  ${s.stage.padEnd(14)} ${s.ran ? 'ran    ' : 'skipped'}  ${s.reason}`);
     }
-    println(ctx.stdout, `DogeOS ${result.version} (SmartOS ${result.stamp}) in ${result.outDir}:`);
+    println(ctx.stdout, `DogeOS ${result.version} (platform ${result.stamp}, from SmartOS ${result.upstreamStamp}) in ${result.outDir}:`);
     for (const o of result.outputs) println(ctx.stdout, `  ${o.name}  ${formatBytes(o.sizeBytes)}  sha256 ${o.sha256}`);
     println(ctx.stdout, `  SHA256SUMS, build-manifest.json`);
     return 0;

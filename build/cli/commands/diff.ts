@@ -22,11 +22,11 @@ Nothing is written to the output directory. --json gives one result object.
     const { config } = loadConfigFor(ctx);
     const r = await runDiff({ config, reporter: ctx.reporter, signal: ctx.signal, env: ctx.env, cwd: ctx.cwd, offline: ctx.globals.offline });
     if (ctx.globals.json) {
-      println(ctx.stdout, JSON.stringify({ type: 'result', version: r.version, stamp: r.stamp, ...r.report }));
+      println(ctx.stdout, JSON.stringify({ type: 'result', version: r.version, stamp: r.stamp, upstreamStamp: r.upstreamStamp, ...r.report }));
       return 0;
     }
     const mark = { added: '+', replaced: '~', removed: '-' } as const;
-    println(ctx.stdout, `DogeOS ${r.version} against SmartOS ${r.stamp}:`);
+    println(ctx.stdout, `DogeOS ${r.version} against SmartOS ${r.upstreamStamp}:`);
     // Paths are bytes (core/names.ts): printed as ls -b does.
     for (const c of r.report.changes) println(ctx.stdout, `${mark[c.kind]} ${escapeName(c.path)}  (${c.overlay})`);
     for (const g of r.report.generated) println(ctx.stdout, `* ${g}`);

@@ -12,6 +12,8 @@ export const command: CommandSpec = {
 
 Writes a platform release with the real SmartOS layout into DIR (which plays
 the role of .../Joyent_Dev/public/SmartOS): <STAMP>/platform-release-*.tgz,
+<STAMP>/smartos-<STAMP>.iso (/platform, /etc/version/boot and a STAND-IN
+illumos loader under /boot: named like the real files, booting nothing),
 md5sums.txt, sha256sums.txt, latest and platform-latest.tgz. The boot
 archive is an illumos UFS image (written by our codec) holding a
 SmartOS-like root, with /usr.lgz (lofi) inside. Deterministic per stamp.

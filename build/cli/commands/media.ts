@@ -23,7 +23,8 @@ directory (--out-dir, default ./out) and prints '<sha256>  <path>' for each.
   --payload DIR            DogeOS payload, placed under /dogeos
   --answers FILE           answers.json for unattended first boot (/private/answers.json)
   --version SEMVER         e.g. 1.0.0+20250724T001011Z; every id on the media derives from it
-  --stamp STAMP            SmartOS platform stamp, e.g. 20250724T001011Z
+  --stamp STAMP            the platform's stamp (its etc/version/platform), e.g. 20260101T000000Z
+  --loader DIR             the illumos loader's boot/ (from smartos-<STAMP>.iso): piadm support
   --target iso|usb         repeatable; default: both
   --source-date-epoch N    dates on the media (default: $SOURCE_DATE_EPOCH)
   --console text|ttya|ttyb default ttya
@@ -61,6 +62,7 @@ export const command: CommandSpec = {
       {
         platform: { type: 'string' },
         payload: { type: 'string' },
+        loader: { type: 'string' },
         answers: { type: 'string' },
         version: { type: 'string' },
         stamp: { type: 'string' },
@@ -91,6 +93,7 @@ export const command: CommandSpec = {
     const input: MediaInput = {
       platformDir: resolve(ctx.cwd, required('platform', values.platform)),
       ...(values.payload === undefined ? {} : { payloadDir: resolve(ctx.cwd, values.payload) }),
+      ...(values.loader === undefined ? {} : { loaderDir: resolve(ctx.cwd, values.loader) }),
       ...(values.answers === undefined ? {} : { answersJson: readFileSync(resolve(ctx.cwd, values.answers)) }),
       version: required('version', values.version),
       stamp: required('stamp', values.stamp),

@@ -11,7 +11,7 @@ import { crc32 } from './crc32.ts';
 import { decodeGptEntry, encodeGptEntry, GPT_ENTRY_SIZE_BYTES, type GptPartition } from './entry.ts';
 import type { GuidBytes } from './guid.ts';
 import { decodeGptHeader, encodeGptHeader, type GptHeader, hex32 } from './header.ts';
-import { type DecodedProtectiveMbr, decodeProtectiveMbr, encodeProtectiveMbr } from './mbr.ts';
+import { type DecodedProtectiveMbr, decodeProtectiveMbr, encodeProtectiveMbr, type MbrRecord } from './mbr.ts';
 
 export const DEFAULT_ENTRY_COUNT = 128;
 /** Largest entry array readGpt accepts (1 MiB = 8192 entries of 128 bytes). */
@@ -87,6 +87,8 @@ export interface EncodeGptOptions extends GptGeometry {
   /** x86 boot code for the protective MBR (≤ 440 bytes). */
   readonly mbrBootCode?: Uint8Array;
   readonly mbrBootable?: boolean;
+  /** Hybrid MBR records before the 0xEE one (mbr.ts). */
+  readonly mbrHybrid?: readonly MbrRecord[];
 }
 
 /** The blocks of a complete label, in LBA order: MBR, header, entries, backup entries, backup header. */
@@ -117,6 +119,7 @@ export function encodeGpt(table: GptTable, opts: EncodeGptOptions): GptBlocks[] 
       diskSizeLbas: opts.diskSizeLbas,
       ...(opts.mbrBootCode === undefined ? {} : { bootCode: opts.mbrBootCode }),
       ...(opts.mbrBootable === undefined ? {} : { bootable: opts.mbrBootable }),
+      ...(opts.mbrHybrid === undefined ? {} : { hybrid: opts.mbrHybrid }),
     }),
   );
   return [

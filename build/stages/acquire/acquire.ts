@@ -16,6 +16,7 @@ import { DEFAULT_BASE_URL, stampIn } from './layout.ts';
 import { type LockChange, type LockedInput, type LockFile, type LockMode, lockDrift, readLockFile, withInput, writeLockFile } from './lockfile.ts';
 import { type Resolved, type ResolveContext, resolveLatest, resolveStamp, resolveUrl } from './resolve.ts';
 import { type ArtifactKind, describeSource, type PlatformSource, parsePlatformSource } from './source.ts';
+import { commitIsoLock, extractLoader, fetchReleaseIso, lockedIso } from './loader.ts';
 import { unpackPlatformOnce } from './unpacked.ts';
 import { peekTarballStamp } from './unpack-tar.ts';
 
@@ -67,12 +68,19 @@ export interface AcquirePlatformResult {
   readonly tarballPath: string;
   readonly platformDir: string;
   readonly fromCache: boolean;
+  /** The illumos loader's boot/ (loader.ts); absent: media without piadm support, for `loaderMissing`. */
+  readonly loaderDir?: string;
+  readonly loaderMissing?: string;
+  /** The release ISO the loader came from, when it was downloaded. */
+  readonly iso?: LockedInput;
 }
 
 const PLATFORM_INPUT = 'platform';
 
 interface Fetched {
   readonly result: FetchPlatformResult;
+  readonly src: PlatformSource;
+  readonly ctx: ResolveContext;
   /** Verifies against / records in the lock file; call once the stamp is known and the input proved good. */
   commitLock(stamp: string): Promise<void>;
 }
@@ -212,7 +220,7 @@ async function fetchInternal(o: FetchPlatformOptions): Promise<Fetched> {
   const input: LockedInput = { url: result.url ?? pathToFileURL(result.tarballPath).href, sha256: result.sha256, sizeBytes: result.sizeBytes };
   const commitLock = (stamp: string) =>
     commitPlatformLock({ mode: o.lockMode, lockPath, existing: existingLock, input, stamp, requested: describeSource(src), reporter });
-  return { result, commitLock };
+  return { result, src, ctx, commitLock };
 }
 
 /** Resolves, downloads (or finds in the cache) and verifies the platform; keeps the lock. No unpacking. */
@@ -220,6 +228,27 @@ export async function fetchPlatform(o: FetchPlatformOptions): Promise<FetchPlatf
   const f = await fetchInternal(o);
   if (f.result.stamp !== undefined) await f.commitLock(f.result.stamp);
   return f.result;
+}
+
+/** The loader's boot/ for the source (loader.ts): a release's ISO, a local or downloaded ISO itself, or none. */
+async function acquireLoader(
+  o: AcquirePlatformOptions,
+  f: Fetched,
+  stamp: string,
+  reporter: Reporter,
+): Promise<{ loaderDir?: string; loaderMissing?: string; iso?: LockedInput; commit: () => Promise<void> }> {
+  const r = f.result;
+  const nothing = async () => {};
+  if (r.kind === 'iso') return { loaderDir: await extractLoader({ isoPath: r.tarballPath, sha256: r.sha256, workDir: o.workDir, reporter }), commit: nothing };
+  if (f.src.type === 'stamp' || f.src.type === 'latest') {
+    const got = await fetchReleaseIso(f.ctx, stamp, await lockedIso(o.lockMode, o.lockPath, stamp, o.cwd), o.lockPath);
+    const loaderDir = await extractLoader({ isoPath: got.path, sha256: got.sha256, workDir: o.workDir, reporter });
+    const iso: LockedInput = { url: got.url, sha256: got.sha256, ...(got.sizeBytes === undefined ? {} : { sizeBytes: got.sizeBytes }) };
+    return { loaderDir, iso, commit: () => commitIsoLock({ mode: o.lockMode, lockPath: o.lockPath, cwd: o.cwd, input: iso, stamp }) };
+  }
+  const loaderMissing = `the platform source (${describeSource(f.src)}) is a ${r.kind === 'tarball' ? 'platform tarball' : 'USB image'} with no smartos-<STAMP>.iso next to it`;
+  reporter.emit({ type: 'info', message: `no illumos loader: ${loaderMissing}; the media will not support piadm (README "How DogeOS appears to piadm and Triton")` });
+  return { loaderMissing, commit: nothing };
 }
 
 /** The acquire stage: fetchPlatform + unpack into `<workDir>/platform`; the lock is written only for a platform that unpacked cleanly. */
@@ -238,7 +267,10 @@ export async function acquirePlatform(o: AcquirePlatformOptions): Promise<Acquir
       signal: o.signal,
       ...(o.maxUnpackedBytes === undefined ? {} : { maxTotalBytes: o.maxUnpackedBytes }),
     });
+    // The ISO is fetched and checked before the lock records anything: a release without it leaves the lock as it was.
+    const { commit: commitIso, ...loader } = await acquireLoader(o, f, stamp, reporter);
     await f.commitLock(stamp);
+    await commitIso();
     return {
       stamp,
       ...(r.url === undefined ? {} : { url: r.url }),
@@ -246,6 +278,7 @@ export async function acquirePlatform(o: AcquirePlatformOptions): Promise<Acquir
       tarballPath: r.tarballPath,
       platformDir,
       fromCache: r.fromCache,
+      ...loader,
     };
   });
 }

@@ -25,7 +25,10 @@ export interface ComposeInput {
   readonly config: BuildConfig;
   /** Full DogeOS version, e.g. 1.0.0+20250724T001011Z. */
   readonly version: string;
+  /** The DogeOS stamp (build/core/stamp.ts). */
   readonly stamp: string;
+  /** The SmartOS release's stamp. */
+  readonly upstreamStamp: string;
   readonly timeSec: number;
   readonly gitCommit: string;
   readonly rootPasswordHash?: string | undefined;
@@ -128,7 +131,7 @@ export async function compose(input: ComposeInput): Promise<ComposeReport> {
   const added = changes.filter((c) => c.kind === 'added').map((c) => `${c.path}\n`);
   put(root, OVERLAY_RECORD, makeFile(added.join(''), { mode: 0o444, uid: 0, gid: SYS_GID, mtime: t }), { mode: 0o755, mtime: t });
   generated.push(OVERLAY_RECORD);
-  const data = { version: input.version, stamp: input.stamp, console: config.console.device, buildTime: String(timeSec), gitCommit: input.gitCommit };
+  const data = { version: input.version, stamp: input.stamp, upstreamStamp: input.upstreamStamp, console: config.console.device, buildTime: String(timeSec), gitCommit: input.gitCommit };
   put(root, '/etc/dogeos-release', makeFile(renderTemplate('dogeos-release.hbs', data), { mode: 0o444, mtime: t }));
   put(root, '/etc/issue', makeFile(renderTemplate('issue.hbs', data), { mode: 0o644, mtime: t }));
   generated.push('/etc/dogeos-release', '/etc/issue');
