@@ -1,7 +1,8 @@
 /**
- * grub-mknetdir (grub-common) for the UEFI side of PXE: it writes GRUB's
- * netboot image `<subdir>/x86_64-efi/core.efi` and its modules into a TFTP
- * root. Its output does not depend on the wall clock (checked by the PXE
+ * grub-mknetdir (grub-common) for PXE: it writes GRUB's netboot image,
+ * `<subdir>/x86_64-efi/core.efi` (UEFI) or `<subdir>/i386-pc/core.0`
+ * (BIOS, a PXE network boot program iPXE chains), and its modules into a
+ * TFTP root. Its output does not depend on the wall clock (checked by the PXE
  * reproducibility test), so the bundle stays reproducible.
  */
 import { existsSync } from 'node:fs';
@@ -10,29 +11,41 @@ import type { Reporter } from '../core/events.ts';
 import { run } from './exec.ts';
 
 export const GRUB_EFI_MODULES_DIR = '/usr/lib/grub/x86_64-efi';
+export const GRUB_PC_MODULES_DIR = '/usr/lib/grub/i386-pc';
+
+export type GrubNetPlatform = 'x86_64-efi' | 'i386-pc';
+
+const PLATFORMS: Record<GrubNetPlatform, { dir: string; debianPackage: string }> = {
+  'x86_64-efi': { dir: GRUB_EFI_MODULES_DIR, debianPackage: 'grub-efi-amd64-bin' },
+  'i386-pc': { dir: GRUB_PC_MODULES_DIR, debianPackage: 'grub-pc-bin' },
+};
 
 export interface GrubNetdirOptions {
   /** The TFTP root to write into. */
   readonly netDirectory: string;
   /** Directory under the root, e.g. `boot/grub`. */
   readonly subdir: string;
+  /** Default x86_64-efi. */
+  readonly platform?: GrubNetPlatform;
   readonly modulesDir?: string;
   readonly reporter?: Reporter;
 }
 
-export function requireGrubEfiModules(modulesDir = GRUB_EFI_MODULES_DIR): void {
+export function requireGrubModules(platform: GrubNetPlatform, modulesDir = PLATFORMS[platform].dir): void {
   if (!existsSync(`${modulesDir}/kernel.img`)) {
-    throw unavailableError('HOST_FILE_MISSING', `GRUB x86_64-efi modules not found in ${modulesDir}`, {
-      hint: 'install them: apt-get install grub-efi-amd64-bin   (or run make deps)',
-      details: { path: modulesDir, debianPackage: 'grub-efi-amd64-bin' },
+    const pkg = PLATFORMS[platform].debianPackage;
+    throw unavailableError('HOST_FILE_MISSING', `GRUB ${platform} modules not found in ${modulesDir}`, {
+      hint: `install them: apt-get install ${pkg}   (or run make deps)`,
+      details: { path: modulesDir, debianPackage: pkg },
     });
   }
 }
 
-/** Runs grub-mknetdir for x86_64-efi, without locales, themes or fonts (serial/text consoles only). */
+/** Runs grub-mknetdir for one platform, without locales, themes or fonts (serial/text consoles only). */
 export async function grubMkNetdir(opts: GrubNetdirOptions): Promise<void> {
-  const modulesDir = opts.modulesDir ?? GRUB_EFI_MODULES_DIR;
-  requireGrubEfiModules(modulesDir);
+  const platform = opts.platform ?? 'x86_64-efi';
+  const modulesDir = opts.modulesDir ?? PLATFORMS[platform].dir;
+  requireGrubModules(platform, modulesDir);
   await run(
     'grub-mknetdir',
     [

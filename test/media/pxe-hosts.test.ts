@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DogeError } from '../../build/core/errors.ts';
-import { bootPropList, bootPropProblems, grubBootArgs, ipxeBootArgs } from '../../build/media/pxe/bootargs.ts';
+import { bootPropList, bootPropProblems, grubBootArgs } from '../../build/media/pxe/bootargs.ts';
 import { answersFor, renderDogeosConf } from '../../build/media/pxe/firstboot.ts';
 import { loadHostsFile, validateHosts } from '../../build/media/pxe/hosts.ts';
 import { grubDeviceFor } from '../../build/media/pxe/plan.ts';
@@ -181,9 +181,8 @@ describe('first-boot files', () => {
 });
 
 describe('boot arguments', () => {
-  it('quotes comma values for iPXE and leaves them out for GRUB', () => {
+  it('leaves comma values out for GRUB', () => {
     const props = bootPropList({ console: 'ttya', serialSpeed: 9600, bootProps: { noimport: 'true', root_shadow: '$5$x$y' } });
-    expect(ipxeBootArgs(props)).toBe('-B smartos=true,console=ttya,ttya-mode="9600,8,n,1,-",noimport=true,root_shadow=$5$x$y');
     expect(grubBootArgs(props)).toEqual({ arg: "-B 'smartos=true,console=ttya,noimport=true,root_shadow=$5$x$y'", dropped: ['ttya-mode'] });
   });
 
