@@ -14,6 +14,7 @@ import { digestOf, hashBytes, hashFile } from './core/hash.ts';
 import { sha512Crypt } from './core/password.ts';
 import { isoTarget } from './media/iso.ts';
 import { pxeTarget } from './media/pxe/target.ts';
+import { slash24Of } from './media/pxe/services.ts';
 import { type OutputFile, gitCommit, signSums, toolVersions, writeBuildManifest, writeSha256Sums } from './media/sums.ts';
 import type { MediaInput } from './media/target.ts';
 import { usbTarget } from './media/usb.ts';
@@ -267,7 +268,7 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
             const artifacts =
               format === 'pxe'
                 ? await pxeTarget.build(
-                    { platformDir, payloadDir, version, stamp, sourceDateEpoch: timeSec, console: boot.console, serialSpeed: boot.serialSpeed, bootProps: boot.bootProps, hosts, server: { ip: config.media.pxe.serverIp, httpPort: config.media.pxe.httpPort }, ...(config.media.pxe.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: config.media.pxe.maxPayloadBytes }), reporter, signal },
+                    { platformDir, payloadDir, version, stamp, sourceDateEpoch: timeSec, console: boot.console, serialSpeed: boot.serialSpeed, bootProps: boot.bootProps, hosts, server: { ip: config.media.pxe.serverIp, subnet: slash24Of(config.media.pxe.serverIp), httpPort: config.media.pxe.httpPort }, ...(config.media.pxe.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: config.media.pxe.maxPayloadBytes }), reporter, signal },
                     dir,
                   )
                 : await (format === 'iso' ? isoTarget : usbTarget).build(mediaInput, dir);

@@ -45,7 +45,10 @@ if (process.argv.includes('--write')) {
   const docPath = join(repo, 'docs/errors.md');
   const doc = readFileSync(docPath, 'utf8');
   const table = `${BEGIN}\n| code | exit status |\n|---|---|\n${rows.join('\n')}\n${END}`;
-  const next = doc.includes(BEGIN) ? doc.replace(new RegExp(`${BEGIN}[\\s\\S]*${END}`), table) : `${doc.trimEnd()}\n\n## Every code\n\n${table}\n`;
+  // Plain string positions: BEGIN holds regex metacharacters (its parentheses), so a RegExp built from it never matched.
+  const from = doc.indexOf(BEGIN);
+  const to = doc.indexOf(END, from);
+  const next = from >= 0 && to >= 0 ? `${doc.slice(0, from)}${table}${doc.slice(to + END.length)}` : `${doc.trimEnd()}\n\n## Every code\n\n${table}\n`;
   writeFileSync(docPath, next);
   process.stdout.write(`${codes.size} codes written to docs/errors.md\n`);
 }

@@ -15,9 +15,10 @@ export const GRUB_PC_MODULES_DIR = '/usr/lib/grub/i386-pc';
 
 export type GrubNetPlatform = 'x86_64-efi' | 'i386-pc';
 
-const PLATFORMS: Record<GrubNetPlatform, { dir: string; debianPackage: string }> = {
-  'x86_64-efi': { dir: GRUB_EFI_MODULES_DIR, debianPackage: 'grub-efi-amd64-bin' },
-  'i386-pc': { dir: GRUB_PC_MODULES_DIR, debianPackage: 'grub-pc-bin' },
+/** Per platform: modules, Debian package, grub-mkimage format, image name and the network modules grub-mknetdir embeds. */
+const PLATFORMS: Record<GrubNetPlatform, { dir: string; debianPackage: string; format: string; image: string; modules: string[] }> = {
+  'x86_64-efi': { dir: GRUB_EFI_MODULES_DIR, debianPackage: 'grub-efi-amd64-bin', format: 'x86_64-efi', image: 'core.efi', modules: ['efinet', 'tftp'] },
+  'i386-pc': { dir: GRUB_PC_MODULES_DIR, debianPackage: 'grub-pc-bin', format: 'i386-pc-pxe', image: 'core.0', modules: ['pxe', 'tftp'] },
 };
 
 export interface GrubNetdirOptions {
@@ -27,6 +28,13 @@ export interface GrubNetdirOptions {
   readonly subdir: string;
   /** Default x86_64-efi. */
   readonly platform?: GrubNetPlatform;
+  /**
+   * The TFTP server GRUB reads its modules and configs from. Without it,
+   * GRUB takes the next-server of the DHCP acknowledgement, which behind
+   * proxy-DHCP is the site's DHCP server, not the boot server: GRUB 2.06
+   * (efinet.c, pxe.c) configures the network from the DHCP ACK only.
+   */
+  readonly tftpServer?: string;
   readonly modulesDir?: string;
   readonly reporter?: Reporter;
 }
@@ -57,6 +65,23 @@ export async function grubMkNetdir(opts: GrubNetdirOptions): Promise<void> {
       '--themes=',
       '--fonts=',
     ],
+    opts.reporter === undefined ? {} : { reporter: opts.reporter },
+  );
+}
+
+/**
+ * grub-mknetdir, then, with a TFTP server named, the image again with
+ * grub-mkimage and the prefix `(tftp,<server>)/<subdir>` (grub-mknetdir
+ * takes no prefix; the modules it copied stay).
+ */
+export async function grubNetImage(opts: GrubNetdirOptions): Promise<void> {
+  await grubMkNetdir(opts);
+  if (opts.tftpServer === undefined) return;
+  const platform = opts.platform ?? 'x86_64-efi';
+  const p = PLATFORMS[platform];
+  await run(
+    'grub-mkimage',
+    ['-O', p.format, '-d', opts.modulesDir ?? p.dir, '-p', `(tftp,${opts.tftpServer})/${opts.subdir}`, '-o', `${opts.netDirectory}/${opts.subdir}/${platform}/${p.image}`, ...p.modules],
     opts.reporter === undefined ? {} : { reporter: opts.reporter },
   );
 }

@@ -26,7 +26,15 @@ beforeAll(async () => {
   writeFakePlatform(join(work, 'platform'));
   assembleProbe(work, join(work, 'platform/i86pc/kernel/amd64/unix'));
   const out = join(work, 'out');
-  await pxeTarget.build(pxeInput(join(work, 'platform'), { httpBaseUrl: 'http://10.0.2.100', menuTimeoutSec: 1 }), out);
+  // GRUB's image names its TFTP server: slirp's is 10.0.2.2.
+  await pxeTarget.build(
+    pxeInput(join(work, 'platform'), {
+      httpBaseUrl: 'http://10.0.2.100',
+      menuTimeoutSec: 1,
+      server: { ip: '10.0.2.2', subnet: '10.0.2.0/24', httpPort: 80, bundleRoot: '/srv/pxe' },
+    }),
+    out,
+  );
   root = join(out, 'dogeos-1.0.0-pxe');
   server = await servePxeTree({ root, port: 0 });
 });

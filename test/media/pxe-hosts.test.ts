@@ -194,12 +194,12 @@ describe('boot arguments', () => {
 });
 
 describe('GRUB device for the iPXE base URL', () => {
-  it('uses HTTP only for plain http on port 80, mapping next-server to net_default_server', () => {
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: iPXE's and GRUB's own variables
-    expect(grubDeviceFor('http://${next-server}')).toBe('(http,${net_default_server})');
-    expect(grubDeviceFor('http://10.0.0.1:80/pxe')).toBe('(http,10.0.0.1)/pxe');
-    expect(grubDeviceFor('http://10.0.0.1:8080')).toBe('');
-    expect(grubDeviceFor('https://boot.example.com')).toBe('');
-    expect(grubDeviceFor('tftp://10.0.0.1')).toBe('');
+  it("uses HTTP only for plain http on port 80, naming the boot server for iPXE's next-server", () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: iPXE's own variable
+    expect(grubDeviceFor('http://${next-server}', '10.0.0.9')).toBe('(http,10.0.0.9)');
+    expect(grubDeviceFor('http://10.0.0.1:80/pxe', '10.0.0.9')).toBe('(http,10.0.0.1)/pxe');
+    expect(grubDeviceFor('http://10.0.0.1:8080', '10.0.0.9')).toBe('');
+    expect(grubDeviceFor('https://boot.example.com', '10.0.0.9')).toBe('');
+    expect(grubDeviceFor('tftp://10.0.0.1', '10.0.0.9')).toBe('');
   });
 });

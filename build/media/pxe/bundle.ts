@@ -7,7 +7,7 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { dataError, unavailableError } from '../../core/errors.ts';
 import type { Reporter } from '../../core/events.ts';
-import { grubMkNetdir } from '../../host/grub-netdir.ts';
+import { grubNetImage } from '../../host/grub-netdir.ts';
 import { renderAnswers, renderDogeosConf, renderGenericDogeosConf } from './firstboot.ts';
 import { copyTree, hashFile } from './fstree.ts';
 import {
@@ -93,7 +93,6 @@ function scriptContext(plan: PxePlan): ScriptContext {
     stamp: input.stamp,
     console: input.console,
     serialSpeed: input.serialSpeed,
-    ipxeBaseUrl: plan.ipxeBaseUrl,
     grubDevice: plan.grubDevice,
     menuTimeoutSec: input.menuTimeoutSec ?? 5,
   };
@@ -174,8 +173,10 @@ export async function writeBundle(plan: PxePlan, root: string, reporter: Reporte
   await copyPayload(plan, root, reporter);
   await copyUndionly(root);
   // GRUB's netboot images for both firmwares (BIOS core.0, UEFI core.efi) and their modules.
-  await grubMkNetdir({ netDirectory: root, subdir: GRUB_SUBDIR, platform: 'i386-pc', reporter });
-  await grubMkNetdir({ netDirectory: root, subdir: GRUB_SUBDIR, platform: 'x86_64-efi', reporter });
+  // They name the boot server: behind proxy-DHCP the DHCP ACK's next-server is the site's DHCP server.
+  for (const platform of ['i386-pc', 'x86_64-efi'] as const) {
+    await grubNetImage({ netDirectory: root, subdir: GRUB_SUBDIR, platform, tftpServer: plan.server.ip, reporter });
+  }
   await writeGeneric(plan, root, reporter);
   await writeHosts(plan, root);
 }

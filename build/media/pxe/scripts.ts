@@ -73,8 +73,6 @@ export interface ScriptContext {
   readonly stamp: string;
   readonly console: ConsoleKind;
   readonly serialSpeed: number;
-  /** iPXE's base URL, e.g. `http://${next-server}`: where boot.ipxe fetches GRUB from. */
-  readonly ipxeBaseUrl: string;
   /** GRUB device prefix for files: `(http,${net_default_server})`, or '' for the TFTP root. */
   readonly grubDevice: string;
   readonly menuTimeoutSec: number;
@@ -88,7 +86,7 @@ export interface ScriptContext {
  * entry with its `.hash` companions takes.
  */
 export function renderIpxeScript(ctx: ScriptContext): string {
-  return renderTemplate('boot.ipxe', { ...ctx, grubUrl: `${ctx.ipxeBaseUrl}/${GRUB_CORE_PXE}` });
+  return renderTemplate('boot.ipxe', { ...ctx, grubRel: GRUB_CORE_PXE });
 }
 
 function grubSerial(ctx: ScriptContext) {

@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { unavailableError } from '../../../core/errors.ts';
+import { DogeError, unavailableError, usageError } from '../../../core/errors.ts';
 import { type Reporter, silentReporter } from '../../../core/events.ts';
 import { requireTool } from '../../../host/exec.ts';
 import { findOvmf } from '../../../qemu/firmware.ts';
@@ -19,7 +19,7 @@ import { checkNode, type LabFailure } from './checks.ts';
 import { labFigures, type LabFigures } from './figures.ts';
 import { parseAccessLog, parseDhcpLog, parseLeases, parseTftpLog, readText } from './logs.ts';
 import { createNetwork, destroyNetwork, type LabNetwork, newPrefix } from './netns.ts';
-import { bootNode, E1000_ROM, type NodeResult } from './nodes.ts';
+import { bootNode, E1000_ROM, type LabNode, type NodeResult } from './nodes.ts';
 import { buildLabBundle, checkSpec, LAB_NET, type LabBundle, type LabSpec, labNodes } from './plan.ts';
 import { dnsmasqFiles, type RunningServer, siteDhcpConf, startDnsmasq, startNginx } from './servers.ts';
 
@@ -28,6 +28,8 @@ export interface LabOptions {
   /** An empty directory for the bundle, configs and logs (kept afterwards). */
   readonly workDir: string;
   readonly probeKernelPath: string;
+  /** A bundle from buildLabBundle listing every listed node (default: built for this run). */
+  readonly bundle?: LabBundle;
   readonly accel?: string;
   /** Per-node timeout; default scales with the node count (nodeTimeoutMs). */
   readonly nodeTimeoutMs?: number;
@@ -68,10 +70,11 @@ export interface LabSummary {
 
 /** A node's timeout grows with the rack: N guests share the CPUs (TCG runs one thread each). */
 export function nodeTimeoutMs(nodes: number): number {
-  return 60_000 + 20_000 * nodes;
+  return 120_000 + 30_000 * nodes;
 }
 
-function requireLabHost(spec: LabSpec): void {
+/** Root, the programs and firmware the lab runs (HOST_TOOL_MISSING names the Debian package). */
+export function requireLabHost(spec: LabSpec): void {
   if (process.getuid?.() !== 0) {
     throw unavailableError('PXE_LAB_NEEDS_ROOT', 'the PXE lab needs root: it creates network namespaces, a bridge and tap devices', {
       hint: 'run it as root (sudo dogeos pxe lab ...)',
@@ -89,18 +92,26 @@ function requireLabHost(spec: LabSpec): void {
 }
 
 function abortIfAsked(signal: AbortSignal | undefined): void {
-  if (signal?.aborted === true) throw unavailableError('INTERRUPTED', 'pxe lab interrupted', { details: {} });
+  if (signal?.aborted === true) throw new DogeError({ code: 'INTERRUPTED', status: 'interrupted', message: 'pxe lab was interrupted; its network and processes are gone' });
+}
+
+/** A given bundle must list the run's listed nodes and serve its port. */
+function checkBundle(bundle: LabBundle, nodes: readonly LabNode[], spec: LabSpec): void {
+  const missing = nodes.filter((n) => n.known && !bundle.macs.includes(n.mac)).map((n) => n.mac);
+  if (missing.length > 0 || bundle.httpPort !== spec.httpPort) {
+    throw usageError('USAGE', `pxe lab: the bundle does not fit the run (port ${bundle.httpPort}, unlisted: ${missing.join(', ') || 'none'})`);
+  }
 }
 
 /** Starts the DHCP side: full (one dnsmasq) or proxy (site DHCP in its namespace, then the bundle's proxy). */
-async function startDhcp(bundle: LabBundle, net: LabNetwork, spec: LabSpec, labDir: string): Promise<RunningServer[]> {
+async function startDhcp(bundle: LabBundle, nodes: readonly LabNode[], net: LabNetwork, spec: LabSpec, labDir: string): Promise<RunningServer[]> {
   const servers: RunningServer[] = [];
   if (spec.dhcp === 'proxy' && net.siteNs !== undefined && net.siteIf !== undefined) {
     const siteConf = join(labDir, 'site-dhcp-own.conf');
     writeFileSync(siteConf, siteDhcpConf({ iface: net.siteIf, rangeStart: LAB_NET.sitePool.start, rangeEnd: LAB_NET.sitePool.end, netmask: LAB_NET.netmask }));
     servers.push(await startDnsmasq({ ns: net.siteNs, labDir, bundleConf: siteConf, extra: '', name: 'site-dhcp' }));
   }
-  const undi = bundle.nodes.find((n) => n.undiHop);
+  const undi = nodes.find((n) => n.undiHop);
   const hostsDir = join(labDir, 'lab-hosts.d');
   mkdirSync(hostsDir, { recursive: true });
   // Lab only: this node's ROM is sent undionly.kpxe first, as a plain PXE
@@ -118,8 +129,8 @@ async function startDhcp(bundle: LabBundle, net: LabNetwork, spec: LabSpec, labD
 }
 
 /** Tags the undionly node `labdone` once dnsmasq has sent it undionly.kpxe (its log says so). */
-function watchUndiHop(bundle: LabBundle, labDir: string, done: () => boolean): Promise<void> {
-  const undi = bundle.nodes.find((n) => n.undiHop);
+function watchUndiHop(nodes: readonly LabNode[], labDir: string, done: () => boolean): Promise<void> {
+  const undi = nodes.find((n) => n.undiHop);
   const log = dnsmasqFiles(labDir, 'dnsmasq').log;
   return new Promise((resolve) => {
     const tick = () => {
@@ -163,7 +174,7 @@ function judge(bundle: LabBundle, spec: LabSpec, labDir: string, results: readon
   };
   const leases = new Map([...parseLeases(readText(dn.leases)), ...parseLeases(readText(site.leases))]);
   const ipOf = (mac: string) => leases.get(mac.toLowerCase());
-  const ctx = { bundleDir: bundle.dir, version: bundle.version, mode: spec.dhcp, grubHttp: spec.httpPort === 80, logs, ipOf };
+  const ctx = { bundleDir: bundle.dir, version: bundle.version, mode: spec.dhcp, grubHttp: bundle.httpPort === 80, logs, ipOf };
   const failures = results.flatMap((r) => checkNode(ctx, r));
   return { failures, logs, nodes: results.map((r) => summarise(r, ipOf(r.node.mac))) };
 }
@@ -179,17 +190,16 @@ export async function runLab(opts: LabOptions): Promise<LabSummary> {
   await mkdir(labDir, { recursive: true });
   // nginx and dnsmasq read the bundle as root, but keep the tree traversable for their workers.
   await chmod(opts.workDir, 0o755);
-  const taps = Array.from({ length: spec.nodes }, (_, i) => `${prefix}t${i}`);
-  const nodes = labNodes(spec, taps);
-  const bundle = await buildLabBundle({
+  const nodes = labNodes(spec);
+  const bundle = opts.bundle ?? (await buildLabBundle({
     workDir: opts.workDir,
-    spec,
+    httpPort: spec.httpPort,
     nodes,
-    bridge: `${prefix}br`,
     probeKernelPath: opts.probeKernelPath,
     reporter,
     ...(opts.adjustInput === undefined ? {} : { adjust: opts.adjustInput }),
-  });
+  }));
+  checkBundle(bundle, nodes, spec);
   await opts.afterBundle?.(bundle);
   abortIfAsked(opts.signal);
   const timeoutMs = opts.nodeTimeoutMs ?? nodeTimeoutMs(spec.nodes);
@@ -198,16 +208,16 @@ export async function runLab(opts: LabOptions): Promise<LabSummary> {
     const net = await createNetwork({ prefix, taps: spec.nodes, serverCidr: LAB_NET.serverCidr, ...(spec.dhcp === 'proxy' ? { siteCidr: LAB_NET.siteCidr } : {}) });
     await opts.afterNetwork?.(net);
     abortIfAsked(opts.signal);
-    servers.push(...(await startDhcp(bundle, net, spec, labDir)));
+    servers.push(...(await startDhcp(bundle, nodes, net, spec, labDir)));
     servers.push(await startNginx({ ns: net.serverNs, labDir, siteConf: join(bundle.dir, 'conf', 'nginx-site.conf') }));
     abortIfAsked(opts.signal);
     reporter.emit({ type: 'info', message: `pxe lab ${prefix}: booting ${spec.nodes} node(s) at once (timeout ${timeoutMs} ms each)` });
     let finished = false;
     const t0 = Date.now();
-    const undiWatch = watchUndiHop(bundle, labDir, () => finished);
+    const undiWatch = watchUndiHop(nodes, labDir, () => finished);
     const results = await Promise.all(
       nodes.map((node) =>
-        bootNode({ node, ns: net.serverNs, dir: labDir, accel: opts.accel ?? 'tcg', timeoutMs, ...(opts.signal === undefined ? {} : { signal: opts.signal }) }),
+        bootNode({ node, tap: net.taps[node.index] ?? '', ns: net.serverNs, dir: labDir, accel: opts.accel ?? 'tcg', timeoutMs, ...(opts.signal === undefined ? {} : { signal: opts.signal }) }),
       ),
     );
     const wallMs = Date.now() - t0;

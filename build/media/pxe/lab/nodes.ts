@@ -20,7 +20,6 @@ export interface LabNode {
   readonly name: string;
   readonly mac: string;
   readonly firmware: LabFirmware;
-  readonly tap: string;
   /** Listed in the bundle's hosts (per-MAC entry), or booting the generic entry. */
   readonly known: boolean;
   /** BIOS only: the lab's dnsmasq addition hands this node's ROM undionly.kpxe first. */
@@ -40,12 +39,12 @@ export interface NodeResult {
 /** The iPXE ROM QEMU's e1000 loads (legacy and EFI images in one file). */
 export const E1000_ROM = '/usr/lib/ipxe/qemu/efi-e1000.rom';
 
-export function qemuArgs(node: LabNode, dir: string, accel: string): string[] {
+export function qemuArgs(node: LabNode, tap: string, dir: string, accel: string): string[] {
   const args = [
     ...['-machine', 'q35', '-m', '256', '-display', 'none', '-no-reboot', '-accel', accel],
     ...['-boot', 'n', '-serial', `file:${join(dir, `${node.name}.serial.log`)}`],
     ...['-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'],
-    ...['-netdev', `tap,id=n0,ifname=${node.tap},script=no,downscript=no`],
+    ...['-netdev', `tap,id=n0,ifname=${tap},script=no,downscript=no`],
     ...['-device', `e1000,netdev=n0,mac=${node.mac},romfile=${E1000_ROM}`],
   ];
   if (node.firmware === 'uefi') {
@@ -60,6 +59,7 @@ export function qemuArgs(node: LabNode, dir: string, accel: string): string[] {
 /** Boots one node in the namespace until QEMU exits or the timeout kills it. */
 export async function bootNode(opts: {
   node: LabNode;
+  tap: string;
   ns: string;
   dir: string;
   accel: string;
@@ -68,7 +68,7 @@ export async function bootNode(opts: {
 }): Promise<NodeResult> {
   const serialPath = join(opts.dir, `${opts.node.name}.serial.log`);
   const t0 = Date.now();
-  const proc: ProcessPromise = start('ip', ['netns', 'exec', opts.ns, 'qemu-system-x86_64', ...qemuArgs(opts.node, opts.dir, opts.accel)]);
+  const proc: ProcessPromise = start('ip', ['netns', 'exec', opts.ns, 'qemu-system-x86_64', ...qemuArgs(opts.node, opts.tap, opts.dir, opts.accel)]);
   let timedOut = false;
   const kill = () => {
     proc.kill('SIGKILL').catch(() => undefined);

@@ -60,10 +60,15 @@ export function checkSpec(spec: LabSpec): void {
   if (!Number.isInteger(spec.httpPort) || spec.httpPort < 1 || spec.httpPort > 65535) throw bad('--http-port must be a TCP port');
 }
 
-/** Node i: firmware round-robin over the list, MAC 52:54:00:d0:00:<i+1>, the last `unknownNodes` unlisted. */
-export function labNodes(spec: LabSpec, taps: readonly string[]): LabNode[] {
+/**
+ * Node i: firmware round-robin over the list; listed nodes have MAC
+ * 52:54:00:d0:00:<i+1>, the last `unknownNodes` 52:54:00:d1:00:<i+1>, a
+ * range no lab bundle lists (so one bundle serves runs of different sizes).
+ */
+export function labNodes(spec: LabSpec): LabNode[] {
   const nodes: LabNode[] = [];
-  let undiGiven = false;
+  // The undionly hop is a full-DHCP addition: in proxy mode the bundle's pxe-service menu answers port 4011.
+  let undiGiven = spec.dhcp !== 'full';
   for (let i = 0; i < spec.nodes; i++) {
     const firmware = spec.firmware[i % spec.firmware.length] ?? 'bios';
     const known = i < spec.nodes - spec.unknownNodes;
@@ -72,9 +77,8 @@ export function labNodes(spec: LabSpec, taps: readonly string[]): LabNode[] {
     nodes.push({
       index: i,
       name: `node${hex2(i + 1)}-${firmware}${known ? '' : '-unlisted'}${undiHop ? '-undi' : ''}`,
-      mac: `52:54:00:d0:00:${hex2(i + 1)}`,
+      mac: `52:54:00:${known ? 'd0' : 'd1'}:00:${hex2(i + 1)}`,
       firmware,
-      tap: taps[i] ?? '',
       known,
       undiHop,
     });
@@ -87,7 +91,7 @@ export function nodeIp(node: LabNode): string {
   return `192.168.100.${101 + node.index}`;
 }
 
-function hostEntry(node: LabNode, dhcp: DhcpMode): HostEntry {
+function hostEntry(node: LabNode): HostEntry {
   const n = hex2(node.index + 1);
   return {
     mac: node.mac,
@@ -96,7 +100,7 @@ function hostEntry(node: LabNode, dhcp: DhcpMode): HostEntry {
     network: {
       // The undionly node takes its address from the pool: a dhcp-host line
       // of its own would come before the lab's hostsfile line that tags it.
-      ip: dhcp === 'full' && !node.undiHop ? `${nodeIp(node)}/24` : 'dhcp',
+      ip: node.undiHop ? 'dhcp' : `${nodeIp(node)}/24`,
       gateway: LAB_NET.serverIp,
       dns: [LAB_NET.serverIp],
       domain: 'dc-west.example.com',
@@ -124,15 +128,20 @@ function writePayload(dir: string): void {
 export interface LabBundle {
   readonly dir: string;
   readonly version: string;
-  readonly nodes: readonly LabNode[];
+  readonly httpPort: number;
+  /** MACs with a per-host entry. */
+  readonly macs: readonly string[];
 }
 
-/** Builds the lab's PXE bundle under `workDir` for these nodes (bundleRoot = where it is). */
+/**
+ * Builds the lab's PXE bundle under `workDir` listing these nodes
+ * (bundleRoot = where it is). It serves full and proxy runs alike; the
+ * HTTP port is built in.
+ */
 export async function buildLabBundle(opts: {
   workDir: string;
-  spec: LabSpec;
+  httpPort: number;
   nodes: readonly LabNode[];
-  bridge: string;
   probeKernelPath: string;
   reporter?: Reporter;
   /** Test hook: change the input (e.g. a longer version) before building. */
@@ -152,13 +161,13 @@ export async function buildLabBundle(opts: {
     console: 'ttya',
     serialSpeed: 115200,
     bootProps: {},
-    hosts: opts.nodes.filter((n) => n.known).map((n) => hostEntry(n, opts.spec.dhcp)),
+    hosts: opts.nodes.filter((n) => n.known).map((n) => hostEntry(n)),
     menuTimeoutSec: 0,
     server: {
       ip: LAB_NET.serverIp,
       subnet: LAB_NET.subnet,
-      httpPort: opts.spec.httpPort,
-      interface: opts.bridge,
+      // No `interface`: the namespace has only the boot network.
+      httpPort: opts.httpPort,
       dhcpRange: LAB_NET.pool,
       bundleRoot: join(outDir, bundleName(LAB_VERSION)),
     },
@@ -167,5 +176,5 @@ export async function buildLabBundle(opts: {
   if (opts.adjust !== undefined) input = opts.adjust(input);
   input = { ...input, server: { ...input.server, bundleRoot: join(outDir, bundleName(input.version)) } };
   await pxeTarget.build(input, outDir);
-  return { dir: join(outDir, bundleName(input.version)), version: input.version, nodes: opts.nodes };
+  return { dir: join(outDir, bundleName(input.version)), version: input.version, httpPort: opts.httpPort, macs: opts.nodes.filter((n) => n.known).map((n) => n.mac) };
 }
