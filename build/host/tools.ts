@@ -54,7 +54,7 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { name: 'nginx', debianPackage: 'nginx-light', purpose: 'check generated nginx site; HTTP of the PXE lab', versionArgs: ['-v'], requiredForBuild: false },
   { name: 'ip', debianPackage: 'iproute2', purpose: 'PXE lab: network namespaces, bridge, taps, veths', versionArgs: ['-V'], requiredForBuild: false },
   { name: 'setpriv', debianPackage: 'util-linux', purpose: 'PXE lab test: runs the CLI without root', versionArgs: ['--version'], requiredForBuild: false },
-  { name: 'as', debianPackage: 'binutils', purpose: 'assemble the multiboot probe of the PXE boot tests', versionArgs: ['--version'], requiredForBuild: false },
+  { name: 'as', debianPackage: 'binutils', purpose: 'assembler gcc runs for the probe kernel', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'curl', debianPackage: 'curl', purpose: 'first-boot script tests (PXE media over HTTP)', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'openssl', debianPackage: 'openssl', purpose: 'first-boot tests (certificate for nginx -t); secrets test (checks the SHA-512 crypt hash)', versionArgs: ['version'], requiredForBuild: false },
   { name: 'mkfs.ext4', debianPackage: 'e2fsprogs', purpose: 'disk-space test (a small file system to fill)', versionArgs: ['-V'], requiredForBuild: false },

@@ -100,10 +100,9 @@ describe('PXE bundle', () => {
     expect(existsSync(join(bundle, 'boot/grub/i386-pc/normal.mod'))).toBe(true);
   });
 
-  it('names the boot server in both GRUB images (behind proxy-DHCP the ACK names the site DHCP server)', () => {
-    for (const img of ['boot/grub/i386-pc/core.0', 'boot/grub/x86_64-efi/core.efi']) {
-      expect(readFileSync(join(bundle, img)).includes(Buffer.from('(tftp,10.0.0.1)/boot/grub')), img).toBe(true);
-    }
+  it('names the boot server in GRUB\'s EFI image (behind proxy-DHCP the ACK names the site DHCP server)', () => {
+    // core.efi keeps its prefix in the clear; core.0 is LZMA-compressed (the proxy-DHCP lab run boots it).
+    expect(readFileSync(join(bundle, 'boot/grub/x86_64-efi/core.efi')).includes(Buffer.from('(tftp,10.0.0.1)/boot/grub'))).toBe(true);
   });
 
   it('has GRUB netboot: core.efi (a PE image), and generic plus per-MAC configs whose files all exist', () => {
@@ -328,21 +327,10 @@ describe('PXE bundle reproducibility and failures', () => {
     rmSync(out6, { recursive: true });
   });
 
-  it("refuses an entry past GRUB's TFTP read request (514 bytes), naming the host and the byte count, leaving nothing behind", async () => {
-    const out7 = join(work, 'out7');
-    const version = `1.0.0+${'b'.repeat(460)}`;
-    const err = await pxeTarget.build(pxeInput(join(work, 'platform'), { version, server: { httpPort: 8079 } }), out7).then(
-      () => undefined,
-      (e: unknown) => e,
+  it('refuses a version too long for the bundle directory name, before writing anything', () => {
+    expect(() => pxeTarget.check(pxeInput(join(work, 'platform'), { version: `1.0.0+${'b'.repeat(240)}` }))).toThrow(
+      expect.objectContaining({ code: 'PXE_INPUT_INVALID' }),
     );
-    expect(err).toMatchObject({ code: 'PXE_ENTRY_TOO_LONG', exitStatus: 78 });
-    const e = err as { message: string; details: { host: string; problems: { bytes: number; limit: number }[] } };
-    // The generic entry is checked first, its kernel first: the path, its NUL and "octet\0blksize\01024\0tsize\00\0".
-    const bytes = `/os/${version}/platform/i86pc/kernel/amd64/unix`.length + 1 + 'octet blksize 1024 tsize 0 '.length;
-    expect(e.details.host).toBe('the generic entry');
-    expect(e.details.problems[0]).toMatchObject({ bytes, limit: 514 });
-    expect(e.message).toContain(`${bytes} bytes`);
-    expect(readdirSync(out7)).toEqual([]);
   });
 
   it('lists every problem in the target settings at once', () => {

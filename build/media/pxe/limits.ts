@@ -20,8 +20,8 @@ import { configError } from '../../core/errors.ts';
 import type { BootSpec } from './scripts.ts';
 
 export const GRUB_TFTP_RRQ_BYTES = 514;
-/** "octet\0blksize\01024\0tsize\00\0" after the name's NUL. */
-const GRUB_TFTP_OPTION_BYTES = 26;
+/** "octet\0blksize\01024\0tsize\00\0" after the name's NUL: 27 bytes. */
+const GRUB_TFTP_OPTION_BYTES = 27;
 export const ILLUMOS_MAX_BOOT_MODULES = 99;
 
 /** Bytes a file name takes in GRUB's TFTP read request. */

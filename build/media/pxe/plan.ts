@@ -40,6 +40,7 @@ export function grubDeviceFor(ipxeBaseUrl: string, serverIp: string): string {
 }
 
 const CONSOLES = ['text', 'ttya', 'ttyb'];
+const MAX_VERSION_LENGTH = 200;
 
 function checkPaths(input: PxeInput, problems: Problem[]): void {
   for (const rel of [KERNEL_IN_PLATFORM, ARCHIVE_IN_PLATFORM, ARCHIVE_HASH_IN_PLATFORM]) {
@@ -54,6 +55,9 @@ function checkPaths(input: PxeInput, problems: Problem[]): void {
 function checkScalars(input: PxeInput, problems: Problem[]): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(input.version)) {
     problems.push({ path: 'version', message: `'${input.version}' may contain only letters, digits and . _ + -` });
+  } else if (input.version.length > MAX_VERSION_LENGTH) {
+    // dogeos-<version>-pxe.tar.gz and its hidden work directory must be file names (NAME_MAX 255).
+    problems.push({ path: 'version', message: `${input.version.length} characters; at most ${MAX_VERSION_LENGTH}` });
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(input.stamp)) {
     problems.push({ path: 'stamp', message: `'${input.stamp}' may contain only letters, digits and . _ -` });

@@ -1,7 +1,8 @@
 /**
- * The lab's machines: QEMU with an e1000 NIC on a tap of the lab bridge.
- * BIOS nodes boot SeaBIOS and the NIC's iPXE option ROM (Debian
- * ipxe-qemu); UEFI nodes boot OVMF, whose own network stack PXE-boots.
+ * The lab's machines: QEMU with one NIC on a tap of the lab bridge. BIOS
+ * nodes boot SeaBIOS and the e1000's iPXE option ROM (Debian ipxe-qemu);
+ * UEFI nodes boot OVMF with a virtio NIC without option ROM, so OVMF's own
+ * network stack PXE-boots them, as a server's firmware would.
  * Neither has any other network or a `-kernel`: whatever they boot came
  * from the lab's dnsmasq and nginx. Each node's serial port is a file the
  * probe kernel writes its report to (tools/probe-kernel/README.md).
@@ -45,7 +46,9 @@ export function qemuArgs(node: LabNode, tap: string, dir: string, accel: string)
     ...['-boot', 'n', '-serial', `file:${join(dir, `${node.name}.serial.log`)}`],
     ...['-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'],
     ...['-netdev', `tap,id=n0,ifname=${tap},script=no,downscript=no`],
-    ...['-device', `e1000,netdev=n0,mac=${node.mac},romfile=${E1000_ROM}`],
+    // BIOS: the e1000's iPXE option ROM. UEFI: a virtio NIC with no option
+    // ROM, so OVMF's own drivers and PXE stack (NetworkPkg) boot it.
+    ...['-device', node.firmware === 'bios' ? `e1000,netdev=n0,mac=${node.mac},romfile=${E1000_ROM}` : `virtio-net-pci,netdev=n0,mac=${node.mac},romfile=`],
   ];
   if (node.firmware === 'uefi') {
     const ovmf = findOvmf();
