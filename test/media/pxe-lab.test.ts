@@ -238,7 +238,9 @@ describe('PXE lab: bad input', () => {
     const e = await expectLabError('port-in-use', 'PXE_LAB_PORT_IN_USE', {
       afterNetwork: async (net) => {
         // Something else already listens on the site's port 80 (torn down with the namespace).
-        spawn('ip', ['netns', 'exec', net.serverNs, 'python3', '-m', 'http.server', '80', '--bind', '0.0.0.0'], { stdio: 'ignore' });
+        // A plain listener without SO_REUSEADDR/SO_REUSEPORT: nothing else may bind the port.
+        const holder = "import socket,time\ns=socket.socket()\ns.bind(('0.0.0.0',80))\ns.listen()\ntime.sleep(600)";
+        spawn('ip', ['netns', 'exec', net.serverNs, 'python3', '-c', holder], { stdio: 'ignore' });
         let listening = false;
         for (let i = 0; i < 600 && !listening; i++) {
           listening = (await sh('ip', ['netns', 'exec', net.serverNs, 'ss', '-Hltn', 'sport', '=', ':80'])).trim() !== '';
@@ -249,7 +251,7 @@ describe('PXE lab: bad input', () => {
     });
     expect(e.exitStatus).toBe(69);
     expect(e.details['program']).toBe('nginx');
-  });
+  }, 300_000);
 
   it('interrupted (SIGINT aborts the signal) while nodes boot: everything is torn down', async () => {
     const ctl = new AbortController();
