@@ -15,6 +15,7 @@ import { sha512Crypt } from './core/password.ts';
 import { dogeosStamp, stampEpoch } from './core/stamp.ts';
 import { isoTarget } from './media/iso.ts';
 import { pxeTarget } from './media/pxe/target.ts';
+import { slash24Of } from './media/pxe/services.ts';
 import { type OutputFile, gitCommit, gitCommitTime, toolVersions, writeBuildManifest } from './media/sums.ts';
 import { writeReleaseRecords } from './release/records.ts';
 import type { MediaInput } from './media/target.ts';
@@ -277,7 +278,7 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
             const artifacts =
               format === 'pxe'
                 ? await pxeTarget.build(
-                    { platformDir, payloadDir, version, stamp, sourceDateEpoch: timeSec, console: boot.console, serialSpeed: boot.serialSpeed, bootProps: boot.bootProps, hosts, server: { ip: config.media.pxe.serverIp, httpPort: config.media.pxe.httpPort }, ...(config.media.pxe.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: config.media.pxe.maxPayloadBytes }), reporter, signal },
+                    { platformDir, payloadDir, version, stamp, sourceDateEpoch: timeSec, console: boot.console, serialSpeed: boot.serialSpeed, bootProps: boot.bootProps, hosts, server: { ip: config.media.pxe.serverIp, subnet: slash24Of(config.media.pxe.serverIp), httpPort: config.media.pxe.httpPort }, ...(config.media.pxe.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: config.media.pxe.maxPayloadBytes }), reporter, signal },
                     dir,
                   )
                 : await (format === 'iso' ? isoTarget : usbTarget).build(mediaInput, dir);

@@ -43,7 +43,7 @@ export async function makeDemoEnv(prefix = 'dogeos-e2e-'): Promise<DemoEnv> {
           `sourceDateEpoch: ${DEMO_SOURCE_DATE_EPOCH}`,
           'media:',
           '  usb: { sizeBytes: 134217728 }',
-          `  pxe: { httpPort: ${opts.httpPort ?? 8079} }`,
+          `  pxe: { httpPort: ${opts.httpPort ?? 8079}, serverIp: 10.0.2.2 }`,
           extra,
         ].join('\n'),
       );

@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,10 +14,8 @@ import { CollectingReporter } from '../../build/core/events.ts';
 import { pxeTarget } from '../../build/media/pxe/target.ts';
 import type { Artifact } from '../../build/media/pxe/types.ts';
 import { runShellParser } from '../firstboot/parser.ts';
-import { pxeInput, ROOT_SHADOW, writeFakePayload, writeFakePlatform } from './pxe-fixture.ts';
+import { HOSTS, pxeInput, ROOT_SHADOW, writeFakePayload, writeFakePlatform } from './pxe-fixture.ts';
 
-// biome-ignore lint/suspicious/noTemplateCurlyInString: iPXE's own variable syntax
-const NEXT_SERVER = '${next-server}';
 const sha = (alg: string, b: Buffer | string) => createHash(alg).update(b).digest('hex');
 
 function walk(root: string, rel = ''): string[] {
@@ -71,25 +69,13 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** The URL-ish first word of kernel/module lines, mapped to a bundle path. */
-function ipxeTargets(script: string): { path: string; args: string }[] {
-  return script
-    .split('\n')
-    .filter((l) => /^(kernel|module) /.test(l))
-    .map((l) => {
-      const [, url = '', ...args] = l.split(' ');
-      const prefix = `http://${NEXT_SERVER}:${httpPort}/`;
-      expect(url.startsWith(prefix), url).toBe(true);
-      return { path: url.slice(prefix.length), args: args.join(' ') };
-    });
-}
-
+/** Every `type=hash` module holds the SHA-1 of the module with its name (what illumos checks). */
 function checkHashPairs(mods: { path: string; args: string }[]): void {
   for (const m of mods.filter((x) => x.args.includes('type=hash'))) {
     const name = /name=(\S+)/.exec(m.args)?.[1];
     const target = mods.find((x) => !x.args.includes('type=hash') && x.args.includes(`name=${name}`));
     expect(target, `module named ${name}`).toBeDefined();
-    const expected = `${sha('sha1', readFileSync(join(bundle, target!.path)))}\n`;
+    const expected = `${sha('sha1', readFileSync(join(bundle, target?.path ?? '')))}\n`;
     expect(readFileSync(join(bundle, m.path), 'utf8'), m.path).toBe(expected);
   }
 }
@@ -103,35 +89,20 @@ describe('PXE bundle', () => {
     expect(readdirSync(join(work, 'out1')).sort()).toEqual([NAME, `${NAME}.tar.gz`]);
   });
 
-  it('has every kernel and module of every iPXE script, and chains per-host scripts by MAC', () => {
-    const generic = readFileSync(join(bundle, 'boot.ipxe'), 'utf8');
-    expect(generic.startsWith('#!ipxe\n')).toBe(true);
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: iPXE's own variable syntax
-    expect(generic).toContain('chain boot.ipxe.01-${netX/mac:hexhyp} || goto generic');
-    const scripts = readdirSync(bundle).filter((f) => f.startsWith('boot.ipxe'));
-    expect(scripts.sort()).toEqual(['boot.ipxe', 'boot.ipxe.01-52-54-00-12-34-56', 'boot.ipxe.01-52-54-00-ab-cd-ef']);
-    for (const s of scripts) {
-      const text = readFileSync(join(bundle, s), 'utf8');
-      const mods = ipxeTargets(text);
-      for (const m of mods) expect(statSync(join(bundle, m.path)).isFile(), m.path).toBe(true);
-      expect(mods[0]?.args).toBe('-B smartos=true,console=ttyb,ttyb-mode="115200,8,n,1,-"');
-      checkHashPairs(mods);
-      if (s !== 'boot.ipxe') {
-        expect(mods.map((m) => m.args)).toContain('type=file name=answers.json');
-        expect(mods.map((m) => m.args)).toContain('type=file name=dogeos.conf');
-      }
-    }
+  it('has boot.ipxe, which chains BIOS GRUB (core.0, a PXE image) by a path relative to itself', () => {
+    const script = readFileSync(join(bundle, 'boot.ipxe'), 'utf8');
+    expect(script.startsWith('#!ipxe\n')).toBe(true);
+    expect(script.split('\n').filter((l) => /^(chain|kernel|module|boot)\b/.test(l))).toEqual(['chain boot/grub/i386-pc/core.0']);
+    expect(readdirSync(bundle).filter((f) => f.startsWith('boot.ipxe'))).toEqual(['boot.ipxe']);
+    // grub-mkimage -O i386-pc-pxe: a real-mode image that starts with a jump, as a PXE ROM runs it at 0:7c00.
+    const core0 = readFileSync(join(bundle, 'boot/grub/i386-pc/core.0'));
+    expect(core0.length).toBeGreaterThan(20_000);
+    expect(existsSync(join(bundle, 'boot/grub/i386-pc/normal.mod'))).toBe(true);
   });
 
-  it('keeps per-host iPXE scripts within iPXE multiboot limits (8 modules, 512 command-line bytes)', () => {
-    for (const s of ['boot.ipxe.01-52-54-00-12-34-56', 'boot.ipxe.01-52-54-00-ab-cd-ef']) {
-      const lines = readFileSync(join(bundle, s), 'utf8').split('\n').filter((l) => /^(kernel|module) /.test(l));
-      expect(lines.length - 1).toBeLessThanOrEqual(8);
-      // Each command line is the full URI, a space, the arguments and a NUL; a
-      // dotted quad for ${next-server} takes at most 15 characters.
-      const bytes = lines.map((l) => l.replace(/^\S+ /, '').replaceAll(NEXT_SERVER, '255.255.255.255').length + 1);
-      expect(bytes.reduce((a, b) => a + b, 0), s).toBeLessThanOrEqual(512);
-    }
+  it('names the boot server in GRUB\'s EFI image (behind proxy-DHCP the ACK names the site DHCP server)', () => {
+    // core.efi keeps its prefix in the clear; core.0 is LZMA-compressed (the proxy-DHCP lab run boots it).
+    expect(readFileSync(join(bundle, 'boot/grub/x86_64-efi/core.efi')).includes(Buffer.from('(tftp,10.0.0.1)/boot/grub'))).toBe(true);
   });
 
   it('has GRUB netboot: core.efi (a PE image), and generic plus per-MAC configs whose files all exist', () => {
@@ -171,6 +142,15 @@ describe('PXE bundle', () => {
     const answers = JSON.parse(readFileSync(join(bundle, 'bootfs/525400123456/answers.json'), 'utf8'));
     expect(answers).toMatchObject({ admin_mac: '52:54:00:12:34:56', admin_ip: '10.0.0.11', hostname: 'hv1' });
     expect(readFileSync(join(bundle, 'undionly.kpxe')).equals(readFileSync('/usr/lib/ipxe/undionly.kpxe'))).toBe(true);
+  });
+
+  it('gives the generic entry a dogeos.conf with DOGEOS_MEDIA_URL (and its .hash), no answers.json', () => {
+    const conf = readFileSync(join(bundle, 'bootfs/generic/dogeos.conf'), 'utf8');
+    expect(conf.split('\n').filter((l) => l !== '' && !l.startsWith('#'))).toEqual([`DOGEOS_MEDIA_URL='http://10.0.0.1:${httpPort}/os/1.0.0/payload'`]);
+    const cfg = readFileSync(join(bundle, 'boot/grub/grub.cfg'), 'utf8');
+    expect(cfg).toContain('/bootfs/generic/dogeos.conf type=file name=dogeos.conf');
+    expect(cfg).toContain('/bootfs/generic/dogeos.conf.hash type=hash name=dogeos.conf');
+    expect(cfg).not.toContain('answers.json');
   });
 
   it('has per-host dogeos.conf files the first-boot runtime accepts, over an empty archive configuration', async () => {
@@ -331,12 +311,27 @@ describe('PXE bundle reproducibility and failures', () => {
     expect(readdirSync(out5)).toEqual([]);
   });
 
-  it('warns when boot properties push a host past iPXE multiboot limits', async () => {
-    const r = new CollectingReporter();
+  it('fits the longest realistic entry, .hash companions kept, over TFTP (port 8079)', async () => {
+    // A version with build metadata, an FQDN, a 15-character server address, a non-default port.
     const out6 = join(work, 'out6');
-    await pxeTarget.build(pxeInput(join(work, 'platform'), { bootProps: { root_shadow: `$6$${'x'.repeat(120)}` }, reporter: r }), out6);
-    expect(r.ofType('warning').map((w) => w.code)).toContain('PXE_IPXE_LIMITS');
+    const version = '2.1.0-rc.3+build.20250724T001011Z';
+    const hosts = [{ ...HOSTS[1]!, hostname: 'hv-01.rack-a07.dc-west.example.com' }];
+    await pxeTarget.build(
+      pxeInput(join(work, 'platform'), { version, hosts, server: { ip: '192.168.100.254', subnet: '192.168.100.0/24', httpPort: 8079, bundleRoot: '/srv/dogeos-pxe' } }),
+      out6,
+    );
+    const cfg = readFileSync(join(out6, `dogeos-${version}-pxe`, 'boot/grub/grub.cfg-01-52-54-00-ab-cd-ef'), 'utf8');
+    for (const f of ['answers.json', 'dogeos.conf']) {
+      expect(cfg).toContain(`module --nounzip /bootfs/525400abcdef/${f} /bootfs/525400abcdef/${f} type=file name=${f}`);
+      expect(cfg).toContain(`module --nounzip /bootfs/525400abcdef/${f}.hash /bootfs/525400abcdef/${f}.hash type=hash name=${f}`);
+    }
     rmSync(out6, { recursive: true });
+  });
+
+  it('refuses a version too long for the bundle directory name, before writing anything', () => {
+    expect(() => pxeTarget.check(pxeInput(join(work, 'platform'), { version: `1.0.0+${'b'.repeat(240)}` }))).toThrow(
+      expect.objectContaining({ code: 'PXE_INPUT_INVALID' }),
+    );
   });
 
   it('lists every problem in the target settings at once', () => {

@@ -1,10 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DogeError } from '../../build/core/errors.ts';
-import { bootPropList, bootPropProblems, grubBootArgs, ipxeBootArgs } from '../../build/media/pxe/bootargs.ts';
+import { bootPropList, bootPropProblems, grubBootArgs } from '../../build/media/pxe/bootargs.ts';
 import { answersFor, renderDogeosConf } from '../../build/media/pxe/firstboot.ts';
 import { loadHostsFile, validateHosts } from '../../build/media/pxe/hosts.ts';
 import { grubDeviceFor } from '../../build/media/pxe/plan.ts';
@@ -185,9 +184,8 @@ describe('first-boot files', () => {
 });
 
 describe('boot arguments', () => {
-  it('quotes comma values for iPXE and leaves them out for GRUB', () => {
+  it('leaves comma values out for GRUB', () => {
     const props = bootPropList({ console: 'ttya', serialSpeed: 9600, bootProps: { noimport: 'true', root_shadow: '$5$x$y' } });
-    expect(ipxeBootArgs(props)).toBe('-B smartos=true,console=ttya,ttya-mode="9600,8,n,1,-",noimport=true,root_shadow=$5$x$y');
     expect(grubBootArgs(props)).toEqual({ arg: "-B 'smartos=true,console=ttya,noimport=true,root_shadow=$5$x$y'", dropped: ['ttya-mode'] });
   });
 
@@ -199,12 +197,12 @@ describe('boot arguments', () => {
 });
 
 describe('GRUB device for the iPXE base URL', () => {
-  it('uses HTTP only for plain http on port 80, mapping next-server to net_default_server', () => {
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: iPXE's and GRUB's own variables
-    expect(grubDeviceFor('http://${next-server}')).toBe('(http,${net_default_server})');
-    expect(grubDeviceFor('http://10.0.0.1:80/pxe')).toBe('(http,10.0.0.1)/pxe');
-    expect(grubDeviceFor('http://10.0.0.1:8080')).toBe('');
-    expect(grubDeviceFor('https://boot.example.com')).toBe('');
-    expect(grubDeviceFor('tftp://10.0.0.1')).toBe('');
+  it("uses HTTP only for plain http on port 80, naming the boot server for iPXE's next-server", () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: iPXE's own variable
+    expect(grubDeviceFor('http://${next-server}', '10.0.0.9')).toBe('(http,10.0.0.9)');
+    expect(grubDeviceFor('http://10.0.0.1:80/pxe', '10.0.0.9')).toBe('(http,10.0.0.1)/pxe');
+    expect(grubDeviceFor('http://10.0.0.1:8080', '10.0.0.9')).toBe('');
+    expect(grubDeviceFor('https://boot.example.com', '10.0.0.9')).toBe('');
+    expect(grubDeviceFor('tftp://10.0.0.1', '10.0.0.9')).toBe('');
   });
 });

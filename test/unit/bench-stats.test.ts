@@ -99,6 +99,16 @@ describe('bench stats', () => {
     expect(resultsProblems([])).toEqual(['not an object']);
   });
 
+  it('accepts and renders the PXE lab rack, and rejects a broken one', () => {
+    const lab = { nodes: 8, bios: 4, uefi: 4, passed: true, wallMs: 93_000, httpBytes: 9_437_184, tftpBytes: 4_000_000, bootMs: { median: 61_000, max: 92_500 } };
+    const r = { ...results(), pxeLab: lab };
+    expect(resultsProblems(JSON.parse(JSON.stringify(r)))).toEqual([]);
+    expect(resultsProblems({ ...r, pxeLab: { ...lab, bootMs: { median: 5, max: 1 } } })).toContain('pxeLab');
+    expect(resultsProblems({ ...r, pxeLab: { ...lab, passed: 'yes' } })).toContain('pxeLab');
+    expect(renderTables(r)).toContain('| 8 nodes (4 BIOS, 4 UEFI) at once | 93.0 | 9437184 | 4000000 | 61.0 | 92.5 | yes |');
+    expect(renderTables(results())).not.toContain('PXE lab');
+  });
+
   it('renders every figure, ratio and goal in the tables', () => {
     const text = renderTables(results());
     expect(text).toContain('| ufs-pack.dogeos | UFS pack | dogeos | 1.90 (1.80–2.00) [process 3.00] |');

@@ -5,7 +5,8 @@
  * nothing (the goals are reported, not enforced).
  *
  * Environment: BENCH_RUNS (default 3), BENCH_THREADS (default: the CPUs),
- * BENCH_ONLY=codecs|builds (one half only).
+ * BENCH_ONLY=codecs|builds|pxe-lab (one part only). The PXE lab rack
+ * (tools/bench/pxelab.ts) runs once, after the rounds, when root.
  */
 import { availableParallelism } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { codecSteps, runStep } from './codecs.ts';
 import { GOALS, RATIOS } from './goals.ts';
 import { inputSizes, prepareInputs, REPO } from './inputs.ts';
 import { loadAverage, machineInfo } from './machine.ts';
+import { benchPxeLab } from './pxelab.ts';
 import { type BenchResults, computeRatios, evaluateGoals, type Figure, figureOf, resultsProblems, type Sample } from './stats.ts';
 import { renderTables } from './table.ts';
 
@@ -35,7 +37,8 @@ async function main(): Promise<void> {
   const say = (line: string) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
   const benchDir = join(REPO, 'bench');
   const cacheDir = join(benchDir, '.cache');
-  const inputs = prepareInputs(cacheDir, say);
+  const labOnly = only === 'pxe-lab';
+  const inputs = labOnly ? undefined : prepareInputs(cacheDir, say);
   const scratch = join(cacheDir, 'scratch');
   mkdirSync(scratch, { recursive: true });
   const samples = new Map<string, Sample[]>();
@@ -45,15 +48,16 @@ async function main(): Promise<void> {
     samples.set(id, [...(samples.get(id) ?? []), s]);
     say(`${id.padEnd(18)} ${(s.wallMs / 1000).toFixed(2)} s${s.opMs === undefined ? '' : ` (op ${(s.opMs / 1000).toFixed(2)} s)`}, ${Math.round(s.maxRssBytes / 2 ** 20)} MiB`);
   };
-  const steps = codecSteps(inputs, threads);
-  const builds = setupBuildBench(join(cacheDir, 'build'), inputs.tarball);
-  for (let round = 1; round <= runs; round++) {
+  const steps = inputs === undefined ? [] : codecSteps(inputs, threads);
+  const builds = inputs === undefined ? undefined : setupBuildBench(join(cacheDir, 'build'), inputs.tarball);
+  for (let round = 1; round <= (labOnly ? 0 : runs); round++) {
     say(`round ${round}/${runs}`);
     if (only !== 'builds') for (const step of steps) record(step.id, step.label, step.tool, await runStep(step, scratch));
-    if (only !== 'codecs') {
+    if (only !== 'codecs' && builds !== undefined) {
       await buildRound(builds, round, (id: BuildStepId, s) => record(id, BUILD_STEPS[id].label, BUILD_STEPS[id].tool, s));
     }
   }
+  const pxeLab = only === undefined || only === '' || only === 'pxe-lab' ? await benchPxeLab(cacheDir, say) : undefined;
   const figures: Record<string, Figure> = {};
   for (const [id, ss] of samples) figures[id] = figureOf(meta.get(id)!.label, meta.get(id)!.tool, ss);
   const ratios = computeRatios(figures, RATIOS);
@@ -66,10 +70,11 @@ async function main(): Promise<void> {
     runs,
     machine: machineInfo(loadStart),
     node: process.version,
-    inputs: { ...inputSizes(inputs), threads, ...(floorBytes === undefined ? {} : { ioFloorBytes: Math.max(...floorBytes) }) },
+    inputs: { ...(inputs === undefined ? {} : inputSizes(inputs)), threads, ...(floorBytes === undefined ? {} : { ioFloorBytes: Math.max(...floorBytes) }) },
     figures,
     ratios,
     goals: evaluateGoals(figures, ratios, GOALS),
+    ...(pxeLab === undefined ? {} : { pxeLab }),
   };
   const problems = resultsProblems(JSON.parse(JSON.stringify(results)));
   if (problems.length > 0) throw new Error(`results.json would be malformed: ${problems.join(', ')}`);

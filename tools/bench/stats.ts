@@ -77,6 +77,18 @@ export interface Machine {
   readonly loadAverageEnd: readonly number[];
 }
 
+/** One PXE lab rack (tools/bench/pxelab.ts): wall time, bytes served, per-node boot time. */
+export interface PxeLabFigures {
+  readonly nodes: number;
+  readonly bios: number;
+  readonly uefi: number;
+  readonly passed: boolean;
+  readonly wallMs: number;
+  readonly httpBytes: number;
+  readonly tftpBytes: number;
+  readonly bootMs: { readonly median: number; readonly max: number };
+}
+
 export interface BenchResults {
   readonly format: 'dogeos-bench';
   readonly version: 1;
@@ -89,6 +101,8 @@ export interface BenchResults {
   readonly figures: Readonly<Record<string, Figure>>;
   readonly ratios: Readonly<Record<string, Ratio>>;
   readonly goals: readonly Goal[];
+  /** Left out when the lab could not run (not root) or BENCH_ONLY excluded it. */
+  readonly pxeLab?: PxeLabFigures;
 }
 
 export function median(values: readonly number[]): number {
@@ -181,6 +195,14 @@ export function resultsProblems(r: unknown): string[] {
   else {
     for (const g of r['goals'] as unknown[]) {
       if (!isObj(g) || typeof g['id'] !== 'string' || typeof g['met'] !== 'boolean' || !isNum(g['limit'])) problems.push(`goals.${String(isObj(g) ? g['id'] : '?')}`);
+    }
+  }
+  const lab = r['pxeLab'];
+  if (lab !== undefined) {
+    const b = isObj(lab) ? lab['bootMs'] : undefined;
+    const nums = isObj(lab) && ['nodes', 'bios', 'uefi', 'wallMs', 'httpBytes', 'tftpBytes'].every((k) => isNum(lab[k]) && (lab[k] as number) >= 0);
+    if (!isObj(lab) || !nums || typeof lab['passed'] !== 'boolean' || !isObj(b) || !isNum(b['median']) || !isNum(b['max']) || b['median'] > b['max']) {
+      problems.push('pxeLab');
     }
   }
   return problems;

@@ -36,5 +36,12 @@ export function renderTables(r: BenchResults): string {
   for (const q of Object.values(r.ratios)) lines.push(`| ${q.label} | ${q.value.toFixed(2)}× |`);
   lines.push('', '| goal | measured | limit | met |', '|---|---|---|---|');
   for (const g of r.goals) lines.push(`| ${g.label} | ${goalActual(g)} | ${goalLimit(g)} | ${g.met ? 'yes' : '**no**'} |`);
+  const lab = r.pxeLab;
+  if (lab !== undefined) {
+    lines.push('', '| PXE lab rack | wall s | HTTP bytes | TFTP bytes | boot s median | boot s max | passed |', '|---|---|---|---|---|---|---|');
+    lines.push(
+      `| ${lab.nodes} nodes (${lab.bios} BIOS, ${lab.uefi} UEFI) at once | ${sec(lab.wallMs)} | ${lab.httpBytes} | ${lab.tftpBytes} | ${sec(lab.bootMs.median)} | ${sec(lab.bootMs.max)} | ${lab.passed ? 'yes' : '**no**'} |`,
+    );
+  }
   return `${lines.join('\n')}\n`;
 }

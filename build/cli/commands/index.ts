@@ -14,7 +14,7 @@ export const COMMANDS: readonly { readonly name: string; readonly summary: strin
   { name: 'publish', summary: 'add a build to a release channel (SmartOS layout) or promote a release' },
   { name: 'media', summary: 'write media from an already sealed platform directory' },
   { name: 'boot-test', summary: 'boot media in QEMU and check what the kernel was handed' },
-  { name: 'pxe', summary: 'serve a PXE bundle over HTTP for labs' },
+  { name: 'pxe', summary: 'serve a PXE bundle over HTTP; boot a rack of QEMU nodes through real dnsmasq and nginx (root)' },
   { name: 'fixture', summary: 'write a SmartOS-shaped fixture platform release (for tests and demos)' },
   { name: 'diff', summary: 'show what the overlays add, replace and remove in the boot archive' },
   { name: 'config', summary: 'show the resolved configuration or its JSON Schema' },

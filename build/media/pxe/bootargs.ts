@@ -2,8 +2,8 @@
  * The illumos kernel command line for network boot: `-B k=v,...` boot
  * properties (shared/DESIGN.md "Facts about booting it").
  *
- * iPXE passes the line unchanged, so values with commas ride in double
- * quotes (`ttyb-mode="115200,8,n,1,-"`). GRUB 2 backslash-escapes quotes in
+ * Values with commas would need double quotes (`ttyb-mode="115200,8,n,1,-"`),
+ * but GRUB 2, which loads every PXE node, backslash-escapes quotes in
  * the multiboot command line, so such properties cannot go through GRUB at
  * all: they are left out of grub.cfg and must come from the boot archive's
  * /boot/solaris/bootenv.rc instead (the seal stage writes it).
@@ -52,11 +52,6 @@ export function bootPropProblems(bootProps: Readonly<Record<string, string>>, pa
 
 function needsQuotes(value: string): boolean {
   return value.includes(',') || value.includes('=');
-}
-
-/** `-B smartos=true,console=ttyb,ttyb-mode="115200,8,n,1,-"` for iPXE. */
-export function ipxeBootArgs(props: readonly BootProp[]): string {
-  return `-B ${props.map(([k, v]) => (needsQuotes(v) ? `${k}="${v}"` : `${k}=${v}`)).join(',')}`;
 }
 
 /**

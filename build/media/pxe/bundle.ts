@@ -7,18 +7,18 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { dataError, unavailableError } from '../../core/errors.ts';
 import type { Reporter } from '../../core/events.ts';
-import { grubMkNetdir } from '../../host/grub-netdir.ts';
-import { renderAnswers, renderDogeosConf } from './firstboot.ts';
+import { grubNetImage } from '../../host/grub-netdir.ts';
+import { renderAnswers, renderDogeosConf, renderGenericDogeosConf } from './firstboot.ts';
 import { copyTree, hashFile } from './fstree.ts';
 import {
   ARCHIVE_HASH_IN_PLATFORM,
   ARCHIVE_IN_PLATFORM,
   CONF_DIR,
+  GENERIC_DIR,
   GRUB_CFG,
   GRUB_SUBDIR,
   hostDir,
   hostGrubConfigs,
-  hostIpxeScript,
   IPXE_SCRIPT,
   KERNEL_IN_PLATFORM,
   payloadDir,
@@ -26,7 +26,8 @@ import {
   UNDIONLY,
 } from './layout.ts';
 import type { PxePlan } from './plan.ts';
-import { bootSpec, fitForIpxe, IPXE_MAX_CMDLINE_BYTES, IPXE_MAX_MODULES, renderGrub, renderIpxeGeneric, renderIpxeHost, type ScriptContext } from './scripts.ts';
+import { checkEntryLimits } from './limits.ts';
+import { bootSpec, genericModules, renderGrub, renderIpxeScript, type ScriptContext } from './scripts.ts';
 import { payloadBaseUrl, renderDnsmasqFull, renderDnsmasqProxy, renderNginxSite, renderReadme } from './services.ts';
 
 export const UNDIONLY_SOURCE = '/usr/lib/ipxe/undionly.kpxe';
@@ -92,57 +93,64 @@ function scriptContext(plan: PxePlan): ScriptContext {
     stamp: input.stamp,
     console: input.console,
     serialSpeed: input.serialSpeed,
-    ipxeBaseUrl: plan.ipxeBaseUrl,
     grubDevice: plan.grubDevice,
     menuTimeoutSec: input.menuTimeoutSec ?? 5,
   };
 }
 
-/** Per-host files and scripts; warns when iPXE's multiboot limits bite. */
-async function writeHosts(plan: PxePlan, root: string, reporter: Reporter): Promise<void> {
-  const ctx = scriptContext(plan);
-  // DOGEOS_MEDIA_URL: the runtime fetches <url>/media.conf and the files it names.
-  const payloadUrl = plan.input.payloadDir === undefined ? undefined : `${payloadBaseUrl(plan.server)}/${payloadDir(plan.input.version)}`;
-  const droppedFor: string[] = [];
-  for (const [i, host] of plan.hosts.entries()) {
-    const dir = hostDir(host.mac);
-    const files: Record<string, string> = {
-      'answers.json': renderAnswers(host),
-      'dogeos.conf': renderDogeosConf(host, { version: plan.input.version, payloadUrl }, `hosts[${i}]`),
-    };
-    for (const [name, content] of Object.entries(files)) {
-      await put(root, `${dir}/${name}`, content);
-      await put(root, `${dir}/${name}.hash`, sha1Line(content));
-    }
-    const full = bootSpec(plan.input.version, plan.props, host);
-    const fit = fitForIpxe(plan.ipxeBaseUrl, full);
-    if (fit.dropped.length > 0) droppedFor.push(host.hostname);
-    if (fit.bytes > IPXE_MAX_CMDLINE_BYTES || fit.spec.modules.length > IPXE_MAX_MODULES) {
-      reporter.emit({
-        type: 'warning',
-        code: 'PXE_IPXE_LIMITS',
-        message: `${host.hostname}: ${fit.spec.modules.length} modules and up to ${fit.bytes} command-line bytes exceed iPXE's multiboot limits (${IPXE_MAX_MODULES} modules, ${IPXE_MAX_CMDLINE_BYTES} bytes); BIOS boot of this host will fail. Shorten the version, httpBaseUrl or boot properties.`,
-      });
-    }
-    await put(root, hostIpxeScript(host.mac), renderIpxeHost(ctx, fit.spec, host, fit.dropped));
-    const grub = renderGrub(ctx, full, host);
-    for (const rel of hostGrubConfigs(host.mac)) await put(root, rel, grub);
-  }
-  if (droppedFor.length > 0) {
-    // Expected with the standard layout: the hashes of type=file modules
-    // are optional (smartos-docs), the platform archive's hash is not.
-    reporter.emit({
-      type: 'info',
-      message: `iPXE scripts of ${droppedFor.length} host(s) leave out the optional .hash modules of answers.json/dogeos.conf to fit iPXE's ${IPXE_MAX_CMDLINE_BYTES}-byte multiboot command lines; GRUB configs keep them`,
-      data: { hosts: droppedFor },
-    });
+/** DOGEOS_MEDIA_URL: the runtime fetches <url>/media.conf and the files it names. */
+function payloadUrl(plan: PxePlan): string | undefined {
+  return plan.input.payloadDir === undefined ? undefined : `${payloadBaseUrl(plan.server)}/${payloadDir(plan.input.version)}`;
+}
+
+/** GRUB reads kernel and modules over TFTP unless it can use HTTP (port 80). */
+function grubOverTftp(plan: PxePlan): boolean {
+  return plan.grubDevice === '';
+}
+
+async function putWithHash(root: string, rel: string, content: string): Promise<void> {
+  await put(root, rel, content);
+  await put(root, `${rel}.hash`, sha1Line(content));
+}
+
+function genericSpec(plan: PxePlan) {
+  return bootSpec(plan.input.version, plan.props, undefined, payloadUrl(plan) === undefined ? [] : genericModules());
+}
+
+/** PXE_ENTRY_TOO_LONG for the first entry that breaks GRUB's or illumos's limits, before anything is written. */
+function checkAllEntries(plan: PxePlan): void {
+  checkEntryLimits('the generic entry', genericSpec(plan), GRUB_CFG, grubOverTftp(plan));
+  for (const host of plan.hosts) {
+    const spec = bootSpec(plan.input.version, plan.props, host);
+    checkEntryLimits(host.hostname, spec, hostGrubConfigs(host.mac)[0] ?? GRUB_CFG, grubOverTftp(plan));
   }
 }
 
+/** Per-host files and GRUB configs (BIOS and UEFI). */
+async function writeHosts(plan: PxePlan, root: string): Promise<void> {
+  const ctx = scriptContext(plan);
+  const url = payloadUrl(plan);
+  const entries = plan.hosts.map((host) => ({ host, spec: bootSpec(plan.input.version, plan.props, host) }));
+  for (const [i, { host, spec }] of entries.entries()) {
+    const dir = hostDir(host.mac);
+    await putWithHash(root, `${dir}/answers.json`, renderAnswers(host));
+    await putWithHash(root, `${dir}/dogeos.conf`, renderDogeosConf(host, { version: plan.input.version, payloadUrl: url }, `hosts[${i}]`));
+    const grub = renderGrub(ctx, spec, host);
+    for (const rel of hostGrubConfigs(host.mac)) await put(root, rel, grub);
+  }
+}
+
+/**
+ * The generic entry (a machine not in the hosts file): the interactive
+ * installer, plus, when there is a payload, a dogeos.conf naming it, so
+ * first boot finds the payload without a per-host entry.
+ */
 async function writeGeneric(plan: PxePlan, root: string, reporter: Reporter): Promise<void> {
   const ctx = scriptContext(plan);
-  const spec = bootSpec(plan.input.version, plan.props);
-  await put(root, IPXE_SCRIPT, renderIpxeGeneric(ctx, spec));
+  const url = payloadUrl(plan);
+  const spec = genericSpec(plan);
+  if (url !== undefined) await putWithHash(root, `${GENERIC_DIR}/dogeos.conf`, renderGenericDogeosConf(plan.input.version, url));
+  await put(root, IPXE_SCRIPT, renderIpxeScript(ctx));
   await put(root, GRUB_CFG, renderGrub(ctx, spec));
   const { version } = plan.input;
   await put(root, `${CONF_DIR}/dnsmasq-proxy.conf`, renderDnsmasqProxy(version, plan.server));
@@ -153,17 +161,22 @@ async function writeGeneric(plan: PxePlan, root: string, reporter: Reporter): Pr
   if (plan.input.console !== 'text') {
     reporter.emit({
       type: 'info',
-      message: `GRUB (UEFI) cannot pass ${plan.input.console}-mode on the kernel line; the boot archive's bootenv.rc must set it`,
+      message: `GRUB cannot pass ${plan.input.console}-mode on the kernel line; the boot archive's bootenv.rc must set it`,
     });
   }
 }
 
 /** Fills `root` (an empty directory) with the whole bundle. */
 export async function writeBundle(plan: PxePlan, root: string, reporter: Reporter): Promise<void> {
+  checkAllEntries(plan);
   await copyPlatform(plan, root);
   await copyPayload(plan, root, reporter);
   await copyUndionly(root);
-  await grubMkNetdir({ netDirectory: root, subdir: GRUB_SUBDIR, reporter });
+  // GRUB's netboot images for both firmwares (BIOS core.0, UEFI core.efi) and their modules.
+  // They name the boot server: behind proxy-DHCP the DHCP ACK's next-server is the site's DHCP server.
+  for (const platform of ['i386-pc', 'x86_64-efi'] as const) {
+    await grubNetImage({ netDirectory: root, subdir: GRUB_SUBDIR, platform, tftpServer: plan.server.ip, reporter });
+  }
   await writeGeneric(plan, root, reporter);
-  await writeHosts(plan, root, reporter);
+  await writeHosts(plan, root);
 }

@@ -96,3 +96,21 @@ export function renderDogeosConf(host: ResolvedHost, ctx: FirstBootContext, host
   const header = `# DogeOS ${ctx.version} first-boot settings for ${host.hostname} (${host.mac}); generated, do not edit\n`;
   return header + renderFirstbootLines(entries);
 }
+
+/**
+ * dogeos.conf of the generic entry (a machine without a per-host entry):
+ * only DOGEOS_MEDIA_URL, so first boot finds the payload; role and the
+ * rest keep the first-boot runtime's defaults, and SmartOS's installer asks
+ * its own questions.
+ */
+export function renderGenericDogeosConf(version: string, payloadUrl: string): string {
+  const entries: [string, string][] = [['DOGEOS_MEDIA_URL', payloadUrl]];
+  const problems = validateFirstbootSettings(Object.fromEntries(entries), '');
+  if (problems.length > 0) {
+    throw configError('PXE_CONF_VALUE_INVALID', `generic dogeos.conf: ${problems.length} bad value(s)`, {
+      hint: problems.map((p) => `server: ${p.message}`).join('\n'),
+      details: { problems },
+    });
+  }
+  return `# DogeOS ${version} first-boot settings for machines without a per-host entry; generated, do not edit\n${renderFirstbootLines(entries)}`;
+}

@@ -3,8 +3,8 @@
  * TFTP root and the HTTP document root:
  *
  *   undionly.kpxe                       BIOS PXE ROMs chain into iPXE
- *   boot.ipxe                           generic iPXE script (chains per-host)
- *   boot.ipxe.01-<mac-with-dashes>      per-host iPXE script
+ *   boot.ipxe                           iPXE (BIOS) chains GRUB's core.0
+ *   boot/grub/i386-pc/core.0            BIOS GRUB netboot image (grub-mknetdir)
  *   boot/grub/x86_64-efi/core.efi       UEFI PXE ROMs start GRUB (grub-mknetdir)
  *   boot/grub/grub.cfg                  generic GRUB config
  *   boot/grub/grub.cfg-01-<mac>         per-host GRUB config (what our core.efi asks for)
@@ -12,6 +12,7 @@
  *   os/<version>/platform/...           kernel, boot_archive, boot_archive.hash
  *   os/<version>/payload/...            large payload, HTTP only
  *   bootfs/<mac-hex>/answers.json{,.hash} dogeos.conf{,.hash}
+ *   bootfs/generic/dogeos.conf{,.hash}  first-boot settings of unlisted machines
  *   conf/dnsmasq-{proxy,full}.conf, conf/nginx-site.conf
  *   README.txt                          deployment notes and the host table
  */
@@ -21,6 +22,7 @@ export const UNDIONLY = 'undionly.kpxe';
 export const IPXE_SCRIPT = 'boot.ipxe';
 export const GRUB_SUBDIR = 'boot/grub';
 export const GRUB_CORE_EFI = 'boot/grub/x86_64-efi/core.efi';
+export const GRUB_CORE_PXE = 'boot/grub/i386-pc/core.0';
 export const GRUB_CFG = 'boot/grub/grub.cfg';
 export const CONF_DIR = 'conf';
 
@@ -45,10 +47,8 @@ export function hostDir(mac: Mac): string {
   return `bootfs/${macRaw(mac)}`;
 }
 
-/** PXELINUX's convention (ARP type 01 + MAC), which the generic script chains to. */
-export function hostIpxeScript(mac: Mac): string {
-  return `${IPXE_SCRIPT}.01-${macHyphens(mac)}`;
-}
+/** The generic entry's first-boot files (a name no 12-hex-digit MAC directory can take). */
+export const GENERIC_DIR = 'bootfs/generic';
 
 /**
  * GRUB's netboot config search (grub_net_search_config_file, called from

@@ -25,20 +25,22 @@ export interface PxePlan {
 
 /**
  * GRUB's view of the iPXE base URL: `(http,<host>)<path>` for plain HTTP on
- * port 80, with iPXE's `${next-server}` turned into GRUB's
- * `${net_default_server}` (both the DHCP next-server); '' (the TFTP root
- * GRUB was loaded from) otherwise, since GRUB 2.06's http module always
- * connects to port 80 and has no HTTPS.
+ * port 80, with iPXE's `${next-server}` turned into the boot server's
+ * address (GRUB 2.06 takes its next-server from the DHCP ACK only, which
+ * behind proxy-DHCP is the site's DHCP server); '' (the TFTP root GRUB was
+ * loaded from) otherwise, since GRUB 2.06's http module always connects to
+ * port 80 and has no HTTPS.
  */
-export function grubDeviceFor(ipxeBaseUrl: string): string {
+export function grubDeviceFor(ipxeBaseUrl: string, serverIp: string): string {
   const m = /^http:\/\/([^/:]+)(?::(\d+))?(\/.*)?$/.exec(ipxeBaseUrl);
   if (m === null || (m[2] !== undefined && m[2] !== '80')) return '';
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: iPXE's and GRUB's own variables
-  const host = m[1] === '${next-server}' ? '${net_default_server}' : (m[1] ?? '');
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: iPXE's own variable
+  const host = m[1] === '${next-server}' ? serverIp : (m[1] ?? '');
   return `(http,${host})${m[3] ?? ''}`;
 }
 
 const CONSOLES = ['text', 'ttya', 'ttyb'];
+const MAX_VERSION_LENGTH = 200;
 
 function checkPaths(input: PxeInput, problems: Problem[]): void {
   for (const rel of [KERNEL_IN_PLATFORM, ARCHIVE_IN_PLATFORM, ARCHIVE_HASH_IN_PLATFORM]) {
@@ -53,6 +55,9 @@ function checkPaths(input: PxeInput, problems: Problem[]): void {
 function checkScalars(input: PxeInput, problems: Problem[]): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(input.version)) {
     problems.push({ path: 'version', message: `'${input.version}' may contain only letters, digits and . _ + -` });
+  } else if (input.version.length > MAX_VERSION_LENGTH) {
+    // dogeos-<version>-pxe.tar.gz and its hidden work directory must be file names (NAME_MAX 255).
+    problems.push({ path: 'version', message: `${input.version.length} characters; at most ${MAX_VERSION_LENGTH}` });
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(input.stamp)) {
     problems.push({ path: 'stamp', message: `'${input.stamp}' may contain only letters, digits and . _ -` });
@@ -98,6 +103,6 @@ export function planPxe(input: PxeInput): PxePlan {
     props: bootPropList(input),
     server,
     ipxeBaseUrl,
-    grubDevice: grubDeviceFor(ipxeBaseUrl),
+    grubDevice: grubDeviceFor(ipxeBaseUrl, server.ip),
   };
 }

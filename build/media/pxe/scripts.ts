@@ -1,16 +1,17 @@
 /**
- * Boot scripts: iPXE for BIOS clients, GRUB for UEFI clients, each a generic
- * one plus one per host. Both load the same kernel and modules; they differ
- * in how the command line is passed (shared/DESIGN.md pitfalls: GRUB needs
- * the path repeated and `--nounzip`, and cannot pass quoted values).
+ * Boot scripts. GRUB loads the node on both firmwares (BIOS: core.0, UEFI:
+ * core.efi), from a generic grub.cfg plus one per host; iPXE only chains
+ * BIOS GRUB (boot.ipxe). shared/DESIGN.md pitfalls: GRUB needs the path
+ * repeated and `--nounzip`, and cannot pass quoted values.
  */
-import { type BootProp, grubBootArgs, ipxeBootArgs } from './bootargs.ts';
+import { type BootProp, grubBootArgs } from './bootargs.ts';
 import type { ResolvedHost } from './hosts.ts';
 import {
   ARCHIVE_HASH_IN_PLATFORM,
   ARCHIVE_IN_PLATFORM,
+  GENERIC_DIR,
+  GRUB_CORE_PXE,
   hostDir,
-  hostIpxeScript,
   KERNEL_IN_PLATFORM,
   platformDir,
 } from './layout.ts';
@@ -21,8 +22,6 @@ import type { ConsoleKind } from './types.ts';
 export interface ModuleSpec {
   readonly rel: string;
   readonly args: string;
-  /** Optional integrity companion the loader may drop when space is short. */
-  readonly optional?: boolean;
 }
 
 export interface BootSpec {
@@ -42,70 +41,30 @@ export function platformModules(version: string): ModuleSpec[] {
   ];
 }
 
-export function hostModules(host: ResolvedHost): ModuleSpec[] {
-  const d = hostDir(host.mac);
-  // Files first, hashes last: if a loader truncates, the files still arrive.
+/** `type=file` modules of `dir` with their `type=hash` companions (smartos-contracts.md §5). */
+function fileModules(dir: string, files: readonly string[]): ModuleSpec[] {
+  // Files first, hashes last, as Triton's booter orders them.
   return [
-    ...HOST_FILES.map((f) => ({ rel: `${d}/${f}`, args: `type=file name=${f}` })),
-    ...HOST_FILES.map((f) => ({ rel: `${d}/${f}.hash`, args: `type=hash name=${f}`, optional: true })),
+    ...files.map((f) => ({ rel: `${dir}/${f}`, args: `type=file name=${f}` })),
+    ...files.map((f) => ({ rel: `${dir}/${f}.hash`, args: `type=hash name=${f}` })),
   ];
 }
 
-export function bootSpec(version: string, props: readonly BootProp[], host?: ResolvedHost): BootSpec {
+export function hostModules(host: ResolvedHost): ModuleSpec[] {
+  return fileModules(hostDir(host.mac), HOST_FILES);
+}
+
+/** The generic entry's dogeos.conf (DOGEOS_MEDIA_URL), when the bundle has a payload. */
+export function genericModules(): ModuleSpec[] {
+  return fileModules(GENERIC_DIR, ['dogeos.conf']);
+}
+
+/** Kernel and modules of one entry: a host's, or the generic one (`extra` = genericModules()). */
+export function bootSpec(version: string, props: readonly BootProp[], host?: ResolvedHost, extra: readonly ModuleSpec[] = []): BootSpec {
   return {
     kernelRel: `${platformDir(version)}/${KERNEL_IN_PLATFORM}`,
     props,
-    modules: [...platformModules(version), ...(host === undefined ? [] : hostModules(host))],
-  };
-}
-
-/**
- * iPXE's multiboot loader (src/arch/x86/image/multiboot.c) keeps at most
- * MAX_MODULES = 8 modules and copies every command line, each led by the
- * full image URI, into ONE 512-byte buffer (MB_MAX_CMDLINE), truncating
- * silently past it. Both limits are the same in old and current iPXE.
- */
-export const IPXE_MAX_MODULES = 8;
-export const IPXE_MAX_CMDLINE_BYTES = 512;
-
-/** Longest expansion of `${next-server}`: a dotted quad is at most 15 characters. */
-function worstCaseUrl(url: string): string {
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: an iPXE setting, expanded by iPXE
-  return url.replaceAll('${next-server}', '255.255.255.255');
-}
-
-/** Bytes the multiboot command lines take in iPXE's buffer (URI, space, args, NUL each). */
-export function ipxeCmdlineBytes(baseUrl: string, spec: BootSpec): number {
-  const lines = [
-    { url: `${baseUrl}/${spec.kernelRel}`, args: ipxeBootArgs(spec.props) },
-    ...spec.modules.map((m) => ({ url: `${baseUrl}/${m.rel}`, args: m.args })),
-  ];
-  return lines.reduce((sum, l) => sum + worstCaseUrl(l.url).length + 1 + l.args.length + 1, 0);
-}
-
-/**
- * Fits a boot spec into iPXE's limits by leaving out optional hash
- * companions (SmartOS documents them as optional for `type=file`), last
- * first. Returns the spec used and what was left out.
- */
-export function fitForIpxe(baseUrl: string, spec: BootSpec): { spec: BootSpec; dropped: string[]; bytes: number } {
-  let modules = [...spec.modules];
-  const dropped: string[] = [];
-  const over = (s: BootSpec) => ipxeCmdlineBytes(baseUrl, s) > IPXE_MAX_CMDLINE_BYTES || s.modules.length > IPXE_MAX_MODULES;
-  while (over({ ...spec, modules })) {
-    const idx = modules.map((m) => m.optional === true).lastIndexOf(true);
-    if (idx < 0) break;
-    dropped.push(modules[idx]?.rel ?? '');
-    modules = modules.filter((_, i) => i !== idx);
-  }
-  const fitted = { ...spec, modules };
-  return { spec: fitted, dropped: dropped.reverse(), bytes: ipxeCmdlineBytes(baseUrl, fitted) };
-}
-
-function ipxeLines(baseUrl: string, spec: BootSpec) {
-  return {
-    kernel: `${baseUrl}/${spec.kernelRel} ${ipxeBootArgs(spec.props)}`,
-    modules: spec.modules.map((m) => `${baseUrl}/${m.rel} ${m.args}`),
+    modules: [...platformModules(version), ...(host === undefined ? extra : hostModules(host))],
   };
 }
 
@@ -114,27 +73,20 @@ export interface ScriptContext {
   readonly stamp: string;
   readonly console: ConsoleKind;
   readonly serialSpeed: number;
-  /** iPXE's base URL, e.g. `http://${next-server}`. */
-  readonly ipxeBaseUrl: string;
   /** GRUB device prefix for files: `(http,${net_default_server})`, or '' for the TFTP root. */
   readonly grubDevice: string;
   readonly menuTimeoutSec: number;
 }
 
-export function renderIpxeGeneric(ctx: ScriptContext, spec: BootSpec): string {
-  return renderTemplate('boot.ipxe', { ...ctx, ...ipxeLines(ctx.ipxeBaseUrl, spec) });
-}
-
-export function renderIpxeHost(ctx: ScriptContext, spec: BootSpec, host: ResolvedHost, dropped: readonly string[]): string {
-  return renderTemplate('host.ipxe', {
-    ...ctx,
-    ...ipxeLines(ctx.ipxeBaseUrl, spec),
-    hostname: host.hostname,
-    mac: host.mac,
-    role: host.role,
-    script: hostIpxeScript(host.mac),
-    dropped: dropped.length > 0 ? dropped.join(' ') : null,
-  });
+/**
+ * boot.ipxe: iPXE (a NIC's own ROM, or undionly.kpxe) chains GRUB's BIOS
+ * netboot image, which then reads the same per-MAC grub.cfg as UEFI. iPXE
+ * does not multiboot the node itself: its multiboot loader truncates past
+ * 512 command-line bytes (smartos-contracts.md §5), less than a host's
+ * entry with its `.hash` companions takes.
+ */
+export function renderIpxeScript(ctx: ScriptContext): string {
+  return renderTemplate('boot.ipxe', { ...ctx, grubRel: GRUB_CORE_PXE });
 }
 
 function grubSerial(ctx: ScriptContext) {
@@ -158,5 +110,6 @@ export function renderGrub(ctx: ScriptContext, spec: BootSpec, host?: ResolvedHo
     ...grubLines(ctx, spec),
     serial: grubSerial(ctx),
     host: host === undefined ? null : { hostname: host.hostname, mac: host.mac, role: host.role },
+    generic: host === undefined && spec.modules.some((m) => m.rel.startsWith(`${GENERIC_DIR}/`)),
   });
 }

@@ -18,6 +18,15 @@ export const DEFAULT_SERVER: PxeServerOptions = {
 
 export type ResolvedServer = PxeServerOptions;
 
+/**
+ * The /24 around a server address: the boot network the build config
+ * implies when it names only `media.pxe.serverIp` (so a server outside
+ * 10.0.0.0/24 is not refused as "not in the subnet").
+ */
+export function slash24Of(ip: string): string {
+  return `${ip.split('.').slice(0, 3).join('.')}.0/24`;
+}
+
 /** Fills defaults and checks the server settings; problems carry `server.<field>` paths. */
 export function resolveServer(partial: Partial<ResolvedServer> | undefined, problems: Problem[]): ResolvedServer {
   const s: ResolvedServer = { ...DEFAULT_SERVER, ...(partial ?? {}) };

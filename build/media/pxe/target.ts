@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { unavailableError } from '../../core/errors.ts';
 import { type Reporter, silentReporter, timedStage } from '../../core/events.ts';
 import { requireTool } from '../../host/exec.ts';
-import { requireGrubEfiModules } from '../../host/grub-netdir.ts';
+import { requireGrubModules } from '../../host/grub-netdir.ts';
 import { UNDIONLY_SOURCE, writeBundle } from './bundle.ts';
 import { hashFile, listTree, normaliseTree, treeDigest } from './fstree.ts';
 import { planPxe } from './plan.ts';
@@ -19,7 +19,8 @@ import type { Artifact, MediaTarget, PxeInput } from './types.ts';
 
 function checkHost(): void {
   requireTool('grub-mknetdir');
-  requireGrubEfiModules();
+  requireGrubModules('x86_64-efi');
+  requireGrubModules('i386-pc');
   if (!existsSync(UNDIONLY_SOURCE)) {
     throw unavailableError('HOST_FILE_MISSING', `${UNDIONLY_SOURCE} is missing`, {
       hint: 'install it: apt-get install ipxe   (or run make deps)',
