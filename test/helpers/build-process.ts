@@ -4,6 +4,7 @@
  * point of the pipeline: `await p.waitFor((e) => e.type === 'stage-start' && e.stage === 'media-iso')`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { assertNoSecretsInBuild, withCanary } from './build-secrets.ts';
 import { DOGEOS_BIN, REPO_ROOT } from './cli.ts';
 
 export interface BuildEventLine {
@@ -23,7 +24,8 @@ export function startDogeos(
   argv: readonly string[],
   opts: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {},
 ): BuildProcess {
-  const env = Object.fromEntries(Object.entries({ ...process.env, ...(opts.env ?? {}) }).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv;
+  const given = withCanary(argv, opts.env);
+  const env = Object.fromEntries(Object.entries({ ...process.env, ...given }).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv;
   const started = performance.now();
   const child = spawn(process.execPath, [DOGEOS_BIN, '--json', ...argv], { cwd: opts.cwd ?? REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const events: BuildEventLine[] = [];
@@ -59,7 +61,7 @@ export function startDogeos(
     stderr += d.toString('utf8');
   });
   const killer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 180_000);
-  const done = new Promise<{ status: number; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number }>((resolve, reject) => {
+  const exited = new Promise<{ status: number; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number }>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(killer);
@@ -79,7 +81,7 @@ export function startDogeos(
         },
       };
       waiters.push(w);
-      done.then((r) => {
+      exited.then((r) => {
         if (waiters.includes(w)) {
           clearTimeout(timer);
           reject(new Error(`dogeos exited (${r.status}) before the awaited event; stderr:\n${r.stderr}`));
@@ -87,5 +89,10 @@ export function startDogeos(
       });
     });
   };
+  // A successful build's outputs are searched for the secrets it was given (build-secrets.ts).
+  const done = exited.then(async (r) => {
+    await assertNoSecretsInBuild(['--json', ...argv], given, r);
+    return r;
+  });
   return { child, events, waitFor, done };
 }

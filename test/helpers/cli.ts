@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../build/cli/main.ts';
+import { assertNoSecretsInBuild, withCanary } from './build-secrets.ts';
 
 export interface CliResult {
   readonly status: number;
@@ -27,13 +28,16 @@ export async function runCli(
 ): Promise<CliResult> {
   const stdout = new Capture();
   const stderr = new Capture();
+  const given = withCanary(argv, opts.env);
   const status = await main(argv, {
     stdout,
     stderr,
     cwd: opts.cwd ?? REPO_ROOT,
-    env: { ...process.env, ...(opts.env ?? {}) },
+    env: { ...process.env, ...given },
   });
-  return { status, stdout: stdout.text, stderr: stderr.text };
+  const result = { status, stdout: stdout.text, stderr: stderr.text };
+  await assertNoSecretsInBuild(argv, given, result);
+  return result;
 }
 
 /** Spawns `node bin/dogeos.mjs …` and waits for it. */
@@ -41,10 +45,11 @@ export function spawnCli(
   argv: readonly string[],
   opts: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {},
 ): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
+  const given = withCanary(argv, opts.env);
+  const run = new Promise<CliResult>((resolve, reject) => {
     const child = spawn(process.execPath, [DOGEOS_BIN, ...argv], {
       cwd: opts.cwd ?? REPO_ROOT,
-      env: { ...process.env, ...(opts.env ?? {}) },
+      env: { ...process.env, ...given },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -61,5 +66,9 @@ export function spawnCli(
       clearTimeout(timer);
       resolve({ status: code ?? (signal === null ? -1 : 128), stdout, stderr });
     });
+  });
+  return run.then(async (r) => {
+    await assertNoSecretsInBuild(argv, given, r);
+    return r;
   });
 }

@@ -12,6 +12,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDogeos } from '../helpers/build-process.ts';
 import { runCli } from '../helpers/cli.ts';
+import { scanForSecretsReport } from '../helpers/secrets-scan.ts';
 import { childTmpdir, makeReleaseEnv, type ReleaseEnv, writeBuildConfig } from './env.ts';
 
 // Distinctive, and in no file of the repository.
@@ -103,6 +104,20 @@ describe('secrets', () => {
     // Intermediate results and the cache either.
     expect(filesHolding(join(dir, 'work'))).toEqual([]);
     expect(filesHolding(join(dir, 'cache'))).toEqual([]);
+  });
+
+  it('nor any byte of the outputs, every container opened (the scan every test build gets)', async () => {
+    const r = await scanForSecretsReport([out], [PLAINTEXT]);
+    expect(r.findings).toEqual([]);
+    const kinds = (kind: string, suffix: string) => r.opened.filter((o) => o.startsWith(`${kind} `) && o.endsWith(suffix));
+    // The ISO, the USB image's two FAT partitions, both tarballs, and in each medium the sealed boot archive and its /usr.lgz.
+    expect(kinds('iso', '.iso')).toHaveLength(1);
+    expect(kinds('disk', '-usb.img')).toHaveLength(1);
+    expect(r.opened.filter((o) => o.startsWith('fat ') && o.includes('-usb.img@'))).toHaveLength(2);
+    expect(kinds('tar', '-pxe.tar.gz!gunzip')).toHaveLength(1);
+    expect(kinds('tar', '-platform.tgz!gunzip')).toHaveLength(1);
+    expect(kinds('ufs', '/boot_archive').length).toBeGreaterThanOrEqual(4);
+    expect(kinds('lofi', '/usr.lgz').length).toBe(kinds('ufs', '/boot_archive').length);
   });
 
   it('nor the environment of any program the build runs', () => {
