@@ -45,7 +45,10 @@ if (process.argv.includes('--write')) {
   const docPath = join(repo, 'docs/errors.md');
   const doc = readFileSync(docPath, 'utf8');
   const table = `${BEGIN}\n| code | exit status |\n|---|---|\n${rows.join('\n')}\n${END}`;
-  const next = doc.includes(BEGIN) ? doc.replace(new RegExp(`${BEGIN}[\\s\\S]*${END}`), table) : `${doc.trimEnd()}\n\n## Every code\n\n${table}\n`;
+  // BEGIN holds regex metacharacters (the parentheses): cut by index, not by RegExp.
+  const at = doc.indexOf(BEGIN);
+  const end = doc.indexOf(END, at);
+  const next = at >= 0 && end >= 0 ? doc.slice(0, at) + table + doc.slice(end + END.length) : `${doc.trimEnd()}\n\n## Every code\n\n${table}\n`;
   writeFileSync(docPath, next);
   process.stdout.write(`${codes.size} codes written to docs/errors.md\n`);
 }

@@ -61,7 +61,7 @@ export async function assertNoSecretsInBuild(
   const outDir = reportedOutDir(result.stdout);
   // `build --help` and friends succeed without building.
   if (outDir === undefined) {
-    if (result.stdout.includes('SHA256SUMS, build-manifest.json')) throw new Error(`secrets scan: cannot tell the build's outDir from its output:\n${result.stdout}`);
+    if (/^ {2}SHA256SUMS, build-manifest\.json$/m.test(result.stdout)) throw new Error(`secrets scan: cannot tell the build's outDir from its output:\n${result.stdout}`);
     return;
   }
   const findings = await scanForSecrets([outDir], secrets);
