@@ -20,12 +20,13 @@
  * test/reliability/secrets.test.ts.
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, openSync, readSync } from 'node:fs';
 import { chmod, lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, createInflateRaw } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { fatCandidates, readPartitionTable } from '../../build/codecs/gpt/partition-table.ts';
 import { openLofi, parseAlgorithm } from '../../build/codecs/lofi/index.ts';
@@ -50,6 +51,8 @@ export interface ScanReport {
   readonly opened: string[];
   /** Bytes searched, all members counted. */
   readonly bytesScanned: number;
+  /** Containers that could be opened only in part (a gzip stream with damage or trailing bytes), with why. */
+  readonly unreadable: string[];
 }
 
 /** Random-access bytes: a file, a decompressed lofi image, a file inside a UFS image. */
@@ -73,6 +76,7 @@ const MAX_DEPTH = 8;
 class Scan {
   readonly findings: Finding[] = [];
   readonly opened: string[] = [];
+  readonly unreadable: string[] = [];
   bytesScanned = 0;
   private readonly needles: Buffer[];
   private readonly overlap: number;
@@ -153,7 +157,14 @@ class Scan {
   private async gunzip(file: string, where: string, depth: number): Promise<void> {
     this.opened.push(`gzip ${where}`);
     const to = this.scratchPath(`${where}.gunzip`);
-    await pipeline(createReadStream(file), createGunzip(), createWriteStream(to));
+    let failed = await inflateTo(createReadStream(file), createGunzip(), to);
+    if (failed !== undefined) {
+      // Damaged, or followed by other bytes (node's gunzip then yields nothing): inflate the first
+      // member's deflate data raw, which stops at its end; the raw bytes were searched anyway.
+      const body = gzipBodyOffset(file);
+      if (body !== undefined) failed = (await inflateTo(createReadStream(file, { start: body }), createInflateRaw(), to)) ?? failed;
+    }
+    if (failed !== undefined) this.unreadable.push(`${where}: ${failed.message}`);
     await this.path(to, `${where}!gunzip`, depth + 1);
     await rm(to, { force: true });
   }
@@ -249,6 +260,46 @@ class Scan {
   }
 }
 
+/** Streams `src` through `inflater` into `to`; the inflater's error, if any (what came out before it is kept). */
+function inflateTo(src: NodeJS.ReadableStream, inflater: Transform, to: string): Promise<Error | undefined> {
+  return new Promise((resolve, reject) => {
+    const out = createWriteStream(to);
+    let error: Error | undefined;
+    inflater.on('error', (e) => {
+      error = e;
+      out.end();
+    });
+    out.on('error', reject);
+    out.on('close', () => resolve(error));
+    src.on('error', reject);
+    src.pipe(inflater).pipe(out);
+  });
+}
+
+/** Where the deflate data of the gzip member at the start of `file` begins (RFC 1952 §2.3), or undefined. */
+function gzipBodyOffset(file: string): number | undefined {
+  const fd = openSync(file, 'r');
+  try {
+    const h = Buffer.alloc(64 * 1024);
+    const n = readSync(fd, h, 0, h.length, 0);
+    if (n < 10 || h[0] !== 0x1f || h[1] !== 0x8b || h[2] !== 8) return undefined;
+    const flags = h[3]!;
+    let at = 10;
+    if (flags & 4) at += 2 + h.readUInt16LE(at);
+    for (const bit of [8, 16]) {
+      if (flags & bit) {
+        const end = h.indexOf(0, at);
+        if (end < 0) return undefined;
+        at = end + 1;
+      }
+    }
+    if (flags & 2) at += 2;
+    return at < n ? at : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** A FAT boot sector: 0x55AA and the FAT12/16 or FAT32 file system type string. */
 function isFatVolume(head: Buffer): boolean {
   if (head.length < 512 || head[510] !== 0x55 || head[511] !== 0xaa) return false;
@@ -265,7 +316,7 @@ export async function scanForSecretsReport(paths: readonly string[], secrets: re
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
-  return { findings: scan.findings, opened: scan.opened, bytesScanned: scan.bytesScanned };
+  return { findings: scan.findings, opened: scan.opened, bytesScanned: scan.bytesScanned, unreadable: scan.unreadable };
 }
 
 /** Every place each secret appears in `paths` and in every container inside them; [] when none. */

@@ -58,6 +58,14 @@ describe('secrets scan', () => {
     ]);
   });
 
+  it('searches what inflates of a gzip stream followed by other bytes, and says so', async () => {
+    const f = join(dir, 'tampered.gz');
+    writeFileSync(f, Buffer.concat([gzipSync(Buffer.from(`a ${SECRET} b`)), Buffer.from('tampered')]));
+    const r = await scanForSecretsReport([f], [SECRET]);
+    expect(r.findings.map((x) => x.where)).toEqual([`${f}!gunzip`]);
+    expect(r.unreadable).toEqual([expect.stringMatching(/^.*tampered\.gz: /)]);
+  });
+
   it('opens gzip, and a tar inside a gzip inside a tar', async () => {
     const src = join(dir, 'tree');
     mkdirSync(join(src, 'inner'), { recursive: true });
