@@ -120,6 +120,7 @@ export const pxeCases: BadInputCase[] = [
   { name: 'pxe hosts: an unknown zpool_layout', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ answers: { zpool_layout: 'stripes' } }))), ...PXE },
   { name: 'pxe hosts: a zpool_layout the installer ignores (mirror)', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ answers: { zpool_layout: 'mirror' } }))), ...PXE },
   { name: 'pxe hosts: a zpool_confirm_layout it loops on', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ answers: { zpool_confirm_layout: 'raidz2' } }))), ...PXE },
+  { name: 'pxe hosts: a plain root password in the answers', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ answers: { root_password: 'hunter22' } }))), ...PXE },
   { name: 'pxe hosts: a bootpool naming nothing', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ answers: { bootpool: 'tank' } }))), ...PXE },
   {
     name: 'pxe hosts: no root password for a host',

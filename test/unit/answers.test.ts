@@ -153,6 +153,10 @@ describe('PXE hosts: answers the installer stops at are config errors naming the
     expect(problems({ install_pkgsrc: 'yes' })).toEqual([]);
   });
 
+  it('a plain root password in a host\'s answers is refused: the PXE tree is served over HTTP', () => {
+    expect(problems({ root_password: 'hunter22' })).toEqual([expect.stringMatching(/^hosts\[0\]\.answers\.root_password: is never written to the PXE server in plain text/)]);
+  });
+
   it('a removed answer is named', () => {
     expect(problems({ skip_final_confirm: false })).toEqual([expect.stringMatching(/answers\.skip_final_confirm: skip_final_confirm must be true/)]);
   });

@@ -196,6 +196,10 @@ function checkHost(c: Collector, raw: unknown, path: string, keys: IdentityKeys)
 
 /** The host's answers.json takes SmartOS's installer through without a prompt (media/answers-rules.ts). */
 function checkAnswers(c: Collector, host: ResolvedHost, path: string): void {
+  if ('root_password' in host.answers) {
+    // Served over HTTP to the admin network: never a secret in plain text (README "Unattended install").
+    c.add(`${path}.answers.root_password`, 'is never written to the PXE server in plain text: give the hash as rootShadow (or set DOGEOS_ROOT_PASSWORD); the node hands the installer a one-time password');
+  }
   const field: Readonly<Record<string, string>> = { hostname: 'hostname', dns_search: 'network.domain', admin_ip: 'network.ip', headnode_default_gateway: 'network.gateway' };
   for (const p of unattendedProblems(answersFor(host), 'pxe')) {
     const at = p.key in host.answers ? `answers.${p.key}` : (field[p.key] ?? `answers.${p.key}`);
