@@ -20,6 +20,7 @@ import type { BuildConfig } from '../config/schema.ts';
 import { configError } from '../core/errors.ts';
 import type { Reporter } from '../core/events.ts';
 import { type AnswersMedium, type AnswersSpec, answersDocument, DEFAULT_NTP, unattendedProblems } from '../media/answers.ts';
+import { dataError } from '../core/errors.ts';
 
 export const PLAIN_PASSWORD_ENV = 'DOGEOS_ANSWERS_ROOT_PASSWORD';
 export const PLAIN_PASSWORD_FILE_ENV = 'DOGEOS_ANSWERS_ROOT_PASSWORD_FILE';
@@ -135,4 +136,31 @@ export function platformAnswersWarning(stamp: string, writes: { readonly answers
   if (!writes.answersJson && writes.pxeHosts === 0) return undefined;
   if (stamp.slice(0, 8) >= OS_8610_DATE) return undefined;
   return `platform ${stamp} predates OS-8610 (${OS_8610_DATE}): its installer does not read /system/boot/answers.json; the answers reach it only through svc:/system/dogeos/answers (copied to /usbkey/private/answers.json)`;
+}
+
+/**
+ * An operator's own answers.json (`dogeos media --answers FILE`): checked
+ * like the build's (every question answered, ANSWERS_INCOMPLETE /
+ * ANSWERS_INVALID naming the key) and rewritten in the build's form
+ * (sorted keys, one member per line), which the node's answers service
+ * needs to add its one-time password. A root_password in it is the
+ * operator's explicit opt-in to a plain password on the medium: warned.
+ */
+export function operatorAnswersFile(file: string, bytes: Uint8Array, reporter: Reporter): Uint8Array {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (cause) {
+    throw dataError('MEDIA_ANSWERS_NOT_JSON', `${file}: answers.json is not valid UTF-8 JSON`, { cause });
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw dataError('MEDIA_ANSWERS_NOT_JSON', `${file}: answers.json must be a JSON object of answers`);
+  }
+  const answers = doc as Record<string, unknown>;
+  assertUnattended(answers, 'local', file, (k) => `${file}: ${k}`);
+  if (answers['root_password'] !== undefined) {
+    reporter.emit({ type: 'warning', code: 'ANSWERS_PLAIN_ROOT_PASSWORD', message: `${file}: root_password is written in plain text to /private/answers.json on the medium (anyone holding it can read it)` });
+  }
+  const sorted = Object.fromEntries(Object.keys(answers).sort().map((k) => [k, answers[k]]));
+  return new TextEncoder().encode(`${JSON.stringify(sorted, null, 2)}\n`);
 }
