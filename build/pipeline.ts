@@ -14,7 +14,8 @@ import { digestOf, hashBytes, hashFile } from './core/hash.ts';
 import { sha512Crypt } from './core/password.ts';
 import { isoTarget } from './media/iso.ts';
 import { pxeTarget } from './media/pxe/target.ts';
-import { type OutputFile, gitCommit, signSums, toolVersions, writeBuildManifest, writeSha256Sums } from './media/sums.ts';
+import { type OutputFile, gitCommit, toolVersions, writeBuildManifest } from './media/sums.ts';
+import { writeReleaseRecords } from './release/records.ts';
 import type { MediaInput } from './media/target.ts';
 import { usbTarget } from './media/usb.ts';
 import { acquirePlatform } from './stages/acquire/index.ts';
@@ -177,7 +178,7 @@ export async function prepareBuild(o: BuildOptions) {
   const timeSec = config.sourceDateEpoch ?? stampToEpoch(stamp);
   const password = o.env['DOGEOS_ROOT_PASSWORD'];
   const rootPasswordHash = config.firstboot.rootPasswordHash ?? (password !== undefined && password !== '' ? sha512Crypt(password, version) : undefined);
-  return { acquired, hosts, stamp, version, timeSec, rootPasswordHash, fifoAdminPassword };
+  return { acquired, hosts, stamp, version, timeSec, rootPasswordHash };
 }
 
 async function buildLocked(o: BuildOptions): Promise<BuildResult> {
@@ -188,7 +189,7 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
     return s;
   };
 
-  const { acquired, hosts, stamp, version, timeSec, rootPasswordHash, fifoAdminPassword } = await prepareBuild(o);
+  const { acquired, hosts, stamp, version, timeSec, rootPasswordHash } = await prepareBuild(o);
   stages.push({ stage: 'acquire', ran: true, reason: acquired.url === undefined ? 'platform from a local file' : acquired.fromCache ? 'platform from the cache' : 'platform downloaded' });
   const commit = await gitCommit(REPO_DIR);
   const code = sourcesDigest();
@@ -212,7 +213,7 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
           manifests: digestDir(join(REPO_DIR, 'manifests')),
           templates: digestDir(join(REPO_DIR, 'templates')),
           config: digestOf({ v: config.version, c: config.console, a: config.archive, f: config.firstboot, t: timeSec }),
-          secrets: hashBytes('sha256', `${rootPasswordHash ?? ''}\0${fifoAdminPassword ?? ''}`),
+          secrets: hashBytes('sha256', rootPasswordHash ?? ''),
           code,
         },
         run: async (dir) => {
@@ -225,7 +226,6 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
             timeSec,
             gitCommit: commit,
             rootPasswordHash,
-            fifoAdminPassword,
             // Derived from the platform, kept across builds like the download cache.
             usrManifestCache: dirManifestCache(join(config.workDir, 'derived', 'usr-manifest')),
             reporter,
@@ -301,18 +301,36 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
         reporter.emit({ type: 'artifact', path: dst, sizeBytes, sha256 });
       }
     }
-    const sums = await writeSha256Sums(config.outDir, outputs);
-    if (config.media.signingKey !== undefined) await signSums(sums, config.media.signingKey, reporter);
+    const tools = await toolVersions();
+    const configDigest = digestOf({ ...config, outDir: null, workDir: null, cacheDir: null, lockFile: null });
+    const records = await writeReleaseRecords({
+      outDir: config.outDir,
+      outputs,
+      sealedDir: sealed.dir,
+      version,
+      stamp,
+      builderCommit: commit,
+      sourceDateEpoch: timeSec,
+      configDigest,
+      platform: { requested: config.platform.source, baseUrl: config.platform.baseUrl, url: acquired.url, sha256: acquired.sha256, stamp },
+      payload: payload.result,
+      tools,
+      signingKey: config.media.signingKey,
+      reporter,
+    });
     const manifestPath = await writeBuildManifest(config.outDir, {
-      dogeos: { version, builder: commit },
+      // The DogeOS stamp names the release in a channel; today it is the upstream one.
+      dogeos: { version, builder: commit, stamp },
       sourceDateEpoch: timeSec,
       inputs: { platform: { url: acquired.url, sha256: acquired.sha256, stamp } },
       fifoPayload: payload.result.inputs.map((i) => ({ name: i.name, url: i.url, sha256: i.sha256 })),
-      tools: await toolVersions(),
-      configDigest: digestOf({ ...config, outDir: null, workDir: null, cacheDir: null, lockFile: null }),
+      tools,
+      configDigest,
       gitCommit: commit,
       bootArchive: { sha1: sealed.result.archiveSha1, sizeBytes: sealed.result.archiveSizeBytes },
       outputs,
+      sbom: records.sbom,
+      provenance: records.provenance,
     });
     return { version, stamp, outDir: config.outDir, outputs, stages, manifestPath };
   });
@@ -338,7 +356,6 @@ export async function runDiff(o: BuildOptions): Promise<DiffResult> {
         timeSec: p.timeSec,
         gitCommit: await gitCommit(REPO_DIR),
         rootPasswordHash: p.rootPasswordHash,
-        fifoAdminPassword: p.fifoAdminPassword,
         reporter: o.reporter,
       },
       async (_root, r) => r,

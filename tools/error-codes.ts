@@ -27,6 +27,8 @@ export function errorCodes(buildDir: string): Map<string, Set<number>> {
   for (const f of files(buildDir)) {
     const text = readFileSync(f, 'utf8');
     for (const m of text.matchAll(/\b(dataError|configError|unavailableError|internalError|usageError)\(\s*'([A-Z][A-Z0-9_]+)'/g)) add(m[2]!, STATUS[m[1]!]!);
+    // core/file-lock.ts raises its timeout as unavailableError(timeoutCode): each lock names its own.
+    for (const m of text.matchAll(/timeoutCode(?::|\s*\?\?)\s*'([A-Z][A-Z0-9_]+)'/g)) add(m[1]!, STATUS['unavailableError']!);
     for (const m of text.matchAll(/code:\s*'([A-Z][A-Z0-9_]+)',\s*status:\s*'([a-zA-Z]+)'/g)) {
       const st = NAMED[m[2]!];
       if (st !== undefined) add(m[1]!, st);

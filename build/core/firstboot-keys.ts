@@ -116,6 +116,10 @@ function key(name: string, defaultValue: string, check: Check, secret = false): 
   return { name, defaultValue, check, secret };
 }
 
+/** Why DOGEOS_FIFO_ADMIN_PASSWORD is refused (config.sh dg_conf_validate says the same). */
+export const FIFO_ADMIN_PASSWORD_REFUSED =
+  'is not accepted: the head node makes the FiFo admin password itself at first boot (root only, /usbkey/dogeos/fifo-admin-password); remove the setting';
+
 /** Every key the runtime accepts, in config.sh's DG_CONF_KEYS order. */
 export const FIRSTBOOT_KEYS: readonly FirstbootKey[] = [
   key('DOGEOS_ROLE', '', when((v) => v === 'hypervisor' || v === 'head', "must be 'hypervisor' or 'head'")),
@@ -141,7 +145,8 @@ export const FIRSTBOOT_KEYS: readonly FirstbootKey[] = [
   key('DOGEOS_FIFO_PACKAGES', '', when(isPkgList, 'must be package names of [A-Za-z0-9._+-] separated by spaces')),
   key('DOGEOS_FIFO_ORG', 'DogeOS', when(isName, NAME_RULE)),
   key('DOGEOS_FIFO_ADMIN_USER', 'admin', when(isName, NAME_RULE)),
-  key('DOGEOS_FIFO_ADMIN_PASSWORD', '', () => undefined, true),
+  // Never accepted: the head node makes its own (overlays/dogeos/README.md, "The FiFo admin password").
+  key('DOGEOS_FIFO_ADMIN_PASSWORD', '', (v) => (v === '' ? undefined : FIFO_ADMIN_PASSWORD_REFUSED), true),
   key('DOGEOS_SNARL_PORT', '4200', range(1, 65535)),
   key('DOGEOS_SNIFFLE_PORT', '4210', range(1, 65535)),
   key('DOGEOS_HOWL_PORT', '4240', range(1, 65535)),
@@ -206,9 +211,6 @@ function headProblems(merged: Record<string, string>, prefix: string): Firstboot
   if (ip === '') problems.push({ path: at(prefix, 'DOGEOS_FIFO_IP'), message: "is required on a head node: an IPv4 address or 'dhcp'" });
   if (ip !== 'dhcp' && (merged['DOGEOS_FIFO_NETMASK'] ?? '') === '') {
     problems.push({ path: at(prefix, 'DOGEOS_FIFO_NETMASK'), message: 'is required with a static DOGEOS_FIFO_IP' });
-  }
-  if (Buffer.byteLength(merged['DOGEOS_FIFO_ADMIN_PASSWORD'] ?? '', 'utf8') < 8) {
-    problems.push({ path: at(prefix, 'DOGEOS_FIFO_ADMIN_PASSWORD'), message: 'is required on a head node, at least 8 characters' });
   }
   return problems;
 }

@@ -29,13 +29,18 @@ export async function writeSha256Sums(outDir: string, files: readonly OutputFile
   return path;
 }
 
-/** Signs SHA256SUMS with gpg (detached, ASCII-armoured) → SHA256SUMS.asc. */
-export async function signSums(sumsPath: string, keyId: string, reporter: Reporter = silentReporter): Promise<string> {
-  const out = `${sumsPath}.asc`;
+/** Signs a file with gpg (detached, ASCII-armoured) → `<file>.asc`. */
+export async function signFile(path: string, keyId: string, reporter: Reporter = silentReporter): Promise<string> {
+  const out = `${path}.asc`;
   await writeAtomically(out, async (tmp) => {
-    await run('gpg', ['--batch', '--yes', '--local-user', keyId, '--armor', '--detach-sign', '--output', tmp, sumsPath], { reporter });
+    await run('gpg', ['--batch', '--yes', '--local-user', keyId, '--armor', '--detach-sign', '--output', tmp, path], { reporter });
   });
   return out;
+}
+
+/** Signs SHA256SUMS → SHA256SUMS.asc. */
+export function signSums(sumsPath: string, keyId: string, reporter: Reporter = silentReporter): Promise<string> {
+  return signFile(sumsPath, keyId, reporter);
 }
 
 /** First line of `<tool> <args>`, or 'absent'. */
@@ -70,7 +75,8 @@ export async function gitCommit(repoDir: string): Promise<string> {
 }
 
 export interface BuildManifest {
-  readonly dogeos: { readonly version: string; readonly builder: string };
+  /** `stamp`: the DogeOS release stamp, the name of its directory in a channel (`dogeos publish`). */
+  readonly dogeos: { readonly version: string; readonly builder: string; readonly stamp: string };
   readonly sourceDateEpoch: number;
   readonly inputs: Readonly<Record<string, { readonly url?: string | undefined; readonly sha256: string; readonly stamp?: string | undefined }>>;
   readonly fifoPayload: readonly { readonly name: string; readonly url?: string | undefined; readonly sha256: string }[];
@@ -79,6 +85,10 @@ export interface BuildManifest {
   readonly gitCommit: string;
   readonly bootArchive: { readonly sha1: string; readonly sizeBytes: number };
   readonly outputs: readonly OutputFile[];
+  /** The CycloneDX SBOM (also in outputs and SHA256SUMS). */
+  readonly sbom?: { readonly name: string; readonly format: string; readonly sha256: string } | undefined;
+  /** The in-toto/SLSA statement over SHA256SUMS's entries, and its signature when signed. */
+  readonly provenance?: { readonly name: string; readonly sha256: string; readonly signature?: string | undefined } | undefined;
 }
 
 export async function writeBuildManifest(outDir: string, manifest: BuildManifest): Promise<string> {

@@ -25,7 +25,6 @@ export interface ComposeSealInput {
   readonly timeSec: number;
   readonly gitCommit: string;
   readonly rootPasswordHash: string | undefined;
-  readonly fifoAdminPassword: string | undefined;
   readonly usrManifestCache?: UsrManifestCache;
   readonly reporter: Reporter;
 }
@@ -68,7 +67,6 @@ export async function withComposedTree<T>(
       timeSec: input.timeSec,
       gitCommit: input.gitCommit,
       rootPasswordHash: input.rootPasswordHash,
-      fifoAdminPassword: input.fifoAdminPassword,
       reporter: input.reporter,
     });
     return await use(root, report, archivePath);

@@ -24,13 +24,14 @@ import { gzipSync } from 'node:zlib';
 import type { BuildConfig } from '../config/schema.ts';
 import { configError, dataError } from '../core/errors.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
-import { canonicalJson } from '../core/hash.ts';
+import { canonicalJson, hashBytes } from '../core/hash.ts';
 import { run } from '../host/exec.ts';
 import type { HttpOptions } from './acquire/http.ts';
 import { type LockedInput, type LockFile, readLockFile, writeLockFile } from './acquire/lockfile.ts';
 import { inspectChunter } from './payload/chunter.ts';
 import { type ImageInfo, inspectImage } from './payload/image.ts';
 import { type FetchedInput, fetchPayloadInputs, payloadInputSpecs } from './payload/inputs.ts';
+import { fifoReleaseFor } from './payload/fifo-version.ts';
 import { type MediaConf, renderMediaConf } from './payload/media-conf.ts';
 import { type PackageMeta, readPackageMeta, renderPkgSummary } from './payload/pkgsrc.ts';
 
@@ -72,10 +73,17 @@ export interface PayloadResult {
   readonly inputs: readonly PayloadInputRecord[];
   readonly chunterVersion?: string;
   readonly imageUuid?: string;
+  /** The base image manifest's name and version (for the SBOM). */
+  readonly imageName?: string;
+  readonly imageVersion?: string;
+  /** Input name (`fifo.packages.<file>`) → the package's own PKGNAME (for the SBOM). */
+  readonly pkgnames?: Readonly<Record<string, string>>;
   /** PKGNAMEs in the repository, sorted. */
   readonly packages: readonly string[];
   /** media.conf FIFO_PACKAGES. */
   readonly fifoPackages: readonly string[];
+  /** media.conf FIFO_VERSION: the FiFo release of fifo-snarl. */
+  readonly fifoVersion?: string;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -173,10 +181,16 @@ export function warnPayloadGaps(o: { readonly fifo: BuildConfig['fifo']; readonl
 /** The verified inputs, looked into. */
 interface Inspected {
   readonly fetched: readonly FetchedInput[];
-  readonly chunter?: { readonly input: FetchedInput; readonly version: string };
+  readonly chunter?: { readonly input: FetchedInput; readonly version: string; readonly repacked?: Buffer };
   readonly image?: { readonly input: FetchedInput; readonly manifest: FetchedInput; readonly info: ImageInfo };
   readonly pkgs: readonly InspectedPackage[];
   readonly fifoPackages: readonly string[];
+  readonly fifoVersion?: string;
+}
+
+async function chunterOf(input: FetchedInput): Promise<NonNullable<Inspected['chunter']>> {
+  const info = await inspectChunter(input.localPath, input.fileName);
+  return { input, version: info.version, ...(info.repacked === undefined ? {} : { repacked: info.repacked }) };
 }
 
 async function inspect(fetched: readonly FetchedInput[], fifo: BuildConfig['fifo']): Promise<Inspected> {
@@ -184,9 +198,14 @@ async function inspect(fetched: readonly FetchedInput[], fifo: BuildConfig['fifo
   const chunterIn = of('chunter')[0];
   const [imageIn, manifestIn] = [of('image')[0], of('image-manifest')[0]];
   const pkgs = await inspectPackages(of('package'));
+  const fifoPackages = installList(fifo, pkgs);
+  const release = fifoReleaseFor(
+    pkgs.map((p) => ({ pkgname: p.meta.pkgname, pkgbase: p.meta.pkgbase, fileName: p.input.fileName })),
+    fifoPackages,
+  );
   return {
     fetched,
-    ...(chunterIn === undefined ? {} : { chunter: { input: chunterIn, version: (await inspectChunter(chunterIn.localPath, chunterIn.fileName)).version } }),
+    ...(chunterIn === undefined ? {} : { chunter: await chunterOf(chunterIn) }),
     ...(imageIn === undefined || manifestIn === undefined
       ? {}
       : {
@@ -197,7 +216,8 @@ async function inspect(fetched: readonly FetchedInput[], fifo: BuildConfig['fifo
           },
         }),
     pkgs,
-    fifoPackages: installList(fifo, pkgs),
+    fifoPackages,
+    ...(release === undefined ? {} : { fifoVersion: release.version }),
   };
 }
 
@@ -207,9 +227,12 @@ async function writePayload(root: string, x: Inspected, version: string, reporte
   const conf: Mutable<MediaConf> = { dogeosVersion: version };
   if (x.chunter !== undefined) {
     const file = `chunter/chunter-${x.chunter.version}.tar.gz`;
-    await place(root, file, x.chunter.input.localPath);
+    // FiFo's self-extracting script is stored as the gzip'd tar inside it (the runtime's format).
+    const { repacked } = x.chunter;
+    if (repacked === undefined) await place(root, file, x.chunter.input.localPath);
+    else await put(root, file, repacked);
     await put(root, 'chunter.version', `${x.chunter.version}\n`);
-    conf.chunter = { version: x.chunter.version, file, sha256: x.chunter.input.sha256 };
+    conf.chunter = { version: x.chunter.version, file, sha256: repacked === undefined ? x.chunter.input.sha256 : hashBytes('sha256', repacked) };
   }
   if (x.image !== undefined) {
     const { info } = x.image;
@@ -225,6 +248,7 @@ async function writePayload(root: string, x: Inspected, version: string, reporte
     await put(root, `${PKG_REPO}/pkg_summary.bz2`, await bzip2(summary, reporter));
     conf.pkgRepo = PKG_REPO;
     conf.fifoPackages = x.fifoPackages;
+    if (x.fifoVersion !== undefined) conf.fifoVersion = x.fifoVersion;
   }
   await put(root, 'media.conf', renderMediaConf(conf));
 }
@@ -242,8 +266,12 @@ export async function buildPayload(o: BuildPayloadOptions): Promise<PayloadResul
     inputs: fetched.map((f) => ({ name: f.name, url: f.sourceUrl, sha256: f.sha256, sizeBytes: f.sizeBytes })),
     ...(x.chunter === undefined ? {} : { chunterVersion: x.chunter.version }),
     ...(x.image === undefined ? {} : { imageUuid: x.image.info.uuid }),
+    ...(x.image?.info.name === undefined ? {} : { imageName: x.image.info.name }),
+    ...(x.image?.info.version === undefined ? {} : { imageVersion: x.image.info.version }),
+    pkgnames: Object.fromEntries(x.pkgs.map((p) => [p.input.name, p.meta.pkgname])),
     packages: x.pkgs.map((p) => p.meta.pkgname).sort(),
     fifoPackages: x.fifoPackages,
+    ...(x.fifoVersion === undefined ? {} : { fifoVersion: x.fifoVersion }),
   };
 }
 

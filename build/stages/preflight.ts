@@ -18,6 +18,7 @@ import { loadOverlay, readOverlayEntries } from './compose/overlay.ts';
 
 export interface PreflightInput {
   readonly config: BuildConfig;
+  /** DOGEOS_FIFO_ADMIN_PASSWORD from the environment: refused when set (fifoAdminPasswordRefused). */
   readonly fifoAdminPassword: string | undefined;
   /** Relative platform paths are resolved from here. */
   readonly cwd: string;
@@ -31,6 +32,23 @@ export interface PreflightResult {
   readonly hosts: HostEntry[];
 }
 
+/**
+ * A FiFo admin password given to the build would end up on every medium
+ * and on the PXE server (issue 14's secrets policy). FiFo 0.8.1's
+ * `snarl-admin init` takes only a plain password (snarl_console:init_user
+ * calls snarl_user:passwd with it), so no hash can stand in for it: the
+ * head node makes its own at first boot instead.
+ */
+export function refuseFifoAdminPassword(value: string | undefined): void {
+  if (value === undefined || value === '') return;
+  throw configError(
+    'FIFO_ADMIN_PASSWORD_AT_BUILD',
+    'DOGEOS_FIFO_ADMIN_PASSWORD is set, but no FiFo secret may go onto the media: the head node makes its FiFo admin password itself at first boot ' +
+      '(random, root-only in /usbkey/dogeos/fifo-admin-password; the console says where). The FiFo version DogeOS pins takes no password hash at snarl-admin init, so none can be written instead.',
+    { hint: 'unset DOGEOS_FIFO_ADMIN_PASSWORD and read the password on the head node after its first boot', details: { path: 'env.DOGEOS_FIFO_ADMIN_PASSWORD' } },
+  );
+}
+
 export async function preflight(input: PreflightInput): Promise<PreflightResult> {
   const { config } = input;
   // A local platform file must exist and have a known kind.
@@ -39,8 +57,9 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
     // overlay.json, declared paths, and the entry types on the host.
     readOverlayEntries(loadOverlay(name, overlayDir(name, input.overlaysDir ?? REPO_OVERLAYS_DIR)), 0);
   }
-  // Every value that lands in dogeos.conf (quotes, control characters, the head node's password).
-  renderDogeosConf({ config, rootPasswordHash: config.firstboot.rootPasswordHash, fifoAdminPassword: input.fifoAdminPassword });
+  refuseFifoAdminPassword(input.fifoAdminPassword);
+  // Every value that lands in dogeos.conf (quotes, control characters).
+  renderDogeosConf({ config, rootPasswordHash: config.firstboot.rootPasswordHash });
   // The USB layout itself (the payload's fit is checked once the platform is known).
   if (config.media.formats.includes('usb')) planUsb({ sizeBytes: config.media.usb.sizeBytes, espSizeBytes: DEFAULT_ESP_SIZE_BYTES, tree: { dirs: [], files: [] } });
   const hosts = config.media.pxe.hostsFile === undefined ? [] : await loadHostsFile(config.media.pxe.hostsFile);

@@ -82,7 +82,7 @@ describe('bad-input corpus', () => {
   it('has at least 40 cases with unique names, covering every group', () => {
     expect(CASES.length).toBeGreaterThanOrEqual(40);
     expect(new Set(CASES.map((k) => k.name)).size).toBe(CASES.length);
-    expect(new Set(CASES.map((k) => k.group))).toEqual(new Set(['config', 'values', 'platform', 'checksums', 'ufs', 'lofi', 'overlays', 'pxe']));
+    expect(new Set(CASES.map((k) => k.group))).toEqual(new Set(['config', 'values', 'platform', 'checksums', 'ufs', 'lofi', 'overlays', 'pxe', 'fifo']));
     for (const name of SPAWNED) expect(CASES.some((k) => k.name === name), name).toBe(true);
   });
 

@@ -11,7 +11,7 @@ export interface CaseRun {
 
 export interface BadInputCase {
   readonly name: string;
-  readonly group: 'config' | 'values' | 'platform' | 'checksums' | 'ufs' | 'lofi' | 'overlays' | 'pxe';
+  readonly group: 'config' | 'values' | 'platform' | 'checksums' | 'ufs' | 'lofi' | 'overlays' | 'pxe' | 'fifo';
   /** Writes the bad input into the case directory and says how to run dogeos on it. */
   setup(c: CaseDir): CaseRun | Promise<CaseRun>;
   /** The typed error code: from `dogeos: error: … [CODE]`, or a problem code printed by `archive check`. */

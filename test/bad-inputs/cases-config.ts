@@ -105,21 +105,6 @@ export const valueCases: BadInputCase[] = [
   },
   { name: 'values: admin NIC not a MAC', group: 'values', setup: (c) => build(c, { firstboot: { adminNic: "00:11:22:33:44:55'" } }), ...CONFIG_INVALID },
   { name: 'values: zones disk name with a space', group: 'values', setup: (c) => build(c, { firstboot: { zonesDisks: ['c0t0d0 c1t0d0'] } }), ...CONFIG_INVALID },
-  {
-    name: 'values: FiFo admin password with a newline (dogeos.conf injection)',
-    group: 'values',
-    setup: (c) => ({ ...build(c, { firstboot: { role: 'head' } }), env: { DOGEOS_FIFO_ADMIN_PASSWORD: "secret12\nDOGEOS_ROLE='hypervisor'" } }),
-    // Caught by the first-boot rules (build/core/firstboot-keys.ts) before any template renders.
-    expectCode: 'CONFIG_INVALID',
-    expectStatus: 78,
-  },
-  {
-    name: 'values: head node without a FiFo admin password',
-    group: 'values',
-    setup: (c) => ({ ...build(c, { firstboot: { role: 'head' } }), env: { DOGEOS_FIFO_ADMIN_PASSWORD: undefined } }),
-    expectCode: 'FIFO_ADMIN_PASSWORD_MISSING',
-    expectStatus: 78,
-  },
   // Unattended answers (build/media/answers-rules.ts): each a question SmartOS's installer would stop at.
   { name: 'answers: a boot pool the install does not create', group: 'values', setup: (c) => build(c, { firstboot: { bootPool: 'tank' } }), ...CONFIG_INVALID },
   {

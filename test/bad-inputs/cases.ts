@@ -7,6 +7,7 @@
 import type { BadInputCase } from './case.ts';
 import { overlayCases, pxeCases } from './cases-compose.ts';
 import { configCases, valueCases } from './cases-config.ts';
+import { fifoCases } from './cases-fifo.ts';
 import { lofiCases, ufsCases } from './cases-images.ts';
 import { checksumCases, platformCases } from './cases-platform.ts';
 
@@ -21,6 +22,7 @@ export const CASES: readonly BadInputCase[] = [
   ...lofiCases,
   ...overlayCases,
   ...pxeCases,
+  ...fifoCases,
 ];
 
 /** Cases run as a real `node bin/dogeos.mjs` process (exit status, stderr as a user sees them); the rest run in-process. */
@@ -30,4 +32,5 @@ export const SPAWNED = new Set([
   'checksums: sha256sums disagrees with the tarball',
   'ufs: directory loop (extract)',
   'overlays: undeclared replacement of a platform file',
+  'fifo: FiFo admin password given to the build',
 ]);

@@ -26,6 +26,12 @@ export const IMAGE_UUID = '3b2c1a52-5ad0-4d3e-9a3c-1b2d3e4f5a6b';
 export const ZONE_UUID = '7f2c1a52-5ad0-4d3e-9a3c-1b2d3e4f5a6b';
 export const BOOT_TIME = '1700000000';
 export const MEDIA_DIR = '/mnt/usbkey/dogeos';
+/** The admin NIC of /usbkey/config, and the address the stand-ins give its link. */
+export const ADMIN_MAC = '52:54:00:12:34:56';
+export const ADMIN_IP = '10.0.2.15';
+/** The FiFo release the test media carry, its packages (overlays/dogeos/dogeos/share/fifo-versions). */
+export const FIFO_RELEASE = '0.8.1';
+export const FIFO_PACKAGES = 'fifo-snarl fifo-sniffle fifo-howl fifo-cerberus';
 
 /** A value quoted for single-quoted shell, as the compose stage renders it. */
 export function shq(value: string): string {
@@ -65,6 +71,8 @@ export interface MediaSpec {
   /** Override the SHA-256 written in media.conf for chunter. */
   chunterSha256?: string;
   extraLines?: string[];
+  /** media.conf FIFO_VERSION (default FIFO_RELEASE); null: none. */
+  fifoVersion?: string | null;
 }
 
 function exec(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<RunResult & { raw: true }> {
@@ -124,7 +132,10 @@ export class TestNode {
 
   /** SmartOS's setup has run: the pool and /usbkey/config exist. */
   async setUp(): Promise<void> {
-    await this.write('/usbkey/config', 'admin_nic=52:54:00:12:34:56\nadmin_ip=dhcp\n');
+    await this.write('/usbkey/config', `admin_nic=${ADMIN_MAC}\nadmin_ip=dhcp\n`);
+    // The admin link as dladm and ipadm show it (dladm drops leading zeros).
+    await this.standin('dladm-phys', 'e1000g0      52:54:0:12:34:56\ne1000g1      52:54:0:aa:bb:cc\n');
+    await this.standin('ipadm-addrs', `e1000g1/_a        192.168.9.9/24\ne1000g0/_a        ${ADMIN_IP}/24\n`);
   }
 
   /** A chunter release archive as DogeOS media carry it (top dir chunter/). */
@@ -167,7 +178,8 @@ export class TestNode {
       `IMAGE_FILE='images/${IMAGE_UUID}.zfs.gz'`,
       `IMAGE_SHA256='${sha256(image)}'`,
       "PKG_REPO='packages'",
-      "FIFO_PACKAGES='fifo-snarl fifo-sniffle fifo-howl fifo-wiggle fifo-cerberus nginx'",
+      `FIFO_PACKAGES='${FIFO_PACKAGES}'`,
+      ...(spec.fifoVersion === null ? [] : [`FIFO_VERSION='${spec.fifoVersion ?? FIFO_RELEASE}'`]),
       ...(spec.extraLines ?? []),
     );
     await this.write(`${dir}/media.conf`, `${lines.join('\n')}\n`);

@@ -3,32 +3,36 @@
  * media's repository, configuration, services with bounded readiness
  * waits, admin user, URL. Every scenario runs under bash and ksh93.
  */
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BOOT_TIME, callLines, IMAGE_UUID, MediaServer, SHELLS, TestNode, ZONE_UUID } from './harness.ts';
+import { FIFO_ADMIN, FIFO_SERVICES } from './fifo-contract.ts';
+import { BOOT_TIME, callLines, FIFO_PACKAGES, IMAGE_UUID, MediaServer, SHELLS, TestNode, ZONE_UUID } from './harness.ts';
 
 const Z = ZONE_UUID;
-const PASSWORD = "s3cret 'quoted' $(pwned)";
 const HEAD = {
   DOGEOS_ROLE: 'head',
   DOGEOS_FIFO_IP: '10.1.1.10',
   DOGEOS_FIFO_NETMASK: '255.255.255.0',
   DOGEOS_FIFO_GATEWAY: '10.1.1.1',
   DOGEOS_FIFO_RESOLVERS: '10.1.1.1,9.9.9.9',
-  DOGEOS_FIFO_ADMIN_PASSWORD: PASSWORD,
   DOGEOS_READY_SLEEP: '0',
 };
+const PASSWORD_FILE = '/usbkey/dogeos/fifo-admin-password';
 
 const CHUNTER = [
   'sysinfo',
   'svccfg import /opt/custom/smf/epmd.xml',
   'svccfg import /opt/custom/smf/chunter.xml',
+  'imgadm update',
+  'ipadm show-addr -o ADDROBJ,ADDR',
+  'dladm show-phys -m -o LINK,ADDRESS',
+  'ipadm show-addr -o ADDROBJ,ADDR',
   'svcs -H -o state svc:/network/epmd:default',
   'svcadm enable svc:/network/epmd:default',
   'svcs -H -o state svc:/network/chunter:default',
   'svcadm enable svc:/network/chunter:default',
+  'svcs -H -o state svc:/network/chunter:default',
 ];
 const IMAGE_AND_ZONE = [
   `imgadm get ${IMAGE_UUID}`,
@@ -43,26 +47,23 @@ const PACKAGES = [
   `zlogin ${Z} mkdir -p /opt/dogeos-repo`,
   `mount -F lofs -o ro /mnt/usbkey/dogeos/packages /zones/${Z}/root/opt/dogeos-repo`,
   `zlogin ${Z} /opt/local/bin/pkgin -y update`,
-  `zlogin ${Z} /opt/local/bin/pkgin -y install fifo-snarl fifo-sniffle fifo-howl fifo-wiggle fifo-cerberus nginx`,
+  `zlogin ${Z} /opt/local/bin/pkgin -y install ${FIFO_PACKAGES}`,
   `umount /zones/${Z}/root/opt/dogeos-repo`,
 ];
-const FMRIS = [
-  ['epmd', 'svc:/network/epmd:default', '4369'],
-  ['snarl', 'svc:/network/snarl:default', '4200'],
-  ['sniffle', 'svc:/network/sniffle:default', '4210'],
-  ['howl', 'svc:/network/howl:default', '4240'],
-  ['wiggle', 'svc:/network/wiggle:default', '8080'],
-  ['nginx', 'svc:/pkgsrc/nginx:default', '443'],
-] as const;
-const AFTER_PACKAGES = [
-  `zlogin ${Z} /opt/local/bin/openssl req -x509 -nodes -newkey rsa:2048 -days 3650 -subj /CN=10.1.1.10 -keyout /opt/local/etc/nginx/dogeos.key -out /opt/local/etc/nginx/dogeos.crt`,
+/** FiFo 0.8.1's zone services, SMF names and ports, as FiFo's sources give them (fifo-contract.ts). */
+const FMRIS = FIFO_SERVICES.map((s) => [s.name, s.fmri, s.ports] as const);
+/** The admin command with the password the node made (quoted for the zone's shell). */
+const ADMIN = (password: string) => `zlogin ${Z} ${FIFO_ADMIN.command} init default DogeOS Users admin '${password}'`;
+const AFTER_PACKAGES = (password: string) => [
   `zlogin ${Z} /usr/sbin/svcadm enable ${FMRIS.map((f) => f[1]).join(' ')}`,
-  ...FMRIS.flatMap(([, fmri, port]) => [`svcs -z ${Z} -H -o state ${fmri}`, `nc -z -w 2 10.1.1.10 ${port}`]),
-  `zlogin ${Z} /opt/local/fifo-snarl/bin/snarl-admin init default DogeOS Users admin 's3cret '\\''quoted'\\'' $(pwned)'`,
+  ...FMRIS.flatMap(([, fmri, ports]) => [`svcs -z ${Z} -H -o state ${fmri}`, ...ports.map((p) => `nc -z -w 2 10.1.1.10 ${p}`)]),
+  ADMIN(password),
 ];
 const ALL_STEPS = [
   `chunter@${BOOT_TIME}`,
+  `chunter-config@${BOOT_TIME}`,
   `chunter-services@${BOOT_TIME}`,
+  `chunter-announce@${BOOT_TIME}`,
   'fifo-image',
   'fifo-zone',
   'fifo-data',
@@ -73,6 +74,7 @@ const ALL_STEPS = [
   'fifo-admin',
   `fifo-motd@${BOOT_TIME}`,
 ];
+const LOGIN = (url: string) => `FiFo web UI: ${url} (user admin, password in ${PASSWORD_FILE}, root only)`;
 const ZROOT = `/zones/${Z}/root`;
 
 function count(calls: string[][], line: string): number {
@@ -95,7 +97,8 @@ describe.each(SHELLS)('head node under %s', (shell) => {
     node = await TestNode.create();
     await node.conf({ ...HEAD, ...conf });
     await node.setUp();
-    await node.write('/opt/dogeos/state', `${ALL_STEPS.slice(0, 8).join('\n')}\n`);
+    await node.write('/opt/dogeos/state', `${ALL_STEPS.slice(0, 10).join('\n')}\n`);
+    await node.write('/opt/dogeos/fifo.release', '0.8.1\n');
     await node.standin('vms/fifo', `${Z}\n`);
   }
 
@@ -105,19 +108,25 @@ describe.each(SHELLS)('head node under %s', (shell) => {
     const first = await node.run(shell);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    expect(callLines(first.calls)).toEqual([...CHUNTER, ...IMAGE_AND_ZONE, ...ZONE_UP, ...DATA, ...PACKAGES, ...AFTER_PACKAGES]);
+    // The password the node made: random, root-only, handed to snarl-admin and to nothing else.
+    const password = (await node.read(PASSWORD_FILE)).trimEnd();
+    expect(password).toMatch(/^[0-9a-f]{36}$/);
+    expect(statSync(node.p(PASSWORD_FILE)).mode & 0o777).toBe(0o400);
+    expect(callLines(first.calls)).toEqual([...CHUNTER, ...IMAGE_AND_ZONE, ...ZONE_UP, ...DATA, ...PACKAGES, ...AFTER_PACKAGES(password)]);
     expect(first.console).toEqual([
-      'FiFo web UI: https://10.1.1.10/ (user admin)',
+      'chunter announces 10.0.2.15:4200 to FiFo (admin address 10.0.2.15)',
+      LOGIN('https://10.1.1.10/'),
       'DOGEOS-FIRSTBOOT: fifo https://10.1.1.10/',
       'DOGEOS-FIRSTBOOT: done',
     ]);
     expect(await node.state()).toEqual(ALL_STEPS);
-    expect(await node.read('/etc/motd')).toBe(
-      'The Illumos Project\n-- DogeOS --\nFiFo web UI: https://10.1.1.10/ (user admin)\n-- end DogeOS --\n',
-    );
-    // The admin password reaches snarl-admin, never the log.
-    expect((await node.log()).join('\n')).not.toContain('s3cret');
+    expect(await node.read('/etc/motd')).toBe(`The Illumos Project\n-- DogeOS --\n${LOGIN('https://10.1.1.10/')}\n-- end DogeOS --\n`);
+    // Never in the log, the console or the motd; the calls that carry it are snarl-admin's only.
+    expect((await node.log()).join('\n')).not.toContain(password);
+    expect(first.console.join('\n')).not.toContain(password);
+    expect(callLines(first.calls).filter((c) => c.includes(password))).toEqual([ADMIN(password)]);
     expect(await node.read('/etc/mnttab')).toBe('');
+    expect(await node.read('/opt/dogeos/fifo.release')).toBe('0.8.1\n');
 
     // The zone, from the JSON template.
     const created = JSON.parse(readFileSync(path.join(node.standinDir, 'vmadm-create.json'), 'utf8'));
@@ -139,38 +148,27 @@ describe.each(SHELLS)('head node under %s', (shell) => {
     expect(snarl).toMatch(/^nodename = snarl@10\.1\.1\.10$/m);
     expect(snarl).toMatch(/^ring_size = 64$/m);
     expect(await node.read(`${ZROOT}/data/sniffle/etc/sniffle.conf`)).toMatch(/^ip = 10\.1\.1\.10:4210$/m);
-    expect(await node.read(`${ZROOT}/data/howl/etc/howl.conf`)).toMatch(/^ip = 10\.1\.1\.10:4240$/m);
-    const wiggle = await node.read(`${ZROOT}/data/wiggle/etc/wiggle.conf`);
-    expect(wiggle).toMatch(/^port = 8080$/m);
-    expect(wiggle).toMatch(/^ssl\.port = 8443$/m);
+    const howl = await node.read(`${ZROOT}/data/howl/etc/howl.conf`);
+    expect(howl).toMatch(/^ip = 10\.1\.1\.10:4240$/m);
+    expect(howl).toMatch(/^http_port = 80$/m);
+    expect(howl).toMatch(/^ssl\.port = 443$/m);
+    // FiFo 0.8.1 has no wiggle or nginx of its own: howl serves the API and the UI.
+    expect(await node.exists(`${ZROOT}/data/wiggle`)).toBe(false);
+    expect(await node.exists(`${ZROOT}/opt/local/etc/nginx`)).toBe(false);
     expect(await node.read(`${ZROOT}/opt/local/etc/pkgin/repositories.conf`)).toBe('file:///opt/dogeos-repo\n');
-
-    // nginx, checked by the real nginx with its zone paths moved to a temp dir.
-    const conf = await node.read(`${ZROOT}/opt/local/etc/nginx/nginx.conf`);
-    expect(conf).toContain('listen 443 ssl;');
-    expect(conf).toContain('proxy_pass http://10.1.1.10:8080;');
-    const dir = path.join(node.work, 'nginx');
-    mkdirSync(path.join(dir, 'logs'), { recursive: true });
-    copyFileSync('/etc/nginx/mime.types', path.join(dir, 'mime.types'));
-    execFileSync('openssl', ['req', '-x509', '-nodes', '-newkey', 'rsa:2048', '-days', '1', '-subj', '/CN=test',
-      '-keyout', path.join(dir, 'dogeos.key'), '-out', path.join(dir, 'dogeos.crt')], { stdio: 'ignore' });
-    writeFileSync(path.join(dir, 'nginx.conf'), conf.replaceAll('/opt/local/etc/nginx/', `${dir}/`));
-    const out = execFileSync('nginx', ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'logs/error.log')], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    expect(out).toBe('');
 
     const second = await node.run(shell);
     expect(second.code).toBe(0);
     expect(callLines(second.calls)).toEqual(['sysinfo']);
-    expect(second.console).toEqual(first.console);
+    // chunter's announcement is a step of this boot, done; the URL comes every run.
+    expect(second.console).toEqual(first.console.slice(1));
     expect(await node.state()).toEqual(ALL_STEPS);
 
     // Next boot: the motd block is replaced, not repeated; FiFo is waited for.
     const next = await node.run(shell, { env: { STANDIN_BOOT_TIME: '1700090000' } });
     expect(next.code).toBe(0);
     expect(count(next.calls, `vmadm create -f /opt/dogeos/fifo-zone.json`)).toBe(0);
+    expect((await node.read(PASSWORD_FILE)).trimEnd()).toBe(password);
     expect(count(next.calls, `svcs -z ${Z} -H -o state svc:/network/snarl:default`)).toBe(1);
     expect((await node.read('/etc/motd')).match(/-- DogeOS --/g)).toHaveLength(1);
   });
@@ -181,16 +179,18 @@ describe.each(SHELLS)('head node under %s', (shell) => {
     const failed = await node.run(shell);
     expect(failed.code).toBe(95);
     expect(failed.console).toEqual([
-      'DOGEOS-FIRSTBOOT: failed pkgin install fifo-snarl fifo-sniffle fifo-howl fifo-wiggle fifo-cerberus nginx failed in the FiFo zone',
+      'chunter announces 10.0.2.15:4200 to FiFo (admin address 10.0.2.15)',
+      `DOGEOS-FIRSTBOOT: failed pkgin install ${FIFO_PACKAGES} failed in the FiFo zone`,
     ]);
-    expect(await node.state()).toEqual(ALL_STEPS.slice(0, 5));
+    expect(await node.state()).toEqual(ALL_STEPS.slice(0, 7));
     // The repository was unmounted even though the install failed.
     expect(callLines(failed.calls).at(-1)).toBe(`umount /zones/${Z}/root/opt/dogeos-repo`);
     expect(await node.read('/etc/mnttab')).toBe('');
 
     const resumed = await node.run(shell);
     expect(resumed.code).toBe(0);
-    expect(callLines(resumed.calls)).toEqual(['sysinfo', 'vmadm lookup alias=fifo', ...ZONE_UP, ...PACKAGES, ...AFTER_PACKAGES]);
+    const password = (await node.read(PASSWORD_FILE)).trimEnd();
+    expect(callLines(resumed.calls)).toEqual(['sysinfo', 'vmadm lookup alias=fifo', ...ZONE_UP, ...PACKAGES, ...AFTER_PACKAGES(password)]);
     expect(await node.state()).toEqual(ALL_STEPS);
     expect(resumed.console.at(-1)).toBe('DOGEOS-FIRSTBOOT: done');
   });
@@ -225,7 +225,7 @@ describe.each(SHELLS)('head node under %s', (shell) => {
     expect((await node.log()).some((l) => l.endsWith(`FAILED: ${reason}`))).toBe(true);
     expect(count(run.calls, `svcs -z ${Z} -H -o state svc:/network/snarl:default`)).toBe(4);
     expect(callLines(run.calls).some((c) => c.includes('snarl-admin'))).toBe(false);
-    expect(await node.state()).toEqual(ALL_STEPS.slice(0, 8));
+    expect(await node.state()).toEqual(ALL_STEPS.slice(0, 10));
   });
 
   it('gives up at once on a service in maintenance, and on a port that never opens', async () => {
@@ -239,13 +239,13 @@ describe.each(SHELLS)('head node under %s', (shell) => {
     expect(count(maint.calls, `svcs -z ${Z} -H -o state svc:/network/howl:default`)).toBe(1);
 
     await node.ready('howl', 0);
-    await node.ready('port-8080', 'never');
+    await node.ready('port-443', 'never');
     const port = await node.run(shell);
     expect(port.code).toBe(95);
     expect(port.console[0]).toBe(
-      'DOGEOS-FIRSTBOOT: failed wiggle not ready: nothing listens on 10.1.1.10:8080 after 3 tries 0s apart (DOGEOS_READY_TRIES=3, DOGEOS_READY_SLEEP=0)',
+      'DOGEOS-FIRSTBOOT: failed howl not ready: nothing listens on 10.1.1.10:443 after 3 tries 0s apart (DOGEOS_READY_TRIES=3, DOGEOS_READY_SLEEP=0)',
     );
-    expect(count(port.calls, 'nc -z -w 2 10.1.1.10 8080')).toBe(3);
+    expect(count(port.calls, 'nc -z -w 2 10.1.1.10 443')).toBe(3);
   });
 
   it('sleeps DOGEOS_READY_SLEEP seconds between polls', async () => {
@@ -284,6 +284,33 @@ describe.each(SHELLS)('head node under %s', (shell) => {
     } finally {
       await server.close();
     }
+  });
+
+  it.each([
+    ['a release it does not know', { fifoVersion: '0.9.1' }, "FIFO_VERSION '0.9.1' is not a FiFo release this DogeOS knows (known: 0.8.1)"],
+    ['no release at all', { fifoVersion: null }, 'FIFO_VERSION is not set'],
+  ] as const)('stops before the zone is made when the media name %s', async (_what, spec, why) => {
+    node = await TestNode.create();
+    await node.conf(HEAD);
+    await node.setUp();
+    await node.media(spec);
+    const run = await node.run(shell);
+    expect(run.code).toBe(95);
+    expect(run.console.at(-1)).toBe(`DOGEOS-FIRSTBOOT: failed /mnt/usbkey/dogeos/media.conf: ${why}`);
+    expect(await node.state()).toEqual(ALL_STEPS.slice(0, 4));
+    expect(callLines(run.calls).filter((c) => c.startsWith('imgadm install') || c.startsWith('vmadm create'))).toEqual([]);
+    expect(await node.exists('/opt/dogeos/fifo.release')).toBe(false);
+  });
+
+  it('keeps the release it was built with on later boots, without media', async () => {
+    await enabledNode();
+    const run = await node.run(shell);
+    expect(run.code).toBe(0);
+    expect(callLines(run.calls).filter((c) => c.startsWith(`svcs -z ${Z}`))).toEqual([
+      `svcs -z ${Z} -H -o state svc:/milestone/multi-user:default`,
+      ...FMRIS.map(([, fmri]) => `svcs -z ${Z} -H -o state ${fmri}`),
+    ]);
+    expect(run.console.at(-1)).toBe('DOGEOS-FIRSTBOOT: done');
   });
 
   it('uses the address DHCP gave the zone, and the configured ports', async () => {

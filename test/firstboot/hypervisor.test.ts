@@ -4,12 +4,12 @@
  * at every boot; local media found by scanning disks; PXE media over HTTP.
  * Every scenario runs under bash and ksh93.
  */
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BOOT_TIME, callLines, MediaServer, SHELLS, TestNode } from './harness.ts';
 
-const HYPERVISOR = { DOGEOS_ROLE: 'hypervisor' };
+const HYPERVISOR = { DOGEOS_ROLE: 'hypervisor', DOGEOS_READY_SLEEP: '0' };
 
 const ENABLE_KNOWN = [
   'svcs -H -o state svc:/network/epmd:default',
@@ -18,6 +18,15 @@ const ENABLE_KNOWN = [
   'svcadm enable svc:/network/chunter:default',
 ];
 const IMPORT = ['svccfg import /opt/custom/smf/epmd.xml', 'svccfg import /opt/custom/smf/chunter.xml'];
+/** chunter-config finding the admin address: fifo0 first, then admin_nic's link (chunter-contract.test.ts). */
+const ADMIN_LOOKUP = ['ipadm show-addr -o ADDROBJ,ADDR', 'dladm show-phys -m -o LINK,ADDRESS', 'ipadm show-addr -o ADDROBJ,ADDR'];
+/** On a node without /var/imgadm. */
+const CONFIG_FRESH = ['imgadm update', ...ADMIN_LOOKUP];
+/** chunter-config keeping an address set on purpose checks the node has it. */
+const CONFIG_KEPT = [...ADMIN_LOOKUP, 'ipadm show-addr -o ADDROBJ,ADDR'];
+const ANNOUNCE = ['svcs -H -o state svc:/network/chunter:default'];
+const ANNOUNCED = 'chunter announces 10.0.2.15:4200 to FiFo (admin address 10.0.2.15)';
+const STEPS = (boot: string) => [`chunter@${boot}`, `chunter-config@${boot}`, `chunter-services@${boot}`, `chunter-announce@${boot}`];
 
 describe.each(SHELLS)('hypervisor node under %s', (shell) => {
   let node: TestNode;
@@ -26,7 +35,9 @@ describe.each(SHELLS)('hypervisor node under %s', (shell) => {
   async function installedChunter(version: string, how: 'record' | 'erlang' = 'record'): Promise<void> {
     if (how === 'record') await node.write('/opt/chunter/.dogeos-version', `${version}\n`);
     else await node.write('/opt/chunter/releases/start_erl.data', `7.0.4 ${version}\n`);
-    await node.write('/opt/chunter/etc/chunter.conf', 'ip = 10.0.0.5:4200\n');
+    // An address of the node's other link, set on purpose; imgadm in use.
+    await node.write('/opt/chunter/etc/chunter.conf', 'ip = 192.168.9.9:4200\n');
+    await mkdir(node.p('/var/imgadm/images'), { recursive: true });
     await node.write('/opt/custom/smf/epmd.xml', '<!-- old -->\n');
     await node.write('/opt/custom/smf/chunter.xml', '<!-- old -->\n');
     // SmartOS imported /opt/custom/smf at boot: the services are known.
@@ -43,14 +54,14 @@ describe.each(SHELLS)('hypervisor node under %s', (shell) => {
     const first = await node.run(shell);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    expect(callLines(first.calls)).toEqual(['sysinfo', ...IMPORT, ...ENABLE_KNOWN]);
-    expect(first.console).toEqual(['DOGEOS-FIRSTBOOT: done']);
+    expect(callLines(first.calls)).toEqual(['sysinfo', ...IMPORT, ...CONFIG_FRESH, ...ENABLE_KNOWN, ...ANNOUNCE]);
+    expect(first.console).toEqual([ANNOUNCED, 'DOGEOS-FIRSTBOOT: done']);
     expect(await node.read('/opt/chunter/.dogeos-version')).toBe('0.9.3\n');
     expect(await node.read('/opt/chunter/bin/chunter')).toContain('chunter 0.9.3');
-    expect(await node.read('/opt/chunter/etc/chunter.conf')).toBe('ip = 127.0.0.1:4200\n');
+    expect(await node.read('/opt/chunter/etc/chunter.conf')).toBe('ip = 10.0.2.15:4200\n');
     expect(await node.read('/opt/custom/smf/chunter.xml')).toContain('chunter 0.9.3');
     const state = await node.state();
-    expect(state).toEqual([`chunter@${BOOT_TIME}`, `chunter-services@${BOOT_TIME}`]);
+    expect(state).toEqual(STEPS(BOOT_TIME));
 
     const second = await node.run(shell);
     expect(second.code).toBe(0);
@@ -66,19 +77,21 @@ describe.each(SHELLS)('hypervisor node under %s', (shell) => {
     await node.media();
     expect((await node.run(shell)).code).toBe(0);
     // A reboot: new boot time, and the ramdisk's SMF repository is fresh.
-    await node.fail('svcs', 'always', 'svc:/network/');
+    await rm(path.join(node.standinDir, 'smf'), { recursive: true });
     const rebooted = await node.run(shell, { env: { STANDIN_BOOT_TIME: '1700086400' } });
     expect(rebooted.code).toBe(0);
     expect(callLines(rebooted.calls)).toEqual([
       'sysinfo',
+      ...ADMIN_LOOKUP,
       'svcs -H -o state svc:/network/epmd:default',
       'svccfg import /opt/custom/smf/epmd.xml',
       'svcadm enable svc:/network/epmd:default',
       'svcs -H -o state svc:/network/chunter:default',
       'svccfg import /opt/custom/smf/chunter.xml',
       'svcadm enable svc:/network/chunter:default',
+      ...ANNOUNCE,
     ]);
-    expect(await node.state()).toEqual(['chunter@1700086400', 'chunter-services@1700086400']);
+    expect(await node.state()).toEqual(STEPS('1700086400'));
   });
 
   it('upgrades to a newer chunter on the media, keeping the old copy and its configuration', async () => {
@@ -95,11 +108,13 @@ describe.each(SHELLS)('hypervisor node under %s', (shell) => {
       'svcs -H -o state svc:/network/chunter:default',
       'svcadm disable -s svc:/network/chunter:default',
       ...IMPORT,
+      ...CONFIG_KEPT,
       ...ENABLE_KNOWN,
+      ...ANNOUNCE,
     ]);
     expect(await node.read('/opt/chunter.old-0.9.2/.dogeos-version')).toBe('0.9.2\n');
     expect(await node.read('/opt/chunter/.dogeos-version')).toBe('0.10.0\n');
-    expect(await node.read('/opt/chunter/etc/chunter.conf')).toBe('ip = 10.0.0.5:4200\n');
+    expect(await node.read('/opt/chunter/etc/chunter.conf')).toBe('ip = 192.168.9.9:4200\n');
     expect(await node.read('/opt/custom/smf/chunter.xml')).toContain('chunter 0.10.0');
     expect(run.console.at(-1)).toBe('DOGEOS-FIRSTBOOT: done');
   });
@@ -129,7 +144,7 @@ describe.each(SHELLS)('hypervisor node under %s', (shell) => {
     await installedChunter(installed);
     const run = await node.run(shell);
     expect(run.code).toBe(0);
-    expect(callLines(run.calls)).toEqual(['sysinfo', ...ENABLE_KNOWN]);
+    expect(callLines(run.calls)).toEqual(['sysinfo', ...CONFIG_KEPT, ...ENABLE_KNOWN, ...ANNOUNCE]);
     expect(await node.read('/opt/chunter/.dogeos-version')).toBe(`${installed}\n`);
     expect(await node.read('/opt/custom/smf/chunter.xml')).toBe('<!-- old -->\n');
     expect(await node.exists(`/opt/chunter.old-${installed}`)).toBe(false);
@@ -171,7 +186,9 @@ describe.each(SHELLS)('hypervisor node under %s', (shell) => {
       'mount -F pcfs -o ro /dev/dsk/c1t0d0s2 /mnt/dogeos-media',
       'sysinfo',
       ...IMPORT,
+      ...CONFIG_FRESH,
       ...ENABLE_KNOWN,
+      ...ANNOUNCE,
       'umount /mnt/dogeos-media',
     ]);
     expect(await node.read('/opt/chunter/.dogeos-version')).toBe('0.9.3\n');
@@ -200,7 +217,7 @@ describe.each(SHELLS)('hypervisor node under %s', (shell) => {
       expect(server.requests).toEqual(['/dogeos/media.conf', '/dogeos/chunter/chunter-0.9.3.tar.gz']);
       expect(await node.read('/opt/chunter/.dogeos-version')).toBe('0.9.3\n');
       expect(await node.exists('/opt/dogeos/media/chunter/chunter-0.9.3.tar.gz')).toBe(true);
-      expect(callLines(run.calls)).toEqual(['sysinfo', ...IMPORT, ...ENABLE_KNOWN]);
+      expect(callLines(run.calls)).toEqual(['sysinfo', ...IMPORT, ...CONFIG_FRESH, ...ENABLE_KNOWN, ...ANNOUNCE]);
     });
 
     it('refuses a chunter whose SHA-256 is not the one in media.conf', async () => {

@@ -52,7 +52,13 @@ describe.each(SHELLS)('root password under %s', (shell) => {
     expect(await node.read('/etc/shadow')).toBe(SHADOW(HASH));
     expect(mode(node, '/usbkey/shadow')).toBe(0o400);
     expect(mode(node, '/etc/shadow')).toBe(0o400);
-    expect(await node.state()).toEqual([`root-shadow@${BOOT_TIME}`, `chunter@${BOOT_TIME}`, `chunter-services@${BOOT_TIME}`]);
+    expect(await node.state()).toEqual([
+      `root-shadow@${BOOT_TIME}`,
+      `chunter@${BOOT_TIME}`,
+      `chunter-config@${BOOT_TIME}`,
+      `chunter-services@${BOOT_TIME}`,
+      `chunter-announce@${BOOT_TIME}`,
+    ]);
     expect((await node.log()).filter((l) => l.includes('root password'))).toEqual([
       expect.stringMatching(/root password: set in \/usbkey\/shadow$/),
       expect.stringMatching(/root password: set in \/etc\/shadow$/),

@@ -1,7 +1,8 @@
 /**
  * Small stand-ins for the FiFo payload inputs, made with GNU tar and gzip:
  * a chunter archive (top directory chunter/, share/epmd.xml and
- * share/chunter.xml, as overlays/dogeos/README.md wants), pkgsrc-style
+ * share/chunter.xml, as overlays/dogeos/README.md wants), FiFo's
+ * self-extracting chunter script (makeChunterScript), pkgsrc-style
  * binary packages (+CONTENTS first, then +COMMENT, +DESC, +BUILD_INFO,
  * +SIZE_PKG, then the files, as pkg_create(1) lays them out) and a zone
  * image (.zfs.gz) with its IMGAPI manifest.
@@ -60,7 +61,8 @@ function makeChunter(dir: string, version: string): FakeInput {
   return described(out);
 }
 
-function makePackage(dir: string, p: { base: string; version: string; comment: string; deps: string[]; desc: string }): FakePackage {
+/** A pkgsrc binary package laid out as pkg_create(1) writes one. */
+export function makePackage(dir: string, p: { base: string; version: string; comment: string; deps: string[]; desc: string }): FakePackage {
   const pkgname = `${p.base}-${p.version}`;
   const src = join(dir, `src-${pkgname}`);
   const file = `fifo/${p.base}/bin/${p.base}`;
@@ -84,9 +86,12 @@ function makePackage(dir: string, p: { base: string; version: string; comment: s
 export function makeFakeFifoInputs(dir: string): FakeFifoInputs {
   mkdirSync(dir, { recursive: true });
   const chunter = makeChunter(dir, '0.9.3');
+  // FiFo 0.8.1's packages (overlays/dogeos/dogeos/share/fifo-versions), one with a FiFo patch suffix.
   const packages = [
-    makePackage(dir, { base: 'fifo-snarl', version: '0.9.3', comment: 'FiFo user and role store', deps: ['erlang>=19'], desc: 'snarl keeps users, roles\nand organisations.\n\nPart of Project FiFo.\n' }),
-    makePackage(dir, { base: 'nginx', version: '1.25.3nb1', comment: 'Lightweight HTTP server', deps: [], desc: 'nginx serves the FiFo web UI.\n' }),
+    makePackage(dir, { base: 'fifo-snarl', version: '0.8.1', comment: 'FiFo user and role store', deps: ['erlang>=19'], desc: 'snarl keeps users, roles\nand organisations.\n\nPart of Project FiFo.\n' }),
+    makePackage(dir, { base: 'fifo-sniffle', version: '0.8.1p3', comment: 'FiFo resource store', deps: ['erlang>=19'], desc: 'sniffle keeps hypervisors and VMs.\n' }),
+    makePackage(dir, { base: 'fifo-howl', version: '0.8.1', comment: 'FiFo API and websocket server', deps: ['erlang>=19'], desc: 'howl serves the API and the web UI.\n' }),
+    makePackage(dir, { base: 'fifo-cerberus', version: '0.8.1', comment: 'FiFo web UI', deps: [], desc: 'cerberus is the web UI.\n' }),
   ];
   const zfs = gzipSync(Buffer.from('pretend zfs send stream\n'.repeat(100)));
   const imagePath = join(dir, 'base-64-lts.zfs.gz');
@@ -126,4 +131,33 @@ export function makeBadChunter(dir: string): FakeInput {
   tarGz(out, src, ['chunter', 'chunter/bin', 'chunter/bin/chunter']);
   rmSync(src, { recursive: true, force: true });
   return described(out);
+}
+
+/**
+ * chunter as FiFo publishes it, built as chunter's rel/pkg/Makefile builds
+ * it: the installer script, then `uuencode NAME.tar NAME.tar >> NAME`
+ * (busybox uuencode here), then `gzip -9 NAME`. `tarGzip` makes the
+ * uuencoded payload a gzip'd tar, as chunter 0.6.x's did.
+ */
+export function makeChunterScript(dir: string, version: string, o: { tarGzip?: boolean; cut?: 'payload' | 'end' } = {}): FakeInput & { tarBytes: Buffer } {
+  const src = join(dir, `src-sfx-${version}`);
+  write(join(src, 'chunter/share/epmd.xml'), "<service_bundle type='manifest' name='epmd'>\n<service name='network/epmd' type='service' version='1'/>\n</service_bundle>\n");
+  write(join(src, 'chunter/share/chunter.xml'), "<service_bundle type='manifest' name='chunter'>\n<service name='network/chunter' type='service' version='1'>\n<dependency name='epmd' grouping='require_all' restart_on='none' type='service'><service_fmri value='svc:/network/epmd:default'/></dependency>\n<dependency name='fs' grouping='require_all' restart_on='none' type='service'><service_fmri value='svc:/system/filesystem/local'/></dependency>\n</service>\n</service_bundle>\n");
+  write(join(src, 'chunter/bin/chunter'), `#!/bin/sh\necho chunter ${version}\n`);
+  write(join(src, 'chunter/etc/chunter.conf.example'), 'ip = 127.0.0.1:4200\n');
+  const base = `chunter-${version}`;
+  const tar = join(dir, `${base}.tar`);
+  execFileSync('tar', ['-cf', tar, '--owner=0', '--group=0', '--numeric-owner', '--mtime=@1700000000', '-C', src, 'chunter']);
+  const tarBytes = readFileSync(tar);
+  if (o.tarGzip === true) writeFileSync(tar, gzipSync(tarBytes));
+  const header = '#!/usr/bin/bash\n# installer (stand-in)\n(cd "$DST"; uudecode -p "$DIR/$BASE" | tar xf -)\nexit 0;\n';
+  let encoded = execFileSync('busybox', ['uuencode', tar, `${base}.tar`], { encoding: 'latin1' });
+  if (o.cut === 'payload') encoded = encoded.slice(0, Math.floor(encoded.length / 2));
+  if (o.cut === 'end') encoded = encoded.replace(/`?\nend\n$/, '\n');
+  const script = join(dir, base);
+  writeFileSync(script, Buffer.concat([Buffer.from(header), Buffer.from(encoded, 'latin1')]));
+  execFileSync('gzip', ['-9', '-f', script]);
+  rmSync(src, { recursive: true, force: true });
+  rmSync(tar, { force: true });
+  return { ...described(`${script}.gz`), tarBytes };
 }

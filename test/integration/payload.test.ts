@@ -106,15 +106,14 @@ afterAll(async () => {
 describe('payload stage', () => {
   it('lays out dogeos/ as the first-boot runtime expects, and the runtime accepts it', () => {
     const dir = join(first.dir, 'dogeos');
-    const [snarl, nginx] = inputs.packages;
+    const names = inputs.packages.map((p) => p.pkgname).sort();
     expect(Object.keys(tree(dir))).toEqual([
       'chunter/chunter-0.9.3.tar.gz',
       'chunter.version',
       `images/${IMAGE_UUID}.imgmanifest`,
       `images/${IMAGE_UUID}.zfs.gz`,
       'media.conf',
-      `packages/All/${snarl?.pkgname}.tgz`,
-      `packages/All/${nginx?.pkgname}.tgz`,
+      ...names.map((n) => `packages/All/${n}.tgz`),
       'packages/All/pkg_summary.bz2',
       'packages/All/pkg_summary.gz',
     ]);
@@ -132,11 +131,19 @@ describe('payload stage', () => {
         `IMAGE_FILE=images/${IMAGE_UUID}.zfs.gz`,
         `IMAGE_SHA256=${inputs.image.sha256}`,
         'PKG_REPO=packages/All',
-        'FIFO_PACKAGES=fifo-snarl nginx',
+        'FIFO_PACKAGES=fifo-snarl fifo-sniffle fifo-howl fifo-cerberus',
+        // fifo-snarl's release; fifo-sniffle 0.8.1p3 is a patch of the same release.
+        'FIFO_VERSION=0.8.1',
         '',
       ].join('\n'),
     );
-    expect(first.result).toMatchObject({ chunterVersion: '0.9.3', imageUuid: IMAGE_UUID, packages: [snarl?.pkgname, nginx?.pkgname], fifoPackages: ['fifo-snarl', 'nginx'] });
+    expect(first.result).toMatchObject({
+      chunterVersion: '0.9.3',
+      imageUuid: IMAGE_UUID,
+      packages: names,
+      fifoPackages: ['fifo-snarl', 'fifo-sniffle', 'fifo-howl', 'fifo-cerberus'],
+      fifoVersion: '0.8.1',
+    });
   });
 
   it('writes pkg_summary.gz and .bz2 that gzip and bzip2 decompress to the same pkg_summary(5) text', () => {
@@ -145,8 +152,10 @@ describe('payload stage', () => {
     const bz = execFileSync('bzip2', ['-dc', join(repo, 'pkg_summary.bz2')], { encoding: 'utf8' });
     expect(bz).toBe(gz);
     const entries = gz.split('\n\n').filter((e) => e !== '');
-    expect(entries).toHaveLength(2);
-    for (const [i, p] of inputs.packages.entries()) {
+    expect(entries).toHaveLength(inputs.packages.length);
+    // Entries are sorted by PKGNAME.
+    const sorted = [...inputs.packages].sort((a, b) => (a.pkgname < b.pkgname ? -1 : 1));
+    for (const [i, p] of sorted.entries()) {
       const lines = (entries[i] ?? '').split('\n');
       const field = (k: string) => lines.filter((l) => l.startsWith(`${k}=`)).map((l) => l.slice(k.length + 1));
       expect(field('PKGNAME')).toEqual([p.pkgname]);
@@ -157,8 +166,9 @@ describe('payload stage', () => {
       expect(field('MACHINE_ARCH')).toEqual(['x86_64']);
       expect(field('CC_VERSION')).toEqual([]); // not a pkg_summary variable
     }
-    expect(entries[0]).toContain('\nDEPENDS=erlang>=19\n');
-    expect(entries[0]).toMatch(/\nDESCRIPTION=snarl keeps users, roles\nDESCRIPTION=and organisations.\nDESCRIPTION=\nDESCRIPTION=Part of Project FiFo.$/);
+    const snarl = entries.find((e) => e.startsWith('PKGNAME=fifo-snarl-')) ?? '';
+    expect(snarl).toContain('\nDEPENDS=erlang>=19\n');
+    expect(snarl).toMatch(/\nDESCRIPTION=snarl keeps users, roles\nDESCRIPTION=and organisations.\nDESCRIPTION=\nDESCRIPTION=Part of Project FiFo.$/);
     expect(gz.endsWith('\n\n')).toBe(true);
   });
 
@@ -203,8 +213,9 @@ describe('payload stage', () => {
     writeFileSync(lockPath, JSON.stringify({ lockVersion: 1, platform: { stamp: '20250724T001011Z', requested: 'latest' }, inputs: { platform, 'fifo.stale': platform } }));
     await recordPayloadLock({ lockPath, inputs: first.result.inputs });
     const lock = JSON.parse(readFileSync(lockPath, 'utf8'));
-    const [snarl, nginx] = inputs.packages;
-    expect(Object.keys(lock.inputs).sort()).toEqual(['fifo.baseImage', 'fifo.baseImage.manifest', 'fifo.chunter', `fifo.packages.${snarl?.pkgname}.tgz`, `fifo.packages.${nginx?.pkgname}.tgz`, 'platform']);
+    expect(Object.keys(lock.inputs).sort()).toEqual(
+      ['fifo.baseImage', 'fifo.baseImage.manifest', 'fifo.chunter', ...inputs.packages.map((p) => `fifo.packages.${p.pkgname}.tgz`), 'platform'].sort(),
+    );
     expect(lock.inputs.platform).toEqual(platform);
     expect(lock.platform.stamp).toBe('20250724T001011Z');
     expect(lock.inputs['fifo.chunter']).toEqual({ url: `${server.origin}/chunter-0.9.3.tar.gz`, sha256: inputs.chunter.sha256, sizeBytes: inputs.chunter.sizeBytes });
@@ -233,7 +244,7 @@ describe('payload stage', () => {
         cpSync(payload, node.p('/mnt/usbkey/dogeos'), { recursive: true });
         const r = await node.run('bash');
         if (expectOk) {
-          expect(r.console).toEqual(['DOGEOS-FIRSTBOOT: done']);
+          expect(r.console).toEqual(['chunter announces 10.0.2.15:4200 to FiFo (admin address 10.0.2.15)', 'DOGEOS-FIRSTBOOT: done']);
           expect(await node.read('/opt/chunter/.dogeos-version')).toBe('0.9.3\n');
           expect(await node.read('/opt/chunter/bin/chunter')).toContain('chunter 0.9.3');
         } else {

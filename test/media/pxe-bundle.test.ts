@@ -188,7 +188,8 @@ describe('PXE bundle', () => {
     });
     expect(head).toMatchObject({
       ok: true,
-      values: { DOGEOS_ROLE: 'head', DOGEOS_FIFO_IP: '10.0.0.50', DOGEOS_FIFO_ADMIN_PASSWORD: "it's a secret", DOGEOS_ROOT_SHADOW: '' },
+      // No FiFo admin password: the head node makes its own.
+      values: { DOGEOS_ROLE: 'head', DOGEOS_FIFO_IP: '10.0.0.50', DOGEOS_FIFO_ORG: 'Doge.Head', DOGEOS_FIFO_ADMIN_PASSWORD: '', DOGEOS_ROOT_SHADOW: '' },
     });
   });
 

@@ -69,6 +69,7 @@ describe('hosts file validation', () => {
         'hosts[5].config.DOGEOS_ROLE',
         'hosts[5].config.DOGEOS_FIFO_IP',
         'hosts[5].config.DOGEOS_HTTP_PORT',
+        'hosts[5].config.DOGEOS_FIFO_ADMIN_PASSWORD',
         'hosts[5].rootShadow',
       ]),
     );
@@ -78,8 +79,11 @@ describe('hosts file validation', () => {
     expect(at('hosts[5].config.DOGEOS_FIFO_IP')).toEqual(["'10.0.0.300' must be an IPv4 address or 'dhcp'"]);
     expect(at('hosts[5].config.DOGEOS_HTTP_PORT')).toEqual(["'4200' clashes with DOGEOS_SNARL_PORT (4200)"]);
     expect(at('hosts[5].rootShadow')).toEqual(["must be a crypt(3) SHA-512 hash '$6$salt$hash' (never a plain password)"]);
-    // A quote is a value like any other: the runtime's format escapes it.
-    expect(problems.some((p) => p.path === 'hosts[5].config.DOGEOS_FIFO_ADMIN_PASSWORD')).toBe(false);
+    // Refused, and named without its value (the head node makes its own).
+    expect(at('hosts[5].config.DOGEOS_FIFO_ADMIN_PASSWORD')).toEqual([
+      'is not accepted: the head node makes the FiFo admin password itself at first boot (root only, /usbkey/dogeos/fifo-admin-password); remove the setting',
+    ]);
+    expect(JSON.stringify(problems)).not.toContain("it's fine, really");
     expect(problems.find((p) => p.path === 'hosts[2].mac')?.message).toMatch(/duplicate MAC 52:54:00:00:00:01 \(also hosts\[1\]\)/);
     expect(problems.find((p) => p.path === 'hosts[1].hostname')?.message).toMatch(/RFC 1123/);
   });
@@ -146,9 +150,9 @@ describe('first-boot files', () => {
         '# DogeOS 1.0.0 first-boot settings for head.example.com (52:54:00:ab:cd:ef); generated, do not edit',
         "DOGEOS_ROLE='head'",
         "DOGEOS_MEDIA_URL='http://10.0.0.1/os/1.0.0/payload/'",
-        "DOGEOS_FIFO_ADMIN_PASSWORD='it'\\''s a secret'",
         "DOGEOS_FIFO_IP='10.0.0.50'",
         "DOGEOS_FIFO_NETMASK='255.255.255.0'",
+        "DOGEOS_FIFO_ORG='Doge.Head'",
         '',
       ].join('\n'),
     );

@@ -24,7 +24,7 @@ Options:
 
 Environment:
   DOGEOS_ROOT_PASSWORD        root password; stored only as a SHA-512 crypt hash
-  DOGEOS_FIFO_ADMIN_PASSWORD  FiFo admin password (head nodes)
+  DOGEOS_FIFO_ADMIN_PASSWORD  refused (config error): the head node makes its own
   SOURCE_DATE_EPOCH           timestamps in every output
 `,
   async run(ctx) {

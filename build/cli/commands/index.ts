@@ -11,6 +11,7 @@ export const COMMANDS: readonly { readonly name: string; readonly summary: strin
   { name: 'lock', summary: 'write or refresh dogeos.lock.json (pinned inputs)' },
   { name: 'archive', summary: 'inspect, extract, pack and check illumos UFS boot archives' },
   { name: 'lofi', summary: 'inspect, pack and unpack lofi-compressed images (usr.lgz)' },
+  { name: 'publish', summary: 'add a build to a release channel (SmartOS layout) or promote a release' },
   { name: 'media', summary: 'write media from an already sealed platform directory' },
   { name: 'boot-test', summary: 'boot media in QEMU and check what the kernel was handed' },
   { name: 'pxe', summary: 'serve a PXE bundle over HTTP for labs' },

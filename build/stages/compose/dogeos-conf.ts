@@ -12,8 +12,6 @@ import { renderTemplate } from './render.ts';
 export interface DogeosConfInput {
   readonly config: BuildConfig;
   readonly rootPasswordHash?: string | undefined;
-  /** FiFo admin password for a head node (from DOGEOS_FIFO_ADMIN_PASSWORD). */
-  readonly fifoAdminPassword?: string | undefined;
 }
 
 /** The DOGEOS_* settings for this build; absent keys take the script's defaults. */
@@ -22,13 +20,8 @@ export function dogeosSettings(input: DogeosConfInput): Record<string, string> {
   const zone = fb.fifoZone;
   const s: Record<string, string> = { DOGEOS_ROLE: fb.role };
   if (fb.role === 'head') {
-    if (input.fifoAdminPassword === undefined || input.fifoAdminPassword.length < 8) {
-      throw configError('FIFO_ADMIN_PASSWORD_MISSING', 'firstboot.role is head, so the FiFo admin password is needed: set DOGEOS_FIFO_ADMIN_PASSWORD (at least 8 characters)', {
-        details: { path: 'firstboot.role' },
-      });
-    }
+    // No FiFo admin password here: the head node makes its own at first boot.
     s['DOGEOS_FIFO_IP'] = zone.ip ?? 'dhcp';
-    s['DOGEOS_FIFO_ADMIN_PASSWORD'] = input.fifoAdminPassword;
   } else if (zone.ip !== undefined) {
     s['DOGEOS_FIFO_IP'] = zone.ip;
   }
@@ -51,7 +44,6 @@ const CONFIG_PATH: Record<string, string> = {
   DOGEOS_FIFO_RESOLVERS: 'firstboot.dns',
   DOGEOS_FIFO_MEMORY_MB: 'firstboot.fifoZone.memoryMb',
   DOGEOS_FIFO_QUOTA_GB: 'firstboot.fifoZone.quotaGb',
-  DOGEOS_FIFO_ADMIN_PASSWORD: 'env.DOGEOS_FIFO_ADMIN_PASSWORD',
   DOGEOS_ROOT_SHADOW: 'firstboot.rootPasswordHash',
 };
 

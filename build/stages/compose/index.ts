@@ -9,7 +9,7 @@ import type { BuildConfig } from '../../config/schema.ts';
 import { dataError } from '../../core/errors.ts';
 import { type Reporter, silentReporter } from '../../core/events.ts';
 import { type DirNode, lookup, makeFile, put, readAll, timeAt } from '../../core/tree.ts';
-import { applyOverlays, loadOverlay, type OverlayChange } from './overlay.ts';
+import { applyOverlays, loadOverlay, type OverlayChange, parentOf } from './overlay.ts';
 import { renderTemplate } from './render.ts';
 import { checkMethodScripts, installManifests, type ManifestFile, readManifests, validateManifests } from './smf.ts';
 import { renderDogeosConf } from './dogeos-conf.ts';
@@ -29,7 +29,6 @@ export interface ComposeInput {
   readonly timeSec: number;
   readonly gitCommit: string;
   readonly rootPasswordHash?: string | undefined;
-  readonly fifoAdminPassword?: string | undefined;
   readonly overlaysDir?: string;
   readonly manifestsDir?: string;
   readonly reporter?: Reporter;
@@ -92,6 +91,27 @@ function setRootHash(root: DirNode, hash: string, timeSec: number): string {
   return path;
 }
 
+/**
+ * Every path the overlays added, one a line: a DogeOS platform (one built
+ * here and published to a channel, `dogeos publish`) says with it what is
+ * DogeOS's own, so a build that starts from it re-applies the overlays
+ * instead of finding them in conflict with themselves.
+ */
+export const OVERLAY_RECORD = '/dogeos/etc/overlay-files';
+
+/** On a DogeOS platform: removes the files and links its overlays added (the record names them). */
+function stripEarlierOverlays(root: DirNode, reporter: Reporter): void {
+  const rec = lookup(root, OVERLAY_RECORD);
+  if (rec?.type !== 'file') return;
+  const paths = new TextDecoder().decode(readAll(rec.content)).split('\n').filter((l) => l.startsWith('/'));
+  for (const p of paths) {
+    const { dir, name } = parentOf(root, p);
+    const node = dir?.entries.get(name);
+    if (node !== undefined && node.type !== 'dir') dir!.entries.delete(name);
+  }
+  reporter.emit({ type: 'info', message: `the platform is a DogeOS release: re-applying the overlays over the ${paths.length} paths its own overlays added` });
+}
+
 export async function compose(input: ComposeInput): Promise<ComposeReport> {
   const reporter = input.reporter ?? silentReporter;
   const { root, config, timeSec } = input;
@@ -101,9 +121,13 @@ export async function compose(input: ComposeInput): Promise<ComposeReport> {
   // Validate before changing anything: a bad manifest stops the build early.
   await validateManifests(manifests, input.readPlatformDtd(), reporter);
 
+  stripEarlierOverlays(root, reporter);
   const changes = applyOverlays(root, overlays, timeSec);
   const manifestPaths = installManifests(root, manifests, timeSec);
   const generated: string[] = [];
+  const added = changes.filter((c) => c.kind === 'added').map((c) => `${c.path}\n`);
+  put(root, OVERLAY_RECORD, makeFile(added.join(''), { mode: 0o444, uid: 0, gid: SYS_GID, mtime: t }), { mode: 0o755, mtime: t });
+  generated.push(OVERLAY_RECORD);
   const data = { version: input.version, stamp: input.stamp, console: config.console.device, buildTime: String(timeSec), gitCommit: input.gitCommit };
   put(root, '/etc/dogeos-release', makeFile(renderTemplate('dogeos-release.hbs', data), { mode: 0o444, mtime: t }));
   put(root, '/etc/issue', makeFile(renderTemplate('issue.hbs', data), { mode: 0o644, mtime: t }));
@@ -112,7 +136,7 @@ export async function compose(input: ComposeInput): Promise<ComposeReport> {
   put(
     root,
     '/dogeos/etc/dogeos.conf',
-    makeFile(renderDogeosConf({ config, rootPasswordHash: input.rootPasswordHash, fifoAdminPassword: input.fifoAdminPassword }), { mode: 0o600, uid: 0, gid: SYS_GID, mtime: t }),
+    makeFile(renderDogeosConf({ config, rootPasswordHash: input.rootPasswordHash }), { mode: 0o600, uid: 0, gid: SYS_GID, mtime: t }),
     { mode: 0o755, mtime: t },
   );
   generated.push('/dogeos/etc/dogeos.conf');

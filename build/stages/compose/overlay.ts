@@ -161,7 +161,7 @@ export function readOverlayEntries(o: Overlay, timeSec: number): HostEntry[] {
   return out;
 }
 
-function parentOf(root: DirNode, path: string): { dir: DirNode | undefined; name: string } {
+export function parentOf(root: DirNode, path: string): { dir: DirNode | undefined; name: string } {
   const parts = splitPath(path);
   const name = parts.pop()!;
   const dir = lookup(root, parts.join('/'));

@@ -15,6 +15,8 @@ export interface MediaConf {
   readonly image?: { readonly uuid: string; readonly manifest: string; readonly file: string; readonly sha256: string };
   readonly pkgRepo?: string;
   readonly fifoPackages?: readonly string[];
+  /** The FiFo release of the packages (fifo-snarl's), one share/fifo-versions knows. */
+  readonly fifoVersion?: string;
 }
 
 function line(key: string, value: string): string {
@@ -39,5 +41,6 @@ export function renderMediaConf(c: MediaConf): string {
   }
   if (c.pkgRepo !== undefined) out += line('PKG_REPO', c.pkgRepo);
   if (c.fifoPackages !== undefined && c.fifoPackages.length > 0) out += line('FIFO_PACKAGES', c.fifoPackages.join(' '));
+  if (c.fifoVersion !== undefined) out += line('FIFO_VERSION', c.fifoVersion);
   return out;
 }

@@ -10,6 +10,9 @@
 
 DG_CHUNTER_FMRI='svc:/network/chunter:default'
 DG_CHUNTER_SMF='epmd chunter'
+DG_CHUNTER_LOG_DIR=$DG_ROOT/var/log/chunter
+DG_IMGADM_DIR=$DG_ROOT/var/imgadm
+DG_ADMIN_IP=''
 
 # dg_chunter_version DIR: the version of the chunter tree in DIR: our own
 # record (.dogeos-version), else the Erlang release's start_erl.data
@@ -134,9 +137,127 @@ function dg_step_chunter {
 	dg_chunter_smf_install
 }
 
+# dg_addr_of LINK: the first IPv4 address on LINK (ipadm's ADDROBJ LINK/...).
+function dg_addr_of {
+	# shellcheck disable=SC2016 # an awk program
+	ipadm show-addr -o ADDROBJ,ADDR 2>/dev/null </dev/null | "$DG_AWK" -v l="$1" '
+	    index($1, l "/") == 1 { sub(/\/.*/, "", $2); print $2; exit }'
+}
+
+# dg_mac_norm MAC: lowercase, no leading zeros per octet (dladm prints
+# 0:c:29:..., /usbkey/config admin_nic may say 00:0c:29:...).
+function dg_mac_norm {
+	printf '%s\n' "$1" | tr 'A-F' 'a-f' | sed -e 's/^0\([0-9a-f]\)/\1/' -e 's/:0\([0-9a-f]\)/:\1/g'
+}
+
+# dg_admin_ip: DG_ADMIN_IP, the address chunter must announce, found as
+# chunter's own installer (rel/pkg/install.sh) finds it: the fifo0 vnic's
+# address if there is one, else that of the link whose MAC is
+# /usbkey/config's admin_nic (or admin_nic itself when it names an aggr).
+# Polled (a DHCP lease may still be on its way), at most DOGEOS_READY_TRIES.
+function dg_admin_ip {
+	typeset nic mac link addr n=0
+	[[ -z $DG_ADMIN_IP ]] || return 0
+	nic=$(sed -n 's/^admin_nic=//p' "$DG_USBKEY_CONFIG" 2>/dev/null | sed -n 1p)
+	while :; do
+		((n += 1))
+		addr=$(dg_addr_of fifo0)
+		if [[ -z $addr && -n $nic ]]; then
+			case $nic in
+			aggr*) link=$nic ;;
+			*)
+				mac=$(dg_mac_norm "$nic")
+				# shellcheck disable=SC2016 # an awk program
+				link=$(dladm show-phys -m -o LINK,ADDRESS 2>/dev/null </dev/null | while read -r l a; do
+					[[ $(dg_mac_norm "$a") != "$mac" ]] || { printf '%s\n' "$l"; break; }
+				done)
+				;;
+			esac
+			[[ -z $link ]] || addr=$(dg_addr_of "$link")
+		fi
+		if [[ -n $addr ]] && dg_is_ipv4 "$addr"; then
+			DG_ADMIN_IP=$addr
+			return 0
+		fi
+		((n < DOGEOS_READY_TRIES)) ||
+		    dg_fatal "no admin address for chunter to announce: no fifo0 vnic and no IPv4 address on the link of admin_nic '${nic:-unset}' ($(dg_node_path "$DG_USBKEY_CONFIG")) after $n tries"
+		sleep "$DOGEOS_READY_SLEEP"
+	done
+}
+
+# Step (every boot): chunter configured as its own installer does
+# (project-fifo chunter rel/pkg/install.sh): /var/log/chunter exists,
+# imgadm is initialised when /var/imgadm is missing, and chunter.conf's
+# `ip = 127.0.0.1:4200` is replaced by the admin address, so chunter does
+# not register with FiFo as 127.0.0.1. An address set on purpose is kept
+# if the node has it; one it does not have is an error.
+function dg_step_chunter_config {
+	typeset conf=$DG_CHUNTER_DIR/etc/chunter.conf cur host port
+	mkdir -p "$DG_CHUNTER_LOG_DIR" || dg_fatal "cannot create $(dg_node_path "$DG_CHUNTER_LOG_DIR")"
+	if [[ ! -d $DG_IMGADM_DIR ]]; then
+		# Offline media: imgadm may have no source to reach; what chunter
+		# needs is the directory imgadm would make.
+		dg_run imgadm update ||
+		    dg_log "warning: imgadm update failed (no image source reachable?); creating $(dg_node_path "$DG_IMGADM_DIR")/images"
+	fi
+	mkdir -p "$DG_IMGADM_DIR/images" || dg_fatal "cannot create $(dg_node_path "$DG_IMGADM_DIR")/images"
+	if [[ ! -f $conf ]]; then
+		[[ -f $conf.example ]] || dg_fatal "$(dg_node_path "$conf").example is missing"
+		cp "$conf.example" "$conf" || dg_fatal "cannot create $(dg_node_path "$conf")"
+	fi
+	dg_admin_ip
+	cur=$(sed -n 's/^ip[[:space:]]*=[[:space:]]*//p' "$conf" | sed -n 1p)
+	host=${cur%:*}
+	port=${cur##*:}
+	[[ $cur == *:* && -n $port ]] || port=4200
+	case $host in
+	'' | 127.0.0.1)
+		# shellcheck disable=SC2016 # an awk program
+		if ! "$DG_AWK" -v line="ip = $DG_ADMIN_IP:$port" '
+		    /^ip[ \t]*=/ { if (!done) print line; done = 1; next }
+		    { print }
+		    END { if (!done) print line }' "$conf" >"$conf.dogeos-new" ||
+		    ! mv "$conf.dogeos-new" "$conf"; then
+			dg_fatal "cannot write $(dg_node_path "$conf")"
+		fi
+		dg_log "chunter.conf: ip = $DG_ADMIN_IP:$port (was '${cur:-unset}')"
+		;;
+	"$DG_ADMIN_IP") ;;
+	*)
+		ipadm show-addr -o ADDROBJ,ADDR 2>/dev/null </dev/null | grep -q "[[:space:]]$host/" ||
+		    dg_fatal "$(dg_node_path "$conf") announces $host, an address this node does not have (admin address: $DG_ADMIN_IP)"
+		dg_log "chunter.conf announces $host (set on purpose; the admin address is $DG_ADMIN_IP)"
+		;;
+	esac
+}
+
+# Step (every boot), after chunter is enabled: it comes online and its
+# configuration announces an address of this node; said on the console.
+# chunter's own commands (/opt/chunter/bin/chunter) report no address, so
+# its configuration is what is checked. The build made sure chunter.xml
+# depends on nothing that waits for us (no milestone/multi-user).
+function dg_step_chunter_announce {
+	typeset conf=$DG_CHUNTER_DIR/etc/chunter.conf n=0 state ip
+	while :; do
+		((n += 1))
+		state=$(svcs -H -o state "$DG_CHUNTER_FMRI" 2>/dev/null </dev/null) || state=unknown
+		[[ $state != online ]] || break
+		[[ $state != maintenance ]] ||
+		    dg_fatal "chunter is in maintenance (see svcs -xv $DG_CHUNTER_FMRI)"
+		((n < DOGEOS_READY_TRIES)) ||
+		    dg_fatal "chunter not online: $DG_CHUNTER_FMRI still '${state:-unknown}' after $n polls ${DOGEOS_READY_SLEEP}s apart"
+		sleep "$DOGEOS_READY_SLEEP"
+	done
+	dg_admin_ip
+	ip=$(sed -n 's/^ip[[:space:]]*=[[:space:]]*//p' "$conf" | sed -n 1p)
+	[[ -n $ip && ${ip%:*} != 127.0.0.1 ]] ||
+	    dg_fatal "chunter announces '${ip:-nothing}', not this node's address"
+	dg_log "chunter online, announcing $ip"
+	dg_console "chunter announces $ip to FiFo (admin address $DG_ADMIN_IP)"
+}
+
 # Step (every boot): the SMF repository lives on the ramdisk, so make sure
-# epmd and chunter are known and enabled. chunter is not waited for: it may
-# depend on milestones that wait for us.
+# epmd and chunter are known and enabled (then dg_step_chunter_announce).
 function dg_step_chunter_services {
 	typeset s fmri
 	for s in $DG_CHUNTER_SMF; do

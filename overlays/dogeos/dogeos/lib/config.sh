@@ -21,7 +21,7 @@ DOGEOS_HTTPS_PORT DOGEOS_ROOT_SHADOW'
 # newer media.
 DG_MEDIA_KEYS='MEDIA_FORMAT DOGEOS_VERSION CHUNTER_VERSION CHUNTER_FILE
 CHUNTER_SHA256 IMAGE_UUID IMAGE_MANIFEST IMAGE_FILE IMAGE_SHA256 PKG_REPO
-FIFO_PACKAGES'
+FIFO_PACKAGES FIFO_VERSION'
 
 # Defaults; values in the environment are deliberately ignored (SMF gives
 # the method a clean environment; tests must not leak settings in).
@@ -294,9 +294,10 @@ function dg_conf_validate {
 		if [[ $DOGEOS_FIFO_IP != dhcp && -z $DOGEOS_FIFO_NETMASK ]]; then
 			dg_bad DOGEOS_FIFO_NETMASK "is required with a static DOGEOS_FIFO_IP"
 		fi
-		if ((${#DOGEOS_FIFO_ADMIN_PASSWORD} < 8)); then
-			dg_bad DOGEOS_FIFO_ADMIN_PASSWORD "is required on a head node, at least 8 characters"
-		fi
+	fi
+	# No FiFo secret travels on the media: the head node makes its own.
+	if [[ -n $DOGEOS_FIFO_ADMIN_PASSWORD ]]; then
+		dg_bad DOGEOS_FIFO_ADMIN_PASSWORD "is not accepted: the head node makes the FiFo admin password itself at first boot (root only, /usbkey/dogeos/fifo-admin-password); remove the setting"
 	fi
 	return 0
 }

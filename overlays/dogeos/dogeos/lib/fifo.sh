@@ -12,22 +12,66 @@
 # it as a file:// repository. The mount is not in the zone's configuration,
 # so the zone boots later without the media. PXE nodes have no local
 # repository: the zone reads DOGEOS_MEDIA_URL/<PKG_REPO> over HTTP.
+#
+# What is installed, enabled and waited for depends on the FiFo release the
+# payload carries (media.conf FIFO_VERSION): share/fifo-versions.
 
 DG_ZONE_UUID=''
 DG_ZONE_ROOT=''
 DG_FIFO_IP=''
+DG_FIFO_RELEASE=''
+DG_FIFO_PASSWORD=''
 DG_ZONE_REPO=/opt/dogeos-repo
 DG_SHARE=${DG_LIB%/lib}/share
+DG_FIFO_VERSIONS=$DG_SHARE/fifo-versions
+# The FiFo admin password the head node makes itself (never on the media).
+DG_FIFO_PASSWORD_FILE=$DG_ROOT/usbkey/dogeos/fifo-admin-password
 
-# The zone's services, in start order: name, FMRI, TCP port ('-': none).
+# dg_fifo_release: DG_FIFO_RELEASE, the release the zone was built with,
+# remembered in /opt/dogeos/fifo.release (later boots need no media, and
+# newer media do not change what the zone has installed); the first time,
+# the media's FIFO_VERSION, which must be a release share/fifo-versions
+# describes (the build checks the same).
+function dg_fifo_release {
+	typeset known rec=$DG_STATE_DIR/fifo.release
+	[[ -z $DG_FIFO_RELEASE ]] || return 0
+	if [[ -f $rec ]]; then
+		DG_FIFO_RELEASE=$(sed -n 1p "$rec")
+		# shellcheck disable=SC2016 # an awk program
+		"$DG_AWK" -v v="$DG_FIFO_RELEASE" '$1 == v { f = 1 } END { exit f ? 0 : 1 }' "$DG_FIFO_VERSIONS" ||
+		    dg_fatal "$(dg_node_path "$rec") names FiFo '$DG_FIFO_RELEASE', a release this DogeOS does not know"
+		return 0
+	fi
+	dg_media_require "the FiFo release"
+	[[ -n $MEDIA_FIFO_VERSION ]] || dg_media_bad "FIFO_VERSION is not set"
+	# shellcheck disable=SC2016 # awk programs
+	known=$("$DG_AWK" '$1 !~ /^#/ && NF > 1 { print $1 }' "$DG_FIFO_VERSIONS" | sort -u | tr '\n' ' ')
+	# shellcheck disable=SC2016
+	if ! "$DG_AWK" -v v="$MEDIA_FIFO_VERSION" '$1 == v { f = 1 } END { exit f ? 0 : 1 }' "$DG_FIFO_VERSIONS"; then
+		dg_media_bad "FIFO_VERSION '$MEDIA_FIFO_VERSION' is not a FiFo release this DogeOS knows (known: ${known% })"
+	fi
+	DG_FIFO_RELEASE=$MEDIA_FIFO_VERSION
+	if ! mkdir -p "$DG_STATE_DIR" || ! printf '%s\n' "$DG_FIFO_RELEASE" >"$rec.tmp" || ! mv "$rec.tmp" "$rec"; then
+		dg_fatal "cannot write $(dg_node_path "$rec")"
+	fi
+}
+
+# dg_fifo_table KIND: the fields after KIND of the release's KIND lines,
+# {TOKENS} replaced (dg_subst).
+function dg_fifo_table {
+	dg_fifo_release
+	# shellcheck disable=SC2016 # an awk program
+	"$DG_AWK" -v v="$DG_FIFO_RELEASE" -v k="$1" '
+	    $1 == v && $2 == k {
+		out = $3
+		for (i = 4; i <= NF; i++) out = out " " $i
+		print out
+	    }' "$DG_FIFO_VERSIONS" | dg_subst
+}
+
+# The zone's services of the release, in start order: name, FMRI, ports.
 function dg_fifo_services {
-	printf '%s\n' \
-	    "epmd svc:/network/epmd:default 4369" \
-	    "snarl svc:/network/snarl:default $DOGEOS_SNARL_PORT" \
-	    "sniffle svc:/network/sniffle:default $DOGEOS_SNIFFLE_PORT" \
-	    "howl svc:/network/howl:default $DOGEOS_HOWL_PORT" \
-	    "wiggle svc:/network/wiggle:default $DOGEOS_WIGGLE_HTTP_PORT" \
-	    "nginx svc:/pkgsrc/nginx:default $DOGEOS_HTTPS_PORT"
+	dg_fifo_table service
 }
 
 # dg_zone_lookup: DG_ZONE_UUID of the zone with our alias, or empty.
@@ -77,17 +121,23 @@ function dg_wait_svc {
 	done
 }
 
-# dg_wait_tcp NAME PORT: poll until the zone accepts TCP connections on PORT.
+# dg_wait_tcp NAME PORTS: poll until the zone accepts TCP connections on
+# each of the comma-separated PORTS ('-': none).
 function dg_wait_tcp {
-	typeset name=$1 port=$2 n=0
-	[[ $DOGEOS_READY_TCP == yes && $port != - ]] || return 0
-	while :; do
-		((n += 1))
-		nc -z -w 2 "$DG_FIFO_IP" "$port" </dev/null >/dev/null 2>&1 && return 0
-		if ((n >= DOGEOS_READY_TRIES)); then
-			dg_fatal "$name not ready: nothing listens on $DG_FIFO_IP:$port after $n tries ${DOGEOS_READY_SLEEP}s apart (DOGEOS_READY_TRIES=$DOGEOS_READY_TRIES, DOGEOS_READY_SLEEP=$DOGEOS_READY_SLEEP)"
-		fi
-		sleep "$DOGEOS_READY_SLEEP"
+	typeset name=$1 ports=$2 port n
+	[[ $DOGEOS_READY_TCP == yes && $ports != - ]] || return 0
+	while [[ -n $ports ]]; do
+		port=${ports%%,*}
+		if [[ $ports == *,* ]]; then ports=${ports#*,}; else ports=''; fi
+		n=0
+		while :; do
+			((n += 1))
+			nc -z -w 2 "$DG_FIFO_IP" "$port" </dev/null >/dev/null 2>&1 && break
+			if ((n >= DOGEOS_READY_TRIES)); then
+				dg_fatal "$name not ready: nothing listens on $DG_FIFO_IP:$port after $n tries ${DOGEOS_READY_SLEEP}s apart (DOGEOS_READY_TRIES=$DOGEOS_READY_TRIES, DOGEOS_READY_SLEEP=$DOGEOS_READY_SLEEP)"
+			fi
+			sleep "$DOGEOS_READY_SLEEP"
+		done
 	done
 }
 
@@ -157,6 +207,8 @@ function dg_subst {
 
 function dg_step_fifo_image {
 	dg_media_require "the FiFo zone's base image"
+	# A release we do not know stops here, before anything is installed.
+	dg_fifo_release
 	dg_is_uuid "$MEDIA_IMAGE_UUID" || dg_media_bad "IMAGE_UUID is not set"
 	if imgadm get "$MEDIA_IMAGE_UUID" >/dev/null 2>&1; then
 		dg_log "image $MEDIA_IMAGE_UUID already installed"
@@ -251,14 +303,16 @@ function dg_conf_set {
 	    { print }' "$file" >"$file.dogeos-new" && mv "$file.dogeos-new" "$file"
 }
 
-# Each FiFo service's configuration: /data/<svc>/etc/<svc>.conf, started
-# from the package's example, with the settings of share/fifo-settings.
+# Each FiFo service's configuration: /data/<svc>/etc/<svc>.conf (the
+# package's own installer makes it from its example; made here if not),
+# with the release's settings (share/fifo-versions). The packages make
+# their own TLS certificate (fifo-howl: /data/fifo): nothing else to do.
 function dg_step_fifo_config {
-	typeset svc key value conf example line
+	typeset svc key value conf example
 	dg_zone_require
 	dg_fifo_ip
 	while read -r svc key value; do
-		case $svc in '' | '#'*) continue ;; esac
+		[[ -n $svc ]] || continue
 		conf=$DG_ZONE_ROOT/data/$svc/etc/$svc.conf
 		example=$DG_ZONE_ROOT/opt/local/fifo-$svc/etc/$svc.conf.example
 		if [[ ! -f $conf ]]; then
@@ -268,28 +322,16 @@ function dg_step_fifo_config {
 				dg_fatal "cannot create $(dg_node_path "$conf")"
 			fi
 		fi
-		line=$(printf '%s\n' "$value" | dg_subst)
-		dg_conf_set "$conf" "$key" "$line" || dg_fatal "cannot edit $(dg_node_path "$conf")"
-	done <"$DG_SHARE/fifo-settings"
-	conf=$DG_ZONE_ROOT/opt/local/etc/nginx/nginx.conf
-	if ! mkdir -p "${conf%/*}" ||
-	    ! dg_subst "$DG_SHARE/fifo-nginx.conf" >"$conf.dogeos-new" ||
-	    ! mv "$conf.dogeos-new" "$conf"; then
-		dg_fatal "cannot write the FiFo zone's nginx.conf"
-	fi
-	if [[ ! -f $DG_ZONE_ROOT/opt/local/etc/nginx/dogeos.crt ]]; then
-		dg_run zlogin "$DG_ZONE_UUID" /opt/local/bin/openssl req -x509 -nodes \
-		    -newkey rsa:2048 -days 3650 -subj "/CN=$DG_FIFO_IP" \
-		    -keyout /opt/local/etc/nginx/dogeos.key \
-		    -out /opt/local/etc/nginx/dogeos.crt ||
-		    dg_fatal "cannot make the FiFo web UI's TLS certificate"
-	fi
+		dg_conf_set "$conf" "$key" "$value" || dg_fatal "cannot edit $(dg_node_path "$conf")"
+	done <<EOF
+$(dg_fifo_table setting)
+EOF
 }
 
 function dg_step_fifo_enable {
-	typeset name fmri port fmris=''
+	typeset name fmri ports fmris=''
 	dg_zone_require
-	while read -r name fmri port; do
+	while read -r name fmri ports; do
 		fmris="$fmris $fmri"
 	done <<EOF
 $(dg_fifo_services)
@@ -301,34 +343,77 @@ EOF
 
 # Every boot: FiFo is up (SMF online, then TCP) before we say done.
 function dg_step_fifo_ready {
-	typeset name fmri port
+	typeset name fmri ports
 	dg_zone_require
 	dg_fifo_ip
-	while read -r name fmri port; do
+	while read -r name fmri ports; do
 		dg_wait_svc "$name" "$fmri"
-		dg_wait_tcp "$name" "$port"
+		dg_wait_tcp "$name" "$ports"
 		dg_log "$name ready"
 	done <<EOF
 $(dg_fifo_services)
 EOF
 }
 
-function dg_step_fifo_admin {
-	typeset cmd
-	dg_zone_require
-	cmd="/opt/local/fifo-snarl/bin/snarl-admin init default $DOGEOS_FIFO_ORG Users $DOGEOS_FIFO_ADMIN_USER $(dg_shquote "$DOGEOS_FIFO_ADMIN_PASSWORD")"
-	dg_run_quiet "zlogin $DG_ZONE_UUID snarl-admin init default $DOGEOS_FIFO_ORG Users $DOGEOS_FIFO_ADMIN_USER ********" \
-	    zlogin "$DG_ZONE_UUID" "$cmd" || dg_fatal "cannot create the FiFo admin user"
+# dg_fifo_password: DG_FIFO_PASSWORD, made once at random and kept in
+# DG_FIFO_PASSWORD_FILE (root only, 0400): no FiFo secret is on any medium.
+function dg_fifo_password {
+	typeset f=$DG_FIFO_PASSWORD_FILE pw
+	if [[ ! -s $f ]]; then
+		pw=$(od -A n -N 18 -t x1 /dev/urandom | tr -d ' \n')
+		((${#pw} == 36)) || dg_fatal "cannot read 18 random bytes from /dev/urandom"
+		if ! mkdir -p "${f%/*}" || ! (umask 077 && printf '%s\n' "$pw" >"$f.tmp") ||
+		    ! chmod 0400 "$f.tmp" || ! mv "$f.tmp" "$f"; then
+			dg_fatal "cannot write $(dg_node_path "$f")"
+		fi
+		dg_log "made the FiFo admin password, kept in $(dg_node_path "$f")"
+	fi
+	DG_FIFO_PASSWORD=$(sed -n 1p "$f")
+	[[ -n $DG_FIFO_PASSWORD ]] || dg_fatal "$(dg_node_path "$f") is empty"
 }
 
-# dg_fifo_url: DG_FIFO_URL, the web UI's address.
+# The admin user, by the release's admin command (FiFo 0.8.1: snarl-admin
+# init REALM ORG ROLE USER PASSWORD; realm "default", role "Users"). The
+# password is never logged.
+function dg_step_fifo_admin {
+	typeset line cmd form
+	dg_zone_require
+	line=$(dg_fifo_table admin)
+	cmd=${line%% *}
+	form=${line#* }
+	[[ $form == init5 ]] ||
+	    dg_fatal "unknown admin form '$form' in $(dg_node_path "$DG_FIFO_VERSIONS")"
+	dg_fifo_password
+	dg_run_quiet "zlogin $DG_ZONE_UUID $cmd init default $DOGEOS_FIFO_ORG Users $DOGEOS_FIFO_ADMIN_USER ********" \
+	    zlogin "$DG_ZONE_UUID" "$cmd init default $DOGEOS_FIFO_ORG Users $DOGEOS_FIFO_ADMIN_USER $(dg_shquote "$DG_FIFO_PASSWORD")" ||
+	    dg_fatal "cannot create the FiFo admin user"
+}
+
+# dg_fifo_url: DG_FIFO_URL, the web UI's address (the release's url port).
 function dg_fifo_url {
+	typeset port
 	dg_fifo_ip
-	if [[ $DOGEOS_HTTPS_PORT == 443 ]]; then
+	port=$(dg_fifo_table url)
+	if [[ $port == 443 ]]; then
 		DG_FIFO_URL="https://$DG_FIFO_IP/"
 	else
-		DG_FIFO_URL="https://$DG_FIFO_IP:$DOGEOS_HTTPS_PORT/"
+		DG_FIFO_URL="https://$DG_FIFO_IP:$port/"
 	fi
+}
+
+# dg_fifo_login_line: how to log in, without the password itself.
+function dg_fifo_login_line {
+	printf 'FiFo web UI: %s (user %s, password in %s, root only)' \
+	    "$DG_FIFO_URL" "$DOGEOS_FIFO_ADMIN_USER" "$(dg_node_path "$DG_FIFO_PASSWORD_FILE")"
+}
+
+# dg_fifo_announce: the URL, the user and where the password is, on the
+# console, last (as the 2014 DogeOS users asked).
+function dg_fifo_announce {
+	dg_fifo_url
+	dg_log "FiFo web UI: $DG_FIFO_URL"
+	dg_console "$(dg_fifo_login_line)"
+	dg_console "$DG_MARKER fifo $DG_FIFO_URL"
 }
 
 # Every boot: /etc/motd lives on the ramdisk. The DogeOS block is replaced,
@@ -342,8 +427,6 @@ function dg_step_fifo_motd {
 		    $0 == "-- DogeOS --" { skip = 1; next }
 		    $0 == "-- end DogeOS --" { skip = 0; next }
 		    !skip { print }' "$DG_MOTD"
-		printf '%s\n' '-- DogeOS --' \
-		    "FiFo web UI: $DG_FIFO_URL (user $DOGEOS_FIFO_ADMIN_USER)" \
-		    '-- end DogeOS --'
+		printf '%s\n' '-- DogeOS --' "$(dg_fifo_login_line)" '-- end DogeOS --'
 	} >"$DG_MOTD.dogeos-new" && mv "$DG_MOTD.dogeos-new" "$DG_MOTD"
 }
