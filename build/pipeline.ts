@@ -21,7 +21,7 @@ import { writeReleaseRecords } from './release/records.ts';
 import type { MediaInput } from './media/target.ts';
 import { usbTarget } from './media/usb.ts';
 import { acquirePlatform } from './stages/acquire/index.ts';
-import { answersJsonFor } from './stages/answers.ts';
+import { answersJsonFor, platformAnswersWarning } from './stages/answers.ts';
 import { runCachedStage, type StageOutcome } from './stages/cache.ts';
 import { type ComposeReport, overlayDir } from './stages/compose/index.ts';
 import { type ComposeSealResult, composeAndSeal, withComposedTree } from './stages/compose-seal.ts';
@@ -162,7 +162,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
 export async function prepareBuild(o: BuildOptions) {
   const { config, reporter, signal } = o;
   const fifoAdminPassword = o.env['DOGEOS_FIFO_ADMIN_PASSWORD'];
-  const { hosts } = await preflight({ config, fifoAdminPassword, cwd: o.cwd });
+  const { hosts } = await preflight({ config, fifoAdminPassword, cwd: o.cwd, env: o.env });
   const acquired = await acquirePlatform({
     source: config.platform.source,
     baseUrl: config.platform.baseUrl,
@@ -200,7 +200,9 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
   const code = sourcesDigest();
   const payload = record('payload', await payloadStage(o, version, code));
   const payloadDir = join(payload.dir, payload.result.payloadDir);
-  const answersJson = answersJsonFor(config.firstboot, reporter);
+  const answersJson = answersJsonFor({ firstboot: config.firstboot, rootPasswordHash, env: o.env }, reporter);
+  const old = platformAnswersWarning(stamp, { answersJson: answersJson !== undefined, pxeHosts: config.media.formats.includes('pxe') ? hosts.length : 0 });
+  if (old !== undefined) reporter.emit({ type: 'warning', code: 'PLATFORM_BEFORE_OS8610', message: old });
 
   const sealed = record(
     'compose-seal',

@@ -203,6 +203,16 @@ export const configSchema = z
           .strict()
           .default({ memoryMb: 3072, quotaGb: 40 }),
         answersJson: z.boolean().default(false).describe('write an unattended SmartOS answers.json onto the media'),
+        bootPool: z
+          .string()
+          .default('none')
+          .refine((v) => v === 'none' || v === 'zones', "must be 'none' (boot from the medium) or 'zones': the unattended install creates only the pool 'zones', so any other name names no pool")
+          .describe("answers.json bootpool: 'zones' makes the zones pool bootable with piadm (bootable -e)"),
+        piSource: z
+          .string()
+          .regex(/^(media|https?:\/\/\S+)$/, "must be 'media' or the http(s) URL of a DogeOS ISO")
+          .optional()
+          .describe("answers.json pisource when bootPool is not 'none'; default 'media'"),
       })
       .strict()
       .default({
@@ -213,6 +223,7 @@ export const configSchema = z
         zonesDisks: [],
         fifoZone: { memoryMb: 3072, quotaGb: 40 },
         answersJson: false,
+        bootPool: 'none',
       }),
     qemu: z
       .object({

@@ -1,36 +1,71 @@
 /**
  * answers.json for SmartOS's first-boot installer, one shape for every
  * medium: the USB key and the ISO carry it as /private/answers.json, PXE
- * hosts get it as a `type=file` module (shared/DESIGN.md "Facts about first
- * boot").
+ * hosts get it as a `type=file` module (/system/boot/answers.json); the
+ * node's svc:/system/dogeos/answers hands it to the installer as
+ * /usbkey/private/answers.json, where the installer looks first.
  *
- * Keys are the ones smartos_prompt_config.sh reads through `getanswer`
- * (smartos-live, overlay/generic/smartdc/lib/; smartos-docs "Non-interactive
- * Installation"). A key that is missing makes the installer prompt for it on
- * the console, so the install is unattended only when every question has an
- * answer. `root_password` is plain text there (the installer hashes it): we
- * never write it. The hash travels in dogeos.conf (DOGEOS_ROOT_SHADOW) and
- * the installer asks for a password unless the answers carry one.
+ * The installer is TritonDataCenter/smartos-live
+ * src/smartdc/lib/smartos_prompt_config.sh (at 059ec27). It reads each
+ * answer with `getanswer KEY`; a missing key makes the matching prompt
+ * function read the console, so an install is unattended only when every
+ * question below has an answer it accepts (build/media/answers-rules.ts
+ * lists them with the lines they rest on). A question left unanswered, or
+ * answered with a value the installer would loop on, is a build error
+ * naming the key.
+ *
+ * `root_password` is the one answer the build never writes (it is plain
+ * text there; the installer runs it through /usr/lib/cryptpass): the node
+ * writes a random one-time password into the answers it hands over, and
+ * DogeOS's first boot replaces it with the configured hash
+ * (overlays/dogeos/dogeos/lib/answers.sh). Only an explicit operator opt-in
+ * (DOGEOS_ANSWERS_ROOT_PASSWORD[_FILE], USB and ISO) puts a plain one here.
  */
+import { type AnswerProblem, answerProblems, type AnswersMedium } from './answers-rules.ts';
+
+export type { AnswerProblem, AnswersMedium } from './answers-rules.ts';
+
+export const DEFAULT_DOMAIN = 'localdomain';
+export const DEFAULT_NTP = '0.smartos.pool.ntp.org';
 
 export interface AnswersSpec {
-  /** Host name; the installer prompts when absent. */
+  /** The node's name as configured: `hv1` or `hv1.example.com` (see splitHostName). */
   readonly hostname?: string | undefined;
-  /** MAC of the admin NIC in dladm's lowercase colon form; the installer prompts when absent. */
+  /** MAC of the admin NIC in dladm's lowercase colon form; the installer asks when absent. */
   readonly adminMac?: string | undefined;
   readonly ip: 'dhcp' | { readonly address: string; readonly netmask: string };
   readonly gateway?: string | undefined;
-  /** Resolver IP addresses (the installer checks them); the first two are used. */
+  /** Resolver IP addresses; the first two are used. */
   readonly dns: readonly string[];
-  /** DNS search domain (the installer insists on one). */
-  readonly domain: string;
+  /** DNS search domain given explicitly; else the host name's domain, else DEFAULT_DOMAIN. */
+  readonly domain?: string | undefined;
   readonly ntp: string;
+  /** A pool to make bootable with piadm, or 'none' (the default). */
+  readonly bootPool?: string | undefined;
+  /** Where piadm takes the platform from when bootPool is not 'none'; default 'media'. */
+  readonly piSource?: string | undefined;
+  /** The operator's explicit opt-in to a plain root password on the medium. */
+  readonly rootPassword?: string | undefined;
   /** Extra or overriding answers (hosts file `answers`). */
   readonly extra?: Readonly<Record<string, unknown>> | undefined;
 }
 
-/** Answers the installer needs before it can run unattended (a subset of its questions). */
-const NEEDED = ['admin_mac', 'admin_ip', 'headnode_default_gateway', 'dns_resolver1', 'dns_resolver2', 'dns_search', 'ntp_host', 'hostname', 'root_password'] as const;
+/**
+ * The one host-name rule of every medium: `hv1.example.com` becomes the
+ * installer's `hostname` answer `hv1` and, unless a domain is given, its
+ * `dns_search` answer `example.com`. The installer asks the two apart
+ * ("Enter system hostname", "Default DNS search domain") and writes them
+ * apart into /usbkey/config (`hostname=$hostname`, `dns_domain=$dns_domain`,
+ * smartos_prompt_config.sh lines 1434 and 1441); `hostname` becomes the
+ * node name (/etc/nodename) as given, which is a host's own name, not a
+ * domain name.
+ */
+export function splitHostName(name: string | undefined, domain: string | undefined): { hostname: string | undefined; domain: string } {
+  if (name === undefined) return { hostname: undefined, domain: domain ?? DEFAULT_DOMAIN };
+  const dot = name.indexOf('.');
+  if (dot < 0) return { hostname: name, domain: domain ?? DEFAULT_DOMAIN };
+  return { hostname: name.slice(0, dot), domain: domain ?? name.slice(dot + 1) };
+}
 
 function sortedObject(obj: Readonly<Record<string, unknown>>): Record<string, unknown> {
   return Object.fromEntries(
@@ -42,42 +77,54 @@ function sortedObject(obj: Readonly<Record<string, unknown>>): Record<string, un
 
 /** The answers.json document (keys sorted: stable bytes). */
 export function answersDocument(s: AnswersSpec): Record<string, unknown> {
+  const names = splitHostName(s.hostname, s.domain);
   const dns1 = s.dns[0];
+  const bootPool = s.bootPool ?? 'none';
   const base: Record<string, unknown> = {
     config_console: true,
     skip_instructions: true,
     simple_headers: true,
     admin_ip: s.ip === 'dhcp' ? 'dhcp' : s.ip.address,
     headnode_default_gateway: s.gateway ?? 'none',
-    dns_search: s.domain,
+    dns_search: names.domain,
     ntp_host: s.ntp,
     skip_ntp_check: true,
     zpool_layout: 'default',
     zpool_confirm_layout: 'yes',
+    bootpool: bootPool,
+    // pkgsrc-setup downloads from the Internet; DogeOS media carry what the node needs.
+    install_pkgsrc: 'no',
     skip_final_summary: true,
     skip_final_confirm: true,
   };
   if (s.adminMac !== undefined) {
-    // Older installers read `admin_nic`, the documented key is `admin_mac`;
-    // both hold the MAC. Unknown keys are ignored.
+    // The installer reads `admin_nic` (promptnic: getanswer "${tag}_nic");
+    // `admin_mac` is what smartos-docs names. Unknown keys are ignored.
     base['admin_nic'] = s.adminMac;
     base['admin_mac'] = s.adminMac;
   }
   if (dns1 !== undefined) {
     base['dns_resolver1'] = dns1;
-    // The installer prompts for the second resolver when it is missing.
     base['dns_resolver2'] = s.dns[1] ?? dns1;
   }
-  if (s.hostname !== undefined) base['hostname'] = s.hostname;
+  if (names.hostname !== undefined) base['hostname'] = names.hostname;
   if (s.ip !== 'dhcp') base['admin_netmask'] = s.ip.netmask;
-  return sortedObject({ ...base, ...(s.extra ?? {}) });
+  if (s.rootPassword !== undefined) base['root_password'] = s.rootPassword;
+  const doc = { ...base, ...(s.extra ?? {}) };
+  // Asked only when a pool is to be made bootable; the medium itself is the default source.
+  if (doc['bootpool'] !== 'none' && doc['pisource'] === undefined) doc['pisource'] = s.piSource ?? 'media';
+  return sortedObject(doc);
 }
 
 export function renderAnswersJson(s: AnswersSpec): string {
   return `${JSON.stringify(answersDocument(s), null, 2)}\n`;
 }
 
-/** Questions the installer will still ask on the console with this document. */
-export function unansweredQuestions(doc: Readonly<Record<string, unknown>>): string[] {
-  return NEEDED.filter((k) => doc[k] === undefined);
+/**
+ * What keeps this document from an unattended install on `medium`: each
+ * question the installer would still ask, or answered with a value it
+ * would loop on. `root_password` may be absent (the node supplies it).
+ */
+export function unattendedProblems(doc: Readonly<Record<string, unknown>>, medium: AnswersMedium): AnswerProblem[] {
+  return answerProblems(doc, medium);
 }

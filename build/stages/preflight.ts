@@ -7,10 +7,12 @@
 import type { BuildConfig } from '../config/schema.ts';
 import { configError, dataError } from '../core/errors.ts';
 import { escapeName } from '../core/names.ts';
+import { silentReporter } from '../core/events.ts';
 import { loadHostsFile } from '../media/pxe/hosts.ts';
 import { DEFAULT_ESP_SIZE_BYTES, planUsb } from '../media/usblayout.ts';
 import type { HostEntry } from '../media/pxe/types.ts';
 import { parsePlatformSource } from './acquire/source.ts';
+import { answersJsonFor } from './answers.ts';
 import { renderDogeosConf } from './compose/dogeos-conf.ts';
 import { overlayDir, REPO_OVERLAYS_DIR } from './compose/index.ts';
 import { loadOverlay, readOverlayEntries } from './compose/overlay.ts';
@@ -22,6 +24,8 @@ export interface PreflightInput {
   /** Relative platform paths are resolved from here. */
   readonly cwd: string;
   readonly overlaysDir?: string;
+  /** The build's environment (DOGEOS_ROOT_PASSWORD, the plain answers opt-in). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface PreflightResult {
@@ -80,5 +84,25 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
   // The USB layout itself (the payload's fit is checked once the platform is known).
   if (config.media.formats.includes('usb')) planUsb({ sizeBytes: config.media.usb.sizeBytes, espSizeBytes: DEFAULT_ESP_SIZE_BYTES, tree: { dirs: [], files: [] } });
   const hosts = config.media.pxe.hostsFile === undefined ? [] : await loadHostsFile(config.media.pxe.hostsFile);
+  checkAnswers(config, hosts, input.env ?? {});
   return { hosts };
+}
+
+/**
+ * Every medium's answers take SmartOS's installer through without a
+ * prompt (the PXE hosts' own answers are checked by loadHostsFile), and
+ * every node ends with a root password someone knows: the one-time
+ * password the node hands the installer is replaced by a configured hash.
+ */
+function checkAnswers(config: BuildConfig, hosts: readonly HostEntry[], env: Readonly<Record<string, string | undefined>>): void {
+  const pw = env['DOGEOS_ROOT_PASSWORD'];
+  const hashed = config.firstboot.rootPasswordHash !== undefined || (pw !== undefined && pw !== '') ? 'configured' : undefined;
+  answersJsonFor({ firstboot: config.firstboot, rootPasswordHash: hashed, env }, silentReporter);
+  if (!config.media.formats.includes('pxe') || hashed !== undefined) return;
+  const bare = hosts.map((h, i) => ({ h, i })).filter(({ h }) => h.rootShadow === undefined);
+  if (bare.length === 0) return;
+  throw configError('ANSWERS_NO_ROOT_PASSWORD', `PXE hosts: root_password has no final value for ${bare.map(({ h }) => h.hostname).join(', ')}: the node gives SmartOS's installer a one-time password and replaces it with the configured hash, and none is configured`, {
+    hint: `set DOGEOS_ROOT_PASSWORD (hashed at build time), firstboot.rootPasswordHash, or ${bare.map(({ i }) => `hosts[${i}].rootShadow`).join(', ')}`,
+    details: { hosts: bare.map(({ i }) => `hosts[${i}]`) },
+  });
 }

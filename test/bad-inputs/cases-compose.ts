@@ -116,4 +116,17 @@ export const pxeCases: BadInputCase[] = [
   { name: 'pxe hosts: answers.json content that is not a mapping', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ answers: '{"root_shadow": "x"}' }))), ...PXE },
   { name: 'pxe hosts: root shadow that is a plain password', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ rootShadow: 'hunter2' }))), ...PXE },
   { name: 'pxe hosts: not YAML', group: 'pxe', setup: (c) => pxe(c, 'hosts: [ {mac: \n'), expectCode: 'PXE_HOSTS_SYNTAX', expectStatus: 78 },
+  // Answers SmartOS's installer would ignore, loop on, or stop at (build/media/answers-rules.ts).
+  { name: 'pxe hosts: an unknown zpool_layout', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ answers: { zpool_layout: 'stripes' } }))), ...PXE },
+  { name: 'pxe hosts: a zpool_layout the installer ignores (mirror)', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ answers: { zpool_layout: 'mirror' } }))), ...PXE },
+  { name: 'pxe hosts: a zpool_confirm_layout it loops on', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ answers: { zpool_confirm_layout: 'raidz2' } }))), ...PXE },
+  { name: 'pxe hosts: a plain root password in the answers', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ answers: { root_password: 'hunter22' } }))), ...PXE },
+  { name: 'pxe hosts: a bootpool naming nothing', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ answers: { bootpool: 'tank' } }))), ...PXE },
+  {
+    name: 'pxe hosts: no root password for a host',
+    group: 'pxe',
+    setup: (c) => ({ ...pxe(c, hostsYaml(host())), env: { DOGEOS_ROOT_PASSWORD: undefined } }),
+    expectCode: 'ANSWERS_NO_ROOT_PASSWORD',
+    expectStatus: 78,
+  },
 ];

@@ -105,4 +105,20 @@ export const valueCases: BadInputCase[] = [
   },
   { name: 'values: admin NIC not a MAC', group: 'values', setup: (c) => build(c, { firstboot: { adminNic: "00:11:22:33:44:55'" } }), ...CONFIG_INVALID },
   { name: 'values: zones disk name with a space', group: 'values', setup: (c) => build(c, { firstboot: { zonesDisks: ['c0t0d0 c1t0d0'] } }), ...CONFIG_INVALID },
+  // Unattended answers (build/media/answers-rules.ts): each a question SmartOS's installer would stop at.
+  { name: 'answers: a boot pool the install does not create', group: 'values', setup: (c) => build(c, { firstboot: { bootPool: 'tank' } }), ...CONFIG_INVALID },
+  {
+    name: 'answers: answersJson without the admin NIC and host name',
+    group: 'values',
+    setup: (c) => build(c, { firstboot: { answersJson: true } }),
+    expectCode: 'ANSWERS_INCOMPLETE',
+    expectStatus: 78,
+  },
+  {
+    name: 'answers: answersJson without any root password',
+    group: 'values',
+    setup: (c) => ({ ...build(c, { firstboot: { answersJson: true, hostname: 'hv1', adminNic: '52:54:00:12:34:56' } }), env: { DOGEOS_ROOT_PASSWORD: undefined } }),
+    expectCode: 'ANSWERS_NO_ROOT_PASSWORD',
+    expectStatus: 78,
+  },
 ];

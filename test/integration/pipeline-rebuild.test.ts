@@ -21,6 +21,8 @@ import { FileBlockDevice } from '../../build/core/filedev.ts';
 import { readAll } from '../../build/core/tree.ts';
 import { REPO_DIR, runBuild } from '../../build/pipeline.ts';
 import { buildFixturePlatform } from '../../tools/fixture/platform.ts';
+import { CANARY_ROOT_PASSWORD } from '../helpers/build-secrets.ts';
+import { scanForSecrets } from '../helpers/secrets-scan.ts';
 
 let dir: string;
 let overlay: string;
@@ -45,7 +47,9 @@ async function build() {
     media: { formats: ['pxe'] },
     overlays: [overlay],
   });
-  const r = await runBuild({ config, reporter: silentReporter, signal: new AbortController().signal, env: {}, cwd: dir, offline: true });
+  const r = await runBuild({ config, reporter: silentReporter, signal: new AbortController().signal, env: { DOGEOS_ROOT_PASSWORD: CANARY_ROOT_PASSWORD }, cwd: dir, offline: true });
+  // The secrets scan every test build gets (test/helpers/build-secrets.ts does it for the CLI's).
+  expect(await scanForSecrets([r.outDir], [CANARY_ROOT_PASSWORD])).toEqual([]);
   return r.stages.find((s) => s.stage === 'compose-seal')!;
 }
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openUfs } from '../../build/codecs/ufs/index.ts';
 import { FileBlockDevice } from '../../build/core/filedev.ts';
-import { type DirNode, type FsNode, lookup, readAll, walk } from '../../build/core/tree.ts';
+import { type DirNode, type FileNode, type FsNode, lookup, readAll, walk } from '../../build/core/tree.ts';
 import { REPO_ROOT, spawnCli } from '../helpers/cli.ts';
 import { type DemoEnv, makeDemoEnv } from '../helpers/demo-build.ts';
 
@@ -53,7 +53,12 @@ describe('compose and seal', () => {
     const stock = openTree(stockArchive);
     const sealed = openTree(sealedArchive);
     try {
-      const generated = new Set(['/etc/issue', '/boot/solaris/bootenv.rc']);
+      // /etc/shadow: root's entry carries the build's root password (the canary every test build gets, test/helpers/build-secrets.ts).
+      const generated = new Set(['/etc/issue', '/boot/solaris/bootenv.rc', '/etc/shadow']);
+      const shadowLines = (t: DirNode) => new TextDecoder().decode(readAll((lookup(t, '/etc/shadow') as FileNode).content)).split('\n');
+      const [stockShadow, sealedShadow] = [shadowLines(stock.tree), shadowLines(sealed.tree)];
+      expect(sealedShadow.filter((l) => !l.startsWith('root:'))).toEqual(stockShadow.filter((l) => !l.startsWith('root:')));
+      expect(sealedShadow.find((l) => l.startsWith('root:'))).toMatch(/^root:\$6\$/);
       let compared = 0;
       for (const e of walk(stock.tree)) {
         if (generated.has(e.path)) continue;

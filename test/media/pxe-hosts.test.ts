@@ -139,7 +139,7 @@ describe('first-boot files', () => {
     }
     expect(a['root_password']).toBeUndefined();
     const b = answersFor(head!);
-    expect(b).toMatchObject({ admin_ip: 'dhcp', headnode_default_gateway: 'none', dns_resolver2: '10.0.0.1', zpool_layout: 'mirror' });
+    expect(b).toMatchObject({ admin_ip: 'dhcp', headnode_default_gateway: 'none', dns_resolver2: '10.0.0.1', zpool_layout: 'default', install_pkgsrc: 'yes', hostname: 'head', dns_search: 'example.com' });
     expect(b).not.toHaveProperty('admin_netmask');
   });
 

@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { usageError } from '../../core/errors.ts';
+import type { Reporter } from '../../core/events.ts';
+import { operatorAnswersFile } from '../../stages/answers.ts';
 import { isoTarget } from '../../media/iso.ts';
 import type { ConsoleName, MediaInput, MediaTarget } from '../../media/target.ts';
 import { usbTarget } from '../../media/usb.ts';
@@ -49,6 +51,17 @@ function intOption(name: string, text: string | undefined, fallback?: number): n
 function required(name: string, value: string | undefined): string {
   if (value === undefined) throw usageError('USAGE', `media: --${name} is required`, { hint: "see 'dogeos media --help'" });
   return value;
+}
+
+/** --answers FILE: read, checked like the build's answers, rewritten in the build's form. */
+function operatorAnswers(path: string, reporter: Reporter): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw usageError('USAGE', `media: cannot read --answers ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return operatorAnswersFile(path, bytes, reporter);
 }
 
 export const command: CommandSpec = {
@@ -94,7 +107,7 @@ export const command: CommandSpec = {
       platformDir: resolve(ctx.cwd, required('platform', values.platform)),
       ...(values.payload === undefined ? {} : { payloadDir: resolve(ctx.cwd, values.payload) }),
       ...(values.loader === undefined ? {} : { loaderDir: resolve(ctx.cwd, values.loader) }),
-      ...(values.answers === undefined ? {} : { answersJson: readFileSync(resolve(ctx.cwd, values.answers)) }),
+      ...(values.answers === undefined ? {} : { answersJson: operatorAnswers(resolve(ctx.cwd, values.answers), ctx.reporter) }),
       version: required('version', values.version),
       stamp: required('stamp', values.stamp),
       sourceDateEpoch: intOption('source-date-epoch', values['source-date-epoch'] ?? ctx.env['SOURCE_DATE_EPOCH']),

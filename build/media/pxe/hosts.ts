@@ -9,6 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { configError } from '../../core/errors.ts';
 import { validateFirstbootSettings } from '../../core/firstboot-keys.ts';
+import { DEFAULT_NTP, unattendedProblems } from '../answers.ts';
+import { answersFor } from './firstboot.ts';
 import {
   hostnameProblem,
   type Ipv4Cidr,
@@ -30,15 +32,15 @@ export interface ResolvedHost {
   readonly ip: 'dhcp' | Ipv4Cidr;
   readonly gateway: string | undefined;
   readonly dns: readonly string[];
-  readonly domain: string;
+  /** The DNS search domain given; else the host name's domain, else localdomain (media/answers.ts splitHostName). */
+  readonly domain: string | undefined;
   readonly ntp: string;
   readonly answers: Readonly<Record<string, unknown>>;
   readonly config: Readonly<Record<string, string>>;
   readonly rootShadow: string | undefined;
 }
 
-export const DEFAULT_DOMAIN = 'localdomain';
-export const DEFAULT_NTP = '0.smartos.pool.ntp.org';
+export { DEFAULT_DOMAIN, DEFAULT_NTP } from '../answers.ts';
 
 const HOST_KEYS = new Set(['mac', 'hostname', 'role', 'network', 'answers', 'config', 'rootShadow']);
 const NETWORK_KEYS = new Set(['ip', 'gateway', 'dns', 'domain', 'ntp']);
@@ -104,8 +106,8 @@ function checkNetwork(c: Collector, raw: unknown, path: string): Omit<ResolvedHo
       else c.add(`${path}.dns[${i}]`, `'${String(d)}' is not a dotted-quad IPv4 address`);
     });
   }
-  const domain = c.str(raw, 'domain', path, false) ?? DEFAULT_DOMAIN;
-  const domainProblem = hostnameProblem(domain);
+  const domain = c.str(raw, 'domain', path, false);
+  const domainProblem = domain === undefined ? undefined : hostnameProblem(domain);
   if (domainProblem !== undefined) c.add(`${path}.domain`, `'${domain}' ${domainProblem}`);
   const ntp = c.str(raw, 'ntp', path, false) ?? DEFAULT_NTP;
   if (parseIpv4(ntp) === undefined && hostnameProblem(ntp) !== undefined) {
@@ -187,15 +189,22 @@ function checkHost(c: Collector, raw: unknown, path: string, keys: IdentityKeys)
   }
   if (mac === undefined || hostname === undefined || net === undefined) return undefined;
   if (role !== 'hypervisor' && role !== 'head') return undefined;
-  return {
-    mac,
-    hostname,
-    role,
-    ...net,
-    answers: isRecord(answers) ? answers : {},
-    config,
-    rootShadow,
-  };
+  const host: ResolvedHost = { mac, hostname, role, ...net, answers: isRecord(answers) ? answers : {}, config, rootShadow };
+  checkAnswers(c, host, path);
+  return host;
+}
+
+/** The host's answers.json takes SmartOS's installer through without a prompt (media/answers-rules.ts). */
+function checkAnswers(c: Collector, host: ResolvedHost, path: string): void {
+  if ('root_password' in host.answers) {
+    // Served over HTTP to the admin network: never a secret in plain text (README "Unattended install").
+    c.add(`${path}.answers.root_password`, 'is never written to the PXE server in plain text: give the hash as rootShadow (or set DOGEOS_ROOT_PASSWORD); the node hands the installer a one-time password');
+  }
+  const field: Readonly<Record<string, string>> = { hostname: 'hostname', dns_search: 'network.domain', admin_ip: 'network.ip', headnode_default_gateway: 'network.gateway' };
+  for (const p of unattendedProblems(answersFor(host), 'pxe')) {
+    const at = p.key in host.answers ? `answers.${p.key}` : (field[p.key] ?? `answers.${p.key}`);
+    c.add(`${path}.${at}`, `${p.kind === 'missing' ? 'answers.json: ' : ''}${p.key} ${p.message}`);
+  }
 }
 
 function checkDuplicates(c: Collector, keys: readonly IdentityKeys[]): void {
