@@ -43,7 +43,7 @@ export function reportedOutDir(stdout: string): string | undefined {
       // not an event
     }
   }
-  return /^DogeOS \S+ \(SmartOS \S+\) in (.+):$/m.exec(stdout)?.[1];
+  return /^DogeOS \S+ \(platform \S+, from SmartOS \S+\) in (.+):$/m.exec(stdout)?.[1];
 }
 
 /**
