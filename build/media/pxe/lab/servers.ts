@@ -158,7 +158,9 @@ export async function startNginx(opts: { ns: string; labDir: string; siteConf: s
     stderr += c.toString();
   });
   const errText = () => (existsSync(f.error) ? readFileSync(f.error, 'utf8') : '');
-  await waitStarted('nginx', proc, () => existsSync(f.pid), () => stderr + errText());
+  // The pid file appears (empty) while nginx still retries a taken port: only its pid says it listens.
+  const pidWritten = () => existsSync(f.pid) && readFileSync(f.pid, 'utf8').trim() !== '';
+  await waitStarted('nginx', proc, pidWritten, () => stderr + errText());
   return { name: 'nginx', proc, logPath: f.access };
 }
 
