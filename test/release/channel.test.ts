@@ -23,8 +23,12 @@ import { cachedFixtureRelease } from '../helpers/fixture-cache.ts';
 import { freePort, type RunningNginx, startNginx } from '../helpers/nginx.ts';
 import { localDigest, piadmCurl, piadmInstallLatest, piadmInstallStamp, piadmLatestStamp, piadmPublishedSum } from '../helpers/piadm-reader.ts';
 
-const OLDER = '20250724T001011Z';
-const NEWER = '20250801T120000Z';
+// A channel holds DogeOS releases, named by the DogeOS stamp (build/core/stamp.ts): each build's
+// sourceDateEpoch, later than the SmartOS release it starts from.
+const OLDER = '20250725T000000Z';
+const NEWER = '20250802T000000Z';
+const UPSTREAM: Record<string, string> = { [OLDER]: '20250724T001011Z', [NEWER]: '20250801T120000Z' };
+const epochOf = (stamp: string) => Date.UTC(Number(stamp.slice(0, 4)), Number(stamp.slice(4, 6)) - 1, Number(stamp.slice(6, 8))) / 1000;
 
 let dir: string;
 let gnupg: string;
@@ -97,8 +101,10 @@ beforeAll(async () => {
   gpg(['--passphrase', '', '--quick-gen-key', 'DogeOS Channel Test <channel@example.invalid>', 'ed25519', 'sign', 'never']);
   fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(gpg(['--with-colons', '--list-secret-keys']))![1]!;
   for (const stamp of [OLDER, NEWER]) {
-    const rel = await cachedFixtureRelease(stamp);
-    outs[stamp] = await build(writeConfig(`b-${stamp}`, `platform: { source: ${rel.tarballPath} }`));
+    const rel = await cachedFixtureRelease(UPSTREAM[stamp]!);
+    // From the release ISO: its illumos loader goes onto our media, so a build from this channel finds it in our ISO.
+    const iso = join(rel.dir, rel.stamp, `smartos-${rel.stamp}.iso`);
+    outs[stamp] = await build(writeConfig(`b-${stamp}`, `platform: { source: ${iso} }\nsourceDateEpoch: ${epochOf(stamp)}`));
   }
   channel = join(dir, 'channel');
   const port = await freePort();
@@ -268,9 +274,10 @@ describe('records of a release', () => {
     const platform = byName.get('smartos-platform');
     expect(platform?.version).toBe(m.inputs.platform.stamp);
     expect(platform?.hashes?.[0]?.content).toBe(m.inputs.platform.sha256);
+    // The FiFo 0.8.1 packages of test/helpers/fifo-inputs.ts.
     expect(byName.get('chunter')?.version).toBe('0.9.3');
-    expect(byName.get('fifo-snarl')?.version).toBe('0.9.3');
-    expect(byName.get('nginx')?.version).toBe('1.25.3nb1');
+    expect(byName.get('fifo-snarl')?.version).toBe('0.8.1');
+    expect(byName.get('fifo-sniffle')?.version).toBe('0.8.1p3');
     expect(byName.get('base-64-lts')?.version).toBe('20.4.0');
     const fifoPayload = (JSON.parse(readFileSync(join(out, 'build-manifest.json'), 'utf8')) as { fifoPayload: { sha256: string }[] }).fifoPayload;
     const hashes = new Set(sbom.components.flatMap((c) => c.hashes?.map((h) => h.content) ?? []));
