@@ -69,7 +69,10 @@ export async function resolveAccel(
   opts: { readonly probeKernelPath?: string; readonly reporter?: Reporter } = {},
 ): Promise<Accel> {
   if (setting !== 'auto') return setting;
-  if (!kvmUsable()) return 'tcg';
+  if (!kvmUsable()) {
+    opts.reporter?.emit({ type: 'info', message: 'accelerator: tcg (no usable /dev/kvm)', data: { pick: 'tcg' } });
+    return 'tcg';
+  }
   if (opts.probeKernelPath === undefined) return runningUnderHypervisor() ? 'tcg' : 'kvm';
   const cached = measured.get(opts.probeKernelPath);
   if (cached !== undefined) return cached;

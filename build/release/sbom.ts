@@ -9,11 +9,12 @@
  * library ships. Reproducible: the serial number and timestamp derive from
  * the content and SOURCE_DATE_EPOCH.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { openUfs } from '../codecs/ufs/index.ts';
 import { hashBytes } from '../core/hash.ts';
 import { FileBlockDevice } from '../core/filedev.ts';
-import { lookup, readAll } from '../core/tree.ts';
+import { type ContentSource, lookup } from '../core/tree.ts';
 import type { ComposeReport } from '../stages/compose/index.ts';
 
 export const SBOM_FILE = 'sbom.cdx.json';
@@ -54,6 +55,14 @@ export interface SbomInput {
  * the sealed archive. Directories and symlinks are not files; removals have
  * nothing to digest.
  */
+/** SHA-256 of a file's bytes, read in pieces: overlay files may be larger than any buffer (issue 13). */
+function contentSha256(content: ContentSource): string {
+  const h = createHash('sha256');
+  const chunkBytes = 8 << 20;
+  for (let off = 0; off < content.sizeBytes; off += chunkBytes) h.update(content.read(off, Math.min(chunkBytes, content.sizeBytes - off)));
+  return h.digest('hex');
+}
+
 export function sealedFiles(archivePath: string, report: ComposeReport): SbomFile[] {
   const dev = FileBlockDevice.openRead(archivePath);
   try {
@@ -66,9 +75,9 @@ export function sealedFiles(archivePath: string, report: ComposeReport): SbomFil
     for (const [path, w] of [...wanted].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const node = lookup(root, path);
       if (node?.type !== 'file') continue;
-      const bytes = readAll(node.content);
       const secret = (node.mode & 0o004) === 0;
-      out.push({ path, change: w.change, overlay: w.overlay, sha256: secret ? undefined : hashBytes('sha256', bytes), sizeBytes: bytes.length });
+      const sizeBytes = node.content.sizeBytes;
+      out.push({ path, change: w.change, overlay: w.overlay, sha256: secret ? undefined : contentSha256(node.content), sizeBytes });
     }
     return out;
   } finally {

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openUfs } from '../../build/codecs/ufs/reader.ts';
 import { FileBlockDevice } from '../../build/core/filedev.ts';
 import { DOGEOS_BIN } from '../helpers/cli.ts';
-import { DEMO_VERSION, type DemoEnv, makeDemoEnv } from '../helpers/demo-build.ts';
+import { DEMO_SOURCE_DATE_EPOCH, DEMO_VERSION, type DemoEnv, makeDemoEnv } from '../helpers/demo-build.ts';
 
 let env: DemoEnv;
 let overlay: string;
@@ -59,7 +59,7 @@ function config(name: string, extra: string): string {
       'workDir: work',
       `cacheDir: ${join(env.dir, 'cache')}`,
       'lockFile: out/dogeos.lock.json',
-      'sourceDateEpoch: 1753315811',
+      `sourceDateEpoch: ${DEMO_SOURCE_DATE_EPOCH}`, // DEMO_VERSION's stamp
       'media: { formats: [pxe], pxe: { httpPort: 8079 } }',
       `overlays: [dogeos, ${overlay}]`,
       extra,

@@ -95,7 +95,8 @@ describe('a head-node build given DOGEOS_FIFO_ADMIN_PASSWORD', () => {
 });
 
 describe('the same build without it', () => {
-  const version = () => `1.0.0+${STAMP}`;
+  // The build's version carries its DogeOS stamp (build/core/stamp.ts), as its manifest says.
+  const version = () => (JSON.parse(readFileSync(join(work, 'out', 'build-manifest.json'), 'utf8')) as { dogeos: { version: string } }).dogeos.version;
   const pxeRoot = () => join(work, 'out', `dogeos-${version()}-pxe`);
 
   it('puts no FiFo admin password setting on any medium or PXE file', async () => {

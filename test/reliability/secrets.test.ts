@@ -115,7 +115,8 @@ describe('secrets', () => {
     expect(kinds('disk', '-usb.img')).toHaveLength(1);
     expect(r.opened.filter((o) => o.startsWith('fat ') && o.includes('-usb.img@'))).toHaveLength(2);
     expect(kinds('tar', '-pxe.tar.gz!gunzip')).toHaveLength(1);
-    expect(kinds('tar', '-platform.tgz!gunzip')).toHaveLength(1);
+    // The platform tarball, named as Triton's install-platform.sh wants (platform-…-<STAMP>.tgz).
+    expect(r.opened.filter((o) => o.startsWith('tar ') && /\/platform-[^/]*\.tgz!gunzip$/.test(o))).toHaveLength(1);
     expect(kinds('ufs', '/boot_archive').length).toBeGreaterThanOrEqual(4);
     expect(kinds('lofi', '/usr.lgz').length).toBe(kinds('ufs', '/boot_archive').length);
   });
