@@ -12,7 +12,7 @@ import { unavailableError } from '../core/errors.ts';
 import type { BuildManifest } from '../media/sums.ts';
 import type { BootCell, MatrixMedium, StandardMedia } from '../qemu/matrix.ts';
 import { standardMatrix } from '../qemu/matrix.ts';
-import type { ProbeExpectation } from '../qemu/probe-check.ts';
+import type { ExpectedModule, ProbeExpectation } from '../qemu/probe-check.ts';
 
 /** Where GRUB's netboot image sits in the PXE bundle (grub-mknetdir). */
 export const PXE_UEFI_BOOT_FILE = 'boot/grub/x86_64-efi/core.efi';
@@ -58,8 +58,25 @@ export function readBuiltMedia(config: BuildConfig): BuiltMedia {
   return { manifest, media, expectation, pxeRoot: existsSync(pxeRoot) ? pxeRoot : undefined };
 }
 
+/**
+ * A PXE node with no per-host entry boots the generic one, which also hands
+ * it bootfs/generic/dogeos.conf (DOGEOS_MEDIA_URL) and its .hash: expect
+ * those modules too, by their bytes (media/pxe/README.md).
+ */
+function pxeExpectation(built: BuiltMedia): ProbeExpectation {
+  if (built.pxeRoot === undefined) return built.expectation;
+  const conf = join(built.pxeRoot, 'bootfs', 'generic', 'dogeos.conf');
+  if (!existsSync(conf)) return built.expectation;
+  const sha1 = (path: string) => createHash('sha1').update(readFileSync(path)).digest('hex');
+  const extra: ExpectedModule[] = [{ type: 'file', name: 'dogeos.conf', sha1: sha1(conf), path: /\/bootfs\/generic\/dogeos\.conf$/ }];
+  if (existsSync(`${conf}.hash`)) extra.push({ type: 'hash', name: 'dogeos.conf', sha1: sha1(`${conf}.hash`), path: /\/bootfs\/generic\/dogeos\.conf\.hash$/ });
+  return { ...built.expectation, modules: [...built.expectation.modules, ...extra] };
+}
+
 export function builtMediaCells(built: BuiltMedia, opts: { firmwares: readonly ('bios' | 'uefi')[]; kinds?: readonly MatrixMedium[] }): BootCell[] {
-  return standardMatrix(built.media, { kind: 'probe', probe: built.expectation }, opts).map((c) =>
+  const pxe = pxeExpectation(built);
+  const expect = (_firmware: string, kind: MatrixMedium) => ({ kind: 'probe' as const, probe: kind === 'pxe' ? pxe : built.expectation });
+  return standardMatrix(built.media, expect, opts).map((c) =>
     c.medium.kind === 'pxe' && c.medium.bootFile.startsWith('http://') ? { ...c, medium: { ...c.medium, hostLoopbackHttp: true } } : c,
   );
 }
