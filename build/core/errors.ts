@@ -4,24 +4,18 @@
  * prints it (STYLE.md "Errors").
  */
 
-/** Exit statuses, sysexits(3)-style, as listed in README "Exit statuses". */
-export const ExitStatus = {
-  ok: 0,
-  bootFailed: 1,
-  usage: 64,
-  dataErr: 65,
-  unavailable: 69,
-  internal: 70,
-  config: 78,
-  interrupted: 130,
-} as const;
-export type ExitStatusName = keyof typeof ExitStatus;
+import { type CodeWithStatus, ERROR_CODES, type ErrorCode, ExitStatus, type ExitStatusName, type StatusOf } from './error-codes.ts';
 
-export interface DogeErrorOptions {
-  /** Stable machine-readable code, e.g. `UFS_BAD_SUPERBLOCK`. */
-  readonly code: string;
-  /** Which exit status the CLI uses; see ExitStatus. */
-  readonly status: ExitStatusName;
+export { type CodeWithStatus, ERROR_CODES, type ErrorCode, ExitStatus, type ExitStatusName } from './error-codes.ts';
+
+interface OptionsFor<C extends ErrorCode> {
+  /** Stable machine-readable code, e.g. `UFS_BAD_SUPERBLOCK`: a key of ERROR_CODES. */
+  readonly code: C;
+  /**
+   * The exit status is the one ERROR_CODES registers for `code`; a call may
+   * restate it (it must then agree, or typecheck fails).
+   */
+  readonly status?: StatusOf<C>;
   /** One line a user can act on. */
   readonly message: string;
   /** What to do about it. */
@@ -31,8 +25,11 @@ export interface DogeErrorOptions {
   readonly cause?: unknown | undefined;
 }
 
+/** Options for one code; the union over every code lets a literal `status` be checked against the registry. */
+export type DogeErrorOptions = { [C in ErrorCode]: OptionsFor<C> }[ErrorCode];
+
 export class DogeError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly status: ExitStatusName;
   readonly hint: string | undefined;
   readonly details: Readonly<Record<string, unknown>>;
@@ -41,7 +38,7 @@ export class DogeError extends Error {
     super(opts.message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'DogeError';
     this.code = opts.code;
-    this.status = opts.status;
+    this.status = ERROR_CODES[opts.code].status;
     this.hint = opts.hint;
     this.details = opts.details ?? {};
   }
@@ -65,47 +62,35 @@ export function isDogeError(e: unknown): e is DogeError {
   return e instanceof DogeError;
 }
 
+/** What a factory takes besides code and message. */
+export type ErrorExtra = Omit<OptionsFor<ErrorCode>, 'code' | 'status' | 'message'>;
+
+/*
+ * One factory per exit status. Each accepts only the codes ERROR_CODES
+ * registers with that status, so a factory's name and the registry agree.
+ */
+
 /** Bad input data: corrupt image, checksum mismatch, hostile tarball. Exit 65. */
-export function dataError(
-  code: string,
-  message: string,
-  extra: Omit<DogeErrorOptions, 'code' | 'status' | 'message'> = {},
-): DogeError {
-  return new DogeError({ code, status: 'dataErr', message, ...extra });
+export function dataError(code: CodeWithStatus<'dataErr'>, message: string, extra: ErrorExtra = {}): DogeError {
+  return new DogeError({ code, message, ...extra } as DogeErrorOptions);
 }
 
 /** A problem in the build configuration. Exit 78. */
-export function configError(
-  code: string,
-  message: string,
-  extra: Omit<DogeErrorOptions, 'code' | 'status' | 'message'> = {},
-): DogeError {
-  return new DogeError({ code, status: 'config', message, ...extra });
+export function configError(code: CodeWithStatus<'config'>, message: string, extra: ErrorExtra = {}): DogeError {
+  return new DogeError({ code, message, ...extra } as DogeErrorOptions);
 }
 
 /** Network, missing tool, missing cache entry. Exit 69. */
-export function unavailableError(
-  code: string,
-  message: string,
-  extra: Omit<DogeErrorOptions, 'code' | 'status' | 'message'> = {},
-): DogeError {
-  return new DogeError({ code, status: 'unavailable', message, ...extra });
+export function unavailableError(code: CodeWithStatus<'unavailable'>, message: string, extra: ErrorExtra = {}): DogeError {
+  return new DogeError({ code, message, ...extra } as DogeErrorOptions);
 }
 
 /** A bug or a failing external tool. Exit 70. */
-export function internalError(
-  code: string,
-  message: string,
-  extra: Omit<DogeErrorOptions, 'code' | 'status' | 'message'> = {},
-): DogeError {
-  return new DogeError({ code, status: 'internal', message, ...extra });
+export function internalError(code: CodeWithStatus<'internal'>, message: string, extra: ErrorExtra = {}): DogeError {
+  return new DogeError({ code, message, ...extra } as DogeErrorOptions);
 }
 
 /** Bad command line. Exit 64. */
-export function usageError(
-  code: string,
-  message: string,
-  extra: Omit<DogeErrorOptions, 'code' | 'status' | 'message'> = {},
-): DogeError {
-  return new DogeError({ code, status: 'usage', message, ...extra });
+export function usageError(code: CodeWithStatus<'usage'>, message: string, extra: ErrorExtra = {}): DogeError {
+  return new DogeError({ code, message, ...extra } as DogeErrorOptions);
 }

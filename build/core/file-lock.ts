@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DogeError, unavailableError } from './errors.ts';
+import { type CodeWithStatus, DogeError, unavailableError } from './errors.ts';
 
 export interface FileLockOptions {
   /** Give up after this long (CACHE_LOCK_TIMEOUT). */
@@ -19,7 +19,7 @@ export interface FileLockOptions {
   /** Called once, with the holder if known, when the lock is busy and we start waiting. */
   readonly onWait?: (owner: { pid: number; host: string } | undefined) => void;
   /** The error when waiting times out (default CACHE_LOCK_TIMEOUT, about a cache). */
-  readonly timeoutCode?: string;
+  readonly timeoutCode?: CodeWithStatus<'unavailable'>;
   readonly timeoutHint?: string;
 }
 

@@ -3,7 +3,7 @@
  * partition, an ESP and a FAT32 root, here labelled DOGEOSBOOT) and the
  * capacity check that refuses a payload before a byte is written.
  */
-import { configError } from '../core/errors.ts';
+import { type CodeWithStatus, configError } from '../core/errors.ts';
 import { gptLayout } from '../codecs/gpt/table.ts';
 import { chooseFat32ClusterSectors, fat32Geometry, fatBytesNeeded } from './fat.ts';
 import type { HostTree } from './hosttree.ts';
@@ -31,7 +31,7 @@ export interface UsbPlan {
   readonly neededBytes: number;
 }
 
-function sizeError(code: string, message: string, details: Record<string, unknown>, hint: string) {
+function sizeError(code: CodeWithStatus<'config'>, message: string, details: Record<string, unknown>, hint: string) {
   return configError(code, message, { hint, details });
 }
 

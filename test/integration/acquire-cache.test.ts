@@ -159,7 +159,7 @@ describe('acquire lock file', () => {
     expect(p.code).toBe('LOCK_DRIFT');
   });
 
-  it('refuses a release whose bytes changed since they were locked (LOCK_DRIFT, data)', async () => {
+  it('refuses a release whose bytes changed since they were locked (LOCK_CONTENT_DRIFT, data)', async () => {
     const relA = await env.release(STAMP_A);
     const lockPath = join(env.root, 'dogeos.lock.json');
     await fetchPlatform(opts({ lockPath, lockMode: 'verify' }));
@@ -167,7 +167,7 @@ describe('acquire lock file', () => {
     const { writeFixtureRelease } = await import('../../tools/fixture/release.ts');
     await writeFixtureRelease({ outDir: env.releaseDir, stamp: STAMP_A, bootArchive: noise(1000, 99), kernel: noise(10, 98) });
     const e = await rejection(fetchPlatform(opts({ lockPath, lockMode: 'verify', cacheDir: join(env.root, 'cache2') })));
-    expect(e.code).toBe('LOCK_DRIFT');
+    expect(e.code).toBe('LOCK_CONTENT_DRIFT');
     expect(e.status).toBe('dataErr');
     expect(e.message).toContain(relA.tarballSha256);
   });

@@ -42,7 +42,7 @@ describe('dogeos lofi', () => {
     expect((await runCli(['lofi', 'info', 'missing.lgz'], { cwd: dir })).status).toBe(64);
     const badSeg = await runCli(['lofi', 'pack', raw, 'x.lgz', '--segment-size', '3000'], { cwd: dir });
     expect(badSeg.status).toBe(64);
-    expect(badSeg.stderr).toMatch(/LOFI_BAD_SEGMENT_SIZE/);
+    expect(badSeg.stderr).toMatch(/LOFI_BAD_SEGMENT_OPTION/);
     const notLofi = await runCli(['lofi', 'unpack', raw, 'y.image'], { cwd: dir });
     expect(notLofi.status).toBe(65);
     expect(notLofi.stderr).toMatch(/LOFI_NOT_COMPRESSED/);

@@ -3,7 +3,7 @@
  * header and index, parse and serialise. Layout: shared/specs/lofi.md §1;
  * validation: §4 (what illumos lofi.c accepts) and §5.
  */
-import { dataError } from '../../core/errors.ts';
+import { type CodeWithStatus, dataError } from '../../core/errors.ts';
 
 /** Length of the NUL-padded algorithm name (`MAXALGLEN`, sys/lofi.h). */
 export const ALGORITHM_FIELD_BYTES = 36;
@@ -45,7 +45,7 @@ export function headerBytesFor(segmentCount: number): number {
   return FIXED_HEADER_BYTES + 8 * (segmentCount + 1);
 }
 
-function bad(code: string, message: string, details: Record<string, unknown>) {
+function bad(code: CodeWithStatus<'dataErr'>, message: string, details: Record<string, unknown>) {
   return dataError(code, message, { details, hint: 'the file is not a valid lofi compressed image (lofiadm -C)' });
 }
 

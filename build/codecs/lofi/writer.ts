@@ -82,7 +82,7 @@ interface Plan {
 function plan(sizeBytes: number, opts: PackLofiOptions): Plan {
   const algorithm = opts.algorithm ?? 'gzip';
   if (!['gzip', 'gzip-6', 'gzip-9'].includes(algorithm)) {
-    throw usageError('LOFI_UNSUPPORTED_ALGORITHM', `cannot write lofi algorithm '${algorithm}'`, {
+    throw usageError('LOFI_BAD_ALGORITHM', `cannot write lofi algorithm '${algorithm}'`, {
       hint: 'use gzip, gzip-6 or gzip-9',
     });
   }
@@ -92,7 +92,7 @@ function plan(sizeBytes: number, opts: PackLofiOptions): Plan {
   }
   const seg = opts.segmentSizeBytes ?? DEFAULT_SEGMENT_BYTES;
   if (!isPowerOfTwo(seg) || seg < MIN_SEGMENT_BYTES || seg > DEFAULT_LIMITS.maxSegmentSizeBytes) {
-    throw usageError('LOFI_BAD_SEGMENT_SIZE', `segment size ${seg} is not a power of two in 512…64 MiB`);
+    throw usageError('LOFI_BAD_SEGMENT_OPTION', `segment size ${seg} is not a power of two in 512…64 MiB`);
   }
   // lofiadm refuses inputs that are empty or not a multiple of 512 (spec §3).
   if (sizeBytes <= 0 || sizeBytes % LOFI_PAD_BYTES !== 0) {

@@ -2,7 +2,7 @@
  * Typed errors for damaged images: every one names the on-disk structure
  * and the byte offset where the damage is (STYLE.md "Errors").
  */
-import { type DogeError, dataError } from '../../core/errors.ts';
+import { type CodeWithStatus, type DogeError, dataError } from '../../core/errors.ts';
 
 export type UfsStructure =
   | 'superblock'
@@ -16,7 +16,7 @@ export type UfsStructure =
   | 'image';
 
 export function corrupt(
-  code: string,
+  code: CodeWithStatus<'dataErr'>,
   structure: UfsStructure,
   offsetBytes: number,
   message: string,

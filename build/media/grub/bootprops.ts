@@ -6,7 +6,7 @@
  * "Facts about booting it", pitfalls): it belongs in the boot archive's
  * /boot/solaris/bootenv.rc (`setprop ttya-mode '115200,8,n,1,-'`).
  */
-import { configError, type DogeError } from '../../core/errors.ts';
+import { type CodeWithStatus, configError, type DogeError } from '../../core/errors.ts';
 import type { BootMenuOptions, ConsoleName } from '../target.ts';
 
 export const CONSOLES: readonly ConsoleName[] = ['text', 'ttya', 'ttyb'];
@@ -21,7 +21,7 @@ const KERNEL_FLAG_RE = /^-[A-Za-z]+$/;
 const RESERVED_KEYS = new Set(['console', 'smartos', 'noimport']);
 
 export interface BootMenuProblem {
-  readonly code: string;
+  readonly code: CodeWithStatus<'config'>;
   /** Dotted path into BootMenuOptions, e.g. `bootProps.ttya-mode`. */
   readonly path: string;
   readonly message: string;

@@ -93,7 +93,7 @@ export function lockDrift(lockPath: string, changes: readonly LockChange[], kind
   };
   return kind === 'config'
     ? configError('LOCK_DRIFT', `inputs drifted from ${lockPath}: ${what}`, opts)
-    : dataError('LOCK_DRIFT', `inputs drifted from ${lockPath}: ${what}`, opts);
+    : dataError('LOCK_CONTENT_DRIFT', `inputs drifted from ${lockPath}: ${what}`, opts);
 }
 
 /** Compares an input with its locked record; returns the differences. */

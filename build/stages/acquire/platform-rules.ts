@@ -5,7 +5,7 @@
  * image. Every error names the entry.
  */
 import { posix } from 'node:path';
-import { dataError, type DogeError } from '../../core/errors.ts';
+import { type CodeWithStatus, dataError, type DogeError } from '../../core/errors.ts';
 
 export type EntryKind = 'file' | 'dir' | 'symlink' | 'hardlink' | 'device' | 'fifo' | 'other';
 
@@ -15,7 +15,7 @@ export const KERNEL = 'i86pc/kernel/amd64/unix';
 export const VERSION_FILE = 'etc/version/platform';
 export const REQUIRED_FILES = [KERNEL, BOOT_ARCHIVE, BOOT_ARCHIVE_HASH] as const;
 
-function entryError(code: string, message: string, entry: string, extra: Record<string, unknown> = {}): DogeError {
+function entryError(code: CodeWithStatus<'dataErr'>, message: string, entry: string, extra: Record<string, unknown> = {}): DogeError {
   return dataError(code, message, {
     hint: 'this is not a SmartOS platform release as published; refusing to unpack it',
     details: { entry, ...extra },

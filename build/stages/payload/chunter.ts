@@ -18,7 +18,7 @@
 import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import semver from 'semver';
-import { dataError } from '../../core/errors.ts';
+import { type CodeWithStatus, dataError } from '../../core/errors.ts';
 import { classifyChunter } from './chunter-sfx.ts';
 import { visitTar } from './tar-read.ts';
 
@@ -42,7 +42,7 @@ export function chunterVersionFromName(fileName: string): string | undefined {
   return v !== undefined && semver.valid(v) === v ? v : undefined;
 }
 
-function chunterError(file: string, code: string, why: string, hint: string): Error {
+function chunterError(file: string, code: CodeWithStatus<'dataErr'>, why: string, hint: string): Error {
   return dataError(code, `${file}: ${why}`, { hint, details: { file } });
 }
 

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { dataError } from '../../core/errors.ts';
+import { type CodeWithStatus, dataError } from '../../core/errors.ts';
 
 /** Image file extension per IMGAPI `files[0].compression`. */
 const EXTENSIONS: Readonly<Record<string, string>> = { gzip: '.zfs.gz', bzip2: '.zfs.bz2', xz: '.zfs.xz', none: '.zfs' };
@@ -24,7 +24,7 @@ export interface ImageInfo {
   readonly imageFile: string;
 }
 
-function manifestError(file: string, code: string, why: string): Error {
+function manifestError(file: string, code: CodeWithStatus<'dataErr'>, why: string): Error {
   return dataError(code, `${file}: ${why}`, {
     hint: 'fifo.baseImage.manifest must be the IMGAPI manifest of fifo.baseImage (as `imgadm get` or IMGAPI serve it)',
     details: { file },

@@ -14,7 +14,7 @@
  * +BUILD_INFO variables in file order, FILE_NAME, FILE_SIZE, DESCRIPTION
  * (one line per line); an empty line ends each entry.
  */
-import { dataError } from '../../core/errors.ts';
+import { type CodeWithStatus, dataError } from '../../core/errors.ts';
 import { type TarMember, visitTar } from './tar-read.ts';
 
 /** +BUILD_INFO variables pkg_info -X copies into the summary. */
@@ -50,7 +50,7 @@ export interface PackageMeta {
   readonly descriptionLines: readonly string[];
 }
 
-function pkgError(file: string, code: string, why: string): Error {
+function pkgError(file: string, code: CodeWithStatus<'dataErr'>, why: string): Error {
   return dataError(code, `${file}: ${why}`, {
     hint: 'fifo.packages must be pkgsrc binary packages (pkg_create output, gzip\'d tar with +CONTENTS, +COMMENT, +DESC, +BUILD_INFO)',
     details: { file },
