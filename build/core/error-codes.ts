@@ -5,7 +5,6 @@
  * docs/errors.md is generated from it (tools/error-codes.ts --write) and
  * test/unit/error-codes.test.ts checks it against every code build/ raises.
  */
-
 /** Exit statuses, sysexits(3)-style, as listed in README "Exit statuses". */
 export const ExitStatus = {
   ok: 0,
@@ -18,13 +17,11 @@ export const ExitStatus = {
   interrupted: 130,
 } as const;
 export type ExitStatusName = keyof typeof ExitStatus;
-
 interface CodeEntry {
   readonly status: ExitStatusName;
   /** One line for docs/errors.md: when the code is raised, what to look at. */
   readonly meaning: string;
 }
-
 export const ERROR_CODES = {
   BAD_BASE_URL: { status: 'usage', meaning: "TODO" },
   BAD_SHA256: { status: 'usage', meaning: "TODO" },
@@ -162,10 +159,7 @@ export const ERROR_CODES = {
   PLATFORM_STAMP_MISMATCH: { status: 'dataErr', meaning: "TODO" },
   PLATFORM_STAMP_UNKNOWN: { status: 'dataErr', meaning: "TODO" },
   PLATFORM_VERSION_MALFORMED: { status: 'dataErr', meaning: "TODO" },
-  PT_GPT_BAD_CRC: { status: 'dataErr', meaning: "TODO" },
-  PT_GPT_BAD_HEADER: { status: 'dataErr', meaning: "TODO" },
-  PT_NO_TABLE: { status: 'dataErr', meaning: "TODO" },
-  PT_OUT_OF_RANGE: { status: 'dataErr', meaning: "TODO" },
+  GPT_NO_TABLE: { status: 'dataErr', meaning: "TODO" },
   PXE_ARCHIVE_HASH_MISMATCH: { status: 'dataErr', meaning: "TODO" },
   PXE_CONF_VALUE_INVALID: { status: 'config', meaning: "TODO" },
   PXE_HOSTS_INVALID: { status: 'config', meaning: "TODO" },
@@ -227,7 +221,6 @@ export const ERROR_CODES = {
   ZPOOL_DEFLATE_FAILED: { status: 'internal', meaning: "TODO" },
   ZPOOL_WORKER_FAILED: { status: 'internal', meaning: "TODO" },
 } as const satisfies Record<string, CodeEntry>;
-
 export type ErrorCode = keyof typeof ERROR_CODES;
 /** The status a code is registered with. */
 export type StatusOf<C extends ErrorCode> = (typeof ERROR_CODES)[C]['status'];

@@ -1,7 +1,8 @@
 /**
  * GPT/MBR reader against images partitioned by sgdisk (which we did not
  * write): every partition's LBAs, type GUID and name agree with `sgdisk -i`;
- * a flipped byte is caught by the CRC; sgdisk's hybrid MBR reads as MBR.
+ * a flipped byte in one copy is read around from the other, in both it is
+ * caught by the CRC; sgdisk's hybrid MBR reads as MBR once both GPTs are gone.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -10,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fatCandidates, GPT_TYPE, readPartitionTable } from '../../build/codecs/gpt/partition-table.ts';
+import { readGpt } from '../../build/codecs/gpt/table.ts';
 import { MemoryBlockDevice } from '../../build/core/blockdev.ts';
-import { DogeError } from '../../build/core/errors.ts';
+import type { DogeError } from '../../build/core/errors.ts';
 
 let dir: string;
 let img: string;
@@ -54,27 +56,39 @@ describe('gpt codec', () => {
     expect(fatCandidates(t).map((p) => p.number)).toEqual([3, 1]);
   });
 
-  it('catches a corrupted header or entry array by CRC', () => {
+  it('falls back to the backup GPT when the primary header or entry array is damaged', () => {
     const bytes = readFileSync(img);
+    const want = readPartitionTable(new MemoryBlockDevice(bytes)).partitions;
     const h = Uint8Array.from(bytes);
     h[512 + 40] = (h[512 + 40] ?? 0) ^ 0xff;
-    expect(() => readPartitionTable(new MemoryBlockDevice(h))).toThrow(DogeError);
+    expect(readGpt(new MemoryBlockDevice(h), { foreign: true }).copy).toBe('backup');
+    expect(readPartitionTable(new MemoryBlockDevice(h)).partitions).toEqual(want);
     const e = Uint8Array.from(bytes);
     e[1024 + 56] = (e[1024 + 56] ?? 0) ^ 0x01;
-    try {
-      readPartitionTable(new MemoryBlockDevice(e));
-      expect.unreachable();
-    } catch (err) {
-      expect((err as DogeError).code).toBe('PT_GPT_BAD_CRC');
-    }
+    expect(readGpt(new MemoryBlockDevice(e), { foreign: true }).copy).toBe('backup');
+    expect(readPartitionTable(new MemoryBlockDevice(e)).partitions).toEqual(want);
+    // The strict reader (our own media) refuses the same damage.
+    expect(() => readGpt(new MemoryBlockDevice(e))).toThrow(expect.objectContaining({ code: 'GPT_BAD_ENTRIES_CRC' }));
   });
 
-  it("reads sgdisk's hybrid MBR when the GPT is gone", () => {
+  it('catches damage to both copies by CRC, naming the primary', () => {
+    const bytes = Uint8Array.from(readFileSync(img));
+    const last = bytes.length - 512;
+    bytes[1024 + 56] = (bytes[1024 + 56] ?? 0) ^ 0x01;
+    bytes[last + 40] = (bytes[last + 40] ?? 0) ^ 0xff;
+    expect(() => readPartitionTable(new MemoryBlockDevice(bytes))).toThrow(
+      expect.objectContaining({ code: 'GPT_BAD_ENTRIES_CRC', message: expect.stringContaining('primary GPT') }),
+    );
+  });
+
+  it("reads sgdisk's hybrid MBR when both GPT headers are gone", () => {
     const hybrid = join(dir, 'hybrid.img');
     writeFileSync(hybrid, readFileSync(img));
     execFileSync('sgdisk', ['-h', '3', hybrid], { stdio: 'ignore' });
     const bytes = Uint8Array.from(readFileSync(hybrid));
+    expect(readPartitionTable(new MemoryBlockDevice(bytes)).scheme).toBe('gpt');
     bytes.fill(0, 512, 1024); // wipe the primary GPT header
+    bytes.fill(0, bytes.length - 512); // and the backup
     const t = readPartitionTable(new MemoryBlockDevice(bytes));
     expect(t.scheme).toBe('mbr');
     const s = sgdiskInfo(3);
@@ -89,7 +103,7 @@ describe('gpt codec', () => {
       readPartitionTable(new MemoryBlockDevice(new Uint8Array(4096)));
       expect.unreachable();
     } catch (err) {
-      expect((err as DogeError).code).toBe('PT_NO_TABLE');
+      expect((err as DogeError).code).toBe('GPT_NO_TABLE');
     }
   });
 });

@@ -130,7 +130,7 @@ describe('interop with sgdisk', () => {
     expect([p1?.firstLba, p1?.lastLba, p1?.name]).toEqual([2048, 4095, 'grub']);
     expect(p2?.name).toBe('Εφ esp');
     expect(p2?.attributes).toBe(GptAttribute.legacyBiosBootable);
-    expect(p2?.lastLba).toBe(gpt.primary.lastUsableLba);
+    expect(p2?.lastLba).toBe(gpt.header.lastUsableLba);
   });
 });
 

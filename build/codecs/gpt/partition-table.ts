@@ -1,19 +1,22 @@
 /**
- * Reads a disk image's partition table: GPT (UEFI 2.10 §5.3: header at
- * LBA 1, "EFI PART", CRC32 of header and entry array) behind a protective
- * MBR, or a plain MBR (four primary entries at byte 446, 0x55AA at 510).
- * Read-only; enough to find the FAT partition of a SmartOS USB image.
- * Extended/logical MBR partitions are not followed.
+ * Reads the partition table of an image we did not write (the official
+ * SmartOS USB image): a GPT, read by table.ts's readGpt in its foreign mode
+ * (any MBR in LBA 0, backup-header fallback), at 512- or 4096-byte blocks;
+ * else a plain MBR (four primary entries at byte 446, 0x55AA at 510).
+ * Read-only; enough to find the FAT partition. Extended/logical MBR
+ * partitions are not followed.
  */
 import type { BlockDevice } from '../../core/blockdev.ts';
-import { dataError } from '../../core/errors.ts';
-import { crc32 } from './crc32.ts';
+import { dataError, isDogeError } from '../../core/errors.ts';
+import type { GptPartition } from './entry.ts';
+import { formatGuid, PartitionType } from './guid.ts';
+import { type DecodedGpt, readGpt } from './table.ts';
 
+/** Type GUIDs fatCandidates ranks (guid.ts's PartitionType, the one table of them). */
 export const GPT_TYPE = {
-  efiSystem: 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B',
-  basicData: 'EBD0A0A2-B9E5-4433-87C0-68B6B72699C7',
-  biosBoot: '21686148-6449-6E6F-744E-656564454649',
-  solarisUsr: '6A898CC3-1DD2-11B2-99A6-080020736631',
+  efiSystem: PartitionType.efiSystem,
+  basicData: PartitionType.microsoftBasicData,
+  biosBoot: PartitionType.biosBoot,
 } as const;
 
 /** MBR partition types that hold FAT. */
@@ -42,76 +45,38 @@ export interface PartitionTable {
   readonly partitions: readonly Partition[];
 }
 
-/** Mixed-endian GUID text (first three fields little-endian). */
-export function guidToString(b: Uint8Array): string {
-  const hex = (from: number, to: number, reverse: boolean) => {
-    const s = [...b.subarray(from, to)];
-    if (reverse) s.reverse();
-    return s.map((x) => x.toString(16).padStart(2, '0')).join('');
-  };
-  return `${hex(0, 4, true)}-${hex(4, 6, true)}-${hex(6, 8, true)}-${hex(8, 10, false)}-${hex(10, 16, false)}`.toUpperCase();
-}
-
-function u64(v: DataView, off: number, what: string): number {
-  const n = v.getBigUint64(off, true);
-  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw dataError('PT_OUT_OF_RANGE', `GPT ${what} ${n} is out of range`);
-  return Number(n);
-}
-
-function readGpt(dev: BlockDevice, sector: number): PartitionTable | undefined {
-  if (dev.sizeBytes < sector * 3) return undefined;
-  const hdr = dev.readAt(sector, sector);
-  if (new TextDecoder().decode(hdr.subarray(0, 8)) !== 'EFI PART') return undefined;
-  const v = new DataView(hdr.buffer, hdr.byteOffset, hdr.byteLength);
-  const headerSize = v.getUint32(12, true);
-  if (headerSize < 92 || headerSize > sector) {
-    throw dataError('PT_GPT_BAD_HEADER', `GPT header size ${headerSize} is invalid`, { details: { offset: sector } });
-  }
-  // A real copy (Buffer#slice would be a view) with the CRC field zeroed, as the CRC is defined.
-  const copy = Uint8Array.from(hdr.subarray(0, headerSize));
-  copy.fill(0, 16, 20);
-  if (crc32(copy) !== v.getUint32(16, true)) {
-    throw dataError('PT_GPT_BAD_CRC', 'GPT header CRC32 does not match', { details: { offset: sector } });
-  }
-  const entriesLba = u64(v, 72, 'entry array LBA');
-  const count = v.getUint32(80, true);
-  const entrySize = v.getUint32(84, true);
-  if (entrySize < 128 || entrySize % 8 !== 0 || count > 4096) {
-    throw dataError('PT_GPT_BAD_HEADER', `GPT entry array (${count} × ${entrySize}) is invalid`, { details: { offset: sector } });
-  }
-  const arrayBytes = count * entrySize;
-  if (entriesLba * sector + arrayBytes > dev.sizeBytes) {
-    throw dataError('PT_OUT_OF_RANGE', 'GPT entry array lies beyond the end of the image', { details: { entriesLba } });
-  }
-  const arr = dev.readAt(entriesLba * sector, arrayBytes);
-  if (crc32(arr) !== v.getUint32(88, true)) {
-    throw dataError('PT_GPT_BAD_CRC', 'GPT partition entry array CRC32 does not match', { details: { entriesLba } });
-  }
-  const partitions: Partition[] = [];
-  for (let i = 0; i < count; i++) {
-    const e = arr.subarray(i * entrySize, (i + 1) * entrySize);
-    if (e.subarray(0, 16).every((x) => x === 0)) continue;
-    const ev = new DataView(e.buffer, e.byteOffset, e.byteLength);
-    const startLba = u64(ev, 32, 'first LBA');
-    const endLba = u64(ev, 40, 'last LBA');
-    if (endLba < startLba || (endLba + 1) * sector > dev.sizeBytes) {
-      throw dataError('PT_OUT_OF_RANGE', `GPT partition ${i + 1} (LBA ${startLba}–${endLba}) lies outside the image`, {
-        details: { partition: i + 1, startLba, endLba },
-      });
-    }
-    const nameRaw = new TextDecoder('utf-16le').decode(e.subarray(56, 128));
-    partitions.push({
-      number: i + 1,
-      startLba,
-      endLba,
-      startOffsetBytes: startLba * sector,
-      sizeBytes: (endLba - startLba + 1) * sector,
-      typeGuid: guidToString(e.subarray(0, 16)),
-      uniqueGuid: guidToString(e.subarray(16, 32)),
-      name: nameRaw.replace(/\0.*$/s, ''),
+/** A GPT partition in the common shape; refuses one that lies outside the image. */
+function fromGpt(p: GptPartition, slot: number, sector: number, dev: BlockDevice): Partition {
+  if (p.lastLba < p.firstLba || (p.lastLba + 1) * sector > dev.sizeBytes) {
+    throw dataError('GPT_PARTITION_OUT_OF_RANGE', `GPT partition ${slot} (LBA ${p.firstLba}–${p.lastLba}) lies outside the image`, {
+      details: { partition: slot, firstLba: p.firstLba, lastLba: p.lastLba },
     });
   }
-  return { scheme: 'gpt', sectorSizeBytes: sector, diskGuid: guidToString(hdr.subarray(56, 72)), partitions };
+  return {
+    number: slot,
+    startLba: p.firstLba,
+    endLba: p.lastLba,
+    startOffsetBytes: p.firstLba * sector,
+    sizeBytes: (p.lastLba - p.firstLba + 1) * sector,
+    typeGuid: formatGuid(p.typeGuid),
+    uniqueGuid: formatGuid(p.uniqueGuid),
+    name: p.name,
+  };
+}
+
+/** The GPT of a foreign image at this block size, or undefined when neither copy has a signature. */
+function gptAt(dev: BlockDevice, sector: number): PartitionTable | undefined {
+  if (dev.sizeBytes < sector * 3) return undefined;
+  let gpt: DecodedGpt;
+  try {
+    gpt = readGpt(dev, { blockSizeBytes: sector, foreign: true });
+  } catch (e) {
+    // No "EFI PART" in either copy: not a GPT at this block size (maybe an MBR disk).
+    if (isDogeError(e) && e.code === 'GPT_BAD_SIGNATURE') return undefined;
+    throw e;
+  }
+  const partitions = [...gpt.bySlot].map(([slot, p]) => fromGpt(p, slot, sector, dev));
+  return { scheme: 'gpt', sectorSizeBytes: sector, diskGuid: formatGuid(gpt.table.diskGuid), partitions };
 }
 
 function readMbr(dev: BlockDevice, mbr: Uint8Array): PartitionTable {
@@ -124,7 +89,7 @@ function readMbr(dev: BlockDevice, mbr: Uint8Array): PartitionTable {
     const sectors = v.getUint32(off + 12, true);
     if (type === 0 || sectors === 0) continue;
     if ((startLba + sectors) * 512 > dev.sizeBytes) {
-      throw dataError('PT_OUT_OF_RANGE', `MBR partition ${i + 1} lies outside the image`, {
+      throw dataError('GPT_PARTITION_OUT_OF_RANGE', `MBR partition ${i + 1} lies outside the image`, {
         details: { partition: i + 1, startLba, sectors },
       });
     }
@@ -142,14 +107,14 @@ function readMbr(dev: BlockDevice, mbr: Uint8Array): PartitionTable {
 
 /** Reads the partition table; GPT wins over its protective MBR. */
 export function readPartitionTable(dev: BlockDevice): PartitionTable {
-  if (dev.sizeBytes < 512) throw dataError('PT_NO_TABLE', `image is only ${dev.sizeBytes} bytes`);
+  if (dev.sizeBytes < 512) throw dataError('GPT_NO_TABLE', `image is only ${dev.sizeBytes} bytes`);
   const mbr = dev.readAt(0, 512);
   for (const sector of [512, 4096]) {
-    const gpt = readGpt(dev, sector);
+    const gpt = gptAt(dev, sector);
     if (gpt !== undefined) return gpt;
   }
   if (mbr[510] !== 0x55 || mbr[511] !== 0xaa) {
-    throw dataError('PT_NO_TABLE', 'image has neither a GPT nor an MBR (no 0x55AA signature)');
+    throw dataError('GPT_NO_TABLE', 'image has neither a GPT nor an MBR (no 0x55AA signature)');
   }
   return readMbr(dev, mbr);
 }

@@ -138,10 +138,26 @@ export function writeGpt(dev: BlockDevice, table: GptTable, opts: Omit<EncodeGpt
   for (const b of encodeGpt(table, { ...opts, diskSizeLbas })) dev.writeAt(b.lba * blockSizeBytes, b.bytes);
 }
 
+export interface ReadGptOptions {
+  /** Logical block size; 512 unless the medium says otherwise. */
+  readonly blockSizeBytes?: number;
+  /**
+   * An image we did not write (the official SmartOS USB image): LBA 0 may
+   * hold a hybrid or plain MBR instead of a protective one, and a damaged
+   * primary copy falls back to the backup header in the last LBA (as
+   * go-diskfs `partition/gpt/table.go` Read does). Without it the reader is
+   * strict: protective MBR, both copies valid and in agreement.
+   */
+  readonly foreign?: boolean;
+}
+
 export interface DecodedGpt {
-  readonly mbr: DecodedProtectiveMbr;
-  readonly primary: GptHeader;
-  readonly backup: GptHeader;
+  /** The protective MBR; undefined for a foreign image (not checked there). */
+  readonly mbr: DecodedProtectiveMbr | undefined;
+  /** The header the table was read from. */
+  readonly header: GptHeader;
+  /** Which copy that was: the backup only for a foreign image with a damaged primary. */
+  readonly copy: 'primary' | 'backup';
   readonly table: GptTable;
   /** Partition number (1-based slot) → partition, for used slots only. */
   readonly bySlot: ReadonlyMap<number, GptPartition>;
@@ -185,26 +201,55 @@ function readHeader(dev: BlockDevice, lba: number, blockSizeBytes: number, where
   return h;
 }
 
-/** Reads and cross-checks both copies; any inconsistency is a typed error. */
-export function readGpt(dev: BlockDevice, opts: { blockSizeBytes?: number } = {}): DecodedGpt {
-  const blockSizeBytes = opts.blockSizeBytes ?? 512;
-  if (dev.sizeBytes < 3 * blockSizeBytes) throw dataError('GPT_TRUNCATED', `a ${dev.sizeBytes}-byte disk cannot hold a GPT`);
-  const mbr = decodeProtectiveMbr(dev.readAt(0, 512));
-  const primary = readHeader(dev, 1, blockSizeBytes, 'primary GPT header');
-  const backup = readHeader(dev, primary.alternateLba, blockSizeBytes, 'backup GPT header');
-  const entries = readEntries(dev, primary, blockSizeBytes, 'primary GPT');
-  readEntries(dev, backup, blockSizeBytes, 'backup GPT');
-  if (backup.partitionEntryArrayCrc32 !== primary.partitionEntryArrayCrc32 || backup.alternateLba !== 1) {
-    throw dataError('GPT_COPIES_DIFFER', 'primary and backup GPT headers disagree');
-  }
+/** One copy: its header and the entry array it names, both CRC-checked. */
+function readCopy(dev: BlockDevice, lba: number, blockSizeBytes: number, which: 'primary' | 'backup'): { header: GptHeader; entries: Uint8Array } {
+  const header = readHeader(dev, lba, blockSizeBytes, `${which} GPT header`);
+  return { header, entries: readEntries(dev, header, blockSizeBytes, `${which} GPT`) };
+}
+
+function decodeEntries(header: GptHeader, entries: Uint8Array): { partitions: GptPartition[]; bySlot: Map<number, GptPartition> } {
   const partitions: GptPartition[] = [];
   const bySlot = new Map<number, GptPartition>();
-  for (let i = 0; i < primary.numberOfPartitionEntries; i++) {
-    const off = i * primary.sizeOfPartitionEntryBytes;
+  for (let i = 0; i < header.numberOfPartitionEntries; i++) {
+    const off = i * header.sizeOfPartitionEntryBytes;
     const p = decodeGptEntry(entries.subarray(off, off + GPT_ENTRY_SIZE_BYTES));
     if (p === undefined) continue;
     partitions.push(p);
     bySlot.set(i + 1, p);
   }
-  return { mbr, primary, backup, table: { diskGuid: primary.diskGuid, partitions }, bySlot };
+  return { partitions, bySlot };
+}
+
+/** The copy to use: strict reads and cross-checks both; foreign falls back to the backup. */
+function chooseCopy(dev: BlockDevice, blockSizeBytes: number, foreign: boolean): { header: GptHeader; entries: Uint8Array; copy: 'primary' | 'backup' } {
+  if (!foreign) {
+    const primary = readCopy(dev, 1, blockSizeBytes, 'primary');
+    const backup = readCopy(dev, primary.header.alternateLba, blockSizeBytes, 'backup');
+    if (backup.header.partitionEntryArrayCrc32 !== primary.header.partitionEntryArrayCrc32 || backup.header.alternateLba !== 1) {
+      throw dataError('GPT_COPIES_DIFFER', 'primary and backup GPT headers disagree');
+    }
+    return { ...primary, copy: 'primary' };
+  }
+  try {
+    return { ...readCopy(dev, 1, blockSizeBytes, 'primary'), copy: 'primary' };
+  } catch (e) {
+    // UEFI 2.10 §5.3.2: a firmware finding the primary invalid uses the backup in the last LBA.
+    const lastLba = Math.floor(dev.sizeBytes / blockSizeBytes) - 1;
+    try {
+      return { ...readCopy(dev, lastLba, blockSizeBytes, 'backup'), copy: 'backup' };
+    } catch {
+      throw e;
+    }
+  }
+}
+
+/** Reads a GPT disk label; any inconsistency is a typed GPT_* error (see ReadGptOptions). */
+export function readGpt(dev: BlockDevice, opts: ReadGptOptions = {}): DecodedGpt {
+  const blockSizeBytes = opts.blockSizeBytes ?? 512;
+  if (dev.sizeBytes < 3 * blockSizeBytes) throw dataError('GPT_TRUNCATED', `a ${dev.sizeBytes}-byte disk cannot hold a GPT`);
+  const foreign = opts.foreign === true;
+  const mbr = foreign ? undefined : decodeProtectiveMbr(dev.readAt(0, 512));
+  const { header, entries, copy } = chooseCopy(dev, blockSizeBytes, foreign);
+  const { partitions, bySlot } = decodeEntries(header, entries);
+  return { mbr, header, copy, table: { diskGuid: header.diskGuid, partitions }, bySlot };
 }
