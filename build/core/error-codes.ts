@@ -217,9 +217,9 @@ export const ERROR_CODES = {
   USB_BAD_SIZE: { status: 'config', meaning: "TODO" },
   USB_PAYLOAD_TOO_LARGE: { status: 'config', meaning: "TODO" },
   USB_TOO_SMALL: { status: 'config', meaning: "TODO" },
-  ZPOOL_CLOSED: { status: 'internal', meaning: "TODO" },
-  ZPOOL_DEFLATE_FAILED: { status: 'internal', meaning: "TODO" },
-  ZPOOL_WORKER_FAILED: { status: 'internal', meaning: "TODO" },
+  DEFLATE_POOL_CLOSED: { status: 'internal', meaning: "TODO" },
+  DEFLATE_POOL_FAILED: { status: 'internal', meaning: "TODO" },
+  DEFLATE_POOL_WORKER_FAILED: { status: 'internal', meaning: "TODO" },
 } as const satisfies Record<string, CodeEntry>;
 export type ErrorCode = keyof typeof ERROR_CODES;
 /** The status a code is registered with. */

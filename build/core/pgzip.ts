@@ -1,19 +1,19 @@
 /**
  * gzip (RFC 1952) compressed on several threads, as pigz does: the input is
  * cut into fixed blocks, each raw-deflated on its own by the worker pool
- * (core/zpool.ts) with the 32 KiB before it as a preset dictionary and a
+ * (core/deflate-pool.ts) with the 32 KiB before it as a preset dictionary and a
  * sync flush at its end, so the pieces concatenate into one deflate stream
  * (RFC 1951 §3.2.3: blocks may end on any byte boundary; only the last has
  * BFINAL). CRC-32 and length are computed here, in input order.
  *
  * The bytes depend only on the input and the level (never on the thread
  * count): header MTIME 0, no name, OS 3 (Unix). Blocks that do not compress
- * are stored (see zpool.ts PROBE_BYTES), which is what makes a boot archive
+ * are stored (see deflate-pool.ts PROBE_BYTES), which is what makes a boot archive
  * full of usr.lgz cheap to tar.gz (bench/README.md).
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
-import { createDeflater, type Deflater, defaultThreads } from './zpool.ts';
+import { createDeflatePool, type Deflater, defaultThreads } from './deflate-pool.ts';
 
 export const PGZIP_BLOCK_BYTES = 256 * 1024;
 const DICTIONARY_BYTES = 32 * 1024;
@@ -51,7 +51,7 @@ class ParallelGzip extends Transform {
     this.level = o.level ?? 6;
     if (!Number.isInteger(this.level) || this.level < 1 || this.level > 9) throw new RangeError(`gzip level ${this.level} is not 1…9`);
     const threads = Math.max(1, Math.floor(o.threads ?? defaultThreads()));
-    this.deflater = o.deflater ?? createDeflater(threads);
+    this.deflater = o.deflater ?? createDeflatePool(threads);
     this.ownsDeflater = o.deflater === undefined;
     this.window = 2 * threads + 2;
   }

@@ -64,7 +64,7 @@ async function smallLofi(): Promise<Uint8Array> {
     data[i] = x >>> 24;
   }
   data.set(new TextEncoder().encode('very lofi, such compress. '.repeat(158)).subarray(0, 4096), 8192);
-  return packLofi(data, { segmentSizeBytes: 4096, threads: 1 });
+  return packLofi(data, { segmentSizeBytes: 4096 });
 }
 
 export async function makeSharedInputs(): Promise<SharedInputs> {

@@ -21,7 +21,7 @@ beforeAll(async () => {
     original[i] = x >>> 24;
   }
   original.set(new TextEncoder().encode('very lofi, such compress. '.repeat(158)).subarray(0, 4096), 8192);
-  good = await packLofi(original, { segmentSizeBytes: 4096, threads: 1 });
+  good = await packLofi(original, { segmentSizeBytes: 4096 });
 });
 
 function patched(fn: (b: Uint8Array, v: DataView) => void, base = good): Uint8Array {
@@ -192,12 +192,13 @@ describe('writer input checks', () => {
     await expect(packLofi(new Uint8Array(1000))).rejects.toMatchObject({ code: 'LOFI_INPUT_SIZE', status: 'dataErr' });
     await expect(packLofi(new Uint8Array(0))).rejects.toMatchObject({ code: 'LOFI_INPUT_SIZE' });
     await expect(packLofi(new Uint8Array(512), { segmentSizeBytes: 3000 })).rejects.toMatchObject({
-      code: 'LOFI_BAD_SEGMENT_SIZE',
+      code: 'LOFI_BAD_SEGMENT_OPTION',
       status: 'usage',
     });
     await expect(packLofi(new Uint8Array(512), { level: 0 })).rejects.toMatchObject({ code: 'LOFI_BAD_LEVEL' });
     await expect(packLofi(new Uint8Array(512), { algorithm: 'lzma' as 'gzip' })).rejects.toMatchObject({
-      code: 'LOFI_UNSUPPORTED_ALGORITHM',
+      code: 'LOFI_BAD_ALGORITHM',
+      status: 'usage',
     });
   });
 });

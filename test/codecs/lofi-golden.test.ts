@@ -5,6 +5,7 @@
  * CPython's zlib.compress(data, 6), not from Node.
  */
 import { describe, expect, it } from 'vitest';
+import { withDeflatePool } from '../../build/core/deflate-pool.ts';
 import { lofiInfo, openLofi, packLofi, unpackLofi } from '../../build/codecs/lofi/index.ts';
 import { CollectingReporter } from '../../build/core/events.ts';
 
@@ -64,7 +65,7 @@ describe('golden: 512-byte segments are always stored raw (segsize ≤ 2048)', (
 
   it('the writer produces the file byte for byte', async () => {
     expect(golden.length).toBe(1536);
-    const out = await packLofi(input, { segmentSizeBytes: 512, threads: 1 });
+    const out = await packLofi(input, { segmentSizeBytes: 512 });
     expect(Buffer.from(out).equals(Buffer.from(golden))).toBe(true);
   });
 
@@ -112,7 +113,7 @@ describe('golden: compressed, stored and short last segment (segsize 4096)', () 
     expect(header.length).toBe(80);
     expect(golden.length).toBe(4608);
     for (const threads of [1, 2]) {
-      const out = await packLofi(input, { segmentSizeBytes: 4096, threads });
+      const out = await withDeflatePool(threads, (deflater) => packLofi(input, { segmentSizeBytes: 4096, deflater }));
       expect(Buffer.from(out).toString('hex')).toBe(Buffer.from(golden).toString('hex'));
     }
   });
@@ -151,7 +152,7 @@ describe('golden: what the kernel accepts beyond what lofiadm writes', () => {
 
   it('decodes a well-formed gzip-9 file with type byte 2 and a 1536-byte last segment', async () => {
     const data = concat(new Uint8Array(4096).fill(0x41), new Uint8Array(1536).fill(7));
-    const reference = await packLofi(data, { algorithm: 'gzip-9', segmentSizeBytes: 4096, threads: 1 });
+    const reference = await packLofi(data, { algorithm: 'gzip-9', segmentSizeBytes: 4096 });
     const info = openLofi(reference).info;
     expect(info.algorithm).toBe('gzip-9');
     const patched = Uint8Array.from(reference);
@@ -161,7 +162,7 @@ describe('golden: what the kernel accepts beyond what lofiadm writes', () => {
 
   it('warns when the last segment is not a power of two (spec §3)', async () => {
     const reporter = new CollectingReporter();
-    await packLofi(new Uint8Array(4096 + 1536), { segmentSizeBytes: 4096, threads: 1, reporter });
+    await packLofi(new Uint8Array(4096 + 1536), { segmentSizeBytes: 4096, reporter });
     expect(reporter.ofType('warning').map((w) => w.code)).toEqual(['LOFI_LAST_SEGMENT_NOT_POW2']);
   });
 });

@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { lofiInfo, openLofi, packLofi, packLofiTo, unpackLofi } from '../../build/codecs/lofi/index.ts';
 import { MemoryBlockDevice } from '../../build/core/blockdev.ts';
 import { CollectingReporter } from '../../build/core/events.ts';
-import { createDeflater } from '../../build/core/zpool.ts';
+import { createDeflatePool, withDeflatePool } from '../../build/core/deflate-pool.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'lofi-rt-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -44,7 +44,7 @@ describe('lofi round trip', () => {
   it('unpack(pack(x)) == x, and reads at any offset equal slices of x', async () => {
     await fc.assert(
       fc.asyncProperty(contentArb, segmentArb, fc.array(fc.tuple(fc.nat(), fc.nat(9000)), { maxLength: 8 }), async (input, seg, reads) => {
-        const packed = await packLofi(input, { segmentSizeBytes: seg, threads: 1 });
+        const packed = await packLofi(input, { segmentSizeBytes: seg });
         expect(packed.length % 512).toBe(0);
         expect(unpackLofi(packed)).toEqual(input);
         const image = openLofi(packed, { cacheSegments: 2 });
@@ -61,7 +61,7 @@ describe('lofi round trip', () => {
 
   it('reads only the segments a read touches, and caches them', async () => {
     const input = new Uint8Array(16 * 4096).map((_, i) => (i >>> 12) * 3);
-    const packed = await packLofi(input, { segmentSizeBytes: 4096, threads: 1 });
+    const packed = await packLofi(input, { segmentSizeBytes: 4096 });
     const reads: number[] = [];
     const inner = new MemoryBlockDevice(packed, { readOnly: true });
     const counting = {
@@ -88,7 +88,7 @@ describe('lofi round trip', () => {
     const input = new Uint8Array(4 * 8192);
     input.set(new TextEncoder().encode('such wow '.repeat(900)).subarray(0, 8192), 8192);
     for (let i = 16384; i < 24576; i += 32) input.set(createHash('sha256').update(String(i)).digest(), i);
-    const packed = await packLofi(input, { segmentSizeBytes: 8192, threads: 1 });
+    const packed = await packLofi(input, { segmentSizeBytes: 8192 });
     const image = openLofi(packed);
     expect([0, 1, 2, 3].map((i) => image.segmentType(i))).toEqual([1, 1, 0, 1]);
     expect(image.segmentExtent(2).lengthBytes).toBe(8193);
@@ -98,17 +98,17 @@ describe('lofi round trip', () => {
   it('gives identical bytes with 1 and 2 threads and a shared deflater, and reports progress', async () => {
     const input = new Uint8Array(40 * 4096);
     for (let i = 0; i < input.length; i++) input[i] = (i * 7) % 251 < 20 ? (i >>> 3) & 0xff : 0;
-    const one = await packLofi(input, { segmentSizeBytes: 4096, threads: 1 });
+    const one = await packLofi(input, { segmentSizeBytes: 4096 });
     const reporter = new CollectingReporter();
-    const two = await packLofi(new MemoryBlockDevice(input), { segmentSizeBytes: 4096, threads: 2, reporter });
-    const deflater = createDeflater(2);
+    const deflater = createDeflatePool(2);
     try {
+      const two = await packLofi(new MemoryBlockDevice(input), { segmentSizeBytes: 4096, deflater, reporter });
+      expect(Buffer.from(two).equals(Buffer.from(one))).toBe(true);
       const shared = await packLofi(input, { segmentSizeBytes: 4096, deflater });
       expect(Buffer.from(shared).equals(Buffer.from(one))).toBe(true);
     } finally {
       await deflater.close();
     }
-    expect(Buffer.from(two).equals(Buffer.from(one))).toBe(true);
     const last = reporter.ofType('progress').at(-1);
     expect(last).toMatchObject({ task: 'lofi-pack', doneBytes: input.length, totalBytes: input.length });
   });
@@ -125,7 +125,7 @@ describe('lofi round trip', () => {
           parts[off] = data;
         },
       },
-      { threads: 2 },
+      {},
     );
     expect(writes[0]).toBe(48 + 8 * 4);
     expect(writes.includes(0)).toBe(true);
@@ -158,7 +158,7 @@ describe('independent check with CPython zlib', () => {
     const input = new Uint8Array(5 * 131072 + 65536);
     for (let i = 131072; i < 262144; i++) input[i] = createHash('md5').update(String(i >>> 4)).digest()[i & 15]!;
     input.fill(0x2e, 262144, 300000);
-    const packed = await packLofi(input, { threads: 2 });
+    const packed = await withDeflatePool(2, (deflater) => packLofi(input, { deflater }));
     const path = join(work, 'x.lgz');
     writeFileSync(path, packed);
     const line = execFileSync('python3', ['-c', PYTHON_CHECK, path]).toString().trim();
@@ -168,7 +168,7 @@ describe('independent check with CPython zlib', () => {
 
   it('pigz -dz inflates each compressed segment to the matching slice of the input', async () => {
     const input = new Uint8Array(4 * 8192).map((_, i) => (i % 13 === 0 ? i >>> 5 : 0));
-    const packed = await packLofi(input, { segmentSizeBytes: 8192, threads: 1 });
+    const packed = await packLofi(input, { segmentSizeBytes: 8192 });
     const image = openLofi(packed);
     for (let i = 0; i < image.info.segmentCount; i++) {
       const { offsetBytes, lengthBytes } = image.segmentExtent(i);

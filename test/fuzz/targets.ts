@@ -157,7 +157,7 @@ export function lofiTarget(): FuzzTarget {
     async init() {
       // A lofi image holding a UFS, like /usr.lgz: the reader stack is lofi → UFS.
       const ufs = writeUfs(ufsTree(), { sizeBytes: 2 << 20, bytesPerInode: 8192, timeSec: 1700000000 });
-      base = await packLofi(ufs, { segmentSizeBytes: 16384, threads: 1 });
+      base = await packLofi(ufs, { segmentSizeBytes: 16384 });
       fields = lofiFields(base);
     },
     base: () => base,

@@ -26,7 +26,7 @@ const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 async function rootWith(usrFiles: Record<string, string>): Promise<DirNode> {
   const usr = makeDir();
   for (const [p, text] of Object.entries(usrFiles)) put(usr, p, makeFile(text));
-  const lgz = await packLofi(writeUfs(usr, { sizeBytes: 4 << 20, bytesPerInode: 14000, timeSec: 1_700_000_000 }), { threads: 1 });
+  const lgz = await packLofi(writeUfs(usr, { sizeBytes: 4 << 20, bytesPerInode: 14000, timeSec: 1_700_000_000 }), {});
   const root = makeDir();
   put(root, '/etc/motd', makeFile('hello\n'));
   put(root, '/usr/bin/bash', makeFile('underfile\n'));

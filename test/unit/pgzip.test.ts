@@ -10,7 +10,7 @@ import { buffer } from 'node:stream/consumers';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createParallelGzip, PGZIP_BLOCK_BYTES } from '../../build/core/pgzip.ts';
-import { MIN_ENTROPY_BITS, sampledEntropyBits } from '../../build/core/zpool.ts';
+import { MIN_ENTROPY_BITS, sampledEntropyBits } from '../../build/core/deflate-pool.ts';
 import { noise } from '../helpers/acquire-env.ts';
 
 async function pgzip(data: Uint8Array, threads: number, chunkBytes = 100_003): Promise<Buffer> {

@@ -9,6 +9,7 @@
  */
 import { closeSync, ftruncateSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { withDeflatePool } from '../../build/core/deflate-pool.ts';
 import { packLofiTo } from '../../build/codecs/lofi/index.ts';
 import { openUfs, writeUfsTo } from '../../build/codecs/ufs/index.ts';
 import { FileBlockDevice } from '../../build/core/filedev.ts';
@@ -83,7 +84,7 @@ async function lofiPack(input: string, output: string, threads: number): Promise
   freshFile(output, 0);
   const out = FileBlockDevice.openWrite(output);
   try {
-    return (await packLofiTo(src, out, { threads })).sizeBytes;
+    return (await withDeflatePool(threads, (deflater) => packLofiTo(src, out, { deflater }))).sizeBytes;
   } finally {
     src.close();
     out.close();

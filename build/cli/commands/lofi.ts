@@ -1,4 +1,5 @@
 /** `dogeos lofi info|pack|unpack`: lofi compressed images (lofiadm -C, SmartOS /usr.lgz). */
+import { withDeflatePool } from '../../core/deflate-pool.ts';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { lofiInfo, type LofiSummary, packLofiTo, unpackLofiTo } from '../../codecs/lofi/index.ts';
@@ -110,16 +111,18 @@ async function pack(ctx: CommandContext, positionals: string[], values: Record<s
   const seg = values['segment-size'];
   const level = parseIntArg('--level', values['level'] as string | undefined);
   const threads = parseIntArg('--threads', values['threads'] as string | undefined);
-  const result = await withInput(input, (dev) =>
-    withOutput(output, (out) =>
-      packLofiTo(dev, out, {
-        algorithm: algorithm as 'gzip',
-        ...(typeof seg === 'string' ? { segmentSizeBytes: parseSizeArg('--segment-size', seg) } : {}),
-        ...(level === undefined ? {} : { level }),
-        ...(threads === undefined ? {} : { threads: Math.max(1, threads) }),
-        reporter: ctx.reporter,
-        signal: ctx.signal,
-      }),
+  const result = await withDeflatePool(threads === undefined ? undefined : Math.max(1, threads), (deflater) =>
+    withInput(input, (dev) =>
+      withOutput(output, (out) =>
+        packLofiTo(dev, out, {
+          algorithm: algorithm as 'gzip',
+          ...(typeof seg === 'string' ? { segmentSizeBytes: parseSizeArg('--segment-size', seg) } : {}),
+          ...(level === undefined ? {} : { level }),
+          deflater,
+          reporter: ctx.reporter,
+          signal: ctx.signal,
+        }),
+      ),
     ),
   );
   ctx.reporter.emit({ type: 'artifact', path: output, sizeBytes: result.sizeBytes, sha256: await hashFile('sha256', output) });

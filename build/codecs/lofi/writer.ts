@@ -1,14 +1,15 @@
 /**
  * Writer of lofi compressed images, laid out exactly as `lofiadm -C` does
  * (shared/specs/lofi.md §3): header, index, segments back to back, zero
- * padding to 512. Segments are compressed by an injected Deflater (worker
- * threads from core/zpool.ts by default); the layout is decided here, so the
+ * padding to 512. Segments are compressed by an injected Deflater (the
+ * caller's core/deflate-pool.ts pool; in the calling thread when none is
+ * given): the codec starts no threads. The layout is decided here, so the
  * output does not depend on the thread count.
  */
 import type { BlockDevice } from '../../core/blockdev.ts';
 import { DogeError, dataError, usageError } from '../../core/errors.ts';
 import { type Reporter, silentReporter } from '../../core/events.ts';
-import { createDeflater, type Deflater, defaultThreads } from '../../core/zpool.ts';
+import { type Deflater, inlineDeflater } from '../../core/deflate-pool.ts';
 import {
   COMPRESS_THRESHOLD_BYTES,
   DEFAULT_LIMITS,
@@ -34,9 +35,10 @@ export interface PackLofiOptions {
   readonly level?: number;
   /** Power of two ≥ 512; default 131072 (lofiadm's default). */
   readonly segmentSizeBytes?: number;
-  /** Compression threads; default os.availableParallelism(). Ignored with `deflater`. */
-  readonly threads?: number;
-  /** Use this deflater (not closed afterwards) instead of creating one. */
+  /**
+   * Compresses the segments; the caller owns it (creates it with
+   * createDeflatePool, closes it afterwards). Default: inline, one segment at a time.
+   */
   readonly deflater?: Deflater;
   readonly reporter?: Reporter;
   readonly signal?: AbortSignal;
@@ -126,51 +128,46 @@ export async function packLofiTo(input: BlockDevice | Uint8Array, sink: LofiSink
     });
   }
   const compress = p.segmentSizeBytes > COMPRESS_THRESHOLD_BYTES;
-  const threads = Math.min(opts.threads ?? defaultThreads(), p.segmentCount);
-  const deflater = opts.deflater ?? (compress ? createDeflater(threads) : undefined);
-  const window = Math.max(2, 2 * threads);
+  const deflater = opts.deflater ?? inlineDeflater();
+  const window = Math.max(2, 2 * Math.min(deflater.threads, p.segmentCount));
   const headerBytes = headerBytesFor(p.segmentCount);
   const lengthOf = (i: number) => (i === p.segmentCount - 1 ? p.lastSegmentSizeBytes : p.segmentSizeBytes);
   const submit = (i: number): Promise<Uint8Array> => {
     const chunk = dev.readAt(i * p.segmentSizeBytes, lengthOf(i));
-    if (deflater === undefined || !compress) return Promise.resolve(encodeSegment(chunk, undefined, p.segmentSizeBytes));
+    if (!compress) return Promise.resolve(encodeSegment(chunk, undefined, p.segmentSizeBytes));
     return deflater.deflate(chunk, p.level).then((z) => encodeSegment(chunk, z, p.segmentSizeBytes));
   };
-  try {
-    const pending = new Map<number, Promise<Uint8Array>>();
-    const index = [0];
-    let submitted = 0;
-    let dataBytes = 0;
-    let stored = 0;
-    for (let i = 0; i < p.segmentCount; i++) {
-      if (opts.signal?.aborted === true) throw interrupted();
-      while (submitted < p.segmentCount && submitted < i + window) {
-        const job = submit(submitted);
-        job.catch(() => {}); // awaited below in order; avoid an unhandled rejection meanwhile
-        pending.set(submitted++, job);
-      }
-      const segment = await pending.get(i)!;
-      pending.delete(i);
-      if (segment[0] === SEGMENT_UNCOMPRESSED) stored++;
-      sink.writeAt(headerBytes + dataBytes, segment);
-      dataBytes += segment.length;
-      index.push(dataBytes);
-      if (i % 64 === 63 || i === p.segmentCount - 1) {
-        reporter.emit({ type: 'progress', task: 'lofi-pack', doneBytes: Math.min(dev.sizeBytes, (i + 1) * p.segmentSizeBytes), totalBytes: dev.sizeBytes });
-      }
+  const pending = new Map<number, Promise<Uint8Array>>();
+  const index = [0];
+  let submitted = 0;
+  let dataBytes = 0;
+  let stored = 0;
+  for (let i = 0; i < p.segmentCount; i++) {
+    if (opts.signal?.aborted === true) throw interrupted();
+    while (submitted < p.segmentCount && submitted < i + window) {
+      const job = submit(submitted);
+      job.catch(() => {}); // awaited below in order; avoid an unhandled rejection meanwhile
+      pending.set(submitted++, job);
     }
-    sink.writeAt(0, serializeHeader({ ...p, index }));
-    const pad = paddingFor(headerBytes + dataBytes);
-    if (pad > 0) sink.writeAt(headerBytes + dataBytes, new Uint8Array(pad));
-    return {
-      sizeBytes: headerBytes + dataBytes + pad,
-      segmentCount: p.segmentCount,
-      storedSegments: stored,
-      uncompressedSizeBytes: dev.sizeBytes,
-    };
-  } finally {
-    if (opts.deflater === undefined) await deflater?.close();
+    const segment = await pending.get(i)!;
+    pending.delete(i);
+    if (segment[0] === SEGMENT_UNCOMPRESSED) stored++;
+    sink.writeAt(headerBytes + dataBytes, segment);
+    dataBytes += segment.length;
+    index.push(dataBytes);
+    if (i % 64 === 63 || i === p.segmentCount - 1) {
+      reporter.emit({ type: 'progress', task: 'lofi-pack', doneBytes: Math.min(dev.sizeBytes, (i + 1) * p.segmentSizeBytes), totalBytes: dev.sizeBytes });
+    }
   }
+  sink.writeAt(0, serializeHeader({ ...p, index }));
+  const pad = paddingFor(headerBytes + dataBytes);
+  if (pad > 0) sink.writeAt(headerBytes + dataBytes, new Uint8Array(pad));
+  return {
+    sizeBytes: headerBytes + dataBytes + pad,
+    segmentCount: p.segmentCount,
+    storedSegments: stored,
+    uncompressedSizeBytes: dev.sizeBytes,
+  };
 }
 
 /** Compresses `input` into a new lofi image in memory. */

@@ -1,11 +1,11 @@
 /** The deflate worker pool: same bytes as in-thread zlib, order kept, close rejects queued work. */
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { createDeflater, inlineDeflater } from '../../build/core/zpool.ts';
+import { createDeflatePool, inlineDeflater } from '../../build/core/deflate-pool.ts';
 
-describe('createDeflater', () => {
+describe('createDeflatePool', () => {
   it('deflates concurrently with results matching the inline deflater', async () => {
-    const pool = createDeflater(2);
+    const pool = createDeflatePool(2);
     const inline = inlineDeflater();
     try {
       const big = new Uint8Array(1 << 20).map((_, i) => (i * 31) % 7);
@@ -23,7 +23,7 @@ describe('createDeflater', () => {
   });
 
   it('rejects work still queued when closed', async () => {
-    const pool = createDeflater(2);
+    const pool = createDeflatePool(2);
     const jobs = Array.from({ length: 20 }, () => pool.deflate(new Uint8Array(1 << 20), 9));
     const settled = Promise.allSettled(jobs);
     await pool.close();

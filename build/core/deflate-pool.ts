@@ -1,5 +1,5 @@
 /**
- * A pool of worker threads that deflate buffers with node:zlib: zlib format
+ * The deflate pool: worker threads that deflate buffers with node:zlib: zlib format
  * (RFC 1950) for lofi segments, and raw deflate pieces that concatenate into
  * one stream for parallel gzip (core/pgzip.ts). Results do not depend on the
  * thread count: every buffer is compressed on its own with the same
@@ -93,6 +93,8 @@ export interface RawBlockOptions {
 }
 
 export interface Deflater {
+  /** How many buffers it compresses at once (1 inline); callers size their in-flight window by it. */
+  readonly threads: number;
   /** zlib-format deflate of `data` at `level` (1…9). */
   deflate(data: Uint8Array, level: number): Promise<Uint8Array>;
   /** Raw deflate of one block; the blocks of a stream, concatenated in order, are one valid deflate stream. */
@@ -126,6 +128,7 @@ function rawBlockInline(data: Uint8Array, o: RawBlockOptions): Uint8Array {
 /** Deflates in the calling thread; for threads = 1 and tiny inputs. */
 export function inlineDeflater(): Deflater {
   return {
+    threads: 1,
     deflate: async (data, level) => deflateSync(data, { level }),
     deflateRaw: async (data, o) => rawBlockInline(data, o),
     close: async () => {},
@@ -140,7 +143,7 @@ class WorkerDeflater implements Deflater {
   private nextId = 0;
   private failure: unknown;
 
-  constructor(threads: number) {
+  constructor(readonly threads: number) {
     for (let i = 0; i < threads; i++) {
       const w = new Worker(WORKER_SOURCE, { eval: true });
       w.on('message', (reply: Reply) => this.onReply(w, reply));
@@ -189,21 +192,21 @@ class WorkerDeflater implements Deflater {
     this.running.delete(w);
     this.idle.push(w);
     if (job !== undefined) {
-      if ('error' in reply) job.reject(internalError('ZPOOL_DEFLATE_FAILED', `deflate failed: ${reply.error}`));
+      if ('error' in reply) job.reject(internalError('DEFLATE_POOL_FAILED', `deflate failed: ${reply.error}`));
       else job.resolve(reply.out);
     }
     this.pump();
   }
 
   private fail(e: unknown): void {
-    this.failure = internalError('ZPOOL_WORKER_FAILED', `a compression worker thread failed: ${String(e)}`, { cause: e });
+    this.failure = internalError('DEFLATE_POOL_WORKER_FAILED', `a compression worker thread failed: ${String(e)}`, { cause: e });
     for (const job of [...this.running.values(), ...this.queue]) job.reject(this.failure);
     this.running.clear();
     this.queue.length = 0;
   }
 
   async close(): Promise<void> {
-    for (const job of this.queue) job.reject(internalError('ZPOOL_CLOSED', 'compression pool closed'));
+    for (const job of this.queue) job.reject(internalError('DEFLATE_POOL_CLOSED', 'compression pool closed'));
     this.queue.length = 0;
     await Promise.all(this.all.map((w) => w.terminate()));
   }
@@ -214,8 +217,18 @@ export function defaultThreads(): number {
   return availableParallelism();
 }
 
-/** A deflater with `threads` worker threads (inline when threads ≤ 1). */
-export function createDeflater(threads: number = defaultThreads()): Deflater {
+/** A deflate pool of `threads` worker threads (inline when threads ≤ 1); close it when done. */
+export function createDeflatePool(threads: number = defaultThreads()): Deflater {
   const n = Math.max(1, Math.floor(threads));
   return n <= 1 ? inlineDeflater() : new WorkerDeflater(n);
+}
+
+/** Runs `fn` with a pool of `threads` (default: all available) and closes the pool afterwards. */
+export async function withDeflatePool<T>(threads: number | undefined, fn: (pool: Deflater) => Promise<T>): Promise<T> {
+  const pool = createDeflatePool(threads ?? defaultThreads());
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.close();
+  }
 }
