@@ -1,56 +1,105 @@
 /**
- * Lists every error code the product can raise, with its exit status, by
- * reading build/ (the `*Error('CODE'` helpers and `code: 'CODE', status:`
- * literals). `--write` regenerates the table in docs/errors.md;
- * test/unit/error-codes.test.ts checks that the doc lists them all.
+ * docs/errors.md is generated from the registry (build/core/error-codes.ts):
+ * `node --import tsx tools/error-codes.ts --write` rewrites it, and
+ * test/unit/error-codes.test.ts checks that it is up to date.
+ *
+ * `raisedCodes` finds every code the product can raise, with the type
+ * checker rather than a regular expression: a string literal whose
+ * contextual type is a set of registered codes (an argument of dataError or
+ * of a local wrapper typed `CodeWithStatus<…>`, the `code` of a
+ * `new DogeError({…})`, a `?? 'CODE'` default) is a raise site, however many
+ * wrappers it passes through. A code computed without such a type (an
+ * untyped `const code = cond ? 'A' : 'B'`) is not seen, and the test then
+ * reports it as registered but never raised: annotate the variable.
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import ts from 'typescript';
+import { ERROR_CODES, type ErrorCode, ExitStatus } from '../build/core/error-codes.ts';
 
-const STATUS: Record<string, number> = { dataError: 65, configError: 78, unavailableError: 69, internalError: 70, usageError: 64 };
-const NAMED: Record<string, number> = { ok: 0, bootFailed: 1, usage: 64, dataErr: 65, unavailable: 69, internal: 70, config: 78, interrupted: 130 };
+const REPO = join(import.meta.dirname, '..');
+export const DOC_PATH = join(REPO, 'docs/errors.md');
 
-function files(dir: string): string[] {
+function tsFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
     const p = join(dir, n);
-    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+    if (statSync(p).isDirectory()) return n === 'node_modules' ? [] : tsFiles(p);
+    return p.endsWith('.ts') ? [p] : [];
   });
 }
 
-export function errorCodes(buildDir: string): Map<string, Set<number>> {
-  const codes = new Map<string, Set<number>>();
-  const add = (code: string, status: number) => {
-    const s = codes.get(code) ?? new Set<number>();
-    s.add(status);
-    codes.set(code, s);
-  };
-  for (const f of files(buildDir)) {
-    const text = readFileSync(f, 'utf8');
-    for (const m of text.matchAll(/\b(dataError|configError|unavailableError|internalError|usageError)\(\s*'([A-Z][A-Z0-9_]+)'/g)) add(m[2]!, STATUS[m[1]!]!);
-    // core/file-lock.ts raises its timeout as unavailableError(timeoutCode): each lock names its own.
-    for (const m of text.matchAll(/timeoutCode(?::|\s*\?\?)\s*'([A-Z][A-Z0-9_]+)'/g)) add(m[1]!, STATUS['unavailableError']!);
-    for (const m of text.matchAll(/code:\s*'([A-Z][A-Z0-9_]+)',\s*status:\s*'([a-zA-Z]+)'/g)) {
-      const st = NAMED[m[2]!];
-      if (st !== undefined) add(m[1]!, st);
-    }
-  }
-  return codes;
+/** The project's compiler options (tsconfig.json), for programs built here. */
+export function compilerOptions(): ts.CompilerOptions {
+  const cfg = ts.readConfigFile(join(REPO, 'tsconfig.json'), ts.sys.readFile);
+  return ts.parseJsonConfigFileContent(cfg.config, ts.sys, REPO).options;
 }
 
-const BEGIN = '<!-- codes:begin (tools/error-codes.ts --write) -->';
-const END = '<!-- codes:end -->';
+/** The product's sources: build/ and tools/ (tools/ holds the fixture command), not the registry itself. */
+export function productFiles(): string[] {
+  const registry = join(REPO, 'build/core/error-codes.ts');
+  return [...tsFiles(join(REPO, 'build')), ...tsFiles(join(REPO, 'tools'))].filter((f) => f !== registry).sort();
+}
 
-if (process.argv.includes('--write')) {
-  const repo = join(import.meta.dirname, '..');
-  const codes = errorCodes(join(repo, 'build'));
-  const rows = [...codes.keys()].sort().map((c) => `| ${c} | ${[...codes.get(c)!].sort((a, b) => a - b).join(', ')} |`);
-  const docPath = join(repo, 'docs/errors.md');
-  const doc = readFileSync(docPath, 'utf8');
-  const table = `${BEGIN}\n| code | exit status |\n|---|---|\n${rows.join('\n')}\n${END}`;
-  // BEGIN holds regex metacharacters (the parentheses): cut by index, not by RegExp.
-  const at = doc.indexOf(BEGIN);
-  const end = doc.indexOf(END, at);
-  const next = at >= 0 && end >= 0 ? doc.slice(0, at) + table + doc.slice(end + END.length) : `${doc.trimEnd()}\n\n## Every code\n\n${table}\n`;
-  writeFileSync(docPath, next);
-  process.stdout.write(`${codes.size} codes written to docs/errors.md\n`);
+export interface RaiseSite {
+  readonly code: ErrorCode;
+  /** repo-relative path:line */
+  readonly at: string;
+}
+
+function isCodeSet(t: ts.Type, keys: ReadonlySet<string>): boolean {
+  const members = (t.isUnion() ? t.types : [t]).filter((m) => (m.flags & (ts.TypeFlags.Undefined | ts.TypeFlags.Null)) === 0);
+  return members.length > 0 && members.every((m) => m.isStringLiteral() && keys.has(m.value));
+}
+
+/** Every string literal in `files` that flows into a registered-code position. */
+export function raisedCodes(files: readonly string[] = productFiles(), program?: ts.Program): RaiseSite[] {
+  const prog = program ?? ts.createProgram({ rootNames: [...files], options: compilerOptions() });
+  const checker = prog.getTypeChecker();
+  const keys = new Set(Object.keys(ERROR_CODES));
+  const sites: RaiseSite[] = [];
+  for (const file of files) {
+    const sf = prog.getSourceFile(file);
+    if (sf === undefined) throw new Error(`${file} is not in the program`);
+    const visit = (node: ts.Node): void => {
+      if (ts.isStringLiteral(node) && keys.has(node.text)) {
+        const ct = checker.getContextualType(node);
+        if (ct !== undefined && isCodeSet(ct, keys)) {
+          const line = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
+          sites.push({ code: node.text as ErrorCode, at: `${relative(REPO, file)}:${line}` });
+        }
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(sf);
+  }
+  return sites;
+}
+
+const INTRO = `# Error codes
+
+Every failure is a \`DogeError\` with a stable code. Codes, their exit status
+(README "Exit statuses") and meaning live in one registry,
+\`build/core/error-codes.ts\` (\`ERROR_CODES\`); the error factories accept only a
+registered code and take the status from it. This file is generated from the
+registry: \`node --import tsx tools/error-codes.ts --write\`
+(test/unit/error-codes.test.ts checks it is current, and that the registry
+holds exactly the codes build/ and tools/ can raise).
+`;
+
+/** docs/errors.md, from the registry. */
+export function renderErrorsDoc(): string {
+  const rows = (Object.keys(ERROR_CODES) as ErrorCode[])
+    .sort()
+    .map((c) => `| ${c} | ${ExitStatus[ERROR_CODES[c].status]} | ${ERROR_CODES[c].meaning.replace(/\|/g, '\\|')} |`);
+  return `${INTRO}\n| code | status | meaning |\n|---|---|---|\n${rows.join('\n')}\n`;
+}
+
+if (process.argv[1] !== undefined && import.meta.filename === process.argv[1] && process.argv.includes('--write')) {
+  writeFileSync(DOC_PATH, renderErrorsDoc());
+  process.stdout.write(`${Object.keys(ERROR_CODES).length} codes written to docs/errors.md\n`);
+}
+
+/** For the test: the doc as committed. */
+export function committedDoc(): string {
+  return readFileSync(DOC_PATH, 'utf8');
 }

@@ -38,7 +38,8 @@ export class DogeError extends Error {
     super(opts.message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'DogeError';
     this.code = opts.code;
-    this.status = ERROR_CODES[opts.code].status;
+    // Typecheck admits only registered codes; a code from outside TypeScript's view is a bug, shown as internal.
+    this.status = (ERROR_CODES as Readonly<Record<string, { readonly status: ExitStatusName } | undefined>>)[opts.code]?.status ?? 'internal';
     this.hint = opts.hint;
     this.details = opts.details ?? {};
   }

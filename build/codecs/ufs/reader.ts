@@ -4,7 +4,7 @@
  * lazily. Algorithm: shared/specs/illumos-ufs.md §13.
  */
 import type { BlockDevice } from '../../core/blockdev.ts';
-import { dataError, usageError } from '../../core/errors.ts';
+import { type CodeWithStatus, dataError, usageError } from '../../core/errors.ts';
 import type { ContentSource, DirNode, FsTime } from '../../core/tree.ts';
 import { splitPath } from '../../core/tree.ts';
 import { type BlockMap, type BlockProblem, mapBlocks } from './blockmap.ts';
@@ -90,7 +90,7 @@ function readSuperblock(dev: BlockDevice, offsetBytes: number): Superblock {
   if (first !== undefined) {
     // No illumos superblock here: a BSD UFS2 keeps its superblock at 65536 (FreeBSD newfs), not at 8192.
     if (kind === 'none' && offsetBytes === SBOFF && dev.sizeBytes >= BSD_SBOFF_UFS2 + SBSIZE) notBsd(dev.readAt(BSD_SBOFF_UFS2, SBSIZE), BSD_SBOFF_UFS2);
-    const code = first.field === 'image' ? 'UFS_TRUNCATED' : kind === 'none' ? 'UFS_NOT_UFS' : 'UFS_BAD_SUPERBLOCK';
+    const code: CodeWithStatus<'dataErr'> = first.field === 'image' ? 'UFS_TRUNCATED' : kind === 'none' ? 'UFS_NOT_UFS' : 'UFS_BAD_SUPERBLOCK';
     throw corrupt(code, 'superblock', offsetBytes, problems.map((p) => p.message).join('; '), {
       fields: problems.map((p) => p.field),
     });
@@ -199,7 +199,7 @@ export class UfsImage {
         sb,
         readBlock: (frag) => this.dev.readAt(frag * sb.fsize, sb.bsize),
         onProblem: (p: BlockProblem) => {
-          const code = p.kind === 'loop' ? 'UFS_CORRUPT_INDIRECT_LOOP' : 'UFS_CORRUPT_BLOCKPTR';
+          const code: CodeWithStatus<'dataErr'> = p.kind === 'loop' ? 'UFS_CORRUPT_INDIRECT_LOOP' : 'UFS_CORRUPT_BLOCKPTR';
           const where = p.level === 0 ? 'direct pointer' : `pointer in a level-${p.level} indirect block`;
           throw corrupt(code, 'inode', inoOff, `inode ${ino}: ${where}: ${p.message}`, { ino, frag: p.frag, lbn: p.lbn });
         },
