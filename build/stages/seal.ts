@@ -16,8 +16,8 @@ import { type Reporter, silentReporter } from '../core/events.ts';
 import { FileBlockDevice } from '../core/filedev.ts';
 import { hashFile } from '../core/hash.ts';
 import type { DirNode } from '../core/tree.ts';
-import { listTree, normaliseTree } from '../media/pxe/fstree.ts';
-import { writeTarGz } from '../media/pxe/tarball.ts';
+import { listTree, normaliseTree } from '../core/fstree.ts';
+import { writeTarGz } from '../core/targz.ts';
 import { archiveManifest, manifestBytes, type UsrManifestCache } from './archive-manifest.ts';
 
 export { archiveManifest, contentDevice, dirManifestCache, type UsrManifestCache } from './archive-manifest.ts';

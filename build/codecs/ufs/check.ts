@@ -12,34 +12,18 @@ import { checkInodes, type InodeState } from './checkinodes.ts';
 import { checkMaps } from './checkmaps.ts';
 import { FsClean, FSOKAY, SBOFF, SBSIZE } from './constants.ts';
 import type { UfsStructure } from './corrupt.ts';
+import { ProblemList, type UfsProblem } from './problems.ts';
 import { cgNdblk, cgsblock, cgtod } from './geometry.ts';
 import { superblockProblems } from './sbcheck.ts';
 import { rejectBsd } from './bsd.ts';
 import { decodeSuperblock, magicKind, type Superblock } from './superblock.ts';
 
-export interface UfsProblem {
-  /** Stable code, e.g. SB_BAD, CG_MAGIC, BLOCK_DUP, DIR_ENTRY, LINK_COUNT, MAP_FRAG. */
-  readonly code: string;
-  readonly structure: UfsStructure;
-  readonly offsetBytes: number;
-  readonly message: string;
-  readonly ino?: number;
-  readonly cg?: number;
-}
+export type { UfsProblem } from './problems.ts';
+export { ProblemList } from './problems.ts';
 
 export interface CheckUfsOptions {
   /** Stop collecting after this many problems (memory bound); default 1000. */
   readonly maxProblems?: number;
-}
-
-export class ProblemList {
-  readonly items: UfsProblem[] = [];
-  dropped = 0;
-  constructor(private readonly max: number) {}
-  add(p: UfsProblem): void {
-    if (this.items.length < this.max) this.items.push(p);
-    else this.dropped++;
-  }
 }
 
 export function checkUfs(dev: BlockDevice, opts: CheckUfsOptions = {}): UfsProblem[] {

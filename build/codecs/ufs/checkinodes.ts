@@ -6,7 +6,7 @@
  */
 import type { BlockDevice } from '../../core/blockdev.ts';
 import { type BlockMap, mapBlocks } from './blockmap.ts';
-import type { ProblemList } from './check.ts';
+import type { ProblemList } from './problems.ts';
 import {
   DINODE_SIZE, DIRBLKSIZ, howmany, IFATTRDIR, IFBLK, IFCHR, IFDIR, IFLNK, IFMT, IFSHAD, MAXPATHLEN,
   UFS_MAXOFFSET, UFSROOTINO,

@@ -7,7 +7,7 @@
  */
 import type { BlockDevice } from '../../core/blockdev.ts';
 import { type CylinderGroup, summarizeFreeMap } from './cg.ts';
-import type { ProblemList } from './check.ts';
+import type { ProblemList } from './problems.ts';
 import type { InodeState } from './checkinodes.ts';
 import { CSUM_SIZE, IFDIR, IFMT } from './constants.ts';
 import { cgbase, cgNdblk, cgtod } from './geometry.ts';

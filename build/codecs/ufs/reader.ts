@@ -20,7 +20,9 @@ import { BSD_SBOFF_UFS2, notBsd } from './bsd.ts';
 import { decodeSuperblock, magicKind, type Superblock } from './superblock.ts';
 import { readTreeFrom } from './treeread.ts';
 import { nodeTypeOf } from './types.ts';
-import type { FsNodeType } from '../../core/tree.ts';
+import type { UfsStat } from './stat.ts';
+
+export type { UfsStat } from './stat.ts';
 
 export interface OpenUfsOptions {
   /** Read the superblock copy in cylinder group 0 instead of the primary. */
@@ -48,23 +50,6 @@ export interface UfsInfo {
   readonly minfreePercent: number;
   readonly optimization: 'space' | 'time';
   readonly largeFiles: boolean;
-}
-
-export interface UfsStat {
-  readonly ino: number;
-  readonly type: FsNodeType;
-  /** Permission bits including setuid/setgid/sticky. */
-  readonly mode: number;
-  readonly uid: number;
-  readonly gid: number;
-  readonly nlink: number;
-  readonly sizeBytes: number;
-  /** 512-byte sectors allocated. */
-  readonly blocks: number;
-  readonly atime: FsTime;
-  readonly mtime: FsTime;
-  readonly ctime: FsTime;
-  readonly rdev?: { readonly major: number; readonly minor: number };
 }
 
 export interface UfsDirEntry {

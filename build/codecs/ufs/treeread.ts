@@ -13,11 +13,26 @@ import { cgdmin, cgsblock } from './geometry.ts';
 import { type Dinode, isInlineSymlink } from './inode.ts';
 import { escapeName } from '../../core/names.ts';
 import { decodeName } from './dir.ts';
-import type { UfsImage } from './reader.ts';
+import type { Superblock } from './superblock.ts';
+import type { ContentSource } from '../../core/tree.ts';
+import type { ParsedDirEntry } from './dir.ts';
+import type { UfsStat } from './stat.ts';
+
+/** The part of UfsImage (reader.ts) a tree read needs; reader.ts passes itself. */
+export interface TreeSource {
+  readonly superblock: Superblock;
+  inodeOffset(ino: number): number;
+  readInode(ino: number): Dinode;
+  blockMap(ino: number, di: Dinode): BlockMap;
+  content(ino: number, di: Dinode, map: BlockMap): ContentSource;
+  dirEntries(ino: number, di: Dinode, map: BlockMap): ParsedDirEntry[];
+  statIno(ino: number): UfsStat;
+  readLink(ino: number, di: Dinode): string;
+}
 
 class Claims {
   private readonly owner: Int32Array;
-  constructor(private readonly img: UfsImage) {
+  constructor(private readonly img: TreeSource) {
     const sb = img.superblock;
     this.owner = new Int32Array(sb.size);
     // Metadata belongs to nobody a file may share with: mark it as owner -1.
@@ -51,7 +66,7 @@ function times(di: Dinode): { atime: FsTime; mtime: FsTime; ctime: FsTime } {
   return { atime: t(di.atime), mtime: t(di.mtime), ctime: t(di.ctime) };
 }
 
-export function readTreeFrom(img: UfsImage): DirNode {
+export function readTreeFrom(img: TreeSource): DirNode {
   const claims = new Claims(img);
   const nodes = new Map<number, FsNode>();
   const rootDi = img.readInode(UFSROOTINO);
@@ -93,7 +108,7 @@ export function readTreeFrom(img: UfsImage): DirNode {
   return root;
 }
 
-function readNode(img: UfsImage, claims: Claims, ino: number): FsNode {
+function readNode(img: TreeSource, claims: Claims, ino: number): FsNode {
   const di = img.readInode(ino);
   if (di.mode === 0) {
     throw corrupt('UFS_CORRUPT_DIRENT', 'inode', img.inodeOffset(ino), `a directory entry names unallocated inode ${ino}`, { ino });

@@ -9,7 +9,8 @@ import { dataError, unavailableError } from '../../core/errors.ts';
 import type { Reporter } from '../../core/events.ts';
 import { grubNetImage } from '../../host/grub-netdir.ts';
 import { renderAnswers, renderDogeosConf, renderGenericDogeosConf } from './firstboot.ts';
-import { copyTree, hashFile } from './fstree.ts';
+import { hashFile } from '../../core/hash.ts';
+import { copyTree } from '../../core/fstree.ts';
 import {
   ARCHIVE_HASH_IN_PLATFORM,
   ARCHIVE_IN_PLATFORM,
@@ -48,7 +49,7 @@ async function copyPlatform(plan: PxePlan, root: string): Promise<void> {
   const dst = join(root, platformDir(plan.input.version));
   const archive = join(src, ARCHIVE_IN_PLATFORM);
   const expected = (await readFile(join(src, ARCHIVE_HASH_IN_PLATFORM), 'utf8')).trim();
-  const actual = await hashFile(archive, 'sha1');
+  const actual = await hashFile('sha1', archive);
   if (expected !== actual) {
     throw dataError('PXE_ARCHIVE_HASH_MISMATCH', `${archive} does not match its .hash (the kernel would panic)`, {
       details: { file: archive, expected, actual },

@@ -12,9 +12,10 @@ import { type Reporter, silentReporter, timedStage } from '../../core/events.ts'
 import { requireTool } from '../../host/exec.ts';
 import { requireGrubModules } from '../../host/grub-netdir.ts';
 import { UNDIONLY_SOURCE, writeBundle } from './bundle.ts';
-import { hashFile, listTree, normaliseTree, treeDigest } from './fstree.ts';
+import { hashFile } from '../../core/hash.ts';
+import { listTree, normaliseTree, treeDigest } from '../../core/fstree.ts';
 import { planPxe } from './plan.ts';
-import { writeTarGz } from './tarball.ts';
+import { writeTarGz } from '../../core/targz.ts';
 import type { Artifact, MediaTarget, PxeInput } from './types.ts';
 
 function checkHost(): void {
@@ -48,7 +49,7 @@ async function buildPxe(input: PxeInput, outDir: string): Promise<Artifact[]> {
     );
     input.signal?.throwIfAborted();
     const digest = await treeDigest(root, entries);
-    const tarSha256 = await hashFile(tarTmp, 'sha256');
+    const tarSha256 = await hashFile('sha256', tarTmp);
     const tarSize = (await stat(tarTmp)).size;
 
     input.signal?.throwIfAborted();

@@ -10,7 +10,8 @@ import { isDogeError } from '../../core/errors.ts';
 import { type Reporter, silentReporter, timedStage } from '../../core/events.ts';
 import { BlobCache } from './cache.ts';
 import { cachedFetch } from './cached-fetch.ts';
-import { checksumMismatch, type ExpectedDigest, hashFile } from './digest.ts';
+import { hashFile } from '../../core/hash.ts';
+import { checksumMismatch, type ExpectedDigest } from './digest.ts';
 import { type HttpOptions, httpOptions } from './http.ts';
 import { DEFAULT_BASE_URL, stampIn } from './layout.ts';
 import { type LockChange, type LockedInput, type LockFile, type LockMode, lockDrift, readLockFile, withInput, writeLockFile } from './lockfile.ts';
@@ -146,7 +147,7 @@ async function fetchRemote(ctx: ResolveContext, o: FetchPlatformOptions, resolve
 }
 
 async function fetchLocal(o: FetchPlatformOptions, src: Extract<PlatformSource, { type: 'path' }>, lock: LockFile | undefined) {
-  const sha256 = await hashFile(src.path, 'sha256');
+  const sha256 = await hashFile('sha256', src.path);
   if (o.pinnedSha256 !== undefined && sha256 !== o.pinnedSha256.toLowerCase()) {
     throw checksumMismatch(src.path, { algorithm: 'sha256', hex: o.pinnedSha256.toLowerCase(), source: 'pinned sha256' }, sha256);
   }

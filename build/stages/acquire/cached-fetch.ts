@@ -9,7 +9,8 @@ import { unavailableError } from '../../core/errors.ts';
 import type { Reporter } from '../../core/events.ts';
 import { withFileLock } from '../../core/file-lock.ts';
 import type { BlobCache } from './cache.ts';
-import { type ExpectedDigest, hashFile, verifyDigests } from './digest.ts';
+import { hashFile } from '../../core/hash.ts';
+import { type ExpectedDigest, verifyDigests } from './digest.ts';
 import { discardPart, downloadToFile } from './download.ts';
 import type { HttpOptions } from './http.ts';
 
@@ -58,7 +59,7 @@ async function fromCache(req: CachedFetchRequest): Promise<CachedFetchResult | u
     ({ sha256, sizeBytes, md5 } = hit);
   }
   const path = cache.blobPath(sha256);
-  if (req.expected.some((e) => e.algorithm === 'md5') && md5 === undefined) md5 = await hashFile(path, 'md5');
+  if (req.expected.some((e) => e.algorithm === 'md5') && md5 === undefined) md5 = await hashFile('md5', path);
   verifyDigests(req.url, { sha256, md5 }, req.expected);
   if (sizeBytes === 0) sizeBytes = statSync(path).size;
   return { url: req.url, sha256, sizeBytes, path, fromCache: true };

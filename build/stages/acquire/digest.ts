@@ -1,9 +1,6 @@
-/** Streaming digests of downloads and local inputs. */
+/** Streaming digests of downloads and local inputs (files are hashed by core/hash.ts hashFile). */
 import { createHash, type Hash } from 'node:crypto';
 import { dataError, type DogeError } from '../../core/errors.ts';
-import { hashFileInto as hashCoreInto } from '../../core/hash.ts';
-
-export type DigestAlgorithm = 'sha256' | 'md5' | 'sha1';
 
 /** What an input must hash to. A pinned sha256 always wins over sums files. */
 export interface ExpectedDigest {
@@ -29,17 +26,6 @@ export class MultiHash {
   digest(): { sha256: string; md5: string | undefined; sizeBytes: number } {
     return { sha256: this.sha256.digest('hex'), md5: this.md5?.digest('hex'), sizeBytes: this.sizeBytes };
   }
-}
-
-/** Feeds a file (or its first `endBytes`) into a hash. */
-export async function hashFileInto(path: string, into: { update(c: Uint8Array): void }, endBytes?: number): Promise<void> {
-  await hashCoreInto(path, into, endBytes === undefined ? {} : { endBytes });
-}
-
-export async function hashFile(path: string, algorithm: DigestAlgorithm): Promise<string> {
-  const h = createHash(algorithm);
-  await hashFileInto(path, h);
-  return h.digest('hex');
 }
 
 /** CHECKSUM_MISMATCH: a data error naming the file, expected and actual. */

@@ -12,7 +12,8 @@ import type { Response } from 'node-fetch';
 import { DogeError, unavailableError } from '../../core/errors.ts';
 import { isNoSpace, noSpaceError } from '../../core/fs-errors.ts';
 import { type Reporter, silentReporter } from '../../core/events.ts';
-import { hashFileInto, MultiHash } from './digest.ts';
+import { hashFileInto } from '../../core/hash.ts';
+import { MultiHash } from './digest.ts';
 import { type CutReason, type HttpOptions, makeAgent, openGet } from './http.ts';
 
 export interface DownloadRequest {
@@ -206,7 +207,7 @@ async function receiveBody(a: {
   const reporter = req.reporter ?? silentReporter;
   const task = req.task ?? req.url;
   const hasher = new MultiHash(req.withMd5 === true);
-  if (start > 0) await hashFileInto(req.partPath, hasher, start);
+  if (start > 0) await hashFileInto(req.partPath, hasher, { endBytes: start });
   const fh = await open(req.partPath, start > 0 ? 'r+' : 'w');
   let done = start;
   const t0 = performance.now();

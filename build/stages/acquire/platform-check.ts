@@ -8,7 +8,7 @@ import { existsSync, lstatSync } from 'node:fs';
 import { lstat, readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { dataError } from '../../core/errors.ts';
-import { hashFile } from './digest.ts';
+import { hashFile } from '../../core/hash.ts';
 import { isStamp } from './layout.ts';
 import {
   BOOT_ARCHIVE,
@@ -51,7 +51,7 @@ async function checkHash(o: PlatformCheckOptions): Promise<void> {
       details: { file: BOOT_ARCHIVE_HASH, content: text.slice(0, 100) },
     });
   }
-  const actual = o.bootArchiveSha1 ?? (await hashFile(archive, 'sha1'));
+  const actual = o.bootArchiveSha1 ?? (await hashFile('sha1', archive));
   const expected = text.trim();
   if (actual !== expected) {
     throw dataError('PLATFORM_HASH_MISMATCH', `${BOOT_ARCHIVE} in ${o.origin} does not match ${BOOT_ARCHIVE_HASH}`, {

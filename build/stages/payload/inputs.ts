@@ -13,7 +13,8 @@ import { configError, isDogeError } from '../../core/errors.ts';
 import type { Reporter } from '../../core/events.ts';
 import { BlobCache } from '../acquire/cache.ts';
 import { cachedFetch, offlineMiss } from '../acquire/cached-fetch.ts';
-import { checksumMismatch, hashFile } from '../acquire/digest.ts';
+import { hashFile } from '../../core/hash.ts';
+import { checksumMismatch } from '../acquire/digest.ts';
 import { type HttpOptions, httpOptions } from '../acquire/http.ts';
 
 export type PayloadRole = 'chunter' | 'package' | 'image' | 'image-manifest';
@@ -95,7 +96,7 @@ async function fetchOne(s: PayloadInputSpec, cache: BlobCache, o: FetchInputsOpt
     const sizeBytes = (await stat(s.path).catch((cause: unknown) => {
       throw configError('PAYLOAD_INPUT_NOT_FOUND', `${s.name}: ${s.path} cannot be read`, { details: { name: s.name, path: s.path }, cause });
     })).size;
-    const actual = await hashFile(s.path, 'sha256');
+    const actual = await hashFile('sha256', s.path);
     if (actual !== s.sha256) throw checksumMismatch(s.path, { algorithm: 'sha256', hex: s.sha256, source: `pinned sha256 of ${s.name}` }, actual);
     return { ...s, localPath: s.path, sizeBytes, sourceUrl: pathToFileURL(s.path).href };
   }

@@ -1,5 +1,6 @@
 /**
- * A reproducible .tar.gz of the bundle with node-tar: entries in sorted
+ * A reproducible .tar.gz (the PXE bundle, the sealed platform tarball; in
+ * core, it was media/pxe/tarball.ts) with node-tar: entries in sorted
  * order, every mtime SOURCE_DATE_EPOCH, `portable` (no uid/gid/uname/atime/
  * ctime), modes as normalised on disk, compressed by core/pgzip.ts on every
  * CPU (gzip header MTIME 0, RFC 1952 "no time stamp"; the same bytes for
@@ -9,8 +10,8 @@ import { createWriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { create as createTar } from 'tar';
-import type { Reporter } from '../../core/events.ts';
-import { createParallelGzip } from '../../core/pgzip.ts';
+import type { Reporter } from './events.ts';
+import { createParallelGzip } from './pgzip.ts';
 import type { TreeEntry } from './fstree.ts';
 
 export interface TarGzOptions {

@@ -1,13 +1,16 @@
 /**
- * File-tree chores for the bundle: copy, list, normalise metadata, digest.
+ * File-tree chores for trees of plain files and directories (the PXE
+ * bundle, the sealed platform the seal stage tars): copy, list, normalise
+ * metadata, digest. In core (it was media/pxe/fstree.ts) so that the seal
+ * stage need not import a media target's internals.
  * Listings are sorted by path (code-unit order) so every consumer sees the
  * same order on every machine.
  */
 import { createHash } from 'node:crypto';
 import { chmod, copyFile, lstat, mkdir, readdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { dataError } from '../../core/errors.ts';
-import { hashFile as hashCoreFile } from '../../core/hash.ts';
+import { dataError } from './errors.ts';
+import { hashFile } from './hash.ts';
 
 export interface TreeEntry {
   /** Path relative to the tree root, `/`-separated. */
@@ -66,18 +69,13 @@ export async function normaliseTree(root: string, entries: readonly TreeEntry[],
   await utimes(root, epochSec, epochSec);
 }
 
-/** Streams a file through a hash. */
-export async function hashFile(path: string, algorithm: 'sha1' | 'sha256'): Promise<string> {
-  return hashCoreFile(algorithm, path);
-}
-
 /** sha256 of the tree's `sha256sum`-style listing, plus the total file size. */
 export async function treeDigest(root: string, entries: readonly TreeEntry[]): Promise<{ sha256: string; sizeBytes: number }> {
   const listing = createHash('sha256');
   let sizeBytes = 0;
   for (const e of entries) {
     if (e.type !== 'file') continue;
-    listing.update(`${await hashFile(join(root, e.rel), 'sha256')}  ${e.rel}\n`);
+    listing.update(`${await hashFile('sha256', join(root, e.rel))}  ${e.rel}\n`);
     sizeBytes += e.sizeBytes;
   }
   return { sha256: listing.digest('hex'), sizeBytes };
