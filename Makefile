@@ -32,6 +32,7 @@ probe:
 
 lint: deps-npm
 	npx biome lint build tools test
+	npx depcruise build --config .dependency-cruiser.cjs --output-type err
 
 typecheck: deps-npm
 	npx tsc --noEmit -p tsconfig.json

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { firstbootDefaults } from '../../build/core/firstboot-keys.ts';
+import { firstbootDefaults } from '../../build/firstboot/keys.ts';
 import { FIFO_VERSIONS_FILE, fifoReleaseOf, knownFifoReleases } from '../../build/stages/payload/fifo-version.ts';
 import { FIFO_ADMIN, FIFO_PACKAGES, FIFO_RELEASE, FIFO_SERVICES, FIFO_SETTINGS } from './fifo-contract.ts';
 import { OVERLAY, SHELLS } from './harness.ts';

@@ -1,5 +1,5 @@
 /**
- * build/core/firstboot-keys.ts and the first-boot runtime's parser
+ * build/firstboot/keys.ts and the first-boot runtime's parser
  * (overlays/dogeos/dogeos/lib/config.sh) agree: the same keys (the shell's
  * list taken by running it) and defaults; for every key a valid value
  * passes both and an invalid one fails both; unknown keys fail both; and
@@ -18,7 +18,7 @@ import {
   firstbootDefaults,
   renderFirstbootLines,
   validateFirstbootSettings,
-} from '../../build/core/firstboot-keys.ts';
+} from '../../build/firstboot/keys.ts';
 import { sha512Crypt } from '../../build/core/password.ts';
 import { OVERLAY, SHELLS } from './harness.ts';
 import { type ShellParser, runShellParser } from './parser.ts';

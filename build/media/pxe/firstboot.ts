@@ -15,11 +15,11 @@
  * dogeos.conf is the first-boot runtime's per-host override
  * (/system/boot/dogeos.conf, overlays/dogeos/README.md "Configuration"):
  * KEY='value' lines it parses, rejecting any key it does not know, so only
- * first-boot keys go in (build/core/firstboot-keys.ts). Hostname, admin
+ * first-boot keys go in (build/firstboot/keys.ts). Hostname, admin
  * network, DNS and NTP are SmartOS's, in answers.json.
  */
 import { configError } from '../../core/errors.ts';
-import { renderFirstbootLines, validateFirstbootSettings } from '../../core/firstboot-keys.ts';
+import { renderFirstbootLines, validateFirstbootSettings } from '../../firstboot/keys.ts';
 import { answersDocument, renderAnswersJson } from '../answers.ts';
 import type { ResolvedHost } from './hosts.ts';
 

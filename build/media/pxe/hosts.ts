@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { configError } from '../../core/errors.ts';
-import { validateFirstbootSettings } from '../../core/firstboot-keys.ts';
+import { validateFirstbootSettings } from '../../firstboot/keys.ts';
 import { DEFAULT_NTP, unattendedProblems } from '../answers.ts';
 import { answersFor } from './firstboot.ts';
 import {
@@ -122,7 +122,7 @@ const OWN_FIELD: Readonly<Record<string, string>> = { DOGEOS_ROLE: 'role', DOGEO
 
 /**
  * A host's own first-boot settings: keys and values the runtime accepts
- * (build/core/firstboot-keys.ts), checked on their own and their ports
+ * (build/firstboot/keys.ts), checked on their own and their ports
  * against the defaults; the archive's dogeos.conf is read before them.
  */
 function checkConfig(c: Collector, raw: unknown, path: string): Record<string, string> {

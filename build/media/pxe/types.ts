@@ -54,7 +54,7 @@ export interface HostEntry {
   /**
    * The host's own first-boot settings, written to its dogeos.conf after
    * DOGEOS_ROLE: keys the DogeOS first-boot runtime accepts
-   * (build/core/firstboot-keys.ts, overlays/dogeos/README.md) with values
+   * (build/firstboot/keys.ts, overlays/dogeos/README.md) with values
    * it accepts; not DOGEOS_ROLE or DOGEOS_ROOT_SHADOW (fields of their own).
    * DOGEOS_MEDIA_URL here replaces the bundle's payload URL.
    */

@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import type { BuildConfig } from '../../config/schema.ts';
 import { configError } from '../../core/errors.ts';
-import { validateFirstbootSettings } from '../../core/firstboot-keys.ts';
+import { validateFirstbootSettings } from '../../firstboot/keys.ts';
 import { renderTemplate } from './render.ts';
 
 export interface DogeosConfInput {
