@@ -4,6 +4,7 @@
  * parameters so tests can run it in-process.
  */
 import { readFileSync } from 'node:fs';
+import { removeAllTemps } from '../core/atomic.ts';
 import { DogeError, ExitStatus, isDogeError } from '../core/errors.ts';
 import { fileSystemError } from '../core/fs-errors.ts';
 import type { CommandContext, GlobalOptions, OutputStream } from './command.ts';
@@ -174,6 +175,9 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     return status;
   } catch (e) {
     reporter.finish();
+    const interrupted = controller.signal.aborted || (isDogeError(e) && e.status === 'interrupted');
+    // Every stage removes its own temporaries as the error unwinds; this removes any a stage could not reach (core/atomic.ts).
+    if (interrupted) removeAllTemps();
     if (controller.signal.aborted && !(isDogeError(e) && e.status !== 'interrupted')) {
       return printError(new DogeError({ code: 'INTERRUPTED', status: 'interrupted', message: 'interrupted; partial outputs were removed', cause: e }), globals, io);
     }

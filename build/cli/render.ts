@@ -84,7 +84,8 @@ export class CliReporter implements Reporter {
         this.line(`==> ${e.stage}${e.reason === undefined ? '' : ` (${e.reason})`}`);
         return;
       case 'stage-end':
-        this.line(`<== ${e.stage} ${e.skipped === true ? `skipped${e.reason === undefined ? '' : `: ${e.reason}`}` : `done in ${(e.durationMs / 1000).toFixed(1)} s`}`);
+        if (e.failed !== undefined) this.line(`<== ${e.stage} failed after ${(e.durationMs / 1000).toFixed(1)} s (${e.failed})`);
+        else this.line(`<== ${e.stage} ${e.skipped === true ? `skipped${e.reason === undefined ? '' : `: ${e.reason}`}` : `done in ${(e.durationMs / 1000).toFixed(1)} s`}`);
         return;
       case 'artifact':
         this.line(`wrote ${e.path} (${formatBytes(e.sizeBytes)}, sha256 ${e.sha256})`);

@@ -7,15 +7,21 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 const live = new Set<string>();
+/** Never reused within a process (live.size is: two temps for one path would collide). */
+let nextTemp = 0;
 
 /** A temporary sibling path for `finalPath` (same filesystem, so rename is atomic). */
 export function tempSibling(finalPath: string): string {
-  const p = join(dirname(finalPath), `.${basename(finalPath)}.tmp-${process.pid}-${live.size}`);
+  const p = join(dirname(finalPath), `.${basename(finalPath)}.tmp-${process.pid}-${nextTemp++}`);
   live.add(p);
   return p;
 }
 
-/** Removes every temporary path still registered (on error or signal). */
+/**
+ * Removes every temporary path still registered. The CLI calls it when a
+ * command was interrupted (cli/main.ts), after the command's own cleanup
+ * ran, so nothing half-written survives SIGINT/SIGTERM.
+ */
 export function removeAllTemps(): void {
   for (const p of live) rmSync(p, { recursive: true, force: true });
   live.clear();

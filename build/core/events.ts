@@ -11,6 +11,8 @@ export type BuildEvent =
       readonly durationMs: number;
       readonly skipped?: boolean;
       readonly reason?: string;
+      /** The stage threw: its error code (a DogeError's) or 'error'. */
+      readonly failed?: string;
     }
   | {
       readonly type: 'progress';
@@ -54,7 +56,13 @@ export class CollectingReporter implements Reporter {
   }
 }
 
-/** Time a stage and emit start/end around it. */
+/** The `failed` field of a stage-end for an error `e`. */
+export function failureOf(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'error';
+}
+
+/** Time a stage and emit start/end around it; a stage that throws still ends, with `failed`. */
 export async function timedStage<T>(
   reporter: Reporter,
   stage: string,
@@ -63,7 +71,14 @@ export async function timedStage<T>(
 ): Promise<T> {
   const start = performance.now();
   reporter.emit(reason === undefined ? { type: 'stage-start', stage } : { type: 'stage-start', stage, reason });
-  const result = await fn();
-  reporter.emit({ type: 'stage-end', stage, durationMs: Math.round(performance.now() - start) });
-  return result;
+  let failed: string | undefined;
+  try {
+    return await fn();
+  } catch (e) {
+    failed = failureOf(e);
+    throw e;
+  } finally {
+    const durationMs = Math.round(performance.now() - start);
+    reporter.emit(failed === undefined ? { type: 'stage-end', stage, durationMs } : { type: 'stage-end', stage, durationMs, failed });
+  }
 }

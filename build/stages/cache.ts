@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commitTemp, discardTemp, tempSibling } from '../core/atomic.ts';
-import type { Reporter } from '../core/events.ts';
+import { failureOf, type Reporter } from '../core/events.ts';
 import { canonicalJson, digestOf } from '../core/hash.ts';
 
 export interface CachedStage<T> {
@@ -61,6 +61,7 @@ export async function runCachedStage<T>(workDir: string, stage: CachedStage<T>, 
     result = await stage.run(tmp);
   } catch (e) {
     discardTemp(tmp);
+    reporter.emit({ type: 'stage-end', stage: stage.name, durationMs: Math.round(performance.now() - start), reason, failed: failureOf(e) });
     throw e;
   }
   commitTemp(tmp, dir);

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeAtomically } from '../../build/core/atomic.ts';
-import { CollectingReporter } from '../../build/core/events.ts';
+import { dataError } from '../../build/core/errors.ts';
+import { CollectingReporter, timedStage } from '../../build/core/events.ts';
 import { runCachedStage } from '../../build/stages/cache.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dogeos-cache-'));
@@ -61,5 +62,26 @@ describe('atomic writes', () => {
     await writeAtomically(target, (t) => writeFileSync(t, 'new'));
     expect(readFileSync(target, 'utf8')).toBe('new');
     expect(existsSync(target)).toBe(true);
+  });
+});
+
+describe('a failed stage still reports its end', () => {
+  it('timedStage emits stage-end with the error code, and rethrows', async () => {
+    const r = new CollectingReporter();
+    await expect(timedStage(r, 'seal', async () => Promise.reject(dataError('UFS_NO_SPACE', 'full')))).rejects.toMatchObject({ code: 'UFS_NO_SPACE' });
+    await expect(timedStage(r, 'usb', async () => Promise.reject(new Error('bug')))).rejects.toThrow('bug');
+    expect(await timedStage(r, 'iso', async () => 7)).toBe(7);
+    expect(r.ofType('stage-end').map((e) => [e.stage, e.failed])).toEqual([
+      ['seal', 'UFS_NO_SPACE'],
+      ['usb', 'error'],
+      ['iso', undefined],
+    ]);
+  });
+
+  it('runCachedStage emits stage-end with failed when its run throws', async () => {
+    const r = new CollectingReporter();
+    const stage = { name: 'compose', key: { n: 'fails' }, run: async () => Promise.reject(dataError('OVERLAY_FILE_CHANGED', 'moved')) };
+    await expect(runCachedStage(join(tmp, 'work-failed'), stage, r)).rejects.toMatchObject({ code: 'OVERLAY_FILE_CHANGED' });
+    expect(r.ofType('stage-end')).toEqual([expect.objectContaining({ stage: 'compose', failed: 'OVERLAY_FILE_CHANGED' })]);
   });
 });
