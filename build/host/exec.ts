@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { $, type ProcessPromise, quote } from 'zx';
-import { type DogeError, internalError, unavailableError } from '../core/errors.ts';
+import { DogeError, internalError, unavailableError } from '../core/errors.ts';
 import { noSpaceError } from '../core/fs-errors.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
 import { toolByName } from './tools.ts';
@@ -22,6 +22,11 @@ export interface RunOptions {
   /** Do not throw on a non-zero exit; the caller inspects `status`. */
   readonly allowFailure?: boolean;
   readonly timeoutMs?: number;
+  /**
+   * The build's signal: on abort the child is sent SIGTERM (xorriso and
+   * mtools stop; nothing runs on after SIGINT) and run() throws INTERRUPTED.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -98,6 +103,7 @@ function spawn(tool: string, args: readonly string[], opts: RunOptions): Process
     ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
     ...(opts.input === undefined ? {} : { input: typeof opts.input === 'string' ? opts.input : Buffer.from(opts.input) }),
     ...(opts.timeoutMs === undefined ? {} : { timeout: opts.timeoutMs }),
+    ...(opts.signal === undefined ? {} : { signal: opts.signal }),
   });
   return $$`${exe} ${args}`;
 }
@@ -111,8 +117,18 @@ function outputArgument(args: readonly string[]): string | undefined {
   return i >= 0 ? args[i + 1]?.replace(/@@\d+$/, '') : undefined;
 }
 
-/** Runs a program to completion and returns its output. */
+/** A function, not `signal?.aborted` inline: TypeScript would narrow the second check away. */
+function aborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+function interruptedRun(tool: string, args: readonly string[]): DogeError {
+  return new DogeError({ code: 'INTERRUPTED', message: `${tool} was stopped: the build was interrupted`, details: { command: shellLine(tool, args) } });
+}
+
+/** Runs a program to completion (or until `opts.signal` aborts) and returns its output. */
 export async function run(tool: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  if (aborted(opts.signal)) throw interruptedRun(tool, args);
   const proc = spawn(tool, args, opts);
   // zx keeps output as text (its buffer() re-encodes it, mangling binary
   // output such as bzip2's): collect the raw bytes from the stream ourselves.
@@ -126,6 +142,7 @@ export async function run(tool: string, args: readonly string[], opts: RunOption
     stdoutBytes: Buffer.concat(chunks),
     stderr: out.stderr,
   };
+  if (aborted(opts.signal)) throw interruptedRun(tool, args);
   if (result.signal !== null && result.status !== 0) {
     throw internalError('HOST_TOOL_KILLED', `${tool} was killed by ${result.signal}`, {
       details: { command: shellLine(tool, args), stderrTail: tailLines(result.stderr, 20) },

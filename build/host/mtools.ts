@@ -15,6 +15,8 @@ export interface FatTarget {
   readonly offsetBytes: number;
   readonly sourceDateEpoch: number;
   readonly reporter?: Reporter;
+  /** Stops the mtools program when the build is interrupted (exec.ts run). */
+  readonly signal?: AbortSignal;
 }
 
 function drive(t: FatTarget): string {
@@ -32,7 +34,7 @@ function env(t: FatTarget): Record<string, string> {
 }
 
 function opts(t: FatTarget) {
-  return { env: env(t), ...(t.reporter === undefined ? {} : { reporter: t.reporter }) };
+  return { env: env(t), ...(t.reporter === undefined ? {} : { reporter: t.reporter }), ...(t.signal === undefined ? {} : { signal: t.signal }) };
 }
 
 export interface MformatOptions extends FatTarget {

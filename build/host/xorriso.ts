@@ -11,6 +11,8 @@ export interface XorrisoRunOptions {
   readonly sourceDateEpoch: number;
   readonly cwd?: string;
   readonly reporter?: Reporter;
+  /** Stops xorriso when the build is interrupted (exec.ts run). */
+  readonly signal?: AbortSignal;
 }
 
 /** `xorriso -as mkisofs ARGS`. */
@@ -19,6 +21,7 @@ export async function xorrisofs(args: readonly string[], o: XorrisoRunOptions): 
     env: { SOURCE_DATE_EPOCH: String(o.sourceDateEpoch), TZ: 'UTC' },
     ...(o.cwd === undefined ? {} : { cwd: o.cwd }),
     ...(o.reporter === undefined ? {} : { reporter: o.reporter }),
+    ...(o.signal === undefined ? {} : { signal: o.signal }),
   });
 }
 

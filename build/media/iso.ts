@@ -104,7 +104,7 @@ async function buildIso(input: MediaInput, outDir: string): Promise<Artifact[]> 
     input.signal?.throwIfAborted();
     const { paths } = await withPendingOutputs(async (outs) => {
       const tmp = outs.add(join(outDir, isoFileName(input.version)));
-      await xorrisofs(xorrisoArgs({ input, outputPath: tmp, stagingDir, espImagePath, keyImagePath, mbrPath }), { sourceDateEpoch: input.sourceDateEpoch, reporter });
+      await xorrisofs(xorrisoArgs({ input, outputPath: tmp, stagingDir, espImagePath, keyImagePath, mbrPath }), { sourceDateEpoch: input.sourceDateEpoch, reporter, ...(input.signal === undefined ? {} : { signal: input.signal }) });
       hybridiseIsoMbr(tmp);
       input.signal?.throwIfAborted();
     });

@@ -46,7 +46,7 @@ export function keyRootSectors(tree: HostTree): { sectors: number; sectorsPerClu
 
 export async function makeKeyRootImage(o: { imagePath: string; tree: HostTree; serial: number; sourceDateEpoch: number; reporter?: Reporter; signal?: AbortSignal }): Promise<void> {
   const { sectors, sectorsPerCluster } = keyRootSectors(o.tree);
-  const target: FatTarget = { imagePath: o.imagePath, offsetBytes: 0, sourceDateEpoch: o.sourceDateEpoch, ...(o.reporter === undefined ? {} : { reporter: o.reporter }) };
+  const target: FatTarget = { imagePath: o.imagePath, offsetBytes: 0, sourceDateEpoch: o.sourceDateEpoch, ...(o.reporter === undefined ? {} : { reporter: o.reporter }), ...(o.signal === undefined ? {} : { signal: o.signal }) };
   await mformat({ ...target, create: true, totalSectors: sectors, fat32: true, sectorsPerCluster, label: DATA_LABEL, serial: o.serial, hiddenSectors: 0 });
   await copyTreeToFat({ target, tree: o.tree, task: 'iso: copy to the key root', ...(o.reporter === undefined ? {} : { reporter: o.reporter }), ...(o.signal === undefined ? {} : { signal: o.signal }) });
 }

@@ -121,6 +121,7 @@ async function writeImage(a: WriteImageArgs): Promise<void> {
     offsetBytes: firstLba * SECTOR_BYTES,
     sourceDateEpoch: a.input.sourceDateEpoch,
     reporter: a.reporter,
+    ...(a.input.signal === undefined ? {} : { signal: a.input.signal }),
   });
   const esp = fat(a.plan.esp.firstLba);
   await mformat({

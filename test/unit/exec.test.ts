@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DogeError } from '../../build/core/errors.ts';
 import { run } from '../../build/host/exec.ts';
@@ -46,5 +48,26 @@ describe('host tool runner', () => {
     );
     const needed = [...HOST_TOOLS.map((t) => t.debianPackage), ...HOST_FILES.map((f) => f.debianPackage)];
     expect(needed.filter((p) => !listed.has(p))).toEqual([]);
+  });
+
+  it('kills the child and throws INTERRUPTED when the signal aborts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dogeos-exec-'));
+    try {
+      const pidFile = join(dir, 'pid');
+      const controller = new AbortController();
+      const started = Date.now();
+      const running = run('sh', ['-c', 'echo $$ > "$0"; exec sleep 30', pidFile], { signal: controller.signal });
+      while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8') === '') await new Promise((r) => setTimeout(r, 20));
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      controller.abort();
+      await expect(running).rejects.toMatchObject({ code: 'INTERRUPTED', status: 'interrupted' });
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+      // An already aborted signal starts nothing.
+      await expect(run('sh', ['-c', 'touch "$0"', join(dir, 'never')], { signal: controller.signal })).rejects.toMatchObject({ code: 'INTERRUPTED' });
+      expect(existsSync(join(dir, 'never'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
