@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
+import { lofiBomb } from '../helpers/lofi-bomb.ts';
 import type { BadInputCase } from './case.ts';
 import type { CaseDir, SharedInputs } from './env.ts';
 
@@ -181,20 +181,8 @@ const INDEX = 48;
 const LOFI_DATA = 80;
 
 function bombLofi(c: CaseDir): string {
-  const bomb = deflateSync(new Uint8Array(64 << 20));
-  const body = new Uint8Array(48 + 16 + 1 + bomb.length);
-  const v = new DataView(body.buffer);
-  body.set(new TextEncoder().encode('gzip'));
-  v.setUint32(36, 4096);
-  v.setUint32(40, 2);
-  v.setUint32(44, 4096);
-  v.setBigUint64(56, BigInt(1 + bomb.length));
-  body[64] = 1;
-  body.set(bomb, 65);
-  const file = new Uint8Array(Math.ceil(body.length / 512) * 512);
-  file.set(body);
   const path = join(c.dir, 'bomb.lgz');
-  writeFileSync(path, file);
+  writeFileSync(path, lofiBomb());
   return path;
 }
 

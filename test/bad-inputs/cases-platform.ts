@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeHeader, encodeTar, type TarEntry } from '../../tools/fixture/ustar.ts';
 import type { BadInputCase } from './case.ts';
+import { noise } from '../helpers/noise.ts';
 import {
   type CaseDir,
   fileEntry,
   md5Hex,
   miniPlatformEntries,
-  noise,
   publishRelease,
   STAMP,
   sha256Hex,

@@ -19,6 +19,7 @@ import { platformEntries } from '../../tools/fixture/release.ts';
 import { encodeTar, type TarEntry } from '../../tools/fixture/ustar.ts';
 import { type FaultServer, startFaultServer } from '../helpers/fault-server.ts';
 import { cachedFixtureRelease } from '../helpers/fixture-cache.ts';
+import { noise } from '../helpers/noise.ts';
 
 export const STAMP = '20250724T001011Z';
 export const TOP = `platform-${STAMP}`;
@@ -91,20 +92,6 @@ export async function makeSharedInputs(): Promise<SharedInputs> {
 
 const enc = new TextEncoder();
 
-/** Deterministic noise (xorshift32). */
-export function noise(sizeBytes: number, seed: number): Uint8Array {
-  const out = new Uint8Array(sizeBytes);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < sizeBytes; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 /** The entries of a tiny but well-formed platform tarball (noise for the kernel and archive). */
 export function miniPlatformEntries(opts: { bootArchiveHashText?: string } = {}): TarEntry[] {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { withDeflatePool } from '../../build/core/deflate-pool.ts';
 import { lofiInfo, openLofi, packLofi, unpackLofi } from '../../build/codecs/lofi/index.ts';
 import { CollectingReporter } from '../../build/core/events.ts';
+import { noise } from '../helpers/noise.ts';
 
 function hex(s: string): Uint8Array {
   return Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -36,15 +37,6 @@ function u64be(n: number): Uint8Array {
   return b;
 }
 
-function noise(sizeBytes: number, seed: number): Uint8Array {
-  const out = new Uint8Array(sizeBytes);
-  let x = seed;
-  for (let i = 0; i < sizeBytes; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 
 describe('golden: 512-byte segments are always stored raw (segsize ≤ 2048)', () => {
   const seg0 = Uint8Array.from({ length: 512 }, (_, i) => i & 0xff);

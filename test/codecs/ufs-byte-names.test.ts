@@ -19,7 +19,7 @@ import { readHostTree, writeHostTree } from '../../build/core/hosttree.ts';
 import { escapeName, hasEscapedBytes, nameFields, nameFromBytes, nameToBytes, unescapeName } from '../../build/core/names.ts';
 import { UFSROOTINO } from '../../build/codecs/ufs/constants.ts';
 import { makeDir, makeFile } from '../../build/core/tree.ts';
-import { byteListing, byteTreeArb } from '../support/byte-names.ts';
+import { byteListing, byteTreeArb } from '../helpers/byte-names.ts';
 
 const OPTS = { sizeBytes: 16 << 20, bytesPerInode: 4096, timeSec: 1_700_000_000 };
 const tmp = mkdtempSync(join(tmpdir(), 'dogeos-bytenames-'));

@@ -11,7 +11,7 @@ import { makeDir, makeFile, makeSymlink, put, walk } from '../../build/core/tree
 import { checkUfs } from '../../build/codecs/ufs/check.ts';
 import { openUfs } from '../../build/codecs/ufs/reader.ts';
 import { writeUfs } from '../../build/codecs/ufs/writer.ts';
-import { patternContent } from '../support/ufs-trees.ts';
+import { patternContent } from '../helpers/ufs-trees.ts';
 
 function baseImage(): Uint8Array {
   const root = makeDir();

@@ -5,7 +5,7 @@ import { makeDir, makeFile, makeSymlink, put, readAll, sparseContent } from '../
 import { checkUfs } from '../../build/codecs/ufs/check.ts';
 import { openUfs } from '../../build/codecs/ufs/reader.ts';
 import { writeUfs } from '../../build/codecs/ufs/writer.ts';
-import { BOUNDARY_SIZES, patternContent, treeArb, treeDiff } from '../support/ufs-trees.ts';
+import { BOUNDARY_SIZES, patternContent, treeArb, treeDiff } from '../helpers/ufs-trees.ts';
 
 const OPTS = { sizeBytes: 24 << 20, bytesPerInode: 4096, timeSec: 1700000000 };
 

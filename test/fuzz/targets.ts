@@ -36,7 +36,7 @@ function outcome(e: unknown): string {
   throw e;
 }
 
-/** Deterministic bytes (not ../support/ufs-trees.ts: it loads fast-check, a second of start-up per worker). */
+/** Deterministic bytes (not ../helpers/ufs-trees.ts: it loads fast-check, a second of start-up per worker). */
 function pattern(sizeBytes: number, seed: number): Uint8Array {
   const out = new Uint8Array(sizeBytes);
   for (let i = 0; i < sizeBytes; i++) out[i] = (i * 31 + seed) & 255;

@@ -9,25 +9,13 @@ import { join } from 'node:path';
 import type { HttpOptions } from '../../build/stages/acquire/http.ts';
 import { type FixtureProfile, type FixtureRelease, writeFixtureRelease } from '../../tools/fixture/release.ts';
 import { type FaultServer, startFaultServer } from './fault-server.ts';
+import { noise } from './noise.ts';
+
+export { noise };
 
 export const STAMP_A = '20250724T001011Z';
 export const STAMP_B = '20250807T000505Z';
 export const SMARTOS_PATH = '/Joyent_Dev/public/SmartOS';
-
-/** Deterministic incompressible bytes (xorshift32), so gzip keeps the size. */
-export function noise(sizeBytes: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(sizeBytes);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < sizeBytes; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 export const FAST_HTTP: Partial<HttpOptions> = {
   connectTimeoutMs: 3_000,

@@ -16,7 +16,7 @@ import { META_FILE } from '../../build/core/hosttree.ts';
 import { makeDevice, makeDir, makeFile, makeSpecial, makeSymlink, put, sparseContent } from '../../build/core/tree.ts';
 import { openUfs } from '../../build/codecs/ufs/reader.ts';
 import { writeUfs } from '../../build/codecs/ufs/writer.ts';
-import { patternContent, treeDiff } from '../support/ufs-trees.ts';
+import { patternContent, treeDiff } from '../helpers/ufs-trees.ts';
 
 let dir: string;
 beforeAll(() => {

@@ -14,7 +14,7 @@ import { FileBlockDevice } from '../../build/core/filedev.ts';
 import { type DirNode, lookup, makeDir, makeFile, makeSymlink, put, readAll, sparseContent, walk } from '../../build/core/tree.ts';
 import { openUfs } from '../../build/codecs/ufs/reader.ts';
 import { writeUfsTo } from '../../build/codecs/ufs/writer.ts';
-import { BOUNDARY_SIZES, patternContent } from '../support/ufs-trees.ts';
+import { BOUNDARY_SIZES, patternContent } from '../helpers/ufs-trees.ts';
 
 let dir: string;
 beforeAll(() => {

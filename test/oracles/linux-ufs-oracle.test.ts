@@ -19,6 +19,7 @@ import {
   type OracleEntry,
   parseOracleListing,
 } from '../helpers/linux-ufs-oracle.ts';
+import { noise } from '../helpers/noise.ts';
 
 let work: string;
 beforeAll(() => {
@@ -26,18 +27,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** Deterministic pseudo-random bytes (xorshift32), incompressible enough. */
-function noise(sizeBytes: number, seed: number): Uint8Array {
-  const out = new Uint8Array(sizeBytes);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < sizeBytes; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 function makeTree(root: string): void {
   mkdirSync(join(root, 'etc/sub dir'), { recursive: true });

@@ -28,7 +28,7 @@ import {
 import { spawnCli } from '../helpers/cli.ts';
 import { makeDemoEnv } from '../helpers/demo-build.ts';
 import { linuxUfsListing, type OracleEntry } from '../helpers/linux-ufs-oracle.ts';
-import { patternContent } from '../support/ufs-trees.ts';
+import { patternContent } from '../helpers/ufs-trees.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dogeos-sunx86-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
