@@ -11,15 +11,14 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { packLofi } from '../../build/codecs/lofi/index.ts';
 import { openUfs, type UfsImage } from '../../build/codecs/ufs/reader.ts';
-import { writeUfs } from '../../build/codecs/ufs/writer.ts';
 import { MemoryBlockDevice } from '../../build/core/blockdev.ts';
-import { makeDir, makeFile, makeSymlink, put } from '../../build/core/tree.ts';
 import { formatSums, platformTarballName } from '../../build/stages/acquire/layout.ts';
 import { platformEntries } from '../../tools/fixture/release.ts';
 import { encodeTar, type TarEntry } from '../../tools/fixture/ustar.ts';
 import { type FaultServer, startFaultServer } from '../helpers/fault-server.ts';
 import { cachedFixtureRelease } from '../helpers/fixture-cache.ts';
 import { noise } from '../helpers/noise.ts';
+import { baseUfsImage } from '../helpers/ufs-base.ts';
 
 export const STAMP = '20250724T001011Z';
 export const TOP = `platform-${STAMP}`;
@@ -45,18 +44,6 @@ export interface CaseDir {
   readonly shared: SharedInputs;
 }
 
-function smallUfs(): Uint8Array {
-  const root = makeDir();
-  const hl = makeFile('hard');
-  put(root, 'd/f1', makeFile(noise(70000, 3)));
-  put(root, 'd/small', makeFile('tiny'));
-  put(root, 'd/sub/deeper', makeFile('x'));
-  put(root, 'd/h2', hl);
-  put(root, 'h1', hl);
-  put(root, 'link', makeSymlink('d/f1'));
-  return writeUfs(root, { sizeBytes: 8 << 20, bytesPerInode: 8192, timeSec: 1700000000 });
-}
-
 async function smallLofi(): Promise<Uint8Array> {
   const data = new Uint8Array(3 * 4096);
   let x = 99;
@@ -74,7 +61,7 @@ export async function makeSharedInputs(): Promise<SharedInputs> {
   const srvDir = join(root, 'srv');
   mkdirSync(srvDir);
   const server = await startFaultServer({ root: srvDir });
-  const ufs = smallUfs();
+  const ufs = baseUfsImage();
   return {
     root,
     goodTarball: rel.tarballPath,

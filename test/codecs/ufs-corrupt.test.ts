@@ -7,24 +7,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryBlockDevice } from '../../build/core/blockdev.ts';
 import { isDogeError } from '../../build/core/errors.ts';
-import { makeDir, makeFile, makeSymlink, put, walk } from '../../build/core/tree.ts';
+import { walk } from '../../build/core/tree.ts';
 import { checkUfs } from '../../build/codecs/ufs/check.ts';
 import { openUfs } from '../../build/codecs/ufs/reader.ts';
-import { writeUfs } from '../../build/codecs/ufs/writer.ts';
-import { patternContent } from '../helpers/ufs-trees.ts';
+import { baseUfsImage } from '../helpers/ufs-base.ts';
 
-function baseImage(): Uint8Array {
-  const root = makeDir();
-  const hl = makeFile('hard');
-  put(root, 'd/f1', makeFile(patternContent(70000, 1)));
-  put(root, 'd/small', makeFile('tiny'));
-  put(root, 'd/sub/deeper', makeFile('x'));
-  put(root, 'd/h2', hl);
-  put(root, 'h1', hl);
-  put(root, 'link', makeSymlink('d/f1'));
-  return writeUfs(root, { sizeBytes: 8 << 20, bytesPerInode: 8192, timeSec: 1700000000 });
-}
-const BASE = baseImage();
+const BASE = baseUfsImage();
 const REF = openUfs(new MemoryBlockDevice(BASE));
 const ino = (p: string) => REF.lookup(p)!;
 const inodeOff = (p: string) => REF.inodeOffset(ino(p));
