@@ -31,7 +31,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoTarget } from '../../build/media/iso.ts';
 import { usbTarget } from '../../build/media/usb.ts';
-import { type Fixture, makeFixture } from '../media/fixture.ts';
+import { type Fixture, makeFixture } from '../helpers/media-fixture.ts';
 import { MiB, readRange, sh } from '../media/helpers.ts';
 
 const od = (args: string[], dev: string) => execFileSync('od', [...args, dev], { encoding: 'latin1' }).trim().split(/\s+/).join(' ');

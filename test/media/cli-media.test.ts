@@ -7,7 +7,7 @@ import type { CommandContext } from '../../build/cli/command.ts';
 import { CollectingReporter, silentReporter } from '../../build/core/events.ts';
 import { answersDocument } from '../../build/media/answers.ts';
 import { operatorAnswersFile } from '../../build/stages/answers.ts';
-import { makeFixture } from './fixture.ts';
+import { makeFixture } from '../helpers/media-fixture.ts';
 import { sh } from './helpers.ts';
 
 const f = makeFixture();

@@ -6,37 +6,29 @@ import { renderGrubCfg } from '../../build/media/grub/config.ts';
 import { mediaIds } from '../../build/media/ids.ts';
 import { isoTarget } from '../../build/media/iso.ts';
 import type { Artifact } from '../../build/media/target.ts';
-import { type Fixture, makeFixture } from './fixture.ts';
+import { type Fixture, mediaFixtureKit } from '../helpers/media-fixture.ts';
 import { extract, nextSecond, readRange, sh, shAll } from './helpers.ts';
-import { buildMbKernel } from './mbkernel/build.ts';
 import { bootImage, EXPECTED_REPORT, kernelReport } from './qemu.ts';
 
 const version = '1.0.0+20250724T001011Z';
 // root_shadow carries '$', which grub.cfg must quote so the kernel receives it verbatim.
 const boot = { console: 'ttyb', serialSpeed: 115200, bootProps: { root_shadow: '$5$salt$hash' }, timeoutSec: 0 } as const;
-const fixtures: Fixture[] = [];
-let kernel: Uint8Array;
+const kit = mediaFixtureKit();
 let f: Fixture;
 let artifacts: Artifact[];
 let iso: string;
 
 function fixture(): Fixture {
-  const x = makeFixture({ kernel });
-  fixtures.push(x);
-  return x;
+  return kit.fixture();
 }
 
 beforeAll(async () => {
-  const tmp = makeFixture();
-  fixtures.push(tmp);
-  kernel = buildMbKernel(tmp.root);
+  kit.setup();
   f = fixture();
   artifacts = await isoTarget.build(f.input({ boot }), f.outDir);
   iso = join(f.outDir, `dogeos-${version}.iso`);
 });
-afterAll(() => {
-  for (const x of fixtures) x.cleanup();
-});
+afterAll(() => kit.cleanup());
 
 const xorriso = (...args: string[]) => shAll('xorriso', ['-indev', iso, ...args]);
 

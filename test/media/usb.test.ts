@@ -8,12 +8,10 @@ import { patchBootImg } from '../../build/media/grub/biosboot.ts';
 import { mediaIds } from '../../build/media/ids.ts';
 import type { Artifact, MediaInput } from '../../build/media/target.ts';
 import { usbTarget } from '../../build/media/usb.ts';
-import { type Fixture, makeFixture } from './fixture.ts';
+import { type Fixture, mediaFixtureKit } from '../helpers/media-fixture.ts';
 import { extract, MiB, nextSecond, readRange, sh, shBytes } from './helpers.ts';
-import { buildMbKernel } from './mbkernel/build.ts';
 import { bootImage, EXPECTED_REPORT, kernelReport } from './qemu.ts';
 
-let kernel: Uint8Array;
 let f: Fixture;
 let artifacts: Artifact[];
 let img: string;
@@ -22,25 +20,19 @@ const boot = { console: 'ttya', serialSpeed: 115200, bootProps: {}, timeoutSec: 
 const usb = { sizeBytes: 64 * MiB, espSizeBytes: 8 * MiB, gzip: true };
 const ESP_OFF = 4096 * 512;
 const DATA_OFF = 20480 * 512;
-const fixtures: Fixture[] = [];
+const kit = mediaFixtureKit();
 
 function fixture(): Fixture {
-  const x = makeFixture({ kernel });
-  fixtures.push(x);
-  return x;
+  return kit.fixture();
 }
 
 beforeAll(async () => {
-  const tmp = makeFixture();
-  fixtures.push(tmp);
-  kernel = buildMbKernel(tmp.root);
+  kit.setup();
   f = fixture();
   artifacts = await usbTarget.build(f.input({ boot, usb, reporter }), f.outDir);
   img = join(f.outDir, 'dogeos-1.0.0+20250724T001011Z-usb.img');
 });
-afterAll(() => {
-  for (const x of fixtures) x.cleanup();
-});
+afterAll(() => kit.cleanup());
 
 describe('USB image', () => {
   it('reports the image and its gzip as artifacts with true sha256', () => {
