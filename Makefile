@@ -11,7 +11,7 @@ NPM_STAMP := node_modules/.package-lock.json
 # Extra npm flags, e.g. NPM_FLAGS=--prefer-offline to install from the warm cache.
 NPM_FLAGS ?=
 
-.PHONY: deps setup deps-npm deps-debian test lint typecheck unit image demo bench repro fuzz reliability probe clean
+.PHONY: deps setup deps-npm deps-debian test lint typecheck unit image demo bench repro repro-against fuzz reliability probe clean
 
 deps: setup
 setup: deps-debian deps-npm probe
@@ -57,6 +57,10 @@ bench: deps-npm
 
 repro: deps-npm
 	node --import tsx tools/repro.ts
+
+# Behaviour unchanged across a refactor: make repro-against REF=<commit>
+repro-against: deps-npm
+	node --import tsx tools/repro-against.ts $(REF)
 
 fuzz: deps-npm
 	DOGEOS_FUZZ_RUNS=20000 npx vitest run test/fuzz
