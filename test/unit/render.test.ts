@@ -28,6 +28,13 @@ describe('event rendering', () => {
     expect(stderr.text).toBe('');
   });
 
+  it('a failed stage ends with "failed" and its code, not "done"', () => {
+    const { r, stderr } = reporter({});
+    r.emit({ type: 'stage-end', stage: 'seal', durationMs: 1500, failed: 'UFS_NO_SPACE' });
+    r.emit({ type: 'stage-end', stage: 'iso', durationMs: 200 });
+    expect(stderr.text.trim().split('\n')).toEqual(['<== seal failed after 1.5 s (UFS_NO_SPACE)', '<== iso done in 0.2 s']);
+  });
+
   it('plain (CI) output prints progress only at 25% steps', () => {
     const { r, stderr } = reporter({});
     for (let i = 0; i <= 100; i++) r.emit({ type: 'progress', task: 'pack', doneBytes: i, totalBytes: 100 });
