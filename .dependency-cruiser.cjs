@@ -2,22 +2,42 @@
  * Layering of build/ (STYLE.md "Layout", extended by issue 17), checked by
  * dependency-cruiser in `make lint`. Imports point down:
  *
- *   cli → pipeline → stages → media | qemu | fetch → firstboot | codecs | host | config → core
+ *   cli → pipeline → release → stages | pxe-lab → media | qemu | fetch → firstboot | codecs | host | config → core
  *
  * A module may import its own layer and any layer below; not a layer above,
  * not a sibling (media must not import qemu; codecs must not import host).
  * No cycles. Type-only imports count (tsPreCompilationDeps): a type is a
  * dependency too. test/unit/layering.test.ts shows each rule failing on a
  * planted import.
+ *
+ * Where the two later rooms sit, and why:
+ * - build/release/ (the build's records: SHA256SUMS, SBOM, provenance; and
+ *   the release channel `dogeos publish` writes) reads what the stages made
+ *   (PayloadResult, ComposeReport) and the release-server layout acquire
+ *   reads (stages/acquire/layout.ts), so it sits above stages; the pipeline
+ *   and the CLI call it.
+ * - build/media/pxe/lab/ (the PXE lab: real dnsmasq/nginx in namespaces and
+ *   QEMU nodes booting the PXE bundle) uses both the PXE target and QEMU, so
+ *   it is its own layer above media and qemu, a sibling of stages (no stage
+ *   runs the lab; only `dogeos pxe lab` and the bench do). Nothing in media
+ *   may import it: the media layer's path leaves it out.
  */
 const LAYERS = [
   ['core'],
   ['firstboot', 'codecs', 'host', 'config'],
   ['media', 'qemu', 'fetch'],
-  ['stages'],
+  ['stages', 'pxe-lab'],
+  ['release'],
   ['pipeline'],
   ['cli'],
 ];
+
+/** Path patterns of the layers that are not simply build/<name>/. */
+const PATHS = {
+  pipeline: { path: '^build/pipeline\\.ts$' },
+  'pxe-lab': { path: '^build/media/pxe/lab/' },
+  media: { path: '^build/media/', pathNot: '^build/media/pxe/lab/' },
+};
 
 /**
  * Documented exceptions to stages-no-media-internals, each as narrow as it
@@ -34,26 +54,24 @@ const MEDIA_INTERNAL_EXCEPTIONS = [
   },
 ];
 
-/** Path pattern of one layer's modules. */
+/** Path pattern(s) of one layer's modules: { path, pathNot? }. */
 function pathOf(name) {
-  return name === 'pipeline' ? '^build/pipeline\\.ts$' : `^build/${name}/`;
+  return PATHS[name] ?? { path: `^build/${name}/` };
 }
 
 function layerRules() {
   const rules = [];
   LAYERS.forEach((layer, rank) => {
     for (const name of layer) {
-      const forbidden = [
-        ...layer.filter((n) => n !== name),
-        ...LAYERS.slice(rank + 1).flat(),
-      ];
+      const forbidden = [...layer.filter((n) => n !== name), ...LAYERS.slice(rank + 1).flat()];
       if (forbidden.length === 0) continue;
+      const from = pathOf(name);
       rules.push({
         name: `layer-${name}`,
         comment: `${name} may import only ${[name, ...LAYERS.slice(0, rank).flat()].join(', ')}`,
         severity: 'error',
-        from: { path: pathOf(name) },
-        to: { path: forbidden.map(pathOf) },
+        from,
+        to: { path: forbidden.map((n) => pathOf(n).path) },
       });
     }
   });

@@ -106,8 +106,8 @@ describe('interop with sgdisk', () => {
     const back = FileBlockDevice.openRead(path);
     try {
       const r = readGpt(back);
-      expect(r.mbr.hybrid).toEqual(hybrid);
-      expect([r.mbr.startingLba, r.mbr.sizeLbas]).toEqual([1, 4095]);
+      expect(r.mbr?.hybrid).toEqual(hybrid);
+      expect([r.mbr?.startingLba, r.mbr?.sizeLbas]).toEqual([1, 4095]);
     } finally {
       back.close();
     }

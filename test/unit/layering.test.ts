@@ -2,7 +2,8 @@
  * The layering rules `make lint` enforces (.dependency-cruiser.cjs, run by
  * dependency-cruiser): they pass on build/ and fail on planted violations —
  * an upward import, a type-only upward import, a sibling import, a cycle, a
- * codec touching node:fs, a stage reaching into a media target. Each plant
+ * codec touching node:fs, a stage reaching into a media target, the PXE
+ * lab and release out of their places. Each plant
  * is a small tree in a temporary directory cruised with the project's rules
  * and its tsconfig, exactly as `make lint` runs the tool.
  */
@@ -74,8 +75,11 @@ describe('layering (make lint)', () => {
         'build/codecs/x/codec.ts': "import { e } from '../../core/errors.ts';\nexport const c = e;\n",
         'build/media/m.ts': "import { c } from '../codecs/x/codec.ts';\nexport const m = c;\n",
         'build/stages/s.ts': "import { m } from '../media/m.ts';\nexport const s = m;\n",
-        'build/pipeline.ts': "import { s } from './stages/s.ts';\nexport const p = s;\n",
-        'build/cli/main.ts': "import { p } from '../pipeline.ts';\nexport const x = p;\n",
+        'build/qemu/q.ts': "import { e } from '../core/errors.ts';\nexport const q = e;\n",
+        'build/media/pxe/lab/lab.ts': "import { m } from '../../m.ts';\nimport { q } from '../../../qemu/q.ts';\nexport const l = [m, q];\n",
+        'build/release/r.ts': "import { s } from '../stages/s.ts';\nexport const r = s;\n",
+        'build/pipeline.ts': "import { s } from './stages/s.ts';\nimport { r } from './release/r.ts';\nexport const p = [s, r];\n",
+        'build/cli/main.ts': "import { p } from '../pipeline.ts';\nimport { l } from '../media/pxe/lab/lab.ts';\nexport const x = [p, l];\n",
       }),
     );
     expect(violations).toEqual([]);
@@ -119,6 +123,25 @@ describe('layering (make lint)', () => {
         'codecs-only-core build/codecs/x/c.ts -> fs',
       ]),
     );
+  }, 60_000);
+
+  it('places the PXE lab above media and qemu, beside stages, and release above stages', async () => {
+    const { violations } = await cruise(
+      plant({
+        'build/stages/s.ts': 'export const s = 1;\n',
+        'build/release/r.ts': 'export const r = 1;\n',
+        'build/media/pxe/lab/lab.ts': "import { s } from '../../../stages/s.ts';\nexport const l = s;\n",
+        'build/media/pxe/target.ts': "import { l } from './lab/lab.ts';\nexport const t = l;\n",
+        'build/stages/t.ts': "import { l } from '../media/pxe/lab/lab.ts';\nimport { r } from '../release/r.ts';\nexport const u = [l, r];\n",
+      }),
+    );
+    expect(violations.map((v) => `${v.rule} ${v.from} -> ${v.to}`).sort()).toEqual([
+      'layer-media build/media/pxe/target.ts -> build/media/pxe/lab/lab.ts',
+      'layer-pxe-lab build/media/pxe/lab/lab.ts -> build/stages/s.ts',
+      'layer-stages build/stages/t.ts -> build/media/pxe/lab/lab.ts',
+      'layer-stages build/stages/t.ts -> build/release/r.ts',
+      'stages-no-media-internals build/stages/t.ts -> build/media/pxe/lab/lab.ts',
+    ]);
   }, 60_000);
 
   it('fails on a cycle, however long, even within one layer', async () => {

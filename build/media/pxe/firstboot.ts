@@ -21,7 +21,7 @@
 import { configError } from '../../core/errors.ts';
 import { renderFirstbootLines, validateFirstbootSettings } from '../../firstboot/keys.ts';
 import { answersDocument, renderAnswersJson } from '../answers.ts';
-import type { ResolvedHost } from './hosts.ts';
+import type { ResolvedHost } from './host.ts';
 
 export interface FirstBootContext {
   /** DogeOS version, named in the file's header comment. */

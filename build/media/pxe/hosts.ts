@@ -21,24 +21,10 @@ import {
   parseIpv4Cidr,
   parseMac,
 } from './net.ts';
+import type { ResolvedHost } from './host.ts';
 import type { HostEntry, HostRole, Problem } from './types.ts';
 
-/** A validated host, normalised for rendering. */
-export interface ResolvedHost {
-  readonly mac: Mac;
-  readonly hostname: string;
-  readonly role: HostRole;
-  /** `dhcp` or the parsed static address. */
-  readonly ip: 'dhcp' | Ipv4Cidr;
-  readonly gateway: string | undefined;
-  readonly dns: readonly string[];
-  /** The DNS search domain given; else the host name's domain, else localdomain (media/answers.ts splitHostName). */
-  readonly domain: string | undefined;
-  readonly ntp: string;
-  readonly answers: Readonly<Record<string, unknown>>;
-  readonly config: Readonly<Record<string, string>>;
-  readonly rootShadow: string | undefined;
-}
+export type { ResolvedHost } from './host.ts';
 
 export { DEFAULT_DOMAIN, DEFAULT_NTP } from '../answers.ts';
 

@@ -5,7 +5,7 @@
  * repeated and `--nounzip`, and cannot pass quoted values.
  */
 import { type BootProp, grubBootArgs } from './bootargs.ts';
-import type { ResolvedHost } from './hosts.ts';
+import type { ResolvedHost } from './host.ts';
 import {
   ARCHIVE_HASH_IN_PLATFORM,
   ARCHIVE_IN_PLATFORM,

@@ -3,7 +3,7 @@
  * full DHCP, plus TFTP) and an nginx site. They are checked by the real
  * programs in the tests (`dnsmasq --test`, `nginx -t`).
  */
-import type { ResolvedHost } from './hosts.ts';
+import type { ResolvedHost } from './host.ts';
 import { GRUB_CORE_EFI, IPXE_SCRIPT, UNDIONLY } from './layout.ts';
 import { formatIpv4, inSubnet, isIpv4Cidr, parseIpv4, parseIpv4Network } from './net.ts';
 import { renderTemplate } from './templates.ts';

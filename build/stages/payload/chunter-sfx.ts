@@ -28,7 +28,7 @@ export function isTar(b: Buffer): boolean {
   return b.length >= 512 && b.subarray(257, 262).toString('latin1') === 'ustar';
 }
 
-function sfxError(file: string, code: string, why: string): Error {
+function sfxError(file: string, code: 'CHUNTER_FORMAT' | 'CHUNTER_SFX_TRUNCATED', why: string): Error {
   return dataError(code, `${file}: ${why}`, {
     hint: "fifo.chunter must be a gzip'd tar with top directory chunter/, or FiFo's published self-extracting chunter-<version>.gz (a shell script with a uuencoded tar)",
     details: { file },
