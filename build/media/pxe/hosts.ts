@@ -22,7 +22,7 @@ import {
   parseMac,
 } from './net.ts';
 import type { ResolvedHost } from './host.ts';
-import type { HostEntry, HostRole, Problem } from './types.ts';
+import type { HostEntry, Problem } from './types.ts';
 
 export type { ResolvedHost } from './host.ts';
 
