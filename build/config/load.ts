@@ -9,14 +9,12 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { configError } from '../core/errors.ts';
+import { problemsError, zodProblems } from './problems.ts';
 import { type BuildConfig, type BuildConfigInput, configSchema } from './schema.ts';
 
 export const DEFAULT_CONFIG_NAMES = ['dogeos.yaml', 'dogeos.yml', 'dogeos.json'] as const;
 
-export interface ConfigProblem {
-  readonly path: string;
-  readonly message: string;
-}
+export type { ConfigProblem } from './problems.ts';
 
 /** A deep partial of the input, built from CLI flags. */
 export type ConfigOverrides = { [K in keyof BuildConfigInput]?: unknown };
@@ -48,24 +46,6 @@ export function deepMerge(base: unknown, over: unknown): unknown {
     out[k] = deepMerge(base[k], v);
   }
   return out;
-}
-
-function formatIssue(issue: z.core.$ZodIssue): ConfigProblem[] {
-  const path = issue.path.map(String).join('.');
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return issue.keys.map((k) => ({ path: path === '' ? k : `${path}.${k}`, message: 'unknown key' }));
-    case 'too_small':
-      return [{ path, message: `must be ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}${issue.origin === 'array' ? ' items' : issue.origin === 'string' ? ' characters' : ''}` }];
-    case 'too_big':
-      return [{ path, message: `must be ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}${issue.origin === 'array' ? ' items' : issue.origin === 'string' ? ' characters' : ''}` }];
-    case 'invalid_type':
-      return [{ path, message: `must be ${issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`}` }];
-    case 'invalid_value':
-      return [{ path, message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` }];
-    default:
-      return [{ path, message: issue.message }];
-  }
 }
 
 function readConfigFile(path: string): unknown {
@@ -104,15 +84,9 @@ export function defaultCacheDir(env: Readonly<Record<string, string | undefined>
 
 /** Validates an input object; throws CONFIG_INVALID listing every problem. */
 export function validateConfig(input: unknown, sourceLabel: string): z.output<typeof configSchema> {
-  const parsed = configSchema.safeParse(input);
+  const parsed = configSchema.safeParse(input, { reportInput: true });
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.flatMap(formatIssue);
-  const lines = problems.map((p) => `  ${p.path === '' ? '(top level)' : p.path}: ${p.message}`).join('\n');
-  throw configError(
-    'CONFIG_INVALID',
-    `${sourceLabel} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${lines}`,
-    { details: { file: sourceLabel, problems }, hint: "see 'dogeos config schema' for every field" },
-  );
+  throw problemsError('CONFIG_INVALID', sourceLabel, zodProblems(parsed.error), "see 'dogeos config schema' for every field");
 }
 
 function deepFreeze<T>(v: T): T {

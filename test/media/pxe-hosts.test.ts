@@ -87,6 +87,33 @@ describe('hosts file validation', () => {
     expect(problems.find((p) => p.path === 'hosts[1].hostname')?.message).toMatch(/RFC 1123/);
   });
 
+  it("words its problems as the config does (one formatter, build/config/problems.ts), and finds duplicates among hosts with other problems", () => {
+    const problems = problemsOf(() =>
+      validateHosts({
+        hosts: [
+          { mac: '52:54:00:00:00:01', hostname: 'hv1', role: 'hypervisor', network: { ip: 'dhcp', dns: ['10.0.0.1'] }, colour: 'blue' },
+          { mac: '52:54:00:00:00:01', hostname: 'hv2', role: 'king', network: { ip: 'dhcp', dns: [] }, config: { DOGEOS_FIFO_ORG: ['x'] } },
+          { hostname: 'hv3', role: 'head' },
+        ],
+        extra: 1,
+      }),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        { path: 'hosts[0].colour', message: 'unknown key' },
+        { path: 'extra', message: 'unknown key' },
+        { path: 'hosts[1].role', message: 'must be one of "hypervisor", "head"' },
+        { path: 'hosts[1].network.dns', message: 'must be >= 1 items' },
+        { path: 'hosts[1].config.DOGEOS_FIFO_ORG', message: 'value must be a string, number or boolean' },
+        { path: 'hosts[1].mac', message: 'duplicate MAC 52:54:00:00:00:01 (also hosts[0])' },
+        { path: 'hosts[2].mac', message: 'is required' },
+        { path: 'hosts[2].network', message: 'is required' },
+      ]),
+    );
+    expect(problems).toHaveLength(8);
+    expect(problemsOf(() => validateHosts('hv1'))).toEqual([{ path: 'hosts', message: 'must be a list' }]);
+  });
+
   it('finds duplicate hostnames and addresses', () => {
     const net = { ip: '10.0.0.9/24', gateway: '10.0.0.1', dns: ['10.0.0.1'] };
     const problems = problemsOf(() =>

@@ -38,7 +38,7 @@ describe('config', () => {
     expect(r.stderr).toMatch(/^ {2}version: must be a semantic version/m);
     expect(r.stderr).toMatch(/^ {2}colour: unknown key/m);
     expect(r.stderr).toMatch(/^ {2}media\.usb\.sizeBytes: must be >= 72351744/m);
-    expect(r.stderr).toMatch(/^ {2}media\.formats\.1: must be one of "iso", "usb", "pxe"/m);
+    expect(r.stderr).toMatch(/^ {2}media\.formats\[1\]: must be one of "iso", "usb", "pxe"/m);
     expect(r.stderr).toMatch(/^ {2}console\.serialSpeed: /m);
     expect(r.stderr).toMatch(/^ {2}firstboot\.hostname: must be an RFC 1123 host name/m);
     expect(r.stderr).not.toMatch(/\bat .*\.ts:\d+/);
@@ -98,7 +98,7 @@ describe('config', () => {
     const e = await runCli(['--config', bad, 'config', 'show'], { cwd: tmp });
     expect(e.status).toBe(78);
     expect(e.stderr).toContain('fifo.baseImage.manifest');
-    expect(e.stderr).toContain('fifo.install.0');
+    expect(e.stderr).toContain('fifo.install[0]');
   });
 
   it('takes SOURCE_DATE_EPOCH from the environment and rejects a malformed one', async () => {

@@ -1,240 +1,208 @@
 /**
  * The hosts file: which machines PXE-boot with which first-boot answers.
- * `validateHosts` checks everything (MAC format, duplicates, addresses,
- * RFC 1123 names, first-boot settings the DogeOS runtime would reject) and
- * throws ONE configError listing every problem with its path (STYLE.md
- * "Errors").
+ * A zod schema (like the build configuration, build/config/schema.ts)
+ * checks everything — MAC format, duplicates, addresses, RFC 1123 names,
+ * first-boot settings the DogeOS runtime would reject, answers SmartOS's
+ * installer would stop at — and the config's problem formatter
+ * (build/config/problems.ts) turns every issue into one PXE_HOSTS_INVALID
+ * listing each with its path (STYLE.md "Errors").
+ *
+ * The field checks are refinements, not transforms, so a bad field does not
+ * hide the checks of its siblings (zod runs an object's refinements after a
+ * failed refinement of a field, not after a wrong type); the checks that
+ * need the whole host or the whole list say so (`when`) and look only at
+ * fields that parse.
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { configError } from '../../core/errors.ts';
+import { z } from 'zod';
+import { type ConfigProblem, problemsError, zodProblems } from '../../config/problems.ts';
+import { configError, internalError } from '../../core/errors.ts';
 import { validateFirstbootSettings } from '../../firstboot/keys.ts';
 import { DEFAULT_NTP, unattendedProblems } from '../answers.ts';
 import { answersFor } from './firstboot.ts';
-import {
-  hostnameProblem,
-  type Ipv4Cidr,
-  inSubnet,
-  isIpv4Cidr,
-  type Mac,
-  parseIpv4,
-  parseIpv4Cidr,
-  parseMac,
-} from './net.ts';
 import type { ResolvedHost } from './host.ts';
-import type { HostEntry, Problem } from './types.ts';
+import { hostnameProblem, type Ipv4Cidr, inSubnet, isIpv4Cidr, parseIpv4, parseIpv4Cidr, parseMac } from './net.ts';
+import type { HostEntry } from './types.ts';
 
-export type { ResolvedHost } from './host.ts';
-
-export { DEFAULT_DOMAIN, DEFAULT_NTP } from '../answers.ts';
-
-const HOST_KEYS = new Set(['mac', 'hostname', 'role', 'network', 'answers', 'config', 'rootShadow']);
-const NETWORK_KEYS = new Set(['ip', 'gateway', 'dns', 'domain', 'ntp']);
-
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
+/** A refinement whose message is computed from the value: `problem` returns it, or undefined when the value is fine. */
+function checked(problem: (v: string) => string | undefined) {
+  return z.string().superRefine((v, ctx) => {
+    const why = problem(v);
+    if (why !== undefined) ctx.addIssue({ code: 'custom', message: why, input: v });
+  });
 }
 
-class Collector {
-  readonly problems: Problem[] = [];
-  add(path: string, message: string): void {
-    this.problems.push({ path, message });
-  }
-  str(obj: Record<string, unknown>, key: string, path: string, required: boolean): string | undefined {
-    const v = obj[key];
-    if (v === undefined || v === null) {
-      if (required) this.add(`${path}.${key}`, 'is required');
-      return undefined;
-    }
-    if (typeof v !== 'string') {
-      this.add(`${path}.${key}`, `must be a string, not ${Array.isArray(v) ? 'a list' : typeof v}`);
-      return undefined;
-    }
-    return v;
-  }
-  unknownKeys(obj: Record<string, unknown>, allowed: Set<string>, path: string): void {
-    for (const k of Object.keys(obj)) if (!allowed.has(k)) this.add(`${path}.${k}`, 'is not a known field');
-  }
+const macField = checked((v) => {
+  const m = parseMac(v);
+  return 'error' in m ? m.error : undefined;
+});
+const hostnameField = checked((v) => {
+  const bad = hostnameProblem(v);
+  return bad === undefined ? undefined : `'${v}' ${bad}`;
+});
+const ipv4Field = checked((v) => (parseIpv4(v) === undefined ? `'${v}' is not a dotted-quad IPv4 address` : undefined));
+
+function parseHostIp(text: string): 'dhcp' | Ipv4Cidr | { error: string } {
+  return text === 'dhcp' ? 'dhcp' : parseIpv4Cidr(text);
 }
 
-function checkNetwork(c: Collector, raw: unknown, path: string): Omit<ResolvedHost, 'mac' | 'hostname' | 'role' | 'answers' | 'config' | 'rootShadow'> | undefined {
-  if (!isRecord(raw)) {
-    c.add(path, raw === undefined ? 'is required' : 'must be a mapping');
-    return undefined;
-  }
-  c.unknownKeys(raw, NETWORK_KEYS, path);
-  const ipText = c.str(raw, 'ip', path, true);
-  let ip: 'dhcp' | Ipv4Cidr | undefined;
-  if (ipText === 'dhcp') ip = 'dhcp';
-  else if (ipText !== undefined) {
-    const parsed = parseIpv4Cidr(ipText);
-    if (isIpv4Cidr(parsed)) ip = parsed;
-    else c.add(`${path}.ip`, `${parsed.error}, or 'dhcp'`);
-  }
-  const gateway = c.str(raw, 'gateway', path, false);
-  if (gateway !== undefined) {
-    const gw = parseIpv4(gateway);
-    if (gw === undefined) c.add(`${path}.gateway`, `'${gateway}' is not a dotted-quad IPv4 address`);
-    else if (ip !== undefined && ip !== 'dhcp') {
-      if (!inSubnet(ip, gw)) c.add(`${path}.gateway`, `${gateway} is not in the host's subnet ${ipText}`);
-      else if (gw === ip.value) c.add(`${path}.gateway`, `${gateway} is the host's own address`);
-    }
-  } else if (ip !== undefined && ip !== 'dhcp') {
-    c.add(`${path}.gateway`, "is required with a static address (SmartOS's installer asks for it)");
-  }
-  const dns: string[] = [];
-  const dnsRaw = raw['dns'];
-  if (!Array.isArray(dnsRaw) || dnsRaw.length === 0) {
-    c.add(`${path}.dns`, 'must be a list of at least one IPv4 resolver');
-  } else {
-    dnsRaw.forEach((d, i) => {
-      if (typeof d === 'string' && parseIpv4(d) !== undefined) dns.push(d);
-      else c.add(`${path}.dns[${i}]`, `'${String(d)}' is not a dotted-quad IPv4 address`);
-    });
-  }
-  const domain = c.str(raw, 'domain', path, false);
-  const domainProblem = domain === undefined ? undefined : hostnameProblem(domain);
-  if (domainProblem !== undefined) c.add(`${path}.domain`, `'${domain}' ${domainProblem}`);
-  const ntp = c.str(raw, 'ntp', path, false) ?? DEFAULT_NTP;
-  if (parseIpv4(ntp) === undefined && hostnameProblem(ntp) !== undefined) {
-    c.add(`${path}.ntp`, `'${ntp}' is neither an IPv4 address nor a host name`);
-  }
-  if (ip === undefined) return undefined;
-  return { ip, gateway, dns, domain, ntp };
-}
+const networkSchema = z
+  .object({
+    ip: checked((v) => {
+      const ip = parseHostIp(v);
+      return typeof ip === 'object' && !isIpv4Cidr(ip) ? `${ip.error}, or 'dhcp'` : undefined;
+    }),
+    gateway: ipv4Field.optional(),
+    // At least one resolver: SmartOS's installer asks for dns_resolver1.
+    dns: z.array(ipv4Field).min(1),
+    domain: hostnameField.optional(),
+    ntp: checked((v) => (parseIpv4(v) === undefined && hostnameProblem(v) !== undefined ? `'${v}' is neither an IPv4 address nor a host name` : undefined)).default(DEFAULT_NTP),
+  })
+  .strict()
+  .superRefine((n, ctx) => {
+    const ip = parseHostIp(n.ip);
+    if (ip === 'dhcp' || !isIpv4Cidr(ip)) return;
+    const gw = n.gateway === undefined ? undefined : parseIpv4(n.gateway);
+    if (n.gateway === undefined) ctx.addIssue({ code: 'custom', path: ['gateway'], message: "is required with a static address (SmartOS's installer asks for it)" });
+    else if (gw === undefined) return;
+    else if (!inSubnet(ip, gw)) ctx.addIssue({ code: 'custom', path: ['gateway'], message: `${n.gateway} is not in the host's subnet ${n.ip}` });
+    else if (gw === ip.value) ctx.addIssue({ code: 'custom', path: ['gateway'], message: `${n.gateway} is the host's own address` });
+  });
 
 /** Settings with a field of their own in the hosts file. */
 const OWN_FIELD: Readonly<Record<string, string>> = { DOGEOS_ROLE: 'role', DOGEOS_ROOT_SHADOW: 'rootShadow' };
 
 /**
  * A host's own first-boot settings: keys and values the runtime accepts
- * (build/firstboot/keys.ts), checked on their own and their ports
- * against the defaults; the archive's dogeos.conf is read before them.
+ * (build/firstboot/keys.ts), checked on their own and their ports against
+ * the defaults; the archive's dogeos.conf is read before them.
  */
-function checkConfig(c: Collector, raw: unknown, path: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (raw === undefined) return out;
-  if (!isRecord(raw)) {
-    c.add(path, 'must be a mapping of first-boot settings, KEY: value');
-    return out;
-  }
-  for (const [k, v] of Object.entries(raw)) {
-    const field = OWN_FIELD[k];
-    if (field !== undefined) {
-      c.add(`${path}.${k}`, `is set by the host's '${field}' field`);
-    } else if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
-      c.add(`${path}.${k}`, 'value must be a string, number or boolean');
-    } else {
-      out[k] = String(v);
-    }
-  }
-  for (const p of validateFirstbootSettings(out, path)) c.add(p.path, p.message);
-  return out;
-}
+const configField = z
+  .record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'value must be a string, number or boolean' }))
+  .superRefine(
+    (raw, ctx) => {
+      if (typeof raw !== 'object' || raw === null) return;
+      const settings: Record<string, string> = {};
+      for (const [k, v] of Object.entries(raw)) {
+        const field = OWN_FIELD[k];
+        if (field !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `is set by the host's '${field}' field` });
+        else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') settings[k] = String(v);
+      }
+      for (const p of validateFirstbootSettings(settings, '')) ctx.addIssue({ code: 'custom', path: [p.path], message: p.message });
+    },
+    // Also when a value has the wrong type: the other settings are still checked.
+    { when: () => true },
+  );
 
-/** What duplicates are looked for in, known even when other fields of the host are bad. */
-interface IdentityKeys {
-  mac?: string;
-  hostname?: string;
-  ip?: string;
-}
+const rootShadowField = z.string().superRefine((v, ctx) => {
+  if (v === '') ctx.addIssue({ code: 'custom', message: 'is empty: leave it out to keep the password SmartOS setup made' });
+  else for (const p of validateFirstbootSettings({ DOGEOS_ROOT_SHADOW: v }, '')) ctx.addIssue({ code: 'custom', message: p.message });
+});
 
-function checkHost(c: Collector, raw: unknown, path: string, keys: IdentityKeys): ResolvedHost | undefined {
-  if (!isRecord(raw)) {
-    c.add(path, 'must be a mapping with mac, hostname, role, network');
-    return undefined;
-  }
-  c.unknownKeys(raw, HOST_KEYS, path);
-  const macText = c.str(raw, 'mac', path, true);
-  let mac: Mac | undefined;
-  if (macText !== undefined) {
-    const parsed = parseMac(macText);
-    if ('mac' in parsed) mac = parsed.mac;
-    else c.add(`${path}.mac`, parsed.error);
-  }
-  if (mac !== undefined) keys.mac = mac;
-  const hostname = c.str(raw, 'hostname', path, true);
-  if (hostname !== undefined) {
-    const bad = hostnameProblem(hostname);
-    if (bad !== undefined) c.add(`${path}.hostname`, `'${hostname}' ${bad}`);
-    else keys.hostname = hostname.toLowerCase();
-  }
-  const role = c.str(raw, 'role', path, true);
-  if (role !== undefined && role !== 'hypervisor' && role !== 'head') {
-    c.add(`${path}.role`, `'${role}' must be 'hypervisor' or 'head'`);
-  }
-  const net = checkNetwork(c, raw['network'], `${path}.network`);
-  if (net !== undefined && net.ip !== 'dhcp') keys.ip = net.ip.address;
-  const answers = raw['answers'];
-  if (answers !== undefined && !isRecord(answers)) c.add(`${path}.answers`, 'must be a mapping of answers.json keys');
-  const config = checkConfig(c, raw['config'], `${path}.config`);
-  const rootShadow = c.str(raw, 'rootShadow', path, false);
-  if (rootShadow === '') c.add(`${path}.rootShadow`, 'is empty: leave it out to keep the password SmartOS setup made');
-  else if (rootShadow !== undefined) {
-    for (const p of validateFirstbootSettings({ DOGEOS_ROOT_SHADOW: rootShadow }, '')) c.add(`${path}.rootShadow`, p.message);
-  }
-  if (mac === undefined || hostname === undefined || net === undefined) return undefined;
-  if (role !== 'hypervisor' && role !== 'head') return undefined;
-  const host: ResolvedHost = { mac, hostname, role, ...net, answers: isRecord(answers) ? answers : {}, config, rootShadow };
-  checkAnswers(c, host, path);
-  return host;
+const hostSchema = z
+  .object({
+    mac: macField,
+    hostname: hostnameField,
+    role: z.enum(['hypervisor', 'head']),
+    network: networkSchema,
+    answers: z.record(z.string(), z.unknown()).optional(),
+    config: configField.optional(),
+    rootShadow: rootShadowField.optional(),
+  })
+  .strict()
+  .superRefine((h, ctx) => {
+    const host = resolveHost(h);
+    if (host !== undefined) checkAnswers(host, ctx);
+  });
+
+type CheckedHost = z.output<typeof hostSchema>;
+
+/** The host record, once every field parses (undefined while any does not). */
+function resolveHost(h: CheckedHost): ResolvedHost | undefined {
+  const mac = parseMac(h.mac);
+  const ip = parseHostIp(h.network.ip);
+  if ('error' in mac || (typeof ip === 'object' && !isIpv4Cidr(ip))) return undefined;
+  const config: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h.config ?? {})) config[k] = String(v);
+  const n = h.network;
+  return { mac: mac.mac, hostname: h.hostname, role: h.role, ip, gateway: n.gateway, dns: n.dns, domain: n.domain, ntp: n.ntp, answers: h.answers ?? {}, config, rootShadow: h.rootShadow };
 }
 
 /** The host's answers.json takes SmartOS's installer through without a prompt (media/answers-rules.ts). */
-function checkAnswers(c: Collector, host: ResolvedHost, path: string): void {
+function checkAnswers(host: ResolvedHost, ctx: z.RefinementCtx): void {
   if ('root_password' in host.answers) {
     // Served over HTTP to the admin network: never a secret in plain text (README "Unattended install").
-    c.add(`${path}.answers.root_password`, 'is never written to the PXE server in plain text: give the hash as rootShadow (or set DOGEOS_ROOT_PASSWORD); the node hands the installer a one-time password');
+    ctx.addIssue({
+      code: 'custom',
+      path: ['answers', 'root_password'],
+      message: 'is never written to the PXE server in plain text: give the hash as rootShadow (or set DOGEOS_ROOT_PASSWORD); the node hands the installer a one-time password',
+    });
   }
-  const field: Readonly<Record<string, string>> = { hostname: 'hostname', dns_search: 'network.domain', admin_ip: 'network.ip', headnode_default_gateway: 'network.gateway' };
+  const field: Readonly<Record<string, readonly string[]>> = { hostname: ['hostname'], dns_search: ['network', 'domain'], admin_ip: ['network', 'ip'], headnode_default_gateway: ['network', 'gateway'] };
   for (const p of unattendedProblems(answersFor(host), 'pxe')) {
-    const at = p.key in host.answers ? `answers.${p.key}` : (field[p.key] ?? `answers.${p.key}`);
-    c.add(`${path}.${at}`, `${p.kind === 'missing' ? 'answers.json: ' : ''}${p.key} ${p.message}`);
+    const path = p.key in host.answers ? ['answers', p.key] : (field[p.key] ?? ['answers', p.key]);
+    ctx.addIssue({ code: 'custom', path: [...path], message: `${p.kind === 'missing' ? 'answers.json: ' : ''}${p.key} ${p.message}` });
   }
 }
 
-function checkDuplicates(c: Collector, keys: readonly IdentityKeys[]): void {
-  const seen = new Map<string, number>();
-  const dup = (kind: string, value: string | undefined, i: number, field: string) => {
-    if (value === undefined) return;
-    const key = `${kind}:${value}`;
-    const first = seen.get(key);
-    if (first === undefined) seen.set(key, i);
-    else c.add(`hosts[${i}].${field}`, `duplicate ${kind} ${value} (also hosts[${first}])`);
-  };
-  keys.forEach((k, i) => {
-    dup('MAC', k.mac, i, 'mac');
-    dup('hostname', k.hostname, i, 'hostname');
-    dup('IP address', k.ip, i, 'network.ip');
-  });
+/** What duplicates are looked for in: MAC, host name (any case), static address; each known when its own field parses. */
+function identities(raw: unknown): [kind: string, value: string | undefined, field: (string | number)[]][] {
+  const h = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const net = (typeof h['network'] === 'object' && h['network'] !== null ? h['network'] : {}) as Record<string, unknown>;
+  const mac = typeof h['mac'] === 'string' ? parseMac(h['mac']) : undefined;
+  const name = h['hostname'];
+  const ip = typeof net['ip'] === 'string' ? parseHostIp(net['ip']) : undefined;
+  return [
+    ['MAC', mac !== undefined && 'mac' in mac ? mac.mac : undefined, ['mac']],
+    ['hostname', typeof name === 'string' && hostnameProblem(name) === undefined ? name.toLowerCase() : undefined, ['hostname']],
+    ['IP address', typeof ip === 'object' && isIpv4Cidr(ip) ? ip.address : undefined, ['network', 'ip']],
+  ];
 }
+
+const hostsSchema = z
+  .array(hostSchema)
+  .superRefine(
+    (list, ctx) => {
+      // Runs even when the list itself is not one (`when` below): nothing to compare then.
+      if (!Array.isArray(list)) return;
+      const seen = new Map<string, number>();
+      list.forEach((raw, i) => {
+        for (const [kind, value, field] of identities(raw)) {
+          if (value === undefined) continue;
+          const first = seen.get(`${kind}:${value}`);
+          if (first === undefined) seen.set(`${kind}:${value}`, i);
+          else ctx.addIssue({ code: 'custom', path: [i, ...field], message: `duplicate ${kind} ${value} (also hosts[${first}])` });
+        }
+      });
+    },
+    // Duplicates are found even among hosts with other problems.
+    { when: () => true },
+  );
+
+/** The hosts document: a list of hosts, or `{ hosts: [...] }` (anything else is reported at `hosts`). */
+const hostsDocumentSchema = z.preprocess(
+  (doc) => (typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? doc : { hosts: doc }),
+  z.object({ hosts: hostsSchema }).strict(),
+);
 
 /**
  * Validates a parsed hosts document: a list of hosts, or `{hosts: [...]}`.
  * Throws PXE_HOSTS_INVALID (exit 78) naming every problem.
  */
 export function validateHosts(doc: unknown, source = 'hosts'): ResolvedHost[] {
-  const c = new Collector();
-  let list: unknown = doc;
-  if (isRecord(doc)) {
-    c.unknownKeys(doc, new Set(['hosts']), '');
-    list = doc['hosts'];
-  }
-  if (!Array.isArray(list)) {
-    c.add('hosts', 'must be a list of hosts');
-    list = [];
-  }
-  const keys = (list as unknown[]).map((): IdentityKeys => ({}));
-  const hosts = (list as unknown[]).map((h, i) => checkHost(c, h, `hosts[${i}]`, keys[i] ?? {}));
-  checkDuplicates(c, keys);
-  if (c.problems.length > 0) {
-    const problems = c.problems.map((p) => ({ ...p, path: p.path.replace(/^\./, '') }));
-    throw configError('PXE_HOSTS_INVALID', `${source}: ${problems.length} problem(s) in the hosts list`, {
-      hint: problems.map((p) => `${p.path}: ${p.message}`).join('\n'),
-      details: { file: source, problems },
-    });
-  }
-  return hosts.filter((h): h is ResolvedHost => h !== undefined);
+  const parsed = hostsDocumentSchema.safeParse(doc, { reportInput: true });
+  if (!parsed.success) throw hostsError(source, zodProblems(parsed.error));
+  return parsed.data.hosts.map((h, i) => {
+    const host = resolveHost(h);
+    // The schema checked every field resolveHost parses.
+    if (host === undefined) throw internalError('INTERNAL', `${source}: hosts[${i}] passed the hosts schema but does not parse`);
+    return host;
+  });
+}
+
+function hostsError(source: string, problems: readonly ConfigProblem[]) {
+  return problemsError('PXE_HOSTS_INVALID', source, problems, 'each host is { mac, hostname, role, network: { ip, gateway?, dns, domain?, ntp? }, answers?, config?, rootShadow? } (build/media/pxe/README.md)');
 }
 
 /** Reads and validates hosts.yaml or hosts.json (YAML is a superset of JSON). */
