@@ -2,7 +2,7 @@
  * Layering of build/ (STYLE.md "Layout", extended by issue 17), checked by
  * dependency-cruiser in `make lint`. Imports point down:
  *
- *   cli → pipeline → release → stages | pxe-lab → media | qemu | fetch → firstboot | codecs | host | config → core
+ *   cli → pipeline → release → stages | pxe-lab → media | qemu | fetch → config → firstboot | codecs | host → core
  *
  * A module may import its own layer and any layer below; not a layer above,
  * not a sibling (media must not import qemu; codecs must not import host).
@@ -10,7 +10,11 @@
  * dependency too. test/unit/layering.test.ts shows each rule failing on a
  * planted import.
  *
- * Where the two later rooms sit, and why:
+ * Where the config and the two later rooms sit, and why:
+ * - build/config/ (the schema, its loader, the problem formatter) takes the
+ *   defaults the first-boot runtime owns from build/firstboot/keys.ts (each
+ *   default stated once), so it sits above firstboot; everything that reads
+ *   the config is above it.
  * - build/release/ (the build's records: SHA256SUMS, SBOM, provenance; and
  *   the release channel `dogeos publish` writes) reads what the stages made
  *   (PayloadResult, ComposeReport) and the release-server layout acquire
@@ -24,7 +28,8 @@
  */
 const LAYERS = [
   ['core'],
-  ['firstboot', 'codecs', 'host', 'config'],
+  ['firstboot', 'codecs', 'host'],
+  ['config'],
   ['media', 'qemu', 'fetch'],
   ['stages', 'pxe-lab'],
   ['release'],
@@ -46,9 +51,11 @@ const PATHS = {
 const MEDIA_INTERNAL_EXCEPTIONS = [
   {
     // The preflight checks the PXE hosts file before any work starts, with
-    // the PXE target's validator and host type; issue 17 ("the hosts file as
-    // a zod schema with the same problem formatter as the config") moves
-    // both beside the config schema, which removes this exception.
+    // the PXE target's hosts schema and host type. The schema stays with the
+    // target: its checks use the target's network parser (pxe/net.ts) and the
+    // unattended-answers rules (media/answers-rules.ts), which build/config/
+    // may not import; it shares the config's problem formatter instead
+    // (build/config/problems.ts).
     from: '^build/stages/preflight\\.ts$',
     to: ['^build/media/pxe/hosts\\.ts$', '^build/media/pxe/types\\.ts$'],
   },

@@ -2,10 +2,30 @@
  * The single source of truth for the build configuration: the zod schema
  * gives the TypeScript type (BuildConfig), the defaults, the validation and
  * the JSON Schema printed by `dogeos config schema`.
+ *
+ * Each default is stated once, on its field: a section defaults to `{}`
+ * parsed through its fields (`prefault`), never to a copy of their
+ * defaults. Defaults the first-boot runtime owns (the FiFo zone's size) come
+ * from build/firstboot/keys.ts, which test/firstboot/keys.test.ts checks
+ * against the runtime's own config.sh.
  */
 import { isIP } from 'node:net';
 import semver from 'semver';
 import { z } from 'zod';
+import { firstbootDefaults } from '../firstboot/keys.ts';
+
+/**
+ * SmartOS's installer's own NTP default (smartos_prompt_config.sh asks
+ * "NTP server" with it); answers.json and the PXE hosts file fall back to it.
+ */
+export const DEFAULT_NTP = '0.smartos.pool.ntp.org';
+
+/** A first-boot default as a number: the runtime's value (firstboot/keys.ts), not a copy. */
+function firstbootDefault(key: string): number {
+  const v = Number(firstbootDefaults()[key]);
+  if (!Number.isInteger(v)) throw new Error(`firstboot/keys.ts has no integer default for ${key}`);
+  return v;
+}
 
 export const DEFAULT_BASE_URL = 'https://us-central.manta.mnx.io/Joyent_Dev/public/SmartOS';
 /** SmartOS's own USB image size: fits a 2 GB stick. */
@@ -84,7 +104,7 @@ export const configSchema = z
         sha256: sha256.optional().describe('pin: expected sha256 of the platform tarball; always wins'),
       })
       .strict()
-      .default({ source: 'latest', baseUrl: DEFAULT_BASE_URL }),
+      .prefault({}),
     outDir: z.string().min(1).default('out').describe('where media, sums and the build manifest go'),
     cacheDir: z.string().min(1).optional().describe('download cache; default $XDG_CACHE_HOME/dogeos'),
     workDir: z.string().min(1).default('.work').describe('content-addressed intermediate results'),
@@ -108,7 +128,7 @@ export const configSchema = z
             gzip: z.boolean().default(false),
           })
           .strict()
-          .default({ sizeBytes: DEFAULT_USB_SIZE_BYTES, gzip: false }),
+          .prefault({}),
         pxe: z
           .object({
             hostsFile: z.string().min(1).optional().describe('YAML/JSON list of PXE hosts (mac, hostname, role, network)'),
@@ -118,15 +138,11 @@ export const configSchema = z
             httpPort: z.number().int().min(1).max(65535).default(80).describe('HTTP port iPXE and GRUB fetch from (GRUB speaks HTTP only on 80; otherwise it uses TFTP)'),
           })
           .strict()
-          .default({ tarball: true, serverIp: '10.0.0.1', httpPort: 80 }),
+          .prefault({}),
         signingKey: z.string().min(1).optional().describe('gpg key id to sign SHA256SUMS'),
       })
       .strict()
-      .default({
-        formats: ['iso', 'usb', 'pxe'],
-        usb: { sizeBytes: DEFAULT_USB_SIZE_BYTES, gzip: false },
-        pxe: { tarball: true, serverIp: '10.0.0.1', httpPort: 80 },
-      }),
+      .prefault({}),
     console: z
       .object({
         device: z.enum(['text', 'ttya', 'ttyb']).default('text'),
@@ -135,7 +151,7 @@ export const configSchema = z
           .default(115200),
       })
       .strict()
-      .default({ device: 'text', serialSpeed: 115200 }),
+      .prefault({}),
     boot: z
       .object({
         properties: z
@@ -148,14 +164,14 @@ export const configSchema = z
         timeoutSec: z.number().int().min(0).max(600).default(5),
       })
       .strict()
-      .default({ properties: {}, timeoutSec: 5 }),
+      .prefault({}),
     archive: z
       .object({
         sizeBytes: z.number().int().min(16 * 1024 * 1024).optional().describe('sealed boot archive size; default: the input archive size'),
         bytesPerInode: z.number().int().min(2048).max(1 << 20).default(12248),
       })
       .strict()
-      .default({ bytesPerInode: 12248 }),
+      .prefault({}),
     overlays: z
       .array(
         z
@@ -177,15 +193,15 @@ export const configSchema = z
         baseImage: imageSource.optional().describe('the FiFo zone\'s base image file, with its manifest'),
       })
       .strict()
-      .default({ packages: [] }),
+      .prefault({}),
     firstboot: z
       .object({
         role: z.enum(['hypervisor', 'head']).default('hypervisor'),
         hostname: hostname.optional(),
         adminNic: z.string().regex(MAC_RE, 'must be a MAC address like 00:11:22:33:44:55').optional(),
-        network: network.default({ mode: 'dhcp' }),
+        network: network.prefault({}),
         dns: z.array(dnsName).default(['8.8.8.8', '8.8.4.4']),
-        ntp: z.array(dnsName).default(['0.smartos.pool.ntp.org']),
+        ntp: z.array(dnsName).default([DEFAULT_NTP]),
         rootPasswordHash: z
           .string()
           .regex(/^\$6\$[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{86}$/, 'must be a SHA-512 crypt hash ($6$salt$…)')
@@ -197,11 +213,11 @@ export const configSchema = z
             ip: ipv4.optional(),
             netmask: ipv4.optional(),
             gateway: ipv4.optional(),
-            memoryMb: z.number().int().min(1024).max(1 << 20).default(3072),
-            quotaGb: z.number().int().min(10).max(1 << 16).default(40),
+            memoryMb: z.number().int().min(1024).max(1 << 20).default(firstbootDefault('DOGEOS_FIFO_MEMORY_MB')),
+            quotaGb: z.number().int().min(10).max(1 << 16).default(firstbootDefault('DOGEOS_FIFO_QUOTA_GB')),
           })
           .strict()
-          .default({ memoryMb: 3072, quotaGb: 40 }),
+          .prefault({}),
         answersJson: z.boolean().default(false).describe('write an unattended SmartOS answers.json onto the media'),
         bootPool: z
           .string()
@@ -215,23 +231,14 @@ export const configSchema = z
           .describe("answers.json pisource when bootPool is not 'none'; default 'media'"),
       })
       .strict()
-      .default({
-        role: 'hypervisor',
-        network: { mode: 'dhcp' },
-        dns: ['8.8.8.8', '8.8.4.4'],
-        ntp: ['0.smartos.pool.ntp.org'],
-        zonesDisks: [],
-        fifoZone: { memoryMb: 3072, quotaGb: 40 },
-        answersJson: false,
-        bootPool: 'none',
-      }),
+      .prefault({}),
     qemu: z
       .object({
         accel: z.enum(['tcg', 'kvm', 'auto']).default('tcg').describe('nested KVM can be slower than TCG: measure'),
         memoryMb: z.number().int().min(64).max(65536).default(512),
       })
       .strict()
-      .default({ accel: 'tcg', memoryMb: 512 }),
+      .prefault({}),
   })
   .strict();
 

@@ -26,7 +26,8 @@ import { type AnswerProblem, answerProblems, type AnswersMedium } from './answer
 export type { AnswerProblem, AnswersMedium } from './answers-rules.ts';
 
 export const DEFAULT_DOMAIN = 'localdomain';
-export const DEFAULT_NTP = '0.smartos.pool.ntp.org';
+/** SmartOS's installer's NTP default, stated once beside the config's `firstboot.ntp` default. */
+export { DEFAULT_NTP } from '../config/schema.ts';
 
 export interface AnswersSpec {
   /** The node's name as configured: `hv1` or `hv1.example.com` (see splitHostName). */
