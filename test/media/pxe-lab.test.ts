@@ -166,7 +166,7 @@ describe('PXE lab: a rack through real dnsmasq and nginx', () => {
     // Addresses came from the site's server (its pool), boot information from the bundle's proxy.
     for (const n of s.nodes) expect(n.ip).toMatch(/^192\.168\.100\.2[0-4]\d$/);
     const generic = readFileSync(join(bundle80.dir, 'bootfs/generic/dogeos.conf'), 'utf8');
-    expect(generic).toContain(`DOGEOS_MEDIA_URL='http://192.168.100.254/os/${bundle80.version}/payload'`);
+    expect(generic).toContain(`DOGEOS_MEDIA_URL='http://192.168.100.254/os/${bundle80.stamp}/payload'`);
   }, 400_000);
 
   it('nginx on port 8079: GRUB reads kernel and modules over TFTP, iPXE still uses HTTP', async () => {
