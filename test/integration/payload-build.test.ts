@@ -66,7 +66,7 @@ afterAll(() => {
 
 describe('dogeos build with a FiFo payload', () => {
   const pxeRoot = () => join(out, `dogeos-${VERSION}-pxe`);
-  const mediaConf = () => readFileSync(join(pxeRoot(), 'os', VERSION, 'payload/media.conf'), 'utf8');
+  const mediaConf = () => readFileSync(join(pxeRoot(), 'os', DOGEOS_STAMP, 'payload/media.conf'), 'utf8');
 
   it('puts the payload under /dogeos on the ISO and the answers under /private', () => {
     const iso = join(out, `dogeos-${VERSION}.iso`);

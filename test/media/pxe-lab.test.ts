@@ -110,7 +110,7 @@ function expectOwnFiles(s: LabSummary, bundle: LabBundle): void {
       // The hash module's content is the file's SHA-1: the probe hashed the .hash file itself.
       expect(byName(f, true)?.sha1, `${n.name} ${f}.hash`).toBe(sha1(join(bundle.dir, dir, `${f}.hash`)));
     }
-    const archive = join(bundle.dir, 'os', bundle.version, 'platform/i86pc/amd64/boot_archive');
+    const archive = join(bundle.dir, 'os', bundle.stamp, 'platform/i86pc/amd64/boot_archive');
     expect(byName('ramdisk', false)?.sha1, n.name).toBe(sha1(archive));
     expect(byName('ramdisk', true)?.sha1, n.name).toBe(sha1(`${archive}.hash`));
     if (!n.known) expect(byName('answers.json', false), n.name).toBeUndefined();
