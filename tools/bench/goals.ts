@@ -17,6 +17,7 @@ export const RATIOS: readonly RatioDef[] = [
   { id: 'build-cold/floor', label: 'cold full build ÷ I/O floor', numerator: 'build.cold', denominator: 'io-floor', numeratorBasis: 'wall', denominatorBasis: 'wall' },
   { id: 'incremental/warm', label: 'incremental ÷ warm full build', numerator: 'build.incremental', denominator: 'build.warm', numeratorBasis: 'wall', denominatorBasis: 'wall' },
   { id: 'noop/warm', label: 'no-op rebuild ÷ warm full build', numerator: 'build.noop', denominator: 'build.warm', numeratorBasis: 'wall', denominatorBasis: 'wall' },
+  { id: 'matrix/serial', label: 'boot matrix in parallel ÷ serially', numerator: 'matrix.parallel', denominator: 'matrix.serial', numeratorBasis: 'wall', denominatorBasis: 'wall' },
 ];
 
 export const BUILD_FIGURES = ['build.cold', 'build.warm', 'build.noop', 'build.incremental'] as const;
@@ -26,5 +27,6 @@ export const GOALS: readonly GoalDef[] = [
   { id: 'lofi-pack', label: 'lofi pack ≤ 1.2× pigz', kind: 'ratio', ratio: 'lofi-pack/pigz', max: 1.2 },
   { id: 'warm-build', label: 'warm full build ≤ 2× I/O floor', kind: 'ratio', ratio: 'build-warm/floor', max: 2.0 },
   { id: 'incremental', label: 'incremental ≤ 0.15× full build', kind: 'ratio', ratio: 'incremental/warm', max: 0.15 },
+  { id: 'matrix', label: 'boot matrix in parallel ≤ 0.6× serially', kind: 'ratio', ratio: 'matrix/serial', max: 0.6 },
   { id: 'build-rss', label: 'peak RSS of the build ≤ 1.5 GiB', kind: 'peak-rss', figures: BUILD_FIGURES, maxBytes: 1.5 * GIB },
 ];
