@@ -34,8 +34,8 @@ try {
     const out = join(base, name);
     sh(tree, process.execPath, ['bin/dogeos.mjs', 'fixture', 'release', '--out', join(out, 'release'), '--stamp', '20250724T001011Z', '--profile', 'small']);
     const config = join(base, `${name}.yaml`);
-    // Both build the ref tree's release: the same input bytes.
-    const source = join(base, 'ref/release/20250724T001011Z/platform-release-20250724-20250724T001011Z.tgz');
+    // Both build the ref tree's release ISO (platform and the loader piadm needs): the same input bytes.
+    const source = join(base, 'ref/release/20250724T001011Z/smartos-20250724T001011Z.iso');
     writeFileSync(
       config,
       [
@@ -46,6 +46,8 @@ try {
         `lockFile: ${join(out, 'dogeos.lock.json')}`,
         'media: { usb: { sizeBytes: 134217728 }, pxe: { httpPort: 8079 } }',
         'console: { device: text, serialSpeed: 115200 }',
+        // The DogeOS stamp is the builder's time (build/core/stamp.ts); without git it must be given.
+        'sourceDateEpoch: 1767225600',
         '',
       ].join('\n'),
     );
