@@ -263,6 +263,8 @@ function dg_step_chunter_announce {
 # epmd and chunter are known and enabled (then dg_step_chunter_announce).
 function dg_step_chunter_services {
 	typeset s fmri
+	# epmd comes from fifo_zlogin for a chunter that needs it (lib/zlogin.sh).
+	dg_zlogin_check_provided
 	for s in $DG_CHUNTER_SMF; do
 		fmri=svc:/network/$s:default
 		if ! svcs -H -o state "$fmri" >/dev/null 2>&1; then

@@ -136,17 +136,22 @@ function dg_svc_wait {
 	done
 }
 
+# dg_zlogin_check_provided: a chunter whose manifest requires fifo_zlogin
+# (lbivens/chunter:share/chunter.xml, 0.7.1 and later) on a node without it
+# fails with what to do, before its services are looked for.
+function dg_zlogin_check_provided {
+	[[ ! -d $DG_ZLOGIN_DIR ]] || return 0
+	grep -q "svc:/fifo/zlogin" "$DG_CHUNTER_DIR/share/chunter.xml" 2>/dev/null || return 0
+	dg_fatal "chunter requires $DG_ZLOGIN_FMRI, but fifo_zlogin is not installed and the media carry none (build with fifo.zlogin)"
+}
+
 # Step (every boot), after chunter is enabled and before its own check:
 # epmd and fifo_zlogin, which chunter requires, are online. A chunter that
 # requires fifo_zlogin on a node without it fails here, not by timing out.
 function dg_step_zlogin_ready {
 	typeset s
-	if [[ ! -d $DG_ZLOGIN_DIR ]]; then
-		if grep -q "svc:/fifo/zlogin" "$DG_CHUNTER_DIR/share/chunter.xml" 2>/dev/null; then
-			dg_fatal "chunter requires $DG_ZLOGIN_FMRI, but fifo_zlogin is not installed and the media carry none (build with fifo.zlogin)"
-		fi
-		return 0
-	fi
+	dg_zlogin_check_provided
+	[[ -d $DG_ZLOGIN_DIR ]] || return 0
 	for s in $DG_ZLOGIN_SMF; do
 		dg_svc_wait "$(dg_zlogin_fmri "$s")"
 	done
