@@ -1,10 +1,14 @@
 /**
  * The boot-test matrix: {BIOS, UEFI} × {ISO as CD, ISO as disk, USB, PXE}
  * (DESIGN.md, "Verifying what we cannot boot here"). Each cell names its
- * medium and what must be seen; cells run one after the other (boot tests
- * share small CI machines) and every serial log is kept in `logDir`.
+ * medium and what must be seen. Cells run at once up to `jobs` (default:
+ * the CPU count), each VM with its own firmware variables (a copy in its own
+ * directory, build/qemu/firmware.ts), its own user network and its disk
+ * opened with snapshot=on; every serial log is kept in `logDir`.
  */
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import pLimit from 'p-limit';
 import { isDogeError } from '../core/errors.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
 import type { AccelSetting, BootMedium } from './argv.ts';
@@ -44,6 +48,8 @@ export interface MatrixOptions {
   readonly ovmf?: OvmfFiles;
   readonly reporter?: Reporter;
   readonly signal?: AbortSignal;
+  /** Cells booted at once (default: the CPU count). */
+  readonly jobs?: number;
 }
 
 export interface CellResult {
@@ -135,17 +141,32 @@ async function runCell(cell: BootCell, opts: MatrixOptions): Promise<CellResult>
   }
 }
 
-/** Runs every cell in order; a cell that cannot run is recorded, not fatal. */
+/** Cells booted at once when the caller does not say: one per CPU. */
+export function defaultMatrixJobs(): number {
+  return availableParallelism();
+}
+
+/**
+ * Runs every cell, up to `jobs` at once; results keep the cells' order. A
+ * cell that cannot run is recorded, not fatal; after an abort no new cell starts.
+ */
 export async function runBootMatrix(cells: readonly BootCell[], opts: MatrixOptions): Promise<MatrixResult> {
   const reporter = opts.reporter ?? silentReporter;
-  const results: CellResult[] = [];
-  for (const cell of cells) {
-    if (opts.signal?.aborted === true) break;
-    reporter.emit({ type: 'stage-start', stage: `boot-test ${cell.id}` });
-    const r = await runCell(cell, opts);
-    reporter.emit({ type: 'stage-end', stage: `boot-test ${cell.id}`, durationMs: r.durationMs });
-    results.push(r);
-  }
+  const limit = pLimit(Math.max(1, opts.jobs ?? defaultMatrixJobs()));
+  const runs = cells.map((cell) =>
+    limit(async (): Promise<CellResult | undefined> => {
+      if (opts.signal?.aborted === true) return undefined;
+      reporter.emit({ type: 'stage-start', stage: `boot-test ${cell.id}` });
+      const r = await runCell(cell, opts);
+      reporter.emit({ type: 'stage-end', stage: `boot-test ${cell.id}`, durationMs: r.durationMs });
+      return r;
+    }),
+  );
+  // Every VM ends (or times out) before an unexpected error propagates: no QEMU outlives the matrix.
+  const settled = await Promise.allSettled(runs);
+  const broken = settled.find((x) => x.status === 'rejected');
+  if (broken !== undefined) throw broken.reason;
+  const results = settled.flatMap((x) => (x.status === 'fulfilled' && x.value !== undefined ? [x.value] : []));
   return { passed: results.length === cells.length && results.every((r) => r.passed), cells: results };
 }
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPartitionTable, fatCandidates } from '../../build/codecs/gpt/partition-table.ts';
 import { FileBlockDevice } from '../../build/core/filedev.ts';
 import { spawnCli } from '../helpers/cli.ts';
-import { DEMO_STAMP, DEMO_VERSION, type DemoEnv, makeDemoEnv } from '../helpers/demo-build.ts';
+import { DEMO_DOGEOS_STAMP, DEMO_STAMP, DEMO_VERSION, type DemoEnv, makeDemoEnv } from '../helpers/demo-build.ts';
 
 let env: DemoEnv;
 let cfg: string;
@@ -68,7 +68,7 @@ describe('boot matrix over the built media', () => {
     expect(log).toContain(`DogeOS ${DEMO_VERSION} boot menu`);
     for (const cell of ['bios_pxe', 'uefi_pxe']) {
       const pxe = readFileSync(join(out, `boot-logs/${cell}.serial.txt`), 'utf8');
-      expect(pxe, cell).toContain(`/os/${DEMO_VERSION}/platform/i86pc/kernel/amd64/unix`);
+      expect(pxe, cell).toContain(`/os/${DEMO_DOGEOS_STAMP}/platform/i86pc/kernel/amd64/unix`);
       expect(pxe, cell).not.toContain(DEMO_STAMP);
     }
   }, 700_000);

@@ -111,7 +111,7 @@ describe('a DogeOS platform as piadm and Triton see it', () => {
     for (const n of [`dogeos-${VERSION}.iso`, `dogeos-${VERSION}-usb.img`, `dogeos-${VERSION}-pxe.tar.gz`]) expect(names).toContain(n);
     expect(names.filter((n) => n.includes(STAMP))).toEqual([]);
     const pxe = sh('tar', ['-tzf', join(out, `dogeos-${VERSION}-pxe.tar.gz`)]);
-    expect(pxe).toContain(`os/${VERSION}/platform/i86pc/amd64/boot_archive`);
+    expect(pxe).toContain(`os/${DOGEOS_STAMP}/platform/i86pc/amd64/boot_archive`);
     expect(pxe).not.toContain(STAMP);
   });
 });

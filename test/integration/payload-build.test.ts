@@ -1,7 +1,7 @@
 /**
  * `dogeos build` end to end with a fixture platform and the FiFo payload
  * configured: the payload lands under /dogeos on the ISO (read back by
- * xorriso) and on the USB data partition (mtools), under os/<version>/payload
+ * xorriso) and on the USB data partition (mtools), under os/<stamp>/payload
  * in the PXE tree at the URL the hosts' dogeos.conf names, and the USB image
  * carries /private/answers.json. The lock file and build manifest list the
  * inputs.
@@ -17,6 +17,7 @@ import { type FakeFifoInputs, IMAGE_UUID, makeFakeFifoInputs } from '../helpers/
 const STAMP = '20250724T001011Z';
 /** The built version, 1.0.0+<DogeOS stamp>, from build-manifest.json (no sourceDateEpoch: the stamp is the builder's commit time). */
 let VERSION: string;
+let DOGEOS_STAMP: string;
 let work: string;
 let out: string;
 let inputs: FakeFifoInputs;
@@ -58,7 +59,7 @@ beforeAll(async () => {
   const tgz = join(work, 'rel', STAMP, `platform-release-20250724-${STAMP}.tgz`);
   built = await spawnCli(['build', '--platform', tgz], { cwd: work, env: { SOURCE_DATE_EPOCH: undefined } });
   expect(built.status, built.stderr).toBe(0);
-  VERSION = (JSON.parse(readFileSync(join(out, 'build-manifest.json'), 'utf8')) as { dogeos: { version: string } }).dogeos.version;
+  ({ version: VERSION, stamp: DOGEOS_STAMP } = (JSON.parse(readFileSync(join(out, 'build-manifest.json'), 'utf8')) as { dogeos: { version: string; stamp: string } }).dogeos);
 }, 180_000);
 afterAll(() => {
   if (work !== undefined) rmSync(work, { recursive: true, force: true });
@@ -66,7 +67,7 @@ afterAll(() => {
 
 describe('dogeos build with a FiFo payload', () => {
   const pxeRoot = () => join(out, `dogeos-${VERSION}-pxe`);
-  const mediaConf = () => readFileSync(join(pxeRoot(), 'os', VERSION, 'payload/media.conf'), 'utf8');
+  const mediaConf = () => readFileSync(join(pxeRoot(), 'os', DOGEOS_STAMP, 'payload/media.conf'), 'utf8');
 
   it('puts the payload under /dogeos on the ISO and the answers under /private', () => {
     const iso = join(out, `dogeos-${VERSION}.iso`);
@@ -119,7 +120,7 @@ describe('dogeos build with a FiFo payload', () => {
     expect(url).toBeDefined();
     // nginx serves the bundle root at /, so the URL's path is a path in the tree.
     const path = new URL(url ?? 'http://x/').pathname;
-    expect(path).toBe(`/os/${VERSION}/payload`);
+    expect(path).toBe(`/os/${DOGEOS_STAMP}/payload`);
     expect(existsSync(join(pxeRoot(), path, 'media.conf'))).toBe(true);
     expect(existsSync(join(pxeRoot(), path, 'packages/All/pkg_summary.gz'))).toBe(true);
   });

@@ -55,9 +55,9 @@ async function build() {
 
 /** A file of the sealed boot archive as published in the PXE tree. */
 function sealedFile(path: string): string {
-  // The version carries the DogeOS stamp, the builder's commit time here (no sourceDateEpoch): read it from the manifest.
-  const version = (JSON.parse(readFileSync(join(dir, 'out', 'build-manifest.json'), 'utf8')) as { dogeos: { version: string } }).dogeos.version;
-  const dev = FileBlockDevice.openRead(join(dir, 'out', `dogeos-${version}-pxe`, 'os', version, 'platform', 'i86pc', 'amd64', 'boot_archive'));
+  // The version and os/<stamp>/ carry the DogeOS stamp, the builder's commit time here (no sourceDateEpoch): read it from the manifest.
+  const { version, stamp } = (JSON.parse(readFileSync(join(dir, 'out', 'build-manifest.json'), 'utf8')) as { dogeos: { version: string; stamp: string } }).dogeos;
+  const dev = FileBlockDevice.openRead(join(dir, 'out', `dogeos-${version}-pxe`, 'os', stamp, 'platform', 'i86pc', 'amd64', 'boot_archive'));
   try {
     const img = openUfs(dev);
     const ino = img.lookup(path);

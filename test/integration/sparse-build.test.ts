@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openUfs } from '../../build/codecs/ufs/reader.ts';
 import { FileBlockDevice } from '../../build/core/filedev.ts';
 import { DOGEOS_BIN } from '../helpers/cli.ts';
-import { DEMO_SOURCE_DATE_EPOCH, DEMO_VERSION, type DemoEnv, makeDemoEnv } from '../helpers/demo-build.ts';
+import { DEMO_DOGEOS_STAMP, DEMO_SOURCE_DATE_EPOCH, DEMO_VERSION, type DemoEnv, makeDemoEnv } from '../helpers/demo-build.ts';
 
 let env: DemoEnv;
 let overlay: string;
@@ -83,7 +83,7 @@ describe('dogeos build with a > 4 GiB sparse overlay file', () => {
     expect(r.stderr).not.toMatch(/INTERNAL|greater than 2 GiB|\n\s+at /);
     expect(r.status).toBe(0);
     expect(r.maxRssKiB).toBeLessThan(512 * 1024);
-    const platform = join(env.dir, 'fits', 'out', `dogeos-${DEMO_VERSION}-pxe`, 'os', DEMO_VERSION, 'platform', 'i86pc', 'amd64');
+    const platform = join(env.dir, 'fits', 'out', `dogeos-${DEMO_VERSION}-pxe`, 'os', DEMO_DOGEOS_STAMP, 'platform', 'i86pc', 'amd64');
     const dev = FileBlockDevice.openRead(join(platform, 'boot_archive'));
     try {
       const img = openUfs(dev);

@@ -136,9 +136,9 @@ describe('PXE bundle', () => {
   });
 
   it('carries the platform, the payload and per-host first-boot files', () => {
-    const archive = readFileSync(join(bundle, 'os/1.0.0/platform/i86pc/amd64/boot_archive'));
+    const archive = readFileSync(join(bundle, 'os/20250724T001011Z/platform/i86pc/amd64/boot_archive'));
     expect(archive.equals(readFileSync(join(work, 'platform/i86pc/amd64/boot_archive')))).toBe(true);
-    expect(readFileSync(join(bundle, 'os/1.0.0/payload/fifo/README'), 'utf8')).toBe('payload\n');
+    expect(readFileSync(join(bundle, 'os/20250724T001011Z/payload/fifo/README'), 'utf8')).toBe('payload\n');
     const answers = JSON.parse(readFileSync(join(bundle, 'bootfs/525400123456/answers.json'), 'utf8'));
     expect(answers).toMatchObject({ admin_mac: '52:54:00:12:34:56', admin_ip: '10.0.0.11', hostname: 'hv1' });
     expect(readFileSync(join(bundle, 'undionly.kpxe')).equals(readFileSync('/usr/lib/ipxe/undionly.kpxe'))).toBe(true);
@@ -146,7 +146,7 @@ describe('PXE bundle', () => {
 
   it('gives the generic entry a dogeos.conf with DOGEOS_MEDIA_URL (and its .hash), no answers.json', () => {
     const conf = readFileSync(join(bundle, 'bootfs/generic/dogeos.conf'), 'utf8');
-    expect(conf.split('\n').filter((l) => l !== '' && !l.startsWith('#'))).toEqual([`DOGEOS_MEDIA_URL='http://10.0.0.1:${httpPort}/os/1.0.0/payload'`]);
+    expect(conf.split('\n').filter((l) => l !== '' && !l.startsWith('#'))).toEqual([`DOGEOS_MEDIA_URL='http://10.0.0.1:${httpPort}/os/20250724T001011Z/payload'`]);
     const cfg = readFileSync(join(bundle, 'boot/grub/grub.cfg'), 'utf8');
     expect(cfg).toContain('/bootfs/generic/dogeos.conf type=file name=dogeos.conf');
     expect(cfg).toContain('/bootfs/generic/dogeos.conf.hash type=hash name=dogeos.conf');
@@ -164,7 +164,7 @@ describe('PXE bundle', () => {
     const [hv, head] = parsed.results;
     expect(hv).toMatchObject({
       ok: true,
-      values: { DOGEOS_ROLE: 'hypervisor', DOGEOS_ROOT_SHADOW: ROOT_SHADOW, DOGEOS_MEDIA_URL: `http://10.0.0.1:${httpPort}/os/1.0.0/payload` },
+      values: { DOGEOS_ROLE: 'hypervisor', DOGEOS_ROOT_SHADOW: ROOT_SHADOW, DOGEOS_MEDIA_URL: `http://10.0.0.1:${httpPort}/os/20250724T001011Z/payload` },
     });
     expect(head).toMatchObject({
       ok: true,
@@ -250,11 +250,11 @@ describe('PXE bundle', () => {
       }
       const script = await fetch(`${base}/boot.ipxe`);
       expect(await script.text()).toBe(readFileSync(join(bundle, 'boot.ipxe'), 'utf8'));
-      const part = await fetch(`${base}/os/1.0.0/platform/i86pc/amd64/boot_archive`, { headers: { Range: 'bytes=1000-1999' } });
+      const part = await fetch(`${base}/os/20250724T001011Z/platform/i86pc/amd64/boot_archive`, { headers: { Range: 'bytes=1000-1999' } });
       expect(part.status).toBe(206);
-      const archive = readFileSync(join(bundle, 'os/1.0.0/platform/i86pc/amd64/boot_archive'));
+      const archive = readFileSync(join(bundle, 'os/20250724T001011Z/platform/i86pc/amd64/boot_archive'));
       expect(Buffer.from(await part.arrayBuffer()).equals(archive.subarray(1000, 2000))).toBe(true);
-      const beyond = await fetch(`${base}/os/1.0.0/platform/i86pc/amd64/boot_archive`, { headers: { Range: `bytes=${archive.length}-` } });
+      const beyond = await fetch(`${base}/os/20250724T001011Z/platform/i86pc/amd64/boot_archive`, { headers: { Range: `bytes=${archive.length}-` } });
       expect(beyond.status).toBe(416);
       expect((await fetch(`${base}/conf/dnsmasq-full.conf`)).status).toBe(404);
     } finally {
@@ -332,6 +332,19 @@ describe('PXE bundle reproducibility and failures', () => {
     expect(() => pxeTarget.check(pxeInput(join(work, 'platform'), { version: `1.0.0+${'b'.repeat(240)}` }))).toThrow(
       expect.objectContaining({ code: 'PXE_INPUT_INVALID' }),
     );
+  });
+
+  it('refuses a stamp that is not a DogeOS stamp (it names os/<stamp>/), naming the setting', () => {
+    let err: unknown;
+    try {
+      pxeTarget.check(pxeInput(join(work, 'platform'), { stamp: 'release-20250724' }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'PXE_INPUT_INVALID' });
+    expect((err as { details: { problems: { path: string; message: string }[] } }).details.problems).toEqual([
+      { path: 'stamp', message: "'release-20250724' is not a stamp of the form YYYYMMDDTHHMMSSZ" },
+    ]);
   });
 
   it('lists every problem in the target settings at once', () => {

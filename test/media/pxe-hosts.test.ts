@@ -129,7 +129,7 @@ describe('network parsing', () => {
 
 describe('first-boot files', () => {
   const [hv, head] = validateHosts(HOSTS);
-  const ctx = { version: '1.0.0', stamp: '20250724T001011Z', payloadUrl: 'http://10.0.0.1/os/1.0.0/payload/' };
+  const ctx = { version: '1.0.0', stamp: '20250724T001011Z', payloadUrl: 'http://10.0.0.1/os/20250724T001011Z/payload/' };
 
   it('answers.json carries every answer the SmartOS installer would prompt for', () => {
     const a = answersFor(hv!);
@@ -148,7 +148,7 @@ describe('first-boot files', () => {
       [
         '# DogeOS 1.0.0 first-boot settings for head.example.com (52:54:00:ab:cd:ef); generated, do not edit',
         "DOGEOS_ROLE='head'",
-        "DOGEOS_MEDIA_URL='http://10.0.0.1/os/1.0.0/payload/'",
+        "DOGEOS_MEDIA_URL='http://10.0.0.1/os/20250724T001011Z/payload/'",
         "DOGEOS_FIFO_IP='10.0.0.50'",
         "DOGEOS_FIFO_NETMASK='255.255.255.0'",
         "DOGEOS_FIFO_ORG='Doge.Head'",

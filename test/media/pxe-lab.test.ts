@@ -110,7 +110,7 @@ function expectOwnFiles(s: LabSummary, bundle: LabBundle): void {
       // The hash module's content is the file's SHA-1: the probe hashed the .hash file itself.
       expect(byName(f, true)?.sha1, `${n.name} ${f}.hash`).toBe(sha1(join(bundle.dir, dir, `${f}.hash`)));
     }
-    const archive = join(bundle.dir, 'os', bundle.version, 'platform/i86pc/amd64/boot_archive');
+    const archive = join(bundle.dir, 'os', bundle.stamp, 'platform/i86pc/amd64/boot_archive');
     expect(byName('ramdisk', false)?.sha1, n.name).toBe(sha1(archive));
     expect(byName('ramdisk', true)?.sha1, n.name).toBe(sha1(`${archive}.hash`));
     if (!n.known) expect(byName('answers.json', false), n.name).toBeUndefined();
@@ -166,7 +166,7 @@ describe('PXE lab: a rack through real dnsmasq and nginx', () => {
     // Addresses came from the site's server (its pool), boot information from the bundle's proxy.
     for (const n of s.nodes) expect(n.ip).toMatch(/^192\.168\.100\.2[0-4]\d$/);
     const generic = readFileSync(join(bundle80.dir, 'bootfs/generic/dogeos.conf'), 'utf8');
-    expect(generic).toContain(`DOGEOS_MEDIA_URL='http://192.168.100.254/os/${bundle80.version}/payload'`);
+    expect(generic).toContain(`DOGEOS_MEDIA_URL='http://192.168.100.254/os/${bundle80.stamp}/payload'`);
   }, 400_000);
 
   it('nginx on port 8079: GRUB reads kernel and modules over TFTP, iPXE still uses HTTP', async () => {

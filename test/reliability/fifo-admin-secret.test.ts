@@ -97,7 +97,8 @@ describe('a head-node build given DOGEOS_FIFO_ADMIN_PASSWORD', () => {
 
 describe('the same build without it', () => {
   // The build's version carries its DogeOS stamp (build/core/stamp.ts), as its manifest says.
-  const version = () => (JSON.parse(readFileSync(join(work, 'out', 'build-manifest.json'), 'utf8')) as { dogeos: { version: string } }).dogeos.version;
+  const manifest = () => (JSON.parse(readFileSync(join(work, 'out', 'build-manifest.json'), 'utf8')) as { dogeos: { version: string; stamp: string } }).dogeos;
+  const version = () => manifest().version;
   const pxeRoot = () => join(work, 'out', `dogeos-${version()}-pxe`);
 
   it('puts no FiFo admin password setting on any medium or PXE file', async () => {
@@ -162,7 +163,7 @@ describe('the same build without it', () => {
       await node.write('/system/boot/dogeos.conf', `${hostConf.replace(url, `${server.base}${new URL(url).pathname}`)}DOGEOS_READY_SLEEP='0'\nDOGEOS_READY_TCP='no'\n`);
       await node.setUp();
       await headBoots(node);
-      expect(server.requests[0]).toBe(`/os/${version()}/payload/media.conf`);
+      expect(server.requests[0]).toBe(`/os/${manifest().stamp}/payload/media.conf`);
     } finally {
       await node.cleanup();
       await server.close();

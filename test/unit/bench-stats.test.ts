@@ -29,7 +29,7 @@ function figures(): Record<string, Figure> {
     'lofi-pack.dogeos': figureOf('lofi', 'dogeos', [s(9000, { opMs: 8000 })]),
     'lofi-pack.pigz': figureOf('lofi', 'pigz', [s(8000)]),
     'build.warm': figureOf('warm', 'dogeos', [s(40_000), s(60_000)]),
-    'io-floor': figureOf('floor', 'cp', [s(10_000)]),
+    'io-floor': figureOf('floor', 'cp', [s(10_000), s(8_000), s(12_000)]),
     'build.incremental': figureOf('incr', 'dogeos', [s(5_000)]),
     'build.cold': figureOf('cold', 'dogeos', [s(70_000, { maxRssBytes: 2 * GIB })]),
     'build.noop': figureOf('noop', 'dogeos', [s(2_000)]),
@@ -71,7 +71,8 @@ describe('bench stats', () => {
     const r = computeRatios(figures(), RATIOS);
     expect(r['ufs-pack/makefs']!.value).toBeCloseTo(1900 / 2000);
     expect(r['lofi-pack/pigz']!.value).toBeCloseTo(1.0);
-    expect(r['build-warm/floor']!.value).toBeCloseTo(5.0);
+    // The floor is its fastest copy (wall-min): 50 s ÷ 8 s, not ÷ the median 10 s.
+    expect(r['build-warm/floor']!.value).toBeCloseTo(50_000 / 8_000);
     expect(r['incremental/warm']!.value).toBeCloseTo(0.1);
     expect(r['ufs-read/host']).toBeUndefined();
   });
@@ -81,7 +82,7 @@ describe('bench stats', () => {
     const byId = Object.fromEntries(evaluateGoals(f, computeRatios(f, RATIOS), GOALS).map((g) => [g.id, g]));
     expect(byId['ufs-pack']!.met).toBe(true);
     expect(byId['lofi-pack']!.met).toBe(true);
-    expect(byId['warm-build']).toMatchObject({ actual: 5, met: false });
+    expect(byId['warm-build']).toMatchObject({ actual: 6.25, limit: 5, met: false });
     expect(byId['incremental']!.met).toBe(true);
     expect(byId['build-rss']).toMatchObject({ actual: 2 * GIB, met: false });
     const { 'io-floor': _, ...noFloor } = f;
@@ -112,7 +113,7 @@ describe('bench stats', () => {
   it('renders every figure, ratio and goal in the tables', () => {
     const text = renderTables(results());
     expect(text).toContain('| ufs-pack.dogeos | UFS pack | dogeos | 1.90 (1.80–2.00) [process 3.00] |');
-    expect(text).toContain('| warm full build ÷ I/O floor | 5.00× |');
+    expect(text).toContain('| warm full build ÷ I/O floor | 6.25× |');
     expect(text).toContain('| peak RSS of the build ≤ 1.5 GiB | 2048 MiB | 1536 MiB | **no** |');
   });
 });

@@ -3,8 +3,9 @@
  * (build/media/pxe/limits.ts): GRUB 2.06's TFTP read request (514 bytes,
  * grub-core/net/tftp.c tftp_open) and illumos's MAX_BOOT_MODULES (99,
  * usr/src/uts/common/sys/bootinfo.h). A bundle cannot reach them through
- * pxeTarget (a version long enough would not fit a file name), so the check
- * is exercised here on entries built the way the bundle builds them.
+ * pxeTarget (its paths are named by the 16-character DogeOS stamp), so the
+ * check is exercised here on entries built the way the bundle builds them,
+ * with a directory name no stamp has.
  */
 import { describe, expect, it } from 'vitest';
 import { DogeError } from '../../build/core/errors.ts';
@@ -21,15 +22,15 @@ describe('PXE entry limits', () => {
   });
 
   it('passes the longest realistic entry, over TFTP, with its .hash companions', () => {
-    const spec = bootSpec('2.1.0-rc.3+build.20250724T001011Z', props, undefined, genericModules());
+    const spec = bootSpec('20250724T001011Z', props, undefined, genericModules());
     expect(spec.modules.map((m) => m.args)).toContain('type=hash name=dogeos.conf');
     expect(entryLimitProblems(spec, 'boot/grub/grub.cfg-01-52-54-00-d0-00-01', true)).toEqual([]);
   });
 
   it('refuses an entry past the TFTP request with PXE_ENTRY_TOO_LONG naming the host and the byte count', () => {
-    const version = `1.0.0+${'b'.repeat(460)}`;
-    const spec = bootSpec(version, props);
-    const kernel = `/os/${version}/platform/i86pc/kernel/amd64/unix`;
+    const dir = `2${'b'.repeat(460)}Z`;
+    const spec = bootSpec(dir, props);
+    const kernel = `/os/${dir}/platform/i86pc/kernel/amd64/unix`;
     let err: unknown;
     try {
       checkEntryLimits('hv-01.rack-a07.dc-west.example.com', spec, 'boot/grub/grub.cfg', true);

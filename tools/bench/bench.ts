@@ -5,7 +5,7 @@
  * nothing (the goals are reported, not enforced).
  *
  * Environment: BENCH_RUNS (default 3), BENCH_THREADS (default: the CPUs),
- * BENCH_ONLY=codecs|builds|pxe-lab (one part only). The PXE lab rack
+ * BENCH_ONLY=codecs|builds|matrix|pxe-lab (one part only). The PXE lab rack
  * (tools/bench/pxelab.ts) runs once, after the rounds, when root.
  */
 import { availableParallelism } from 'node:os';
@@ -16,6 +16,7 @@ import { codecSteps, runStep } from './codecs.ts';
 import { GOALS, RATIOS } from './goals.ts';
 import { inputSizes, prepareInputs, REPO } from './inputs.ts';
 import { loadAverage, machineInfo } from './machine.ts';
+import { MATRIX_STEPS, type MatrixStepId, matrixRound, setupMatrixBench } from './matrix.ts';
 import { benchPxeLab } from './pxelab.ts';
 import { type BenchResults, computeRatios, evaluateGoals, type Figure, figureOf, resultsProblems, type Sample } from './stats.ts';
 import { renderTables } from './table.ts';
@@ -37,8 +38,8 @@ async function main(): Promise<void> {
   const say = (line: string) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
   const benchDir = join(REPO, 'bench');
   const cacheDir = join(benchDir, '.cache');
-  const labOnly = only === 'pxe-lab';
-  const inputs = labOnly ? undefined : prepareInputs(cacheDir, say);
+  const wants = (part: string) => only === undefined || only === '' || only === part;
+  const inputs = wants('codecs') || wants('builds') ? prepareInputs(cacheDir, say) : undefined;
   const scratch = join(cacheDir, 'scratch');
   mkdirSync(scratch, { recursive: true });
   const samples = new Map<string, Sample[]>();
@@ -48,16 +49,19 @@ async function main(): Promise<void> {
     samples.set(id, [...(samples.get(id) ?? []), s]);
     say(`${id.padEnd(18)} ${(s.wallMs / 1000).toFixed(2)} s${s.opMs === undefined ? '' : ` (op ${(s.opMs / 1000).toFixed(2)} s)`}, ${Math.round(s.maxRssBytes / 2 ** 20)} MiB`);
   };
-  const steps = inputs === undefined ? [] : codecSteps(inputs, threads);
-  const builds = inputs === undefined ? undefined : setupBuildBench(join(cacheDir, 'build'), inputs.tarball);
-  for (let round = 1; round <= (labOnly ? 0 : runs); round++) {
+  const steps = inputs !== undefined && wants('codecs') ? codecSteps(inputs, threads) : [];
+  const builds = inputs !== undefined && wants('builds') ? setupBuildBench(join(cacheDir, 'build'), inputs.tarball) : undefined;
+  const matrix = wants('matrix') ? setupMatrixBench(join(cacheDir, 'matrix'), say) : undefined;
+  const rounds = steps.length > 0 || builds !== undefined || matrix !== undefined ? runs : 0;
+  for (let round = 1; round <= rounds; round++) {
     say(`round ${round}/${runs}`);
-    if (only !== 'builds') for (const step of steps) record(step.id, step.label, step.tool, await runStep(step, scratch));
-    if (only !== 'codecs' && builds !== undefined) {
+    for (const step of steps) record(step.id, step.label, step.tool, await runStep(step, scratch));
+    if (builds !== undefined) {
       await buildRound(builds, round, (id: BuildStepId, s) => record(id, BUILD_STEPS[id].label, BUILD_STEPS[id].tool, s));
     }
+    if (matrix !== undefined) await matrixRound(matrix, round, (id: MatrixStepId, s) => record(id, MATRIX_STEPS[id].label, MATRIX_STEPS[id].tool, s));
   }
-  const pxeLab = only === undefined || only === '' || only === 'pxe-lab' ? await benchPxeLab(cacheDir, say) : undefined;
+  const pxeLab = wants('pxe-lab') ? await benchPxeLab(cacheDir, say) : undefined;
   const figures: Record<string, Figure> = {};
   for (const [id, ss] of samples) figures[id] = figureOf(meta.get(id)!.label, meta.get(id)!.tool, ss);
   const ratios = computeRatios(figures, RATIOS);

@@ -13,10 +13,11 @@ export const RATIOS: readonly RatioDef[] = [
   { id: 'ufs-read/host', label: 'UFS read ÷ host page cache read', numerator: 'ufs-read.dogeos', denominator: 'ufs-read.host', numeratorBasis: 'op', denominatorBasis: 'op' },
   { id: 'lofi-pack/pigz', label: 'lofi pack ÷ pigz -6', numerator: 'lofi-pack.dogeos', denominator: 'lofi-pack.pigz', numeratorBasis: 'op', denominatorBasis: 'wall' },
   { id: 'lofi-pack/gzip', label: 'lofi pack ÷ gzip -6', numerator: 'lofi-pack.dogeos', denominator: 'lofi-pack.gzip', numeratorBasis: 'op', denominatorBasis: 'wall' },
-  { id: 'build-warm/floor', label: 'warm full build ÷ I/O floor', numerator: 'build.warm', denominator: 'io-floor', numeratorBasis: 'wall', denominatorBasis: 'wall' },
-  { id: 'build-cold/floor', label: 'cold full build ÷ I/O floor', numerator: 'build.cold', denominator: 'io-floor', numeratorBasis: 'wall', denominatorBasis: 'wall' },
+  { id: 'build-warm/floor', label: 'warm full build ÷ I/O floor', numerator: 'build.warm', denominator: 'io-floor', numeratorBasis: 'wall', denominatorBasis: 'wall-min' },
+  { id: 'build-cold/floor', label: 'cold full build ÷ I/O floor', numerator: 'build.cold', denominator: 'io-floor', numeratorBasis: 'wall', denominatorBasis: 'wall-min' },
   { id: 'incremental/warm', label: 'incremental ÷ warm full build', numerator: 'build.incremental', denominator: 'build.warm', numeratorBasis: 'wall', denominatorBasis: 'wall' },
   { id: 'noop/warm', label: 'no-op rebuild ÷ warm full build', numerator: 'build.noop', denominator: 'build.warm', numeratorBasis: 'wall', denominatorBasis: 'wall' },
+  { id: 'matrix/serial', label: 'boot matrix in parallel ÷ serially', numerator: 'matrix.parallel', denominator: 'matrix.serial', numeratorBasis: 'wall', denominatorBasis: 'wall' },
 ];
 
 export const BUILD_FIGURES = ['build.cold', 'build.warm', 'build.noop', 'build.incremental'] as const;
@@ -24,7 +25,8 @@ export const BUILD_FIGURES = ['build.cold', 'build.warm', 'build.noop', 'build.i
 export const GOALS: readonly GoalDef[] = [
   { id: 'ufs-pack', label: 'UFS pack ≤ 1.0× makefs', kind: 'ratio', ratio: 'ufs-pack/makefs', max: 1.0 },
   { id: 'lofi-pack', label: 'lofi pack ≤ 1.2× pigz', kind: 'ratio', ratio: 'lofi-pack/pigz', max: 1.2 },
-  { id: 'warm-build', label: 'warm full build ≤ 2× I/O floor', kind: 'ratio', ratio: 'build-warm/floor', max: 2.0 },
+  { id: 'warm-build', label: 'warm full build ≤ 5× the stable I/O floor', kind: 'ratio', ratio: 'build-warm/floor', max: 5.0 },
   { id: 'incremental', label: 'incremental ≤ 0.15× full build', kind: 'ratio', ratio: 'incremental/warm', max: 0.15 },
+  { id: 'matrix', label: 'boot matrix in parallel ≤ 0.6× serially', kind: 'ratio', ratio: 'matrix/serial', max: 0.6 },
   { id: 'build-rss', label: 'peak RSS of the build ≤ 1.5 GiB', kind: 'peak-rss', figures: BUILD_FIGURES, maxBytes: 1.5 * GIB },
 ];

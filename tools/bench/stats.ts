@@ -33,8 +33,13 @@ export interface Figure {
   readonly opMs?: Summary;
 }
 
-/** Which time of a figure a ratio uses: the operation alone (our node children) or the process. */
-export type TimeBasis = 'op' | 'wall';
+/**
+ * Which time of a figure a ratio uses: the operation alone (our node
+ * children), the process (median wall), or the fastest of its runs
+ * (`wall-min`: the I/O floor, whose slower copies measure the machine's
+ * noise rather than the bytes).
+ */
+export type TimeBasis = 'op' | 'wall' | 'wall-min';
 
 export interface RatioDef {
   readonly id: string;
@@ -130,8 +135,9 @@ export function figureOf(label: string, tool: string, samples: readonly Sample[]
   };
 }
 
-/** The time a ratio uses: the operation's own time when asked and known, else the process wall time. */
+/** The time a ratio uses: the operation's own time when asked and known, the fastest run for `wall-min`, else the median wall time. */
 export function timeOf(f: Figure, basis: TimeBasis): number {
+  if (basis === 'wall-min') return f.wallMs.min;
   return basis === 'op' && f.opMs !== undefined ? f.opMs.median : f.wallMs.median;
 }
 

@@ -58,6 +58,7 @@ Checks:
 Run:
   --accel tcg|kvm|auto     (default auto: measures when it can; KVM may be slower when nested)
   --timeout S              per boot (default 60 for probe, 1800 for smartos)
+  --jobs N                 cells booted at once (default: the CPU count)
   --memory MIB             guest memory (default 512; SmartOS needs 4096+)
   --log-dir DIR            where serial logs are kept (default <out>/boot-logs)
   --junit FILE             write JUnit XML results
@@ -82,6 +83,7 @@ const OPTIONS = {
   goal: { type: 'string' },
   accel: { type: 'string' },
   timeout: { type: 'string' },
+  jobs: { type: 'string' },
   memory: { type: 'string' },
   'log-dir': { type: 'string' },
   junit: { type: 'string' },
@@ -222,6 +224,7 @@ export const command: CommandSpec = {
     const cells = buildCells(v, ctx);
     const accel = oneOf<AccelSetting>('accel', v.accel, ['tcg', 'kvm', 'auto'], 'auto');
     const timeoutS = positiveInt('timeout', v.timeout);
+    const jobs = positiveInt('jobs', v.jobs);
     const logDir = resolve(ctx.cwd, v['log-dir'] ?? join(ctx.globals.outDir ?? loadConfigFor(ctx).config.outDir, 'boot-logs'));
     const kernelCell = cells.find((c) => c.medium.kind === 'kernel');
     // PXE cells fetch over HTTP from the bundle (iPXE); serve it on loopback, which QEMU's user network shows the guest as 10.0.2.2.
@@ -238,6 +241,7 @@ export const command: CommandSpec = {
       reporter: ctx.reporter,
       signal: ctx.signal,
       ...(timeoutS === undefined ? {} : { timeoutMs: timeoutS * 1000 }),
+      ...(jobs === undefined ? {} : { jobs }),
       // accel 'auto' measures by booting the probe; only a probe can be booted bare.
       ...(kernelCell?.medium.kind === 'kernel' && kernelCell.expect.kind === 'probe'
         ? { probeKernelPath: kernelCell.medium.path }

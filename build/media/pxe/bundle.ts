@@ -45,7 +45,7 @@ function sha1Line(content: string | Uint8Array): string {
 /** Copies kernel and archive, refusing an archive whose .hash does not match (the kernel would panic). */
 async function copyPlatform(plan: PxePlan, root: string): Promise<void> {
   const src = plan.input.platformDir;
-  const dst = join(root, platformDir(plan.input.version));
+  const dst = join(root, platformDir(plan.input.stamp));
   const archive = join(src, ARCHIVE_IN_PLATFORM);
   const expected = (await readFile(join(src, ARCHIVE_HASH_IN_PLATFORM), 'utf8')).trim();
   const actual = await hashFile(archive, 'sha1');
@@ -62,7 +62,7 @@ async function copyPlatform(plan: PxePlan, root: string): Promise<void> {
 
 async function copyPayload(plan: PxePlan, root: string, reporter: Reporter): Promise<void> {
   if (plan.input.payloadDir === undefined) return;
-  const entries = await copyTree(plan.input.payloadDir, join(root, payloadDir(plan.input.version)));
+  const entries = await copyTree(plan.input.payloadDir, join(root, payloadDir(plan.input.stamp)));
   const total = entries.reduce((s, e) => s + e.sizeBytes, 0);
   const max = plan.input.maxPayloadBytes;
   if (max !== undefined && total > max) {
@@ -100,7 +100,7 @@ function scriptContext(plan: PxePlan): ScriptContext {
 
 /** DOGEOS_MEDIA_URL: the runtime fetches <url>/media.conf and the files it names. */
 function payloadUrl(plan: PxePlan): string | undefined {
-  return plan.input.payloadDir === undefined ? undefined : `${payloadBaseUrl(plan.server)}/${payloadDir(plan.input.version)}`;
+  return plan.input.payloadDir === undefined ? undefined : `${payloadBaseUrl(plan.server)}/${payloadDir(plan.input.stamp)}`;
 }
 
 /** GRUB reads kernel and modules over TFTP unless it can use HTTP (port 80). */
@@ -114,14 +114,14 @@ async function putWithHash(root: string, rel: string, content: string): Promise<
 }
 
 function genericSpec(plan: PxePlan) {
-  return bootSpec(plan.input.version, plan.props, undefined, payloadUrl(plan) === undefined ? [] : genericModules());
+  return bootSpec(plan.input.stamp, plan.props, undefined, payloadUrl(plan) === undefined ? [] : genericModules());
 }
 
 /** PXE_ENTRY_TOO_LONG for the first entry that breaks GRUB's or illumos's limits, before anything is written. */
 function checkAllEntries(plan: PxePlan): void {
   checkEntryLimits('the generic entry', genericSpec(plan), GRUB_CFG, grubOverTftp(plan));
   for (const host of plan.hosts) {
-    const spec = bootSpec(plan.input.version, plan.props, host);
+    const spec = bootSpec(plan.input.stamp, plan.props, host);
     checkEntryLimits(host.hostname, spec, hostGrubConfigs(host.mac)[0] ?? GRUB_CFG, grubOverTftp(plan));
   }
 }
@@ -130,7 +130,7 @@ function checkAllEntries(plan: PxePlan): void {
 async function writeHosts(plan: PxePlan, root: string): Promise<void> {
   const ctx = scriptContext(plan);
   const url = payloadUrl(plan);
-  const entries = plan.hosts.map((host) => ({ host, spec: bootSpec(plan.input.version, plan.props, host) }));
+  const entries = plan.hosts.map((host) => ({ host, spec: bootSpec(plan.input.stamp, plan.props, host) }));
   for (const [i, { host, spec }] of entries.entries()) {
     const dir = hostDir(host.mac);
     await putWithHash(root, `${dir}/answers.json`, renderAnswers(host));

@@ -9,8 +9,8 @@
  *   boot/grub/grub.cfg                  generic GRUB config
  *   boot/grub/grub.cfg-01-<mac>         per-host GRUB config (what our core.efi asks for)
  *   boot/grub/grub.cfg-<mac>            same, under the name the GRUB manual gives
- *   os/<version>/platform/...           kernel, boot_archive, boot_archive.hash
- *   os/<version>/payload/...            large payload, HTTP only
+ *   os/<stamp>/platform/...             kernel, boot_archive, boot_archive.hash
+ *   os/<stamp>/payload/...              large payload, HTTP only
  *   bootfs/<mac-hex>/answers.json{,.hash} dogeos.conf{,.hash}
  *   bootfs/generic/dogeos.conf{,.hash}  first-boot settings of unlisted machines
  *   conf/dnsmasq-{proxy,full}.conf, conf/nginx-site.conf
@@ -34,12 +34,13 @@ export function bundleName(version: string): string {
   return `dogeos-${version}-pxe`;
 }
 
-export function platformDir(version: string): string {
-  return `os/${version}/platform`;
+/** Named by the DogeOS stamp alone (build/core/stamp.ts), so entry paths have a fixed length whatever the version. */
+export function platformDir(stamp: string): string {
+  return `os/${stamp}/platform`;
 }
 
-export function payloadDir(version: string): string {
-  return `os/${version}/payload`;
+export function payloadDir(stamp: string): string {
+  return `os/${stamp}/payload`;
 }
 
 /** The per-host directory: iPXE's `${mac:hexraw}` form keeps module URLs short. */

@@ -61,7 +61,7 @@ export function checkEntryLimits(who: string, spec: BootSpec, configRel: string,
     'PXE_ENTRY_TOO_LONG',
     `boot entry of ${who} does not fit: ${first?.path} takes ${first?.bytes} bytes of ${first?.what}, at most ${first?.limit}`,
     {
-      hint: 'shorten the version (it names the os/<version>/ directory) or serve HTTP on port 80, so GRUB reads kernel and modules over HTTP',
+      hint: 'serve HTTP on port 80, so GRUB reads kernel and modules over HTTP and only grub.cfg goes over TFTP',
       details: { host: who, problems },
     },
   );

@@ -5,6 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { configError } from '../../core/errors.ts';
+import { STAMP_RE } from '../../core/stamp.ts';
 import { type BootProp, bootPropList, bootPropProblems, SERIAL_SPEEDS } from './bootargs.ts';
 import { type ResolvedHost, validateHosts } from './hosts.ts';
 import { ARCHIVE_HASH_IN_PLATFORM, ARCHIVE_IN_PLATFORM, bundleName, KERNEL_IN_PLATFORM } from './layout.ts';
@@ -59,8 +60,9 @@ function checkScalars(input: PxeInput, problems: Problem[]): void {
     // dogeos-<version>-pxe.tar.gz and its hidden work directory must be file names (NAME_MAX 255).
     problems.push({ path: 'version', message: `${input.version.length} characters; at most ${MAX_VERSION_LENGTH}` });
   }
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(input.stamp)) {
-    problems.push({ path: 'stamp', message: `'${input.stamp}' may contain only letters, digits and . _ -` });
+  if (!STAMP_RE.test(input.stamp)) {
+    // It names os/<stamp>/ (build/core/stamp.ts: one stamp rule everywhere).
+    problems.push({ path: 'stamp', message: `'${input.stamp}' is not a stamp of the form YYYYMMDDTHHMMSSZ` });
   }
   if (!Number.isInteger(input.sourceDateEpoch) || input.sourceDateEpoch < 0) {
     problems.push({ path: 'sourceDateEpoch', message: 'must be a non-negative integer (seconds)' });

@@ -33,8 +33,8 @@ export interface BootSpec {
 /** The per-host files passed as `type=file` modules, each with a `type=hash` companion. */
 export const HOST_FILES = ['answers.json', 'dogeos.conf'] as const;
 
-export function platformModules(version: string): ModuleSpec[] {
-  const p = platformDir(version);
+export function platformModules(stamp: string): ModuleSpec[] {
+  const p = platformDir(stamp);
   return [
     { rel: `${p}/${ARCHIVE_IN_PLATFORM}`, args: 'type=rootfs name=ramdisk' },
     { rel: `${p}/${ARCHIVE_HASH_IN_PLATFORM}`, args: 'type=hash name=ramdisk' },
@@ -60,11 +60,11 @@ export function genericModules(): ModuleSpec[] {
 }
 
 /** Kernel and modules of one entry: a host's, or the generic one (`extra` = genericModules()). */
-export function bootSpec(version: string, props: readonly BootProp[], host?: ResolvedHost, extra: readonly ModuleSpec[] = []): BootSpec {
+export function bootSpec(stamp: string, props: readonly BootProp[], host?: ResolvedHost, extra: readonly ModuleSpec[] = []): BootSpec {
   return {
-    kernelRel: `${platformDir(version)}/${KERNEL_IN_PLATFORM}`,
+    kernelRel: `${platformDir(stamp)}/${KERNEL_IN_PLATFORM}`,
     props,
-    modules: [...platformModules(version), ...(host === undefined ? extra : hostModules(host))],
+    modules: [...platformModules(stamp), ...(host === undefined ? extra : hostModules(host))],
   };
 }
 

@@ -86,9 +86,9 @@ export interface PxeInput {
   readonly platformDir: string;
   /** Large payload served over HTTP next to the platform (FiFo packages, images). */
   readonly payloadDir?: string;
-  /** DogeOS version; names the bundle and its `os/<version>/` directory. */
+  /** DogeOS version; names the bundle. */
   readonly version: string;
-  /** The SmartOS platform stamp the build is based on. */
+  /** The DogeOS stamp (build/core/stamp.ts); names the bundle's `os/<stamp>/` directory. */
   readonly stamp: string;
   /** SOURCE_DATE_EPOCH: every mtime in the bundle and tarball. */
   readonly sourceDateEpoch: number;

@@ -31,7 +31,8 @@ export interface ServerLogs {
 
 export interface CheckContext {
   readonly bundleDir: string;
-  readonly version: string;
+  /** The DogeOS stamp naming the bundle's os/<stamp>/ directory. */
+  readonly stamp: string;
   readonly mode: 'full' | 'proxy';
   /** GRUB reads kernel and modules over HTTP (port 80) rather than TFTP. */
   readonly grubHttp: boolean;
@@ -59,7 +60,7 @@ function ownConfig(r: NodeResult): string {
 /** Files the probe must report, by module name, with the SHA-1 of the bundle's copy. */
 function expectedFiles(ctx: CheckContext, r: NodeResult): Map<string, string> {
   const files = new Map<string, string>();
-  files.set('ramdisk', sha1Of(join(ctx.bundleDir, platformDir(ctx.version), ARCHIVE_IN_PLATFORM)));
+  files.set('ramdisk', sha1Of(join(ctx.bundleDir, platformDir(ctx.stamp), ARCHIVE_IN_PLATFORM)));
   const names = r.node.known ? ['answers.json', 'dogeos.conf'] : ['dogeos.conf'];
   for (const n of names) files.set(n, sha1Of(join(ctx.bundleDir, ownDir(r), n)));
   return files;
@@ -122,7 +123,7 @@ function checkTransfers(ctx: CheckContext, r: NodeResult, ip: string, fail: (che
   need(ownConfig(r), 'tftp');
   const via = ctx.grubHttp ? 'http' : 'tftp';
   for (const name of expectedFiles(ctx, r).keys()) {
-    const rel = name === 'ramdisk' ? `${platformDir(ctx.version)}/${ARCHIVE_IN_PLATFORM}` : `${ownDir(r)}/${name}`;
+    const rel = name === 'ramdisk' ? `${platformDir(ctx.stamp)}/${ARCHIVE_IN_PLATFORM}` : `${ownDir(r)}/${name}`;
     need(rel, via);
     need(`${rel}.hash`, via);
   }

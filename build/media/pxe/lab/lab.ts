@@ -174,7 +174,7 @@ function judge(bundle: LabBundle, spec: LabSpec, labDir: string, results: readon
   };
   const leases = new Map([...parseLeases(readText(dn.leases)), ...parseLeases(readText(site.leases))]);
   const ipOf = (mac: string) => leases.get(mac.toLowerCase());
-  const ctx = { bundleDir: bundle.dir, version: bundle.version, mode: spec.dhcp, grubHttp: bundle.httpPort === 80, logs, ipOf };
+  const ctx = { bundleDir: bundle.dir, stamp: bundle.stamp, mode: spec.dhcp, grubHttp: bundle.httpPort === 80, logs, ipOf };
   const failures = results.flatMap((r) => checkNode(ctx, r));
   return { failures, logs, nodes: results.map((r) => summarise(r, ipOf(r.node.mac))) };
 }

@@ -128,6 +128,7 @@ function writePayload(dir: string): void {
 export interface LabBundle {
   readonly dir: string;
   readonly version: string;
+  readonly stamp: string;
   readonly httpPort: number;
   /** MACs with a per-host entry. */
   readonly macs: readonly string[];
@@ -176,5 +177,5 @@ export async function buildLabBundle(opts: {
   if (opts.adjust !== undefined) input = opts.adjust(input);
   input = { ...input, server: { ...input.server, bundleRoot: join(outDir, bundleName(input.version)) } };
   await pxeTarget.build(input, outDir);
-  return { dir: join(outDir, bundleName(input.version)), version: input.version, httpPort: opts.httpPort, macs: opts.nodes.filter((n) => n.known).map((n) => n.mac) };
+  return { dir: join(outDir, bundleName(input.version)), version: input.version, stamp: input.stamp, httpPort: opts.httpPort, macs: opts.nodes.filter((n) => n.known).map((n) => n.mac) };
 }
