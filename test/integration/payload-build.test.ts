@@ -105,6 +105,8 @@ describe('dogeos build with a FiFo payload', () => {
         ...inputs.packages.map((p) => `::/dogeos/packages/All/${p.pkgname}.tgz`),
         '::/dogeos/packages/All/pkg_summary.bz2',
         '::/dogeos/packages/All/pkg_summary.gz',
+        '::/dogeos/zlogin/',
+        '::/dogeos/zlogin/fifo_zlogin-0.7.2.tar.gz',
       ].sort(),
     );
     const answers = JSON.parse(sh('mtype', ['-i', at, '::/private/answers.json']));
