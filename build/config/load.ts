@@ -103,6 +103,7 @@ function fifoPaths(fifo: BuildConfig['fifo'], abs: (p: string) => string): Build
   return {
     ...fifo,
     ...(fifo.chunter === undefined ? {} : { chunter: fix(fifo.chunter) }),
+    ...(fifo.zlogin === undefined ? {} : { zlogin: fix(fifo.zlogin) }),
     packages: fifo.packages.map(fix),
     ...(fifo.baseImage === undefined ? {} : { baseImage: { ...fix(fifo.baseImage), manifest: fix(fifo.baseImage.manifest) } }),
   };

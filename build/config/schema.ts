@@ -183,7 +183,12 @@ export const configSchema = z
       .describe('overlay names (under overlays/) or paths (relative to the config file), applied in order'),
     fifo: z
       .object({
-        chunter: payloadSource.optional().describe('chunter, a gzip\'d tar with top directory chunter/; name it chunter-<version>.tar.gz'),
+        chunter: payloadSource
+          .optional()
+          .describe("chunter: FiFo's self-extracting chunter-<version>.gz, or a gzip'd tar with top directory chunter/ named chunter-<version>.tar.gz"),
+        zlogin: payloadSource
+          .optional()
+          .describe("fifo_zlogin, which chunter 0.7.1 and later require: FiFo's self-extracting fifo_zlogin-<version>.gz, or a gzip'd tar with top directory fifo_zlogin/"),
         packages: z.array(payloadSource).default([]).describe('pkgsrc binary packages for the FiFo zone (the offline repository on the media)'),
         install: z
           .array(pkgName)

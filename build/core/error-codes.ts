@@ -263,6 +263,11 @@ export const ERROR_CODES = {
   USB_KEY_OFFSET: { status: 'internal', meaning: 'a bug: the usb-key version word lies outside GRUB\'s BPB area' },
   USB_PAYLOAD_TOO_LARGE: { status: 'config', meaning: 'the USB data partition cannot hold the platform and payload; the details suggest a size' },
   USB_TOO_SMALL: { status: 'config', meaning: 'the USB image leaves no room for a FAT32 data partition after the ESP' },
+  ZLOGIN_DEPENDENCY_MISSING: { status: 'dataErr', meaning: 'fifo_zlogin\'s `share/*.xml` require a service neither SmartOS nor its own manifests provide, or one that waits for DogeOS first boot' },
+  ZLOGIN_FORMAT: { status: 'dataErr', meaning: '`fifo.zlogin` is neither a gzip\'d tar nor FiFo\'s self-extracting fifo_zlogin script with a uuencoded tar' },
+  ZLOGIN_LAYOUT: { status: 'dataErr', meaning: 'the fifo_zlogin archive is not `fifo_zlogin/…` with `share/epmd.xml` and `share/fifo_zlogin.xml` defining epmd and fifo/zlogin' },
+  ZLOGIN_SFX_TRUNCATED: { status: 'dataErr', meaning: 'FiFo\'s self-extracting fifo_zlogin script is cut short (its uuencoded or gzip\'d payload ends early)' },
+  ZLOGIN_VERSION_UNKNOWN: { status: 'dataErr', meaning: 'neither `fifo_zlogin-<version>.gz`, the stored name nor `releases/start_erl.data` gives a semver' },
 } as const satisfies Record<string, CodeEntry>;
 export type ErrorCode = keyof typeof ERROR_CODES;
 /** The status a code is registered with. */

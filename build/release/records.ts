@@ -53,6 +53,7 @@ export async function writeReleaseRecords(r: ReleaseRecordsInput): Promise<Relea
     files,
     payload: payloadInputs,
     chunterVersion: r.payload.chunterVersion,
+    zloginVersion: r.payload.zloginVersion,
     pkgnames: r.payload.pkgnames,
     image: r.payload.imageUuid === undefined ? undefined : { uuid: r.payload.imageUuid, name: r.payload.imageName, version: r.payload.imageVersion },
   });

@@ -45,6 +45,8 @@ export interface SbomInput {
   readonly files: readonly SbomFile[];
   readonly payload: readonly SbomPayloadInput[];
   readonly chunterVersion?: string | undefined;
+  /** fifo_zlogin's version (fifo.zlogin), when carried. */
+  readonly zloginVersion?: string | undefined;
   /** Input name → PKGNAME (PKGBASE-PKGVERSION), as the package itself says. */
   readonly pkgnames?: Readonly<Record<string, string>> | undefined;
   readonly image?: { readonly uuid: string; readonly name?: string | undefined; readonly version?: string | undefined } | undefined;
@@ -116,6 +118,10 @@ function payloadComponent(p: SbomPayloadInput, input: SbomInput): Record<string,
   if (p.name === 'fifo.chunter') {
     name = 'chunter';
     version = input.chunterVersion;
+  } else if (p.name === 'fifo.zlogin') {
+    // FiFo's name for it (its rel/pkg/Makefile COMPONENT).
+    name = 'fifo_zlogin';
+    version = input.zloginVersion;
   } else if (p.name.startsWith('fifo.packages.')) {
     ({ name, version } = packageNameVersion(input.pkgnames?.[p.name] ?? fileName));
   } else if (p.name === 'fifo.baseImage' || p.name === 'fifo.baseImage.manifest') {

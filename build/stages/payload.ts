@@ -7,6 +7,7 @@
  *   dogeos/media.conf                    KEY='value' description (media-conf.ts)
  *   dogeos/chunter.version               the chunter version, one line
  *   dogeos/chunter/chunter-<v>.tar.gz    CHUNTER_FILE
+ *   dogeos/zlogin/fifo_zlogin-<v>.tar.gz ZLOGIN_FILE (fifo_zlogin, installed before chunter)
  *   dogeos/images/<uuid>.imgmanifest     IMAGE_MANIFEST
  *   dogeos/images/<uuid>.zfs.gz          IMAGE_FILE
  *   dogeos/packages/All/<PKGNAME>.tgz    PKG_REPO=packages/All, an offline
@@ -34,6 +35,7 @@ import { type FetchedInput, fetchPayloadInputs, payloadInputSpecs } from './payl
 import { fifoReleaseFor } from './payload/fifo-version.ts';
 import { type MediaConf, renderMediaConf } from './payload/media-conf.ts';
 import { type PackageMeta, readPackageMeta, renderPkgSummary } from './payload/pkgsrc.ts';
+import { inspectZlogin, type ZloginInfo } from './payload/zlogin.ts';
 
 export { type PayloadInputSpec, payloadInputSpecs } from './payload/inputs.ts';
 
@@ -72,6 +74,8 @@ export interface PayloadResult {
   readonly payloadDir: string;
   readonly inputs: readonly PayloadInputRecord[];
   readonly chunterVersion?: string;
+  /** fifo_zlogin's version, when carried (for the SBOM). */
+  readonly zloginVersion?: string;
   readonly imageUuid?: string;
   /** The base image manifest's name and version (for the SBOM). */
   readonly imageName?: string;
@@ -182,20 +186,24 @@ export function warnPayloadGaps(o: { readonly fifo: BuildConfig['fifo']; readonl
 interface Inspected {
   readonly fetched: readonly FetchedInput[];
   readonly chunter?: { readonly input: FetchedInput; readonly version: string; readonly repacked?: Buffer };
+  readonly zlogin?: { readonly input: FetchedInput; readonly info: ZloginInfo };
   readonly image?: { readonly input: FetchedInput; readonly manifest: FetchedInput; readonly info: ImageInfo };
   readonly pkgs: readonly InspectedPackage[];
   readonly fifoPackages: readonly string[];
   readonly fifoVersion?: string;
 }
 
-async function chunterOf(input: FetchedInput): Promise<NonNullable<Inspected['chunter']>> {
-  const info = await inspectChunter(input.localPath, input.fileName);
+async function chunterOf(input: FetchedInput, zlogin: ZloginInfo | undefined): Promise<NonNullable<Inspected['chunter']>> {
+  const info = await inspectChunter(input.localPath, input.fileName, zlogin);
   return { input, version: info.version, ...(info.repacked === undefined ? {} : { repacked: info.repacked }) };
 }
 
 async function inspect(fetched: readonly FetchedInput[], fifo: BuildConfig['fifo']): Promise<Inspected> {
   const of = (role: FetchedInput['role']) => fetched.filter((f) => f.role === role);
   const chunterIn = of('chunter')[0];
+  const zloginIn = of('zlogin')[0];
+  // chunter's manifest may require fifo_zlogin's services: look into fifo_zlogin first.
+  const zlogin = zloginIn === undefined ? undefined : { input: zloginIn, info: await inspectZlogin(zloginIn.localPath, zloginIn.fileName) };
   const [imageIn, manifestIn] = [of('image')[0], of('image-manifest')[0]];
   const pkgs = await inspectPackages(of('package'));
   const fifoPackages = installList(fifo, pkgs);
@@ -205,7 +213,8 @@ async function inspect(fetched: readonly FetchedInput[], fifo: BuildConfig['fifo
   );
   return {
     fetched,
-    ...(chunterIn === undefined ? {} : { chunter: await chunterOf(chunterIn) }),
+    ...(chunterIn === undefined ? {} : { chunter: await chunterOf(chunterIn, zlogin?.info) }),
+    ...(zlogin === undefined ? {} : { zlogin }),
     ...(imageIn === undefined || manifestIn === undefined
       ? {}
       : {
@@ -233,6 +242,13 @@ async function writePayload(root: string, x: Inspected, version: string, reporte
     else await put(root, file, repacked);
     await put(root, 'chunter.version', `${x.chunter.version}\n`);
     conf.chunter = { version: x.chunter.version, file, sha256: repacked === undefined ? x.chunter.input.sha256 : hashBytes('sha256', repacked) };
+  }
+  if (x.zlogin !== undefined) {
+    const { info, input } = x.zlogin;
+    const file = `zlogin/fifo_zlogin-${info.version}.tar.gz`;
+    if (info.repacked === undefined) await place(root, file, input.localPath);
+    else await put(root, file, info.repacked);
+    conf.zlogin = { version: info.version, file, sha256: info.repacked === undefined ? input.sha256 : hashBytes('sha256', info.repacked) };
   }
   if (x.image !== undefined) {
     const { info } = x.image;
@@ -265,6 +281,7 @@ export async function buildPayload(o: BuildPayloadOptions): Promise<PayloadResul
     payloadDir: PAYLOAD_DIR_NAME,
     inputs: fetched.map((f) => ({ name: f.name, url: f.sourceUrl, sha256: f.sha256, sizeBytes: f.sizeBytes })),
     ...(x.chunter === undefined ? {} : { chunterVersion: x.chunter.version }),
+    ...(x.zlogin === undefined ? {} : { zloginVersion: x.zlogin.info.version }),
     ...(x.image === undefined ? {} : { imageUuid: x.image.info.uuid }),
     ...(x.image?.info.name === undefined ? {} : { imageName: x.image.info.name }),
     ...(x.image?.info.version === undefined ? {} : { imageVersion: x.image.info.version }),

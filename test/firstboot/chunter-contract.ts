@@ -48,9 +48,4 @@ export const CHUNTER_ARTIFACT: readonly Cited[] = [
   { source: 'lbivens/chunter:rel/pkg/install.sh@0.6.1', quote: '(cd "$DST"; uudecode -p "$DIR/$BASE"|tar xzf -)' },
 ];
 
-/** From 0.7.2, chunter needs fifo-zlogin's services, shipped as another artifact. */
-export const CHUNTER_NEEDS_ZLOGIN: readonly Cited[] = [
-  { source: 'lbivens/chunter:share/chunter.xml@0.8.1', quote: "<service_fmri value='svc:/fifo/zlogin:default'/>" },
-  { source: 'lbivens/chunter:share/chunter.xml@0.8.1', quote: "<service_fmri value='svc:/network/epmd:default'/>" },
-  { source: 'project-fifo/fifo-zlogin:rel/pkg/install.sh@dev', quote: 'cp "$DST/fifo_zlogin/share/epmd.xml" "$DST/custom/smf"' },
-];
+/* chunter's dependency on fifo_zlogin (0.7.1 and later): zlogin-contract.ts. */

@@ -14,6 +14,8 @@
 export interface Cited {
   readonly source: string;
   readonly quote: string;
+  /** The quoted line's number in that file at that tag, where recorded. */
+  readonly line?: number;
 }
 
 export interface ContractService {

@@ -70,6 +70,10 @@ export interface MediaSpec {
   chunterVersion?: string | null;
   /** Override the SHA-256 written in media.conf for chunter. */
   chunterSha256?: string;
+  /** chunter as 0.7.1 and later ship it: no share/epmd.xml, chunter.xml requiring fifo_zlogin's services. */
+  chunterNeedsZlogin?: boolean;
+  /** fifo_zlogin version on the media (ZLOGIN_*); default: none. */
+  zloginVersion?: string;
   extraLines?: string[];
   /** media.conf FIFO_VERSION (default FIFO_RELEASE); null: none. */
   fifoVersion?: string | null;
@@ -139,18 +143,36 @@ export class TestNode {
   }
 
   /** A chunter release archive as DogeOS media carry it (top dir chunter/). */
-  async chunterArchive(version: string, hostFile: string): Promise<Buffer> {
+  async chunterArchive(version: string, hostFile: string, needsZlogin = false): Promise<Buffer> {
     const src = path.join(this.work, `chunter-src-${version}`);
     await rm(src, { recursive: true, force: true });
     await mkdir(path.join(src, 'chunter/share'), { recursive: true });
     await mkdir(path.join(src, 'chunter/bin'), { recursive: true });
     await mkdir(path.join(src, 'chunter/etc'), { recursive: true });
-    await writeFile(path.join(src, 'chunter/share/epmd.xml'), `<!-- epmd ${version} -->\n`);
-    await writeFile(path.join(src, 'chunter/share/chunter.xml'), `<!-- chunter ${version} -->\n`);
+    if (needsZlogin) {
+      await writeFile(path.join(src, 'chunter/share/chunter.xml'), chunterXmlNeedingZlogin(version));
+    } else {
+      await writeFile(path.join(src, 'chunter/share/epmd.xml'), `<!-- epmd ${version} -->\n`);
+      await writeFile(path.join(src, 'chunter/share/chunter.xml'), `<!-- chunter ${version} -->\n`);
+    }
     await writeFile(path.join(src, 'chunter/bin/chunter'), `#!/bin/sh\necho chunter ${version}\n`);
     await writeFile(path.join(src, 'chunter/etc/chunter.conf.example'), 'ip = 127.0.0.1:4200\n');
     await mkdir(path.dirname(hostFile), { recursive: true });
     execFileSync('tar', ['-czf', hostFile, '-C', src, 'chunter']);
+    return readFile(hostFile);
+  }
+
+  /** fifo_zlogin as DogeOS media carry it (top dir fifo_zlogin/, its two manifests). */
+  async zloginArchive(version: string, hostFile: string): Promise<Buffer> {
+    const src = path.join(this.work, `zlogin-src-${version}`);
+    await rm(src, { recursive: true, force: true });
+    await mkdir(path.join(src, 'fifo_zlogin/share'), { recursive: true });
+    await mkdir(path.join(src, 'fifo_zlogin/bin'), { recursive: true });
+    await writeFile(path.join(src, 'fifo_zlogin/share/epmd.xml'), `<service_bundle type='manifest' name='export'>\n  <service name='network/epmd' type='service' version='0'/>\n</service_bundle>\n`);
+    await writeFile(path.join(src, 'fifo_zlogin/share/fifo_zlogin.xml'), `<service_bundle type='manifest' name='zlogin'>\n  <service\n      name='fifo/zlogin'\n      type='service'\n      version='0.3.0'>\n  </service>\n</service_bundle>\n`);
+    await writeFile(path.join(src, 'fifo_zlogin/bin/fifo_zlogin'), `#!/bin/sh\necho fifo_zlogin ${version}\n`);
+    await mkdir(path.dirname(hostFile), { recursive: true });
+    execFileSync('tar', ['-czf', hostFile, '-C', src, 'fifo_zlogin']);
     return readFile(hostFile);
   }
 
@@ -161,12 +183,17 @@ export class TestNode {
     const version = spec.chunterVersion === undefined ? '0.9.3' : spec.chunterVersion;
     if (version !== null) {
       const rel = `chunter/chunter-${version}.tar.gz`;
-      const bytes = await this.chunterArchive(version, this.p(`${dir}/${rel}`));
+      const bytes = await this.chunterArchive(version, this.p(`${dir}/${rel}`), spec.chunterNeedsZlogin === true);
       lines.push(
         `CHUNTER_VERSION=${shq(version)}`,
         `CHUNTER_FILE=${shq(rel)}`,
         `CHUNTER_SHA256=${shq(spec.chunterSha256 ?? sha256(bytes))}`,
       );
+    }
+    if (spec.zloginVersion !== undefined) {
+      const rel = `zlogin/fifo_zlogin-${spec.zloginVersion}.tar.gz`;
+      const bytes = await this.zloginArchive(spec.zloginVersion, this.p(`${dir}/${rel}`));
+      lines.push(`ZLOGIN_VERSION=${shq(spec.zloginVersion)}`, `ZLOGIN_FILE=${shq(rel)}`, `ZLOGIN_SHA256=${shq(sha256(bytes))}`);
     }
     const image = Buffer.from('not really a zfs stream\n');
     await this.write(`${dir}/images/${IMAGE_UUID}.imgmanifest`, JSON.stringify({ v: 2, uuid: IMAGE_UUID, name: 'base-64-lts' }));
@@ -243,6 +270,23 @@ export class TestNode {
       console: consoleText.split('\n').filter((l) => l !== ''),
     };
   }
+}
+
+/** chunter.xml as 0.7.1 and later ship it: it requires fifo_zlogin's two services (lbivens/chunter:share/chunter.xml@0.8.1). */
+export function chunterXmlNeedingZlogin(version: string): string {
+  return [
+    `<service_bundle type='manifest' name='chunter'><!-- ${version} -->`,
+    "  <service name='network/chunter' type='service' version='0.3.0'>",
+    "    <dependency name='zlogin' grouping='require_all' restart_on='none' type='service'>",
+    "      <service_fmri value='svc:/fifo/zlogin:default'/>",
+    '    </dependency>',
+    "    <dependency name='epmd' grouping='require_all' restart_on='none' type='service'>",
+    "      <service_fmri value='svc:/network/epmd:default'/>",
+    '    </dependency>',
+    '  </service>',
+    '</service_bundle>',
+    '',
+  ].join('\n');
 }
 
 /** Calls as one string each, for readable sequence assertions. */

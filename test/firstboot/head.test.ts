@@ -60,9 +60,12 @@ const AFTER_PACKAGES = (password: string) => [
   ADMIN(password),
 ];
 const ALL_STEPS = [
+  `zlogin@${BOOT_TIME}`,
+  `zlogin-services@${BOOT_TIME}`,
   `chunter@${BOOT_TIME}`,
   `chunter-config@${BOOT_TIME}`,
   `chunter-services@${BOOT_TIME}`,
+  `zlogin-ready@${BOOT_TIME}`,
   `chunter-announce@${BOOT_TIME}`,
   'fifo-image',
   'fifo-zone',
@@ -74,6 +77,8 @@ const ALL_STEPS = [
   'fifo-admin',
   `fifo-motd@${BOOT_TIME}`,
 ];
+/** How many of ALL_STEPS are the node's own (fifo_zlogin's and chunter's), before the FiFo zone's. */
+const NODE_STEPS = ALL_STEPS.indexOf('fifo-image');
 const LOGIN = (url: string) => `FiFo web UI: ${url} (user admin, password in ${PASSWORD_FILE}, root only)`;
 const ZROOT = `/zones/${Z}/root`;
 
@@ -97,7 +102,7 @@ describe.each(SHELLS)('head node under %s', (shell) => {
     node = await TestNode.create();
     await node.conf({ ...HEAD, ...conf });
     await node.setUp();
-    await node.write('/opt/dogeos/state', `${ALL_STEPS.slice(0, 10).join('\n')}\n`);
+    await node.write('/opt/dogeos/state', `${ALL_STEPS.slice(0, NODE_STEPS + 6).join('\n')}\n`);
     await node.write('/opt/dogeos/fifo.release', '0.8.1\n');
     await node.standin('vms/fifo', `${Z}\n`);
   }
@@ -182,7 +187,7 @@ describe.each(SHELLS)('head node under %s', (shell) => {
       'chunter announces 10.0.2.15:4200 to FiFo (admin address 10.0.2.15)',
       `DOGEOS-FIRSTBOOT: failed pkgin install ${FIFO_PACKAGES} failed in the FiFo zone`,
     ]);
-    expect(await node.state()).toEqual(ALL_STEPS.slice(0, 7));
+    expect(await node.state()).toEqual(ALL_STEPS.slice(0, NODE_STEPS + 3));
     // The repository was unmounted even though the install failed.
     expect(callLines(failed.calls).at(-1)).toBe(`umount /zones/${Z}/root/opt/dogeos-repo`);
     expect(await node.read('/etc/mnttab')).toBe('');
@@ -225,7 +230,7 @@ describe.each(SHELLS)('head node under %s', (shell) => {
     expect((await node.log()).some((l) => l.endsWith(`FAILED: ${reason}`))).toBe(true);
     expect(count(run.calls, `svcs -z ${Z} -H -o state svc:/network/snarl:default`)).toBe(4);
     expect(callLines(run.calls).some((c) => c.includes('snarl-admin'))).toBe(false);
-    expect(await node.state()).toEqual(ALL_STEPS.slice(0, 10));
+    expect(await node.state()).toEqual(ALL_STEPS.slice(0, NODE_STEPS + 6));
   });
 
   it('gives up at once on a service in maintenance, and on a port that never opens', async () => {
@@ -297,7 +302,7 @@ describe.each(SHELLS)('head node under %s', (shell) => {
     const run = await node.run(shell);
     expect(run.code).toBe(95);
     expect(run.console.at(-1)).toBe(`DOGEOS-FIRSTBOOT: failed /mnt/usbkey/dogeos/media.conf: ${why}`);
-    expect(await node.state()).toEqual(ALL_STEPS.slice(0, 4));
+    expect(await node.state()).toEqual(ALL_STEPS.slice(0, NODE_STEPS));
     expect(callLines(run.calls).filter((c) => c.startsWith('imgadm install') || c.startsWith('vmadm create'))).toEqual([]);
     expect(await node.exists('/opt/dogeos/fifo.release')).toBe(false);
   });

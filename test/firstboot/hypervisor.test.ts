@@ -26,7 +26,16 @@ const CONFIG_FRESH = ['imgadm update', ...ADMIN_LOOKUP];
 const CONFIG_KEPT = [...ADMIN_LOOKUP, 'ipadm show-addr -o ADDROBJ,ADDR'];
 const ANNOUNCE = ['svcs -H -o state svc:/network/chunter:default'];
 const ANNOUNCED = 'chunter announces 10.0.2.15:4200 to FiFo (admin address 10.0.2.15)';
-const STEPS = (boot: string) => [`chunter@${boot}`, `chunter-config@${boot}`, `chunter-services@${boot}`, `chunter-announce@${boot}`];
+/** fifo_zlogin's steps run (and are recorded) on media without it too: they have nothing to do (zlogin.test.ts). */
+const STEPS = (boot: string) => [
+  `zlogin@${boot}`,
+  `zlogin-services@${boot}`,
+  `chunter@${boot}`,
+  `chunter-config@${boot}`,
+  `chunter-services@${boot}`,
+  `zlogin-ready@${boot}`,
+  `chunter-announce@${boot}`,
+];
 
 describe.each(SHELLS)('hypervisor node under %s', (shell) => {
   let node: TestNode;

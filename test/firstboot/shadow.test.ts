@@ -54,9 +54,12 @@ describe.each(SHELLS)('root password under %s', (shell) => {
     expect(mode(node, '/etc/shadow')).toBe(0o400);
     expect(await node.state()).toEqual([
       `root-shadow@${BOOT_TIME}`,
+      `zlogin@${BOOT_TIME}`,
+      `zlogin-services@${BOOT_TIME}`,
       `chunter@${BOOT_TIME}`,
       `chunter-config@${BOOT_TIME}`,
       `chunter-services@${BOOT_TIME}`,
+      `zlogin-ready@${BOOT_TIME}`,
       `chunter-announce@${BOOT_TIME}`,
     ]);
     expect((await node.log()).filter((l) => l.includes('root password'))).toEqual([

@@ -1,8 +1,9 @@
 /**
  * Small stand-ins for the FiFo payload inputs, made with GNU tar and gzip:
- * a chunter archive (top directory chunter/, share/epmd.xml and
- * share/chunter.xml, as overlays/dogeos/README.md wants), FiFo's
- * self-extracting chunter script (makeChunterScript), pkgsrc-style
+ * a chunter archive (top directory chunter/ with share/chunter.xml, which
+ * requires fifo_zlogin's services as chunter 0.7.1 and later do), FiFo's
+ * self-extracting chunter and fifo_zlogin scripts (makeChunterScript,
+ * makeZloginScript: built as their rel/pkg/Makefiles build them), pkgsrc-style
  * binary packages (+CONTENTS first, then +COMMENT, +DESC, +BUILD_INFO,
  * +SIZE_PKG, then the files, as pkg_create(1) lays them out) and a zone
  * image (.zfs.gz) with its IMGAPI manifest.
@@ -29,6 +30,8 @@ export interface FakePackage extends FakeInput {
 export interface FakeFifoInputs {
   readonly dir: string;
   readonly chunter: FakeInput;
+  /** FiFo's self-extracting fifo_zlogin-0.7.2.gz, which the chunter requires. */
+  readonly zlogin: FakeInput;
   readonly packages: readonly FakePackage[];
   readonly image: FakeInput;
   readonly manifest: FakeInput;
@@ -49,15 +52,29 @@ function tarGz(out: string, cwd: string, members: readonly string[]): void {
   execFileSync('tar', ['-czf', out, '--owner=0', '--group=0', '--numeric-owner', '--mtime=@1700000000', '--no-recursion', '-C', cwd, ...members]);
 }
 
+/** One SMF dependency, as FiFo's manifests write them. */
+const dep = (name: string, fmri: string) => `    <dependency name='${name}' grouping='require_all' restart_on='none' type='service'>\n      <service_fmri value='${fmri}'/>\n    </dependency>\n`;
+const bundle = (bundleName: string, service: string, deps: string) =>
+  `<?xml version="1.0"?>\n<service_bundle type='manifest' name='${bundleName}'>\n  <service name='${service}' type='service' version='0.3.0'>\n    <create_default_instance enabled='true'/>\n${deps}  </service>\n</service_bundle>\n`;
+
+/** chunter.xml as 0.7.1 and later ship it: fifo_zlogin's two services required (lbivens/chunter:share/chunter.xml@0.8.1). */
+export const CHUNTER_XML_NEEDING_ZLOGIN = bundle(
+  'chunter',
+  'network/chunter',
+  dep('net-loopback', 'svc:/network/loopback') + dep('fs', 'svc:/system/filesystem/local') + dep('zlogin', 'svc:/fifo/zlogin:default') + dep('epmd', 'svc:/network/epmd:default'),
+);
+/** fifo_zlogin's manifests (project-fifo/fifo-zlogin:share/*.xml@0.7.2): epmd and fifo/zlogin, which requires epmd. */
+export const ZLOGIN_EPMD_XML = bundle('export', 'network/epmd', dep('network', 'svc:/milestone/network:default') + dep('filesystem', 'svc:/system/filesystem/local'));
+export const ZLOGIN_XML = bundle('zlogin', 'fifo/zlogin', dep('net-loopback', 'svc:/network/loopback') + dep('fs', 'svc:/system/filesystem/local') + dep('epmd', 'svc:/network/epmd:default'));
+
 function makeChunter(dir: string, version: string): FakeInput {
   const src = join(dir, 'src-chunter');
-  write(join(src, 'chunter/share/epmd.xml'), '<!-- epmd -->\n');
-  write(join(src, 'chunter/share/chunter.xml'), '<!-- chunter -->\n');
+  write(join(src, 'chunter/share/chunter.xml'), CHUNTER_XML_NEEDING_ZLOGIN);
   write(join(src, 'chunter/bin/chunter'), `#!/bin/sh\necho chunter ${version}\n`);
   write(join(src, 'chunter/etc/chunter.conf.example'), 'ip = 127.0.0.1:4200\n');
   write(join(src, 'chunter/releases/start_erl.data'), `7.0.4 ${version}\n`);
   const out = join(dir, `chunter-${version}.tar.gz`);
-  tarGz(out, src, ['chunter', 'chunter/bin', 'chunter/bin/chunter', 'chunter/etc', 'chunter/etc/chunter.conf.example', 'chunter/releases', 'chunter/releases/start_erl.data', 'chunter/share', 'chunter/share/chunter.xml', 'chunter/share/epmd.xml']);
+  tarGz(out, src, ['chunter', 'chunter/bin', 'chunter/bin/chunter', 'chunter/etc', 'chunter/etc/chunter.conf.example', 'chunter/releases', 'chunter/releases/start_erl.data', 'chunter/share', 'chunter/share/chunter.xml']);
   return described(out);
 }
 
@@ -86,6 +103,7 @@ export function makePackage(dir: string, p: { base: string; version: string; com
 export function makeFakeFifoInputs(dir: string): FakeFifoInputs {
   mkdirSync(dir, { recursive: true });
   const chunter = makeChunter(dir, '0.9.3');
+  const zlogin = described(makeZloginScript(dir, '0.7.2').path);
   // FiFo 0.8.1's packages (overlays/dogeos/dogeos/share/fifo-versions), one with a FiFo patch suffix.
   const packages = [
     makePackage(dir, { base: 'fifo-snarl', version: '0.8.1', comment: 'FiFo user and role store', deps: ['erlang>=19'], desc: 'snarl keeps users, roles\nand organisations.\n\nPart of Project FiFo.\n' }),
@@ -108,7 +126,7 @@ export function makeFakeFifoInputs(dir: string): FakeFifoInputs {
   const manifestPath = join(dir, 'base-64-lts.json');
   write(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
   for (const d of ['src-chunter', ...packages.map((p) => `src-${p.pkgname}`)]) rmSync(join(dir, d), { recursive: true, force: true });
-  return { dir, chunter, packages, image: described(imagePath), manifest: described(manifestPath) };
+  return { dir, chunter, zlogin, packages, image: described(imagePath), manifest: described(manifestPath) };
 }
 
 /** A signed binary package as pkg_install writes one: a plain tar of +PKG_HASH, a signature and the package. */
@@ -140,14 +158,42 @@ export function makeBadChunter(dir: string): FakeInput {
  * uuencoded payload a gzip'd tar, as chunter 0.6.x's did.
  */
 export function makeChunterScript(dir: string, version: string, o: { tarGzip?: boolean; cut?: 'payload' | 'end' } = {}): FakeInput & { tarBytes: Buffer } {
-  const src = join(dir, `src-sfx-${version}`);
-  write(join(src, 'chunter/share/epmd.xml'), "<service_bundle type='manifest' name='epmd'>\n<service name='network/epmd' type='service' version='1'/>\n</service_bundle>\n");
-  write(join(src, 'chunter/share/chunter.xml'), "<service_bundle type='manifest' name='chunter'>\n<service name='network/chunter' type='service' version='1'>\n<dependency name='epmd' grouping='require_all' restart_on='none' type='service'><service_fmri value='svc:/network/epmd:default'/></dependency>\n<dependency name='fs' grouping='require_all' restart_on='none' type='service'><service_fmri value='svc:/system/filesystem/local'/></dependency>\n</service>\n</service_bundle>\n");
-  write(join(src, 'chunter/bin/chunter'), `#!/bin/sh\necho chunter ${version}\n`);
-  write(join(src, 'chunter/etc/chunter.conf.example'), 'ip = 127.0.0.1:4200\n');
-  const base = `chunter-${version}`;
+  // A chunter that ships its own epmd (0.7.0 and older), so it needs no fifo_zlogin.
+  const files = {
+    'chunter/share/epmd.xml': bundle('epmd', 'network/epmd', dep('filesystem', 'svc:/system/filesystem/local')),
+    'chunter/share/chunter.xml': bundle('chunter', 'network/chunter', dep('epmd', 'svc:/network/epmd:default') + dep('fs', 'svc:/system/filesystem/local')),
+    'chunter/bin/chunter': `#!/bin/sh\necho chunter ${version}\n`,
+    'chunter/etc/chunter.conf.example': 'ip = 127.0.0.1:4200\n',
+  };
+  return makeSelfExtracting(dir, 'chunter', version, files, o);
+}
+
+/**
+ * fifo_zlogin as FiFo publishes it, built as its rel/pkg/Makefile builds it
+ * (project-fifo/fifo-zlogin@0.7.2: COMPONENT=fifo_zlogin, the installer,
+ * `uuencode`, `gzip -9`): fifo_zlogin-VERSION.gz. The release tree carries
+ * share/epmd.xml and share/fifo_zlogin.xml (relx overlay `{copy, "share",
+ * "share"}`), its start script and releases/start_erl.data.
+ */
+export function makeZloginScript(dir: string, version: string, o: { cut?: 'payload' | 'end'; files?: Record<string, string | null> } = {}): FakeInput & { tarBytes: Buffer } {
+  const files: Record<string, string | null> = {
+    'fifo_zlogin/share/epmd.xml': ZLOGIN_EPMD_XML,
+    'fifo_zlogin/share/fifo_zlogin.xml': ZLOGIN_XML,
+    'fifo_zlogin/bin/fifo_zlogin': `#!/bin/sh\necho fifo_zlogin ${version}\n`,
+    'fifo_zlogin/releases/start_erl.data': `7.0 ${version}\n`,
+    ...o.files,
+  };
+  const kept = Object.fromEntries(Object.entries(files).filter((e): e is [string, string] => e[1] !== null));
+  return makeSelfExtracting(dir, 'fifo_zlogin', version, kept, o.cut === undefined ? {} : { cut: o.cut });
+}
+
+/** COMPONENT-VERSION.gz: an installer header, then `uuencode NAME.tar NAME.tar` (busybox), gzip -9'd. */
+function makeSelfExtracting(dir: string, component: string, version: string, files: Record<string, string>, o: { tarGzip?: boolean; cut?: 'payload' | 'end' }): FakeInput & { tarBytes: Buffer } {
+  const src = join(dir, `src-sfx-${component}-${version}`);
+  for (const [p, content] of Object.entries(files)) write(join(src, p), content);
+  const base = `${component}-${version}`;
   const tar = join(dir, `${base}.tar`);
-  execFileSync('tar', ['-cf', tar, '--owner=0', '--group=0', '--numeric-owner', '--mtime=@1700000000', '-C', src, 'chunter']);
+  execFileSync('tar', ['-cf', tar, '--owner=0', '--group=0', '--numeric-owner', '--mtime=@1700000000', '--sort=name', '-C', src, component]);
   const tarBytes = readFileSync(tar);
   if (o.tarGzip === true) writeFileSync(tar, gzipSync(tarBytes));
   const header = '#!/usr/bin/bash\n# installer (stand-in)\n(cd "$DST"; uudecode -p "$DIR/$BASE" | tar xf -)\nexit 0;\n';

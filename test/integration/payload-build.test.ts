@@ -35,6 +35,7 @@ function configYaml(i: FakeFifoInputs): string {
     '  pxe: { hostsFile: hosts.yaml }',
     'fifo:',
     `  chunter: ${src(i.chunter)}`,
+    `  zlogin: ${src(i.zlogin)}`,
     '  packages:',
     ...i.packages.map((p) => `    - ${src(p)}`),
     `  baseImage: { path: ${i.image.path}, sha256: ${i.image.sha256}, manifest: ${src(i.manifest)} }`,
@@ -104,6 +105,8 @@ describe('dogeos build with a FiFo payload', () => {
         ...inputs.packages.map((p) => `::/dogeos/packages/All/${p.pkgname}.tgz`),
         '::/dogeos/packages/All/pkg_summary.bz2',
         '::/dogeos/packages/All/pkg_summary.gz',
+        '::/dogeos/zlogin/',
+        '::/dogeos/zlogin/fifo_zlogin-0.7.2.tar.gz',
       ].sort(),
     );
     const answers = JSON.parse(sh('mtype', ['-i', at, '::/private/answers.json']));
@@ -127,10 +130,12 @@ describe('dogeos build with a FiFo payload', () => {
   it('records the inputs in dogeos.lock.json and build-manifest.json', () => {
     const lock = JSON.parse(readFileSync(join(work, 'dogeos.lock.json'), 'utf8'));
     expect(lock.inputs['fifo.chunter']).toEqual({ url: `file://${inputs.chunter.path}`, sha256: inputs.chunter.sha256, sizeBytes: inputs.chunter.sizeBytes });
+    expect(lock.inputs['fifo.zlogin']).toEqual({ url: `file://${inputs.zlogin.path}`, sha256: inputs.zlogin.sha256, sizeBytes: inputs.zlogin.sizeBytes });
     expect(lock.inputs.platform.sha256).toMatch(/^[0-9a-f]{64}$/);
     const manifest = JSON.parse(readFileSync(join(out, 'build-manifest.json'), 'utf8'));
     expect(manifest.fifoPayload.map((p: { name: string }) => p.name)).toEqual([
       'fifo.chunter',
+      'fifo.zlogin',
       ...inputs.packages.map((p) => `fifo.packages.${p.pkgname}.tgz`),
       'fifo.baseImage',
       'fifo.baseImage.manifest',

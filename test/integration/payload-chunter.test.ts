@@ -19,8 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildConfig } from '../../build/config/schema.ts';
 import { isDogeError } from '../../build/core/errors.ts';
 import { buildPayload } from '../../build/stages/payload.ts';
-import { classifyChunter } from '../../build/stages/payload/chunter-sfx.ts';
-import { inspectChunter } from '../../build/stages/payload/chunter.ts';
+import { classifyChunter, inspectChunter } from '../../build/stages/payload/chunter.ts';
 import { CHUNTER_ARTIFACT } from '../firstboot/chunter-contract.ts';
 import { TestNode } from '../firstboot/harness.ts';
 import { makeChunterScript } from '../helpers/fifo-inputs.ts';
@@ -154,7 +153,7 @@ describe('chunter inputs that are refused, before anything is written', () => {
     return { path: file, sha256: sha(readFileSync(file)) };
   }
 
-  it("a chunter needing fifo-zlogin's svc:/fifo/zlogin (chunter 0.7.2 and later), which DogeOS does not install", async () => {
+  it("a chunter needing fifo_zlogin's svc:/fifo/zlogin (chunter 0.7.1 and later) with no fifo.zlogin configured (payload-zlogin.test.ts gives it)", async () => {
     expect(await codeOf(payloadWith(chunterNeeding('svc:/fifo/zlogin:default')))).toBe('CHUNTER_DEPENDENCY_MISSING 65');
     // SmartOS's own services are fine.
     expect(await codeOf(payloadWith(chunterNeeding('svc:/system/filesystem/local')))).toBe('ok');

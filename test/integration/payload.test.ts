@@ -15,7 +15,7 @@ import type { BuildConfig } from '../../build/config/schema.ts';
 import { isDogeError } from '../../build/core/errors.ts';
 import { CollectingReporter } from '../../build/core/events.ts';
 import { buildPayload, type PayloadResult, recordPayloadLock, warnPayloadGaps } from '../../build/stages/payload.ts';
-import { OVERLAY, TestNode } from '../firstboot/harness.ts';
+import { callLines, OVERLAY, TestNode } from '../firstboot/harness.ts';
 import { FAST_HTTP } from '../helpers/acquire-env.ts';
 import { type FaultServer, startFaultServer } from '../helpers/fault-server.ts';
 import { type FakeFifoInputs, IMAGE_UUID, makeBadChunter, makeFakeFifoInputs, makeSignedPackage } from '../helpers/fifo-inputs.ts';
@@ -73,6 +73,7 @@ dg_conf_defaults
 DOGEOS_MEDIA=/dogeos
 dg_media_find any || { printf 'not found\\n'; exit 3; }
 dg_media_file CHUNTER_FILE "$MEDIA_CHUNTER_SHA256"
+dg_media_file ZLOGIN_FILE "$MEDIA_ZLOGIN_SHA256"
 dg_media_file IMAGE_FILE "$MEDIA_IMAGE_SHA256"
 dg_media_file IMAGE_MANIFEST ''
 for k in $DG_MEDIA_KEYS; do eval "printf '%s=%s\\n' $k \\"\\$MEDIA_$k\\""; done
@@ -93,6 +94,7 @@ beforeAll(async () => {
   const url = (p: string) => `${server.origin}/${relative(inputs.dir, p)}`;
   fifo = {
     chunter: { url: url(inputs.chunter.path), sha256: inputs.chunter.sha256 },
+    zlogin: { url: url(inputs.zlogin.path), sha256: inputs.zlogin.sha256 },
     packages: inputs.packages.map((p) => ({ url: url(p.path), sha256: p.sha256 })),
     baseImage: { path: relative(work, inputs.image.path), sha256: inputs.image.sha256, manifest: { path: inputs.manifest.path, sha256: inputs.manifest.sha256 } },
   };
@@ -116,7 +118,13 @@ describe('payload stage', () => {
       ...names.map((n) => `packages/All/${n}.tgz`),
       'packages/All/pkg_summary.bz2',
       'packages/All/pkg_summary.gz',
+      'zlogin/fifo_zlogin-0.7.2.tar.gz',
     ]);
+    // FiFo's self-extracting fifo_zlogin, stored as the gzip'd tar of its fifo_zlogin/ tree.
+    const zloginFile = join(dir, 'zlogin/fifo_zlogin-0.7.2.tar.gz');
+    expect(execFileSync('tar', ['-tzf', zloginFile], { encoding: 'utf8' }).split('\n')).toEqual(
+      expect.arrayContaining(['fifo_zlogin/share/epmd.xml', 'fifo_zlogin/share/fifo_zlogin.xml', 'fifo_zlogin/releases/start_erl.data']),
+    );
     expect(readFileSync(join(dir, 'chunter.version'), 'utf8')).toBe('0.9.3\n');
     expect(readFileSync(join(dir, 'chunter/chunter-0.9.3.tar.gz')).equals(readFileSync(inputs.chunter.path))).toBe(true);
     expect(runtimeView(dir)).toBe(
@@ -126,6 +134,10 @@ describe('payload stage', () => {
         'CHUNTER_VERSION=0.9.3',
         'CHUNTER_FILE=chunter/chunter-0.9.3.tar.gz',
         `CHUNTER_SHA256=${inputs.chunter.sha256}`,
+        'ZLOGIN_VERSION=0.7.2',
+        'ZLOGIN_FILE=zlogin/fifo_zlogin-0.7.2.tar.gz',
+        // The runtime checked the stored file against it (dg_media_file above).
+        `ZLOGIN_SHA256=${createHash('sha256').update(readFileSync(join(dir, 'zlogin/fifo_zlogin-0.7.2.tar.gz'))).digest('hex')}`,
         `IMAGE_UUID=${IMAGE_UUID}`,
         `IMAGE_MANIFEST=images/${IMAGE_UUID}.imgmanifest`,
         `IMAGE_FILE=images/${IMAGE_UUID}.zfs.gz`,
@@ -139,6 +151,7 @@ describe('payload stage', () => {
     );
     expect(first.result).toMatchObject({
       chunterVersion: '0.9.3',
+      zloginVersion: '0.7.2',
       imageUuid: IMAGE_UUID,
       packages: names,
       fifoPackages: ['fifo-snarl', 'fifo-sniffle', 'fifo-howl', 'fifo-cerberus'],
@@ -214,11 +227,12 @@ describe('payload stage', () => {
     await recordPayloadLock({ lockPath, inputs: first.result.inputs });
     const lock = JSON.parse(readFileSync(lockPath, 'utf8'));
     expect(Object.keys(lock.inputs).sort()).toEqual(
-      ['fifo.baseImage', 'fifo.baseImage.manifest', 'fifo.chunter', ...inputs.packages.map((p) => `fifo.packages.${p.pkgname}.tgz`), 'platform'].sort(),
+      ['fifo.baseImage', 'fifo.baseImage.manifest', 'fifo.chunter', 'fifo.zlogin', ...inputs.packages.map((p) => `fifo.packages.${p.pkgname}.tgz`), 'platform'].sort(),
     );
     expect(lock.inputs.platform).toEqual(platform);
     expect(lock.platform.stamp).toBe('20250724T001011Z');
     expect(lock.inputs['fifo.chunter']).toEqual({ url: `${server.origin}/chunter-0.9.3.tar.gz`, sha256: inputs.chunter.sha256, sizeBytes: inputs.chunter.sizeBytes });
+    expect(lock.inputs['fifo.zlogin']).toEqual({ url: `${server.origin}/fifo_zlogin-0.7.2.gz`, sha256: inputs.zlogin.sha256, sizeBytes: inputs.zlogin.sizeBytes });
     expect(lock.inputs['fifo.baseImage'].url).toBe(`file://${inputs.image.path}`);
   });
 
@@ -247,6 +261,11 @@ describe('payload stage', () => {
           expect(r.console).toEqual(['chunter announces 10.0.2.15:4200 to FiFo (admin address 10.0.2.15)', 'DOGEOS-FIRSTBOOT: done']);
           expect(await node.read('/opt/chunter/.dogeos-version')).toBe('0.9.3\n');
           expect(await node.read('/opt/chunter/bin/chunter')).toContain('chunter 0.9.3');
+          // chunter needs fifo_zlogin: installed first, its services seen online before chunter's check.
+          expect(await node.read('/opt/fifo_zlogin/bin/fifo_zlogin')).toContain('fifo_zlogin 0.7.2');
+          const svc = callLines(r.calls).filter((c) => /^svc(cfg import|adm enable|s -H)/.test(c));
+          expect(svc.indexOf('svccfg import /opt/custom/smf/fifo_zlogin.xml')).toBeLessThan(svc.indexOf('svccfg import /opt/custom/smf/chunter.xml'));
+          expect(svc.slice(-3)).toEqual(['svcs -H -o state svc:/network/epmd:default', 'svcs -H -o state svc:/fifo/zlogin:default', 'svcs -H -o state svc:/network/chunter:default']);
         } else {
           expect(r.code).toBe(95);
           expect(r.console.join('\n')).toContain('CHUNTER_FILE is not set');

@@ -74,6 +74,7 @@ function writeConfig(name: string, platform: string, extra: string[] = []): stri
       `  signingKey: '${fingerprint}'`,
       'fifo:',
       `  chunter: ${src(fifo.chunter)}`,
+      `  zlogin: ${src(fifo.zlogin)}`,
       '  packages:',
       ...fifo.packages.map((p) => `    - ${src(p)}`),
       `  baseImage: { path: ${fifo.image.path}, sha256: ${fifo.image.sha256}, manifest: ${src(fifo.manifest)} }`,

@@ -42,6 +42,7 @@ function configYaml(i: FakeFifoInputs, outDir: string): string {
     '  pxe: { hostsFile: hosts.yaml }',
     'fifo:',
     `  chunter: ${src(i.chunter)}`,
+    `  zlogin: ${src(i.zlogin)}`,
     '  packages:',
     ...i.packages.map((p) => `    - ${src(p)}`),
     `  baseImage: { path: ${i.image.path}, sha256: ${i.image.sha256}, manifest: ${src(i.manifest)} }`,

@@ -17,11 +17,11 @@ import { hashFile } from '../../core/hash.ts';
 import { checksumMismatch } from '../acquire/digest.ts';
 import { type HttpOptions, httpOptions } from '../acquire/http.ts';
 
-export type PayloadRole = 'chunter' | 'package' | 'image' | 'image-manifest';
+export type PayloadRole = 'chunter' | 'zlogin' | 'package' | 'image' | 'image-manifest';
 
 /** One pinned input, as the config names it. */
 export interface PayloadInputSpec {
-  /** Lock-file name: `fifo.chunter`, `fifo.packages.<file>`, `fifo.baseImage`, `fifo.baseImage.manifest`. */
+  /** Lock-file name: `fifo.chunter`, `fifo.zlogin`, `fifo.packages.<file>`, `fifo.baseImage`, `fifo.baseImage.manifest`. */
   readonly name: string;
   readonly role: PayloadRole;
   readonly url?: string;
@@ -57,13 +57,14 @@ function spec(name: string, role: PayloadRole, src: { readonly url?: string | un
 }
 
 /**
- * The inputs of `fifo`, in a fixed order (chunter, packages in config
- * order, image, its manifest). Throws PAYLOAD_DUPLICATE_INPUT when two
+ * The inputs of `fifo`, in a fixed order (chunter, fifo_zlogin, packages
+ * in config order, image, its manifest). Throws PAYLOAD_DUPLICATE_INPUT when two
  * packages share a file name (their lock names would collide).
  */
 export function payloadInputSpecs(fifo: BuildConfig['fifo'], cwd: string): PayloadInputSpec[] {
   const out: PayloadInputSpec[] = [];
   if (fifo.chunter !== undefined) out.push(spec('fifo.chunter', 'chunter', fifo.chunter, cwd));
+  if (fifo.zlogin !== undefined) out.push(spec('fifo.zlogin', 'zlogin', fifo.zlogin, cwd));
   const seen = new Map<string, number>();
   fifo.packages.forEach((p, i) => {
     const s = spec('', 'package', p, cwd);

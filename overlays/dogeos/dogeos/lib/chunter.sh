@@ -3,12 +3,15 @@
 # Installed from the media when absent, upgraded when the media carry a
 # newer version (the old tree is kept as /opt/chunter.old-<version>), never
 # updated online. The archive on the media is a gzip'd tar whose top
-# directory is `chunter/`; its SMF manifests are share/epmd.xml and
-# share/chunter.xml (as chunter's own installer ships them). They are
-# copied to /opt/custom/smf, which SmartOS imports at every boot, and
-# imported now.
+# directory is `chunter/`; its SMF manifests are share/chunter.xml and,
+# up to 0.7.0, share/epmd.xml (as chunter's own installer ships them).
+# They are copied to /opt/custom/smf, which SmartOS imports at every boot,
+# and imported now. chunter 0.7.1 and later require fifo_zlogin
+# (lib/zlogin.sh), installed before it.
 
 DG_CHUNTER_FMRI='svc:/network/chunter:default'
+# Its manifests: share/chunter.xml always, share/epmd.xml when it ships one
+# (0.7.0 and older; later ones take epmd from fifo_zlogin, lib/zlogin.sh).
 DG_CHUNTER_SMF='epmd chunter'
 DG_CHUNTER_LOG_DIR=$DG_ROOT/var/log/chunter
 DG_IMGADM_DIR=$DG_ROOT/var/imgadm
@@ -47,10 +50,8 @@ function dg_chunter_unpack {
 	fi
 	[[ -d $new.tmp/chunter ]] ||
 	    dg_fatal "$(dg_node_path "$DG_FILE") has no top directory chunter/"
-	for s in $DG_CHUNTER_SMF; do
-		[[ -f $new.tmp/chunter/share/$s.xml ]] ||
-		    dg_fatal "$(dg_node_path "$DG_FILE") lacks chunter/share/$s.xml"
-	done
+	[[ -f $new.tmp/chunter/share/chunter.xml ]] ||
+	    dg_fatal "$(dg_node_path "$DG_FILE") lacks chunter/share/chunter.xml"
 	printf '%s\n' "$MEDIA_CHUNTER_VERSION" >"$new.tmp/chunter/.dogeos-version" || return 1
 	# As chunter's own installer does: a configuration from the example.
 	s=$new.tmp/chunter/etc/chunter.conf
@@ -66,6 +67,8 @@ function dg_chunter_smf_install {
 	typeset s
 	mkdir -p "$DG_CUSTOM_SMF" || dg_fatal "cannot create $(dg_node_path "$DG_CUSTOM_SMF")"
 	for s in $DG_CHUNTER_SMF; do
+		# epmd.xml only from a chunter that ships it; else fifo_zlogin's stays.
+		[[ $s == chunter || -f $DG_CHUNTER_DIR/share/$s.xml ]] || continue
 		cp "$DG_CHUNTER_DIR/share/$s.xml" "$DG_CUSTOM_SMF/$s.xml" ||
 		    dg_fatal "cannot copy $s.xml to $(dg_node_path "$DG_CUSTOM_SMF")"
 		dg_run svccfg import "$DG_CUSTOM_SMF/$s.xml" ||
@@ -73,9 +76,9 @@ function dg_chunter_smf_install {
 	done
 }
 
-# dg_chunter_backup_name VERSION: the first free /opt/chunter.old-VERSION[.N].
-function dg_chunter_backup_name {
-	typeset base=$DG_CHUNTER_DIR.old-$1 n=1 name
+# dg_backup_name DIR VERSION: the first free DIR.old-VERSION[.N].
+function dg_backup_name {
+	typeset base=$1.old-$2 n=1 name
 	name=$base
 	while [[ -e $name ]]; do
 		name=$base.$n
@@ -129,7 +132,7 @@ function dg_step_chunter {
 		dg_run svcadm disable -s "$DG_CHUNTER_FMRI" ||
 		    dg_fatal "cannot stop chunter for the upgrade"
 	fi
-	old=$(dg_chunter_backup_name "$have")
+	old=$(dg_backup_name "$DG_CHUNTER_DIR" "$have")
 	mv "$DG_CHUNTER_DIR" "$old" || dg_fatal "cannot move the old chunter aside"
 	dg_log "kept chunter $have as $(dg_node_path "$old")"
 	mv "$DG_CHUNTER_DIR.dogeos-new" "$DG_CHUNTER_DIR" ||
@@ -260,6 +263,8 @@ function dg_step_chunter_announce {
 # epmd and chunter are known and enabled (then dg_step_chunter_announce).
 function dg_step_chunter_services {
 	typeset s fmri
+	# epmd comes from fifo_zlogin for a chunter that needs it (lib/zlogin.sh).
+	dg_zlogin_check_provided
 	for s in $DG_CHUNTER_SMF; do
 		fmri=svc:/network/$s:default
 		if ! svcs -H -o state "$fmri" >/dev/null 2>&1; then

@@ -148,18 +148,21 @@ function dg_media_load {
 	dg_kv_parse "$DG_MEDIA/media.conf" media || dg_fatal "$DG_PARSE_ERROR"
 	[[ $MEDIA_MEDIA_FORMAT == 1 ]] ||
 	    dg_media_bad "MEDIA_FORMAT='$MEDIA_MEDIA_FORMAT' is not a format this platform reads (1)"
-	for k in CHUNTER_FILE IMAGE_MANIFEST IMAGE_FILE PKG_REPO; do
+	for k in CHUNTER_FILE ZLOGIN_FILE IMAGE_MANIFEST IMAGE_FILE PKG_REPO; do
 		eval "v=\$MEDIA_$k"
 		[[ -z $v ]] || dg_is_rel_path "$v" ||
 		    dg_media_bad "$k='$v' is not a relative path inside the media"
 	done
-	for k in CHUNTER_SHA256 IMAGE_SHA256; do
+	for k in CHUNTER_SHA256 ZLOGIN_SHA256 IMAGE_SHA256; do
 		eval "v=\$MEDIA_$k"
 		[[ -z $v ]] || dg_is_sha256 "$v" ||
 		    dg_media_bad "$k is not 64 lowercase hex digits"
 	done
 	if [[ -n $MEDIA_CHUNTER_FILE ]] && ! dg_semver_valid "$MEDIA_CHUNTER_VERSION"; then
 		dg_media_bad "CHUNTER_VERSION='$MEDIA_CHUNTER_VERSION' is not a version"
+	fi
+	if [[ -n $MEDIA_ZLOGIN_FILE ]] && ! dg_semver_valid "$MEDIA_ZLOGIN_VERSION"; then
+		dg_media_bad "ZLOGIN_VERSION='$MEDIA_ZLOGIN_VERSION' is not a version"
 	fi
 	dg_is_pkg_list "$MEDIA_FIFO_PACKAGES" ||
 	    dg_media_bad "FIFO_PACKAGES='$MEDIA_FIFO_PACKAGES' is not a list of package names"
