@@ -39,7 +39,7 @@ const LAYERS = [
 
 /** Path patterns of the layers that are not simply build/<name>/. */
 const PATHS = {
-  pipeline: { path: '^build/pipeline\\.ts$' },
+  pipeline: { path: '^build/pipeline(\\.ts$|/)' },
   'pxe-lab': { path: '^build/media/pxe/lab/' },
   media: { path: '^build/media/', pathNot: '^build/media/pxe/lab/' },
 };

@@ -1,0 +1,50 @@
+/**
+ * The compose-seal stage: overlays, manifests and rendered files into the
+ * stock boot archive, sealed (build/stages/compose-seal.ts). Its key names
+ * every input the sealed platform depends on.
+ */
+import { join } from 'node:path';
+import { digestOf, hashBytes } from '../core/hash.ts';
+import { overlayDir } from '../stages/compose/index.ts';
+import { type ComposeSealResult, composeAndSeal } from '../stages/compose-seal.ts';
+import { digestDir } from '../stages/digest-tree.ts';
+import { dirManifestCache } from '../stages/seal.ts';
+import { REPO_DIR, type Stage } from './context.ts';
+import { type ProducedFile, producedFile } from './produced.ts';
+
+export type SealedOutcome = ComposeSealResult & { readonly platformTarballFile: ProducedFile };
+
+export const composeSealStage: Stage<SealedOutcome> = {
+  name: 'compose-seal',
+  key(ctx) {
+    const { config } = ctx;
+    return {
+      platform: ctx.acquired.sha256,
+      overlays: config.overlays,
+      // Every overlay the config lists, wherever it lives (not only the repository's).
+      overlayContent: config.overlays.map((name) => digestDir(overlayDir(name))),
+      manifests: digestDir(join(REPO_DIR, 'manifests')),
+      templates: digestDir(join(REPO_DIR, 'templates')),
+      config: digestOf({ v: config.version, c: config.console, a: config.archive, f: config.firstboot, t: ctx.timeSec }),
+      secrets: hashBytes('sha256', ctx.rootPasswordHash ?? ''),
+      code: ctx.code,
+    };
+  },
+  async run(ctx, dir) {
+    const r = await composeAndSeal({
+      config: ctx.config,
+      platformDir: ctx.acquired.platformDir,
+      outDir: dir,
+      version: ctx.version,
+      stamp: ctx.stamp,
+      upstreamStamp: ctx.upstreamStamp,
+      timeSec: ctx.timeSec,
+      gitCommit: ctx.commit,
+      rootPasswordHash: ctx.rootPasswordHash,
+      // Derived from the platform, kept across builds like the download cache.
+      usrManifestCache: dirManifestCache(join(ctx.config.workDir, 'derived', 'usr-manifest')),
+      reporter: ctx.reporter,
+    });
+    return { ...r, platformTarballFile: producedFile(r.platformTarball, r.platformTarballSha256) };
+  },
+};
