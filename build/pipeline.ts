@@ -6,13 +6,13 @@
  * a rebuild with unchanged inputs skips it, and `explain` says why each
  * stage ran.
  */
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { answersJsonFor, platformAnswersWarning } from './stages/answers.ts';
 import { lockBuildDirs } from './stages/build-lock.ts';
 import type { ComposeReport } from './stages/compose/index.ts';
 import { withComposedTree } from './stages/compose-seal.ts';
 import { type BuildResult, collect } from './pipeline/collect.ts';
-import { composeSealStage } from './pipeline/compose-seal.ts';
+import { composeSealStage, sealedPlatform } from './pipeline/compose-seal.ts';
 import { type BuildOptions, buildContext, runStage, type StageReport } from './pipeline/context.ts';
 import { mediaStage } from './pipeline/media.ts';
 import { lockPayload, payloadStage, payloadWarnings } from './pipeline/payload.ts';
@@ -45,8 +45,7 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
   if (old !== undefined) reporter.emit({ type: 'warning', code: 'PLATFORM_BEFORE_OS8610', message: old });
 
   const sealed = await runStage(ctx, composeSealStage, stages);
-  // Results name files by the stage's temporary directory: take their names, under the stage's directory.
-  const produced: { path: string; known: ProducedFile }[] = [{ path: join(sealed.dir, basename(sealed.result.platformTarball)), known: sealed.result.platformTarballFile }];
+  const produced: { path: string; known: ProducedFile }[] = [{ path: sealedPlatform(sealed).tarballPath, known: sealed.result.platformTarballFile }];
   for (const format of config.media.formats) {
     signal.throwIfAborted();
     const medium = await runStage(ctx, mediaStage(format, { sealed, payload, answersJson }), stages);

@@ -193,7 +193,6 @@ export const ERROR_CODES = {
   PUBLISH_OUTPUTS_INCOMPLETE: { status: 'dataErr', meaning: 'the build has not exactly one ISO and one platform tarball, which a release needs' },
   PUBLISH_OUTPUT_MISMATCH: { status: 'dataErr', meaning: 'SHA256SUMS or an output\'s bytes differ from what the build manifest records (the output directory changed after the build)' },
   PUBLISH_OUTPUT_MISSING: { status: 'dataErr', meaning: 'an output the build manifest lists is missing' },
-  PXE_ARCHIVE_HASH_MISMATCH: { status: 'dataErr', meaning: 'the boot archive for PXE does not match its .hash (the kernel would panic)' },
   PXE_CONF_VALUE_INVALID: { status: 'config', meaning: 'a per-host dogeos.conf value is invalid; the hint lists each' },
   PXE_ENTRY_TOO_LONG: { status: 'config', meaning: 'a PXE boot entry breaks a limit of its reader: a path longer than GRUB\'s TFTP read request holds, or more modules than illumos\'s MAX_BOOT_MODULES' },
   PXE_HOSTS_INVALID: { status: 'config', meaning: 'the PXE hosts file has problems; the hint lists each with its path' },

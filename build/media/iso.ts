@@ -84,7 +84,7 @@ async function buildIso(input: MediaInput, outDir: string): Promise<Artifact[]> 
   const ids = mediaIds(input.version);
   const workDir = mkdtempSync(join(tmpdir(), 'dogeos-iso-'));
   try {
-    await verifyArchiveHash(input.platformDir, input.signal);
+    await verifyArchiveHash(input.platformDir, input.signal, input.sealed);
     const images = await buildGrubImages({ workDir, markerPath: ids.markerPath, version: input.version, reporter, want: { bios: false } });
     const stagingDir = join(workDir, 'root');
     mkdirSync(stagingDir);

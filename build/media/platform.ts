@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataError } from '../core/errors.ts';
 import { hashFile } from '../core/hash.ts';
+import type { SealedPlatform } from './target.ts';
 
 /** Paths on the medium, relative to its root; GRUB and iPXE name these. */
 export const KERNEL_PATH = '/platform/i86pc/kernel/amd64/unix';
@@ -45,11 +46,17 @@ function readArchiveHash(platformDir: string): string {
   return m[1]!;
 }
 
-/** Streams the boot archive through SHA-1 and compares it with the .hash file. */
-export async function verifyArchiveHash(platformDir: string, signal?: AbortSignal): Promise<void> {
+/**
+ * Compares the boot archive with its .hash file: against what the seal
+ * computed when `sealed` describes this directory (the .hash must name that
+ * SHA-1 and the archive must still have its size), else by streaming the
+ * archive through SHA-1.
+ */
+export async function verifyArchiveHash(platformDir: string, signal?: AbortSignal, sealed?: SealedPlatform): Promise<void> {
   const expected = readArchiveHash(platformDir);
   const path = join(platformDir, 'i86pc/amd64/boot_archive');
-  const actual = await hashFile('sha1', path, signal === undefined ? {} : { signal });
+  const known = sealed !== undefined && sealed.dir === platformDir && statSync(path).size === sealed.archiveSizeBytes ? sealed.archiveSha1 : undefined;
+  const actual = known ?? (await hashFile('sha1', path, signal === undefined ? {} : { signal }));
   if (actual !== expected) {
     throw dataError('PLATFORM_HASH_MISMATCH', `boot_archive SHA-1 is ${actual} but boot_archive.hash says ${expected}`, {
       hint: 'illumos panics ("hash mismatch!") on such media; reseal the boot archive',

@@ -40,10 +40,27 @@ export interface UsbOptions {
   readonly gzip?: boolean;
 }
 
+/**
+ * What the seal stage knows of the platform it wrote (build/stages/seal.ts):
+ * media targets compare the boot archive's `.hash` and size with it instead
+ * of reading the archive again (issue 17: the SHA-1 is computed once).
+ */
+export interface SealedPlatform {
+  /** The sealed platform directory (i86pc/…). */
+  readonly dir: string;
+  readonly archiveSha1: string;
+  readonly archiveSizeBytes: number;
+  /** The platform tarball and its sha256, when the seal wrote one. */
+  readonly tarballPath?: string;
+  readonly tarballSha256?: string;
+}
+
 /** Typed inputs of every media target; the lead maps BuildConfig onto this. */
 export interface MediaInput {
   /** Holds i86pc/kernel/amd64/unix, i86pc/amd64/boot_archive{,.hash}, … */
   readonly platformDir: string;
+  /** What the seal computed for platformDir; absent: the archive is hashed to check its .hash. */
+  readonly sealed?: SealedPlatform;
   /** DogeOS payload (FiFo packages, base image, chunter) put under /dogeos. */
   readonly payloadDir?: string;
   /** Semver, e.g. 1.0.0+20250724T001011Z; every id on the media derives from it. */

@@ -162,7 +162,7 @@ async function buildUsb(input: MediaInput, outDir: string): Promise<Artifact[]> 
     stageBootFiles({ stagingDir, input, ids });
     const tree = dataTree(input, stagingDir);
     const plan = planFor(input, tree); // refuses an oversized payload before any output exists
-    await verifyArchiveHash(input.platformDir, input.signal);
+    await verifyArchiveHash(input.platformDir, input.signal, input.sealed);
     const images = await buildGrubImages({ workDir, markerPath: ids.markerPath, version: input.version, reporter, want: { eltorito: false } });
     const { paths } = await withPendingOutputs(async (outs) => {
       const finalPath = join(outDir, usbFileName(input.version));

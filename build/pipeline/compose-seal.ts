@@ -3,7 +3,9 @@
  * stock boot archive, sealed (build/stages/compose-seal.ts). Its key names
  * every input the sealed platform depends on.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import type { SealedPlatform } from '../media/target.ts';
+import type { StageOutcome } from '../stages/cache.ts';
 import { digestOf, hashBytes } from '../core/hash.ts';
 import { overlayDir } from '../stages/compose/index.ts';
 import { type ComposeSealResult, composeAndSeal } from '../stages/compose-seal.ts';
@@ -13,6 +15,18 @@ import { REPO_DIR, type Stage } from './context.ts';
 import { type ProducedFile, producedFile } from './produced.ts';
 
 export type SealedOutcome = ComposeSealResult & { readonly platformTarballFile: ProducedFile };
+
+/** The sealed platform as it flows down to the media targets, under the stage's own directory. */
+export function sealedPlatform(outcome: StageOutcome<SealedOutcome>): SealedPlatform & { readonly tarballPath: string; readonly tarballSha256: string } {
+  const r = outcome.result;
+  return {
+    dir: join(outcome.dir, 'platform'),
+    archiveSha1: r.archiveSha1,
+    archiveSizeBytes: r.archiveSizeBytes,
+    tarballPath: join(outcome.dir, basename(r.platformTarball)),
+    tarballSha256: r.platformTarballSha256,
+  };
+}
 
 export const composeSealStage: Stage<SealedOutcome> = {
   name: 'compose-seal',

@@ -14,7 +14,7 @@ import { usbTarget } from '../media/usb.ts';
 import type { StageOutcome } from '../stages/cache.ts';
 import { digestDir } from '../stages/digest-tree.ts';
 import type { PayloadResult } from '../stages/payload.ts';
-import type { SealedOutcome } from './compose-seal.ts';
+import { type SealedOutcome, sealedPlatform } from './compose-seal.ts';
 import type { BuildContext, Stage } from './context.ts';
 import { type ProducedFile, producedFile } from './produced.ts';
 
@@ -33,19 +33,21 @@ function bootOf(config: BuildConfig) {
 }
 
 function dirs(up: MediaUpstream) {
-  return { platformDir: join(up.sealed.dir, 'platform'), payloadDir: join(up.payload.dir, up.payload.result.payloadDir) };
+  const sealed = sealedPlatform(up.sealed);
+  return { sealed, platformDir: sealed.dir, payloadDir: join(up.payload.dir, up.payload.result.payloadDir) };
 }
 
 /** ISO and USB take one MediaInput; PXE its hosts and server besides. */
 function buildMedium(format: MediaFormat, ctx: BuildContext, up: MediaUpstream, dir: string) {
   const { config, reporter, signal } = ctx;
   const boot = bootOf(config);
-  const { platformDir, payloadDir } = dirs(up);
+  const { sealed, platformDir, payloadDir } = dirs(up);
   if (format === 'pxe') {
     const pxe = config.media.pxe;
     return pxeTarget.build(
       {
         platformDir,
+        sealed,
         payloadDir,
         version: ctx.version,
         stamp: ctx.stamp,
@@ -64,6 +66,7 @@ function buildMedium(format: MediaFormat, ctx: BuildContext, up: MediaUpstream, 
   }
   const input: MediaInput = {
     platformDir,
+    sealed,
     payloadDir,
     version: ctx.version,
     stamp: ctx.stamp,

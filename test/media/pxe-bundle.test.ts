@@ -307,7 +307,7 @@ describe('PXE bundle reproducibility and failures', () => {
     writeFakePlatform(plat, 4096);
     writeFileSync(join(plat, 'i86pc/amd64/boot_archive.hash'), `${'0'.repeat(40)}\n`);
     const out5 = join(work, 'out5');
-    await expect(pxeTarget.build(pxeInput(plat), out5)).rejects.toMatchObject({ code: 'PXE_ARCHIVE_HASH_MISMATCH' });
+    await expect(pxeTarget.build(pxeInput(plat), out5)).rejects.toMatchObject({ code: 'PLATFORM_HASH_MISMATCH' });
     expect(readdirSync(out5)).toEqual([]);
   });
 

@@ -3,13 +3,13 @@
  * caller provides an empty directory and handles the atomic rename.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { dataError, unavailableError } from '../../core/errors.ts';
+import { unavailableError } from '../../core/errors.ts';
 import type { Reporter } from '../../core/events.ts';
 import { grubNetImage } from '../../host/grub-netdir.ts';
 import { renderAnswers, renderDogeosConf, renderGenericDogeosConf } from './firstboot.ts';
-import { hashFile } from '../../core/hash.ts';
+import { verifyArchiveHash } from '../platform.ts';
 import { copyTree } from '../../core/fstree.ts';
 import {
   ARCHIVE_HASH_IN_PLATFORM,
@@ -47,14 +47,8 @@ function sha1Line(content: string | Uint8Array): string {
 async function copyPlatform(plan: PxePlan, root: string): Promise<void> {
   const src = plan.input.platformDir;
   const dst = join(root, platformDir(plan.input.stamp));
-  const archive = join(src, ARCHIVE_IN_PLATFORM);
-  const expected = (await readFile(join(src, ARCHIVE_HASH_IN_PLATFORM), 'utf8')).trim();
-  const actual = await hashFile('sha1', archive);
-  if (expected !== actual) {
-    throw dataError('PXE_ARCHIVE_HASH_MISMATCH', `${archive} does not match its .hash (the kernel would panic)`, {
-      details: { file: archive, expected, actual },
-    });
-  }
+  // One check for every medium (media/platform.ts), against the seal's SHA-1 when it is known.
+  await verifyArchiveHash(src, plan.input.signal, plan.input.sealed);
   for (const rel of [KERNEL_IN_PLATFORM, ARCHIVE_IN_PLATFORM, ARCHIVE_HASH_IN_PLATFORM]) {
     await mkdir(dirname(join(dst, rel)), { recursive: true });
     await copyFile(join(src, rel), join(dst, rel));

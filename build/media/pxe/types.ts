@@ -4,6 +4,7 @@
  * copy so this target stands alone until the two are reconciled.
  */
 import type { Reporter } from '../../core/events.ts';
+import type { SealedPlatform } from '../target.ts';
 
 /** One output of a media target. */
 export interface Artifact {
@@ -112,6 +113,8 @@ export interface PxeInput {
   /** Stops between steps when aborted (SIGINT/SIGTERM); the partial tree is removed. */
   readonly signal?: AbortSignal;
   readonly reporter?: Reporter;
+  /** What the seal computed for platformDir (media/target.ts); absent: the archive is hashed. */
+  readonly sealed?: SealedPlatform;
 }
 
 /** A problem found while validating, with the path of the offending field. */
