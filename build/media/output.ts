@@ -78,7 +78,7 @@ export async function describeArtifacts(
     const sha256 = await sha256File(path, signal);
     const sizeBytes = statSync(path).size;
     reporter.emit({ type: 'artifact', path, sizeBytes, sha256 });
-    out.push({ target, path, sizeBytes, sha256 });
+    out.push({ target, name: basename(path), path, kind: 'file', sizeBytes, sha256 });
   }
   return out;
 }

@@ -83,20 +83,28 @@ export interface MediaInput {
   readonly signal?: AbortSignal;
 }
 
-/** One file (or directory tree) a target wrote. */
+/** One file (or directory tree) a target wrote: the one shape ISO, USB and PXE return. */
 export interface Artifact {
   readonly target: MediaTargetName;
+  /** The file's or tree's base name: `dogeos-<v>.iso`, `dogeos-<v>-pxe`, … */
+  readonly name: string;
   /** Absolute path. */
   readonly path: string;
+  readonly kind: 'file' | 'directory';
   /** File size; for a directory, the sum of its regular files. */
   readonly sizeBytes: number;
-  /** sha256 of the file; absent for a directory. */
-  readonly sha256?: string;
+  /** sha256 of a file; of a directory, of its sorted `sha256sum`-style listing (`<hex>  <relative path>\n` per file). */
+  readonly sha256: string;
 }
 
-export interface MediaTarget {
+/**
+ * One target per format. ISO and USB take a MediaInput; PXE a PxeInput
+ * (the same platform, payload, version, stamp and boot settings, plus its
+ * hosts and server).
+ */
+export interface MediaTarget<Input = MediaInput> {
   readonly name: MediaTargetName;
-  /** Cheap validation of `input`; throws DogeError (config/dataErr) on the first problem. */
-  check(input: MediaInput): void;
-  build(input: MediaInput, outDir: string): Promise<Artifact[]>;
+  /** Cheap validation of `input`; throws one DogeError (config/dataErr) before any work. */
+  check(input: Input): void;
+  build(input: Input, outDir: string): Promise<Artifact[]>;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderGrubCfg } from '../../build/media/grub/config.ts';
 import { mediaIds } from '../../build/media/ids.ts';
@@ -34,7 +34,7 @@ const xorriso = (...args: string[]) => shAll('xorriso', ['-indev', iso, ...args]
 
 describe('hybrid ISO', () => {
   it('is the only output, with its true sha256', () => {
-    expect(artifacts).toEqual([{ target: 'iso', path: iso, sizeBytes: readFileSync(iso).length, sha256: createHash('sha256').update(readFileSync(iso)).digest('hex') }]);
+    expect(artifacts).toEqual([{ target: 'iso', name: basename(iso), path: iso, kind: 'file', sizeBytes: readFileSync(iso).length, sha256: createHash('sha256').update(readFileSync(iso)).digest('hex') }]);
     expect(readdirSync(f.outDir)).toEqual([`dogeos-${version}.iso`]);
   });
 

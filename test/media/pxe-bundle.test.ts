@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectingReporter } from '../../build/core/events.ts';
 import { pxeTarget } from '../../build/media/pxe/target.ts';
-import type { Artifact } from '../../build/media/pxe/types.ts';
+import type { Artifact } from '../../build/media/target.ts';
 import { runShellParser } from '../firstboot/parser.ts';
 import { HOSTS, pxeInput, ROOT_SHADOW, writeFakePayload, writeFakePlatform } from './pxe-fixture.ts';
 
@@ -82,7 +82,7 @@ function checkHashPairs(mods: { path: string; args: string }[]): void {
 
 describe('PXE bundle', () => {
   it('returns the tree and the tarball as artifacts, and reports the tarball', () => {
-    expect(artifacts.map((a) => [a.name, a.kind])).toEqual([['pxe-tree', 'directory'], ['pxe-tarball', 'file']]);
+    expect(artifacts.map((a) => [a.target, a.name, a.kind])).toEqual([['pxe', NAME, 'directory'], ['pxe', `${NAME}.tar.gz`, 'file']]);
     const tar = artifacts[1]!;
     expect(tar.sha256).toBe(sha('sha256', readFileSync(tar.path)));
     expect(reporter.ofType('artifact')).toEqual([{ type: 'artifact', path: tar.path, sizeBytes: tar.sizeBytes, sha256: tar.sha256 }]);

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { unavailableError } from '../../core/errors.ts';
 import { type Reporter, silentReporter, timedStage } from '../../core/events.ts';
 import { requireTool } from '../../host/exec.ts';
@@ -16,7 +16,8 @@ import { hashFile } from '../../core/hash.ts';
 import { listTree, normaliseTree, treeDigest } from '../../core/fstree.ts';
 import { planPxe } from './plan.ts';
 import { writeTarGz } from '../../core/targz.ts';
-import type { Artifact, MediaTarget, PxeInput } from './types.ts';
+import type { Artifact, MediaTarget } from '../target.ts';
+import type { PxeInput } from './types.ts';
 
 function checkHost(): void {
   requireTool('grub-mknetdir');
@@ -62,8 +63,8 @@ async function buildPxe(input: PxeInput, outDir: string): Promise<Artifact[]> {
 
     reporter.emit({ type: 'artifact', path: finalTar, sizeBytes: tarSize, sha256: tarSha256 });
     return [
-      { name: 'pxe-tree', path: finalDir, kind: 'directory', sizeBytes: digest.sizeBytes, sha256: digest.sha256 },
-      { name: 'pxe-tarball', path: finalTar, kind: 'file', sizeBytes: tarSize, sha256: tarSha256 },
+      { target: 'pxe', name: basename(finalDir), path: finalDir, kind: 'directory', sizeBytes: digest.sizeBytes, sha256: digest.sha256 },
+      { target: 'pxe', name: basename(finalTar), path: finalTar, kind: 'file', sizeBytes: tarSize, sha256: tarSha256 },
     ];
   } finally {
     await rm(work, { recursive: true, force: true });

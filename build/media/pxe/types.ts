@@ -1,32 +1,6 @@
-/**
- * Types of the PXE target. The media helper defines the shared
- * `MediaTarget` in build/media/target.ts; these are a minimal compatible
- * copy so this target stands alone until the two are reconciled.
- */
+/** Types of the PXE target's input; its target and artifact types are media/target.ts's. */
 import type { Reporter } from '../../core/events.ts';
 import type { SealedPlatform } from '../target.ts';
-
-/** One output of a media target. */
-export interface Artifact {
-  /** Short name, e.g. `pxe-tree`, `pxe-tarball`. */
-  readonly name: string;
-  readonly path: string;
-  readonly kind: 'file' | 'directory';
-  /** File size, or the sum of all file sizes for a directory. */
-  readonly sizeBytes: number;
-  /**
-   * SHA-256 of the file; for a directory, of its sorted `sha256sum`-style
-   * listing (`<hex>  <relative path>\n` per regular file).
-   */
-  readonly sha256: string;
-}
-
-export interface MediaTarget<Input> {
-  readonly name: string;
-  /** Validates everything up front; throws one DogeError listing every problem. */
-  check(input: Input): void;
-  build(input: Input, outDir: string): Promise<Artifact[]>;
-}
 
 export type ConsoleKind = 'text' | 'ttya' | 'ttyb';
 export type HostRole = 'hypervisor' | 'head';
