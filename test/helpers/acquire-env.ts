@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HttpOptions } from '../../build/stages/acquire/http.ts';
+import type { HttpOptions } from '../../build/fetch/http.ts';
 import { type FixtureProfile, type FixtureRelease, writeFixtureRelease } from '../../tools/fixture/release.ts';
 import { type FaultServer, startFaultServer } from './fault-server.ts';
 import { noise } from './noise.ts';

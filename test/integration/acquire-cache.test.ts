@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DogeError } from '../../build/core/errors.ts';
-import { BlobCache } from '../../build/stages/acquire/cache.ts';
+import { BlobCache } from '../../build/fetch/cache.ts';
 import { acquirePlatform, fetchPlatform, readLockFile, writeLockFile } from '../../build/stages/acquire/index.ts';
 import { type AcquireEnv, FAST_HTTP, makeAcquireEnv, noise, STAMP_A, STAMP_B } from '../helpers/acquire-env.ts';
 

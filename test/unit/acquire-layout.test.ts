@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DogeError } from '../../build/core/errors.ts';
-import { bypassesProxy, proxyForUrl } from '../../build/stages/acquire/http.ts';
+import { bypassesProxy, proxyForUrl } from '../../build/fetch/http.ts';
 import { findPlatformTarball, parseLatestBody, parseSums } from '../../build/stages/acquire/layout.ts';
 import { parsePlatformSource } from '../../build/stages/acquire/source.ts';
 import { writeFixtureRelease } from '../../tools/fixture/release.ts';

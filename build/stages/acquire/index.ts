@@ -7,8 +7,8 @@ export {
   type FetchPlatformResult,
   fetchPlatform,
 } from './acquire.ts';
-export { BlobCache } from './cache.ts';
-export { type HttpOptions, DEFAULT_HTTP_OPTIONS } from './http.ts';
+export { BlobCache } from '../../fetch/cache.ts';
+export { type HttpOptions, DEFAULT_HTTP_OPTIONS } from '../../fetch/http.ts';
 export { DEFAULT_BASE_URL, isStamp, platformTarballName } from './layout.ts';
 export {
   compareInput,
@@ -20,6 +20,6 @@ export {
   readLockFile,
   withInput,
   writeLockFile,
-} from './lockfile.ts';
+} from '../../fetch/lockfile.ts';
 export { type ArtifactKind, type PlatformSource, parsePlatformSource } from './source.ts';
 export { unpackPlatform } from './unpack.ts';

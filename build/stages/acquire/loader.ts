@@ -23,10 +23,10 @@ import { dataError, isDogeError } from '../../core/errors.ts';
 import type { Reporter } from '../../core/events.ts';
 import { run } from '../../host/exec.ts';
 import { LOADER_FILES } from '../../media/usbkey.ts';
-import { cachedFetch } from './cached-fetch.ts';
-import type { ExpectedDigest } from './digest.ts';
+import { cachedFetch } from '../../fetch/cached-fetch.ts';
+import type { ExpectedDigest } from '../../fetch/digest.ts';
 import { isoName, stampUrl } from './layout.ts';
-import { type LockedInput, type LockMode, lockDrift, readLockFile, withInput, writeLockFile } from './lockfile.ts';
+import { type LockedInput, type LockMode, lockDrift, readLockFile, withInput, writeLockFile } from '../../fetch/lockfile.ts';
 import { loadSums, type ResolveContext } from './resolve.ts';
 
 export const ISO_INPUT = 'platform-iso';

@@ -8,10 +8,10 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { dataError, isDogeError, unavailableError } from '../../core/errors.ts';
 import { type Reporter, silentReporter } from '../../core/events.ts';
-import type { BlobCache } from './cache.ts';
-import { cachedFetch, offlineMiss } from './cached-fetch.ts';
-import type { ExpectedDigest } from './digest.ts';
-import type { HttpOptions } from './http.ts';
+import type { BlobCache } from '../../fetch/cache.ts';
+import { cachedFetch, offlineMiss } from '../../fetch/cached-fetch.ts';
+import type { ExpectedDigest } from '../../fetch/digest.ts';
+import type { HttpOptions } from '../../fetch/http.ts';
 import {
   findPlatformTarball,
   latestUrl,

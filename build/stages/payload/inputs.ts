@@ -11,11 +11,11 @@ import { pathToFileURL } from 'node:url';
 import type { BuildConfig } from '../../config/schema.ts';
 import { configError, isDogeError } from '../../core/errors.ts';
 import type { Reporter } from '../../core/events.ts';
-import { BlobCache } from '../acquire/cache.ts';
-import { cachedFetch, offlineMiss } from '../acquire/cached-fetch.ts';
+import { BlobCache } from '../../fetch/cache.ts';
+import { cachedFetch, offlineMiss } from '../../fetch/cached-fetch.ts';
 import { hashFile } from '../../core/hash.ts';
-import { checksumMismatch } from '../acquire/digest.ts';
-import { type HttpOptions, httpOptions } from '../acquire/http.ts';
+import { checksumMismatch } from '../../fetch/digest.ts';
+import { type HttpOptions, httpOptions } from '../../fetch/http.ts';
 
 export type PayloadRole = 'chunter' | 'zlogin' | 'package' | 'image' | 'image-manifest';
 

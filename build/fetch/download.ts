@@ -9,10 +9,10 @@
 import { existsSync } from 'node:fs';
 import { open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { Response } from 'node-fetch';
-import { DogeError, unavailableError } from '../../core/errors.ts';
-import { isNoSpace, noSpaceError } from '../../core/fs-errors.ts';
-import { type Reporter, silentReporter } from '../../core/events.ts';
-import { hashFileInto } from '../../core/hash.ts';
+import { DogeError, unavailableError } from '../core/errors.ts';
+import { isNoSpace, noSpaceError } from '../core/fs-errors.ts';
+import { type Reporter, silentReporter } from '../core/events.ts';
+import { hashFileInto } from '../core/hash.ts';
 import { MultiHash } from './digest.ts';
 import { type CutReason, type HttpOptions, makeAgent, openGet } from './http.ts';
 

@@ -5,11 +5,11 @@
  * cache is consulted and a miss is OFFLINE_CACHE_MISS naming the URL.
  */
 import { statSync } from 'node:fs';
-import { unavailableError } from '../../core/errors.ts';
-import type { Reporter } from '../../core/events.ts';
-import { withFileLock } from '../../core/file-lock.ts';
+import { unavailableError } from '../core/errors.ts';
+import type { Reporter } from '../core/events.ts';
+import { withFileLock } from '../core/file-lock.ts';
 import type { BlobCache } from './cache.ts';
-import { hashFile } from '../../core/hash.ts';
+import { hashFile } from '../core/hash.ts';
 import { type ExpectedDigest, verifyDigests } from './digest.ts';
 import { discardPart, downloadToFile } from './download.ts';
 import type { HttpOptions } from './http.ts';

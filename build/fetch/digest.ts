@@ -1,6 +1,6 @@
 /** Streaming digests of downloads and local inputs (files are hashed by core/hash.ts hashFile). */
 import { createHash, type Hash } from 'node:crypto';
-import { dataError, type DogeError } from '../../core/errors.ts';
+import { dataError, type DogeError } from '../core/errors.ts';
 
 /** What an input must hash to. A pinned sha256 always wins over sums files. */
 export interface ExpectedDigest {

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { withFileLock } from '../../core/file-lock.ts';
+import { withFileLock } from '../core/file-lock.ts';
 
 export interface UrlEntry {
   readonly sha256: string;

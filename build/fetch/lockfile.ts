@@ -6,7 +6,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { configError, dataError } from '../../core/errors.ts';
+import { configError, dataError } from '../core/errors.ts';
 import { stableJson } from './cache.ts';
 
 export const LOCK_FILE_NAME = 'dogeos.lock.json';
