@@ -3,7 +3,7 @@
  * same directory and renamed into place only when complete. Temporary paths
  * are registered so an interrupted run removes them.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 const live = new Set<string>();
@@ -27,9 +27,21 @@ export function removeAllTemps(): void {
   live.clear();
 }
 
-/** Moves a finished temporary file or directory into place, replacing the old one. */
+/**
+ * Moves a finished temporary file or directory into place, replacing the old
+ * one. A file replaces a file in one rename (a reader sees the old or the new,
+ * never none); a directory, or anything replacing one, needs the old removed first.
+ */
 export function commitTemp(tempPath: string, finalPath: string): void {
-  rmSync(finalPath, { recursive: true, force: true });
+  const kind = (p: string) => {
+    try {
+      return lstatSync(p).isDirectory() ? 'dir' : 'file';
+    } catch {
+      return 'none';
+    }
+  };
+  const old = kind(finalPath);
+  if (old === 'dir' || (old === 'file' && kind(tempPath) === 'dir')) rmSync(finalPath, { recursive: true, force: true });
   renameSync(tempPath, finalPath);
   live.delete(tempPath);
 }
@@ -58,4 +70,17 @@ export async function writeAtomically<T>(finalPath: string, write: (tempPath: st
 
 export function writeFileAtomically(finalPath: string, data: string | Uint8Array, mode?: number): Promise<void> {
   return writeAtomically(finalPath, (tmp) => writeFileSync(tmp, data, mode === undefined ? undefined : { mode }));
+}
+
+/** writeFileAtomically for synchronous callers: the same registered temporary, removed on failure. */
+export function writeFileAtomicallySync(finalPath: string, data: string | Uint8Array, mode?: number): void {
+  mkdirSync(dirname(finalPath), { recursive: true });
+  const tmp = tempSibling(finalPath);
+  try {
+    writeFileSync(tmp, data, mode === undefined ? undefined : { mode });
+    commitTemp(tmp, finalPath);
+  } catch (e) {
+    discardTemp(tmp);
+    throw e;
+  }
 }

@@ -8,9 +8,10 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withFileLock } from '../core/file-lock.ts';
+import { writeFileAtomically } from '../core/atomic.ts';
 
 export interface UrlEntry {
   readonly sha256: string;
@@ -98,9 +99,7 @@ export class BlobCache {
     await withFileLock(join(this.dir, 'locks', 'index.lock'), { signal }, async () => {
       const idx = await this.readIndex();
       fn(idx);
-      const tmp = `${this.indexPath}.tmp-${process.pid}`;
-      await writeFile(tmp, stableJson(idx));
-      await rename(tmp, this.indexPath);
+      await writeFileAtomically(this.indexPath, stableJson(idx));
     });
   }
 

@@ -4,10 +4,10 @@
  * map, so later stages (FiFo packages, base image, chunter) add their own
  * entries next to `platform`. Written with sorted keys for stable diffs.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile, } from 'node:fs/promises';
 import { configError, dataError } from '../core/errors.ts';
 import { stableJson } from './cache.ts';
+import { writeFileAtomically } from '../core/atomic.ts';
 
 export const LOCK_FILE_NAME = 'dogeos.lock.json';
 export const LOCK_VERSION = 1;
@@ -71,10 +71,7 @@ export async function readLockFile(path: string): Promise<LockFile | undefined> 
 }
 
 export async function writeLockFile(path: string, lock: LockFile): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(tmp, stableJson(lock));
-  await rename(tmp, path);
+  await writeFileAtomically(path, stableJson(lock));
 }
 
 /** One difference between a lock and what a run resolved. */

@@ -4,7 +4,7 @@
  * <failure>, <error>, <skipped>, <system-out>. No timestamps, so the same
  * results give the same bytes.
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileAtomicallySync } from '../core/atomic.ts';
 
 export interface JUnitFailure {
   readonly message: string;
@@ -102,14 +102,7 @@ export function renderJUnit(suites: readonly JUnitSuite[], name = 'dogeos-boot-t
   return out.join('\n');
 }
 
-/** Writes the report via a temporary file in the same directory. */
+/** Writes the report via a temporary file in the same directory (core/atomic.ts). */
 export function writeJUnitFile(path: string, suites: readonly JUnitSuite[], name?: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, renderJUnit(suites, name));
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomicallySync(path, renderJUnit(suites, name));
 }

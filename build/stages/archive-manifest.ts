@@ -11,7 +11,8 @@
  * lets a rebuild skip it (bench/README.md).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomicallySync } from '../core/atomic.ts';
 import { join } from 'node:path';
 import { openLofi } from '../codecs/lofi/index.ts';
 import { openUfs } from '../codecs/ufs/index.ts';
@@ -42,10 +43,7 @@ export function dirManifestCache(dir: string): UsrManifestCache {
       }
     },
     set(key, entries) {
-      mkdirSync(dir, { recursive: true });
-      const tmp = join(dir, `.${key}.json.tmp-${process.pid}`);
-      writeFileSync(tmp, JSON.stringify(entries));
-      renameSync(tmp, join(dir, `${key}.json`));
+      writeFileAtomicallySync(join(dir, `${key}.json`), JSON.stringify(entries));
     },
   };
 }

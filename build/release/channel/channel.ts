@@ -5,9 +5,9 @@
  * the `current` symlink (layout.ts). Whatever a killed run left behind is
  * unreferenced and removed by the next change, before it starts.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeFileAtomically } from '../../core/atomic.ts';
+import { writeFileAtomically, writeFileAtomicallySync } from '../../core/atomic.ts';
 import { dataError, usageError } from '../../core/errors.ts';
 import { type Reporter, silentReporter, timedStage } from '../../core/events.ts';
 import { acquireFileLock } from '../../core/file-lock.ts';
@@ -106,9 +106,7 @@ function writeMarker(dir: string, o: PublishOptions): ChannelMarker {
   const old = existsSync(join(dir, MARKER)) ? readMarker(dir) : undefined;
   const marker: ChannelMarker = { format: 'dogeos-channel', version: 1, urlPath: o.urlPath ?? old?.urlPath ?? '/', listen: o.listen ?? old?.listen ?? '80' };
   if (JSON.stringify(marker) !== JSON.stringify(old)) {
-    const tmp = join(dir, `${MARKER}.tmp-${process.pid}`);
-    writeFileSync(tmp, `${JSON.stringify(marker)}\n`);
-    renameSync(tmp, join(dir, MARKER));
+    writeFileAtomicallySync(join(dir, MARKER), `${JSON.stringify(marker)}\n`);
   }
   return marker;
 }
