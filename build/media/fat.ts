@@ -7,7 +7,7 @@
 import { dataError } from '../core/errors.ts';
 import type { Reporter } from '../core/events.ts';
 import { type FatTarget, mcopy, mmd } from '../host/mtools.ts';
-import { baseOf, dirOf, type HostTree, totalBytes } from './hosttree.ts';
+import { baseOf, dirOf, type HostTree, totalBytes } from './medium-tree.ts';
 
 /** Characters a VFAT long name cannot hold (Microsoft FAT spec, "Long File Names"). */
 const BAD_LFN_CHARS = /[\\/:*?"<>|\x00-\x1f]/;

@@ -21,7 +21,7 @@ import { grubPcFile } from '../host/grub.ts';
 import { xorrisoTimestamp, xorrisofs } from '../host/xorriso.ts';
 import { makeEspImage } from './esp.ts';
 import { checkFatNames } from './fat.ts';
-import { scanHostTree } from './hosttree.ts';
+import { scanHostTree } from './medium-tree.ts';
 import { hybridiseIsoMbr, ISO_ESP_PARTITION, ISO_KEY_PARTITION, makeKeyRootImage } from './isokey.ts';
 import { buildGrubImages } from './grub/images.ts';
 import { mediaIds } from './ids.ts';

@@ -21,7 +21,7 @@ import type { Reporter } from '../core/events.ts';
 import { FileBlockDevice } from '../core/filedev.ts';
 import { type FatTarget, mformat } from '../host/mtools.ts';
 import { chooseFat32ClusterSectors, copyTreeToFat, fat32Geometry, fatBytesNeeded } from './fat.ts';
-import type { HostTree } from './hosttree.ts';
+import type { HostTree } from './medium-tree.ts';
 import { DATA_LABEL } from './usblayout.ts';
 import { keyRootRecords } from './usbkey.ts';
 

@@ -28,7 +28,7 @@ import { fillEsp, ESP_LABEL } from './esp.ts';
 import { checkFatNames, copyTreeToFat } from './fat.ts';
 import { patchBootImg, patchCoreImg } from './grub/biosboot.ts';
 import { buildGrubImages } from './grub/images.ts';
-import { scanHostTree, type HostTree } from './hosttree.ts';
+import { scanHostTree, type HostTree } from './medium-tree.ts';
 import { type MediaIds, mediaIds } from './ids.ts';
 import { checkMediaInput, stageBootFiles } from './input.ts';
 import { asMediaError, describeArtifacts, gzipFile, withPendingOutputs } from './output.ts';

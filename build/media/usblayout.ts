@@ -6,7 +6,7 @@
 import { type CodeWithStatus, configError } from '../core/errors.ts';
 import { gptLayout } from '../codecs/gpt/table.ts';
 import { chooseFat32ClusterSectors, fat32Geometry, fatBytesNeeded } from './fat.ts';
-import type { HostTree } from './hosttree.ts';
+import type { HostTree } from './medium-tree.ts';
 
 export const DEFAULT_USB_SIZE_BYTES = 1_940_000_256;
 export const DEFAULT_ESP_SIZE_BYTES = 32 * 1024 * 1024;
