@@ -53,7 +53,7 @@ describe('acquire: the release ISO', () => {
     expect([e.code, e.exitStatus]).toEqual(['CHECKSUM_MISMATCH', 65]);
   });
 
-  it('calls a different ISO under a locked release drift (LOCK_DRIFT)', async () => {
+  it('calls a different ISO under a locked release drift (LOCK_CONTENT_DRIFT: its bytes, not the config, changed)', async () => {
     const rel = await env.release(STAMP_A);
     await acquire();
     const lock = JSON.parse(readFileSync(lockPath(), 'utf8')) as { inputs: Record<string, { sha256: string }> };
@@ -61,7 +61,7 @@ describe('acquire: the release ISO', () => {
     writeFileSync(lockPath(), JSON.stringify(lock));
     const e = (await acquire({ cacheDir: join(env.workDir, '..', 'cache2') }).catch((x: unknown) => x)) as DogeError;
     expect(e).toBeInstanceOf(DogeError);
-    expect([e.code, e.exitStatus]).toEqual(['LOCK_DRIFT', 65]);
+    expect([e.code, e.exitStatus]).toEqual(['LOCK_CONTENT_DRIFT', 65]);
     expect(e.message).toContain('inputs.platform-iso.sha256');
     expect(sha256(rel.isoPath!)).not.toBe('f'.repeat(64));
   });
