@@ -2,12 +2,13 @@
  * FiFo payload and secret cases (issue 15): a chunter that is neither a tar
  * nor FiFo's self-extracting script, a self-extracting script cut short,
  * FiFo packages of a release the first-boot runtime does not know or of
- * mixed releases, and a FiFo admin password given to the build (in the
+ * mixed releases, fifo_zlogin that is neither or cut short, a chunter that
+ * requires fifo_zlogin without fifo.zlogin, and a FiFo admin password given to the build (in the
  * environment, or in a PXE host's settings).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeChunterScript, makePackage } from '../helpers/fifo-inputs.ts';
+import { makeChunterScript, makeFakeFifoInputs, makePackage, makeZloginScript } from '../helpers/fifo-inputs.ts';
 import type { BadInputCase } from './case.ts';
 import { type CaseDir, sha256Hex, writeConfig } from './env.ts';
 
@@ -48,6 +49,33 @@ export const fifoCases: BadInputCase[] = [
       return build(c, { fifo: { chunter: { path: s.path, sha256: s.sha256 } } });
     },
     expectCode: 'CHUNTER_SFX_TRUNCATED',
+    expectStatus: 65,
+  },
+  {
+    name: 'fifo: fifo_zlogin that is neither a tar nor a self-extracting script',
+    group: 'fifo',
+    setup: (c) => build(c, { fifo: { zlogin: chunterFile(c, 'fifo_zlogin-0.7.2.gz', Buffer.from('<html>404 Not Found</html>\n')) } }),
+    expectCode: 'ZLOGIN_FORMAT',
+    expectStatus: 65,
+  },
+  {
+    name: "fifo: FiFo's self-extracting fifo_zlogin cut short",
+    group: 'fifo',
+    setup: (c) => {
+      const s = makeZloginScript(c.dir, '0.7.2', { cut: 'payload' });
+      return build(c, { fifo: { zlogin: { path: s.path, sha256: s.sha256 } } });
+    },
+    expectCode: 'ZLOGIN_SFX_TRUNCATED',
+    expectStatus: 65,
+  },
+  {
+    name: 'fifo: a chunter requiring fifo_zlogin without fifo.zlogin',
+    group: 'fifo',
+    setup: (c) => {
+      const { chunter } = makeFakeFifoInputs(join(c.dir, 'fifo'));
+      return build(c, { fifo: { chunter: { path: chunter.path, sha256: chunter.sha256 } } });
+    },
+    expectCode: 'CHUNTER_DEPENDENCY_MISSING',
     expectStatus: 65,
   },
   {

@@ -277,6 +277,8 @@ describe('records of a release', () => {
     expect(platform?.hashes?.[0]?.content).toBe(m.inputs.platform.sha256);
     // The FiFo 0.8.1 packages of test/helpers/fifo-inputs.ts.
     expect(byName.get('chunter')?.version).toBe('0.9.3');
+    // fifo_zlogin by FiFo's name for it, with the version its artifact carries.
+    expect(byName.get('fifo_zlogin')?.version).toBe('0.7.2');
     expect(byName.get('fifo-snarl')?.version).toBe('0.8.1');
     expect(byName.get('fifo-sniffle')?.version).toBe('0.8.1p3');
     expect(byName.get('base-64-lts')?.version).toBe('20.4.0');
