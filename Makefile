@@ -31,7 +31,7 @@ probe:
 	  $(MAKE) -s -q -C tools/probe-kernel 2>/dev/null || $(MAKE) --no-print-directory -C tools/probe-kernel; fi
 
 lint: deps-npm
-	npx biome lint build tools test
+	npx biome check build tools test
 	npx depcruise build --config .dependency-cruiser.cjs --output-type err
 
 typecheck: deps-npm

@@ -7,16 +7,16 @@
  * stage ran.
  */
 import { join } from 'node:path';
-import { answersJsonFor, platformAnswersWarning } from './stages/answers.ts';
-import { lockBuildDirs } from './stages/build-lock.ts';
-import type { ComposeReport } from './stages/compose/index.ts';
-import { withComposedTree } from './stages/compose-seal.ts';
 import { type BuildResult, collect } from './pipeline/collect.ts';
 import { composeSealStage, sealedPlatform } from './pipeline/compose-seal.ts';
 import { type BuildOptions, buildContext, runStage, type StageReport } from './pipeline/context.ts';
 import { mediaStage } from './pipeline/media.ts';
 import { lockPayload, payloadStage, payloadWarnings } from './pipeline/payload.ts';
 import type { ProducedFile } from './pipeline/produced.ts';
+import { answersJsonFor, platformAnswersWarning } from './stages/answers.ts';
+import { lockBuildDirs } from './stages/build-lock.ts';
+import type { ComposeReport } from './stages/compose/index.ts';
+import { withComposedTree } from './stages/compose-seal.ts';
 
 export type { BuildResult } from './pipeline/collect.ts';
 export { type BuildOptions, fullVersion, REPO_DIR, type StageReport, stampToEpoch } from './pipeline/context.ts';
@@ -34,14 +34,21 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
   const ctx = await buildContext(o);
   const { config, reporter, signal, acquired } = ctx;
   const stages: StageReport[] = [
-    { stage: 'acquire', ran: true, reason: acquired.url === undefined ? 'platform from a local file' : acquired.fromCache ? 'platform from the cache' : 'platform downloaded' },
+    {
+      stage: 'acquire',
+      ran: true,
+      reason: acquired.url === undefined ? 'platform from a local file' : acquired.fromCache ? 'platform from the cache' : 'platform downloaded',
+    },
   ];
 
   payloadWarnings(ctx);
   const payload = await runStage(ctx, payloadStage, stages);
   await lockPayload(ctx, payload.result);
   const answersJson = answersJsonFor({ firstboot: config.firstboot, rootPasswordHash: ctx.rootPasswordHash, env: ctx.env }, reporter);
-  const old = platformAnswersWarning(ctx.stamp, { answersJson: answersJson !== undefined, pxeHosts: config.media.formats.includes('pxe') ? ctx.hosts.length : 0 });
+  const old = platformAnswersWarning(ctx.stamp, {
+    answersJson: answersJson !== undefined,
+    pxeHosts: config.media.formats.includes('pxe') ? ctx.hosts.length : 0,
+  });
   if (old !== undefined) reporter.emit({ type: 'warning', code: 'PLATFORM_BEFORE_OS8610', message: old });
 
   const sealed = await runStage(ctx, composeSealStage, stages);

@@ -19,7 +19,10 @@ let source = existsSync(join(repo, 'dogeos.yaml')) ? join(repo, 'dogeos.yaml') :
 if (source === undefined) {
   node(['fixture', 'release', '--out', join(base, 'release'), '--profile', 'small']);
   source = join(base, 'fixture.yaml');
-  writeFileSync(source, `platform: { source: ${join(base, 'release/20250724T001011Z/platform-release-20250724-20250724T001011Z.tgz')} }\nmedia: { usb: { sizeBytes: 268435456 } }\n`);
+  writeFileSync(
+    source,
+    `platform: { source: ${join(base, 'release/20250724T001011Z/platform-release-20250724-20250724T001011Z.tgz')} }\nmedia: { usb: { sizeBytes: 268435456 } }\n`,
+  );
 }
 // The resolved config (absolute paths), with a fresh work and output directory per build.
 const resolved = JSON.parse(node(['--config', source, 'config', 'show', '--format', 'json'], true)) as Record<string, unknown>;
@@ -37,5 +40,7 @@ const listing = (o: string) =>
 const trees = outs.map(listing);
 const same = sums[0] === sums[1] && trees[0] === trees[1];
 process.stdout.write(`\n${trees[0]}`);
-process.stdout.write(same ? `\nreproducible: two builds, byte-identical outputs (${base})\n` : `\nNOT reproducible: outputs differ; compare ${outs.join(' and ')}\n`);
+process.stdout.write(
+  same ? `\nreproducible: two builds, byte-identical outputs (${base})\n` : `\nNOT reproducible: outputs differ; compare ${outs.join(' and ')}\n`,
+);
 process.exit(same ? 0 : 1);

@@ -41,9 +41,7 @@ export function readBuiltMedia(config: BuildConfig): BuiltMedia {
   const media: StandardMedia = {
     ...(existsSync(iso) ? { iso } : {}),
     ...(existsSync(usb) ? { usb } : {}),
-    ...(existsSync(pxeRoot)
-      ? { pxe: { tftpRoot: pxeRoot, biosBootFile: `http://10.0.2.2:${port}/boot.ipxe`, uefiBootFile: PXE_UEFI_BOOT_FILE } }
-      : {}),
+    ...(existsSync(pxeRoot) ? { pxe: { tftpRoot: pxeRoot, biosBootFile: `http://10.0.2.2:${port}/boot.ipxe`, uefiBootFile: PXE_UEFI_BOOT_FILE } } : {}),
   };
   const archiveSha1 = manifest.bootArchive.sha1;
   const hashSha1 = createHash('sha1').update(`${archiveSha1}\n`).digest('hex');

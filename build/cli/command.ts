@@ -49,12 +49,7 @@ export interface CommandSpec {
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** parseArgs with strict checking; bad flags become usage errors (exit 64). */
-export function parseCommandArgs<O extends Options>(
-  command: string,
-  argv: readonly string[],
-  options: O,
-  opts: { allowPositionals?: boolean } = {},
-) {
+export function parseCommandArgs<O extends Options>(command: string, argv: readonly string[], options: O, opts: { allowPositionals?: boolean } = {}) {
   try {
     return parseArgs({
       args: [...argv],

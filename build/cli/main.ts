@@ -112,8 +112,7 @@ function topHelp(): string {
 function printError(e: unknown, globals: GlobalOptions | undefined, io: MainIo): number {
   // A full disk or an unwritable directory is the user's to fix, not a bug: no stack trace.
   const known = isDogeError(e) ? e : fileSystemError(e);
-  const err =
-    known ?? new DogeError({ code: 'INTERNAL', status: 'internal', message: `internal error: ${(e as Error)?.message ?? String(e)}`, cause: e });
+  const err = known ?? new DogeError({ code: 'INTERNAL', status: 'internal', message: `internal error: ${(e as Error)?.message ?? String(e)}`, cause: e });
   if (globals?.json === true) io.stdout.write(`${JSON.stringify({ type: 'error', ...err.toJSON() })}\n`);
   io.stderr.write(`dogeos: error: ${err.message} [${err.code}]\n`);
   if (err.hint !== undefined && err.hint !== '') io.stderr.write(`  hint: ${err.hint.split('\n').join('\n        ')}\n`);
@@ -144,11 +143,7 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     return ExitStatus.ok;
   }
   if (!COMMANDS.some((c) => c.name === name)) {
-    return printError(
-      new DogeError({ code: 'USAGE', status: 'usage', message: `unknown command '${name}'`, hint: "see 'dogeos --help'" }),
-      globals,
-      io,
-    );
+    return printError(new DogeError({ code: 'USAGE', status: 'usage', message: `unknown command '${name}'`, hint: "see 'dogeos --help'" }), globals, io);
   }
   const reporter = new CliReporter({ ...globals, stdout: io.stdout, stderr: io.stderr });
   const controller = new AbortController();
@@ -179,7 +174,11 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     // Every stage removes its own temporaries as the error unwinds; this removes any a stage could not reach (core/atomic.ts).
     if (interrupted) removeAllTemps();
     if (controller.signal.aborted && !(isDogeError(e) && e.status !== 'interrupted')) {
-      return printError(new DogeError({ code: 'INTERRUPTED', status: 'interrupted', message: 'interrupted; partial outputs were removed', cause: e }), globals, io);
+      return printError(
+        new DogeError({ code: 'INTERRUPTED', status: 'interrupted', message: 'interrupted; partial outputs were removed', cause: e }),
+        globals,
+        io,
+      );
     }
     return printError(e, globals, io);
   } finally {

@@ -73,7 +73,8 @@ export class CliReporter implements Reporter {
         this.line(`warning: ${e.message} [${e.code}]`);
         return;
       case 'tool-run':
-        if (this.o.debug) this.line(`+ ${e.cwd === undefined ? '' : `(cd ${e.cwd} && `}${shellLine(e.argv[0] ?? e.tool, e.argv.slice(1))}${e.cwd === undefined ? '' : ')'}`);
+        if (this.o.debug)
+          this.line(`+ ${e.cwd === undefined ? '' : `(cd ${e.cwd} && `}${shellLine(e.argv[0] ?? e.tool, e.argv.slice(1))}${e.cwd === undefined ? '' : ')'}`);
         return;
       default:
         break;
@@ -85,7 +86,10 @@ export class CliReporter implements Reporter {
         return;
       case 'stage-end':
         if (e.failed !== undefined) this.line(`<== ${e.stage} failed after ${(e.durationMs / 1000).toFixed(1)} s (${e.failed})`);
-        else this.line(`<== ${e.stage} ${e.skipped === true ? `skipped${e.reason === undefined ? '' : `: ${e.reason}`}` : `done in ${(e.durationMs / 1000).toFixed(1)} s`}`);
+        else
+          this.line(
+            `<== ${e.stage} ${e.skipped === true ? `skipped${e.reason === undefined ? '' : `: ${e.reason}`}` : `done in ${(e.durationMs / 1000).toFixed(1)} s`}`,
+          );
         return;
       case 'artifact':
         this.line(`wrote ${e.path} (${formatBytes(e.sizeBytes)}, sha256 ${e.sha256})`);

@@ -95,12 +95,11 @@ export const configSchema = z
       .describe('DogeOS version; the platform stamp is appended as build metadata (1.0.0+20250724T001011Z)'),
     platform: z
       .object({
-        source: z
-          .string()
-          .min(1)
-          .default('latest')
-          .describe('release stamp (20250724T001011Z), "latest", a URL, or a local tarball/ISO/USB image path'),
-        baseUrl: z.url({ protocol: /^https?$/ }).default(DEFAULT_BASE_URL).describe('download base (mirrors welcome)'),
+        source: z.string().min(1).default('latest').describe('release stamp (20250724T001011Z), "latest", a URL, or a local tarball/ISO/USB image path'),
+        baseUrl: z
+          .url({ protocol: /^https?$/ })
+          .default(DEFAULT_BASE_URL)
+          .describe('download base (mirrors welcome)'),
         sha256: sha256.optional().describe('pin: expected sha256 of the platform tarball; always wins'),
       })
       .strict()
@@ -114,7 +113,7 @@ export const configSchema = z
       .int()
       .min(0)
       .optional()
-      .describe('timestamps in outputs and the DogeOS stamp; default: $SOURCE_DATE_EPOCH, else the builder\'s git commit time'),
+      .describe("timestamps in outputs and the DogeOS stamp; default: $SOURCE_DATE_EPOCH, else the builder's git commit time"),
     media: z
       .object({
         formats: z
@@ -135,7 +134,13 @@ export const configSchema = z
             maxPayloadBytes: z.number().int().positive().optional(),
             tarball: z.boolean().default(true),
             serverIp: ipv4.default('10.0.0.1').describe('address of the PXE/HTTP server in the generated dnsmasq and nginx configs'),
-            httpPort: z.number().int().min(1).max(65535).default(80).describe('HTTP port iPXE and GRUB fetch from (GRUB speaks HTTP only on 80; otherwise it uses TFTP)'),
+            httpPort: z
+              .number()
+              .int()
+              .min(1)
+              .max(65535)
+              .default(80)
+              .describe('HTTP port iPXE and GRUB fetch from (GRUB speaks HTTP only on 80; otherwise it uses TFTP)'),
           })
           .strict()
           .prefault({}),
@@ -146,9 +151,7 @@ export const configSchema = z
     console: z
       .object({
         device: z.enum(['text', 'ttya', 'ttyb']).default('text'),
-        serialSpeed: z
-          .union([z.literal(9600), z.literal(19200), z.literal(38400), z.literal(57600), z.literal(115200)])
-          .default(115200),
+        serialSpeed: z.union([z.literal(9600), z.literal(19200), z.literal(38400), z.literal(57600), z.literal(115200)]).default(115200),
       })
       .strict()
       .prefault({}),
@@ -167,8 +170,18 @@ export const configSchema = z
       .prefault({}),
     archive: z
       .object({
-        sizeBytes: z.number().int().min(16 * 1024 * 1024).optional().describe('sealed boot archive size; default: the input archive size'),
-        bytesPerInode: z.number().int().min(2048).max(1 << 20).default(12248),
+        sizeBytes: z
+          .number()
+          .int()
+          .min(16 * 1024 * 1024)
+          .optional()
+          .describe('sealed boot archive size; default: the input archive size'),
+        bytesPerInode: z
+          .number()
+          .int()
+          .min(2048)
+          .max(1 << 20)
+          .default(12248),
       })
       .strict()
       .prefault({}),
@@ -177,7 +190,10 @@ export const configSchema = z
         z
           .string()
           .min(1)
-          .refine((v) => v.includes('/') || OVERLAY_NAME_RE.test(v), 'must be an overlay name under overlays/ (letters, digits, . _ -, not starting with a dot) or a path containing a /'),
+          .refine(
+            (v) => v.includes('/') || OVERLAY_NAME_RE.test(v),
+            'must be an overlay name under overlays/ (letters, digits, . _ -, not starting with a dot) or a path containing a /',
+          ),
       )
       .default(['dogeos'])
       .describe('overlay names (under overlays/) or paths (relative to the config file), applied in order'),
@@ -188,14 +204,12 @@ export const configSchema = z
           .describe("chunter: FiFo's self-extracting chunter-<version>.gz, or a gzip'd tar with top directory chunter/ named chunter-<version>.tar.gz"),
         zlogin: payloadSource
           .optional()
-          .describe("fifo_zlogin, which chunter 0.7.1 and later require: FiFo's self-extracting fifo_zlogin-<version>.gz, or a gzip'd tar with top directory fifo_zlogin/"),
+          .describe(
+            "fifo_zlogin, which chunter 0.7.1 and later require: FiFo's self-extracting fifo_zlogin-<version>.gz, or a gzip'd tar with top directory fifo_zlogin/",
+          ),
         packages: z.array(payloadSource).default([]).describe('pkgsrc binary packages for the FiFo zone (the offline repository on the media)'),
-        install: z
-          .array(pkgName)
-          .min(1)
-          .optional()
-          .describe('what pkgin installs in the FiFo zone (media.conf FIFO_PACKAGES); default: every package carried'),
-        baseImage: imageSource.optional().describe('the FiFo zone\'s base image file, with its manifest'),
+        install: z.array(pkgName).min(1).optional().describe('what pkgin installs in the FiFo zone (media.conf FIFO_PACKAGES); default: every package carried'),
+        baseImage: imageSource.optional().describe("the FiFo zone's base image file, with its manifest"),
       })
       .strict()
       .prefault({}),
@@ -218,8 +232,18 @@ export const configSchema = z
             ip: ipv4.optional(),
             netmask: ipv4.optional(),
             gateway: ipv4.optional(),
-            memoryMb: z.number().int().min(1024).max(1 << 20).default(firstbootDefault('DOGEOS_FIFO_MEMORY_MB')),
-            quotaGb: z.number().int().min(10).max(1 << 16).default(firstbootDefault('DOGEOS_FIFO_QUOTA_GB')),
+            memoryMb: z
+              .number()
+              .int()
+              .min(1024)
+              .max(1 << 20)
+              .default(firstbootDefault('DOGEOS_FIFO_MEMORY_MB')),
+            quotaGb: z
+              .number()
+              .int()
+              .min(10)
+              .max(1 << 16)
+              .default(firstbootDefault('DOGEOS_FIFO_QUOTA_GB')),
           })
           .strict()
           .prefault({}),
@@ -227,7 +251,10 @@ export const configSchema = z
         bootPool: z
           .string()
           .default('none')
-          .refine((v) => v === 'none' || v === 'zones', "must be 'none' (boot from the medium) or 'zones': the unattended install creates only the pool 'zones', so any other name names no pool")
+          .refine(
+            (v) => v === 'none' || v === 'zones',
+            "must be 'none' (boot from the medium) or 'zones': the unattended install creates only the pool 'zones', so any other name names no pool",
+          )
           .describe("answers.json bootpool: 'zones' makes the zones pool bootable with piadm (bootable -e)"),
         piSource: z
           .string()

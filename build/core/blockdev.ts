@@ -24,18 +24,14 @@ export class MemoryBlockDevice implements BlockDevice {
   }
   readAt(offsetBytes: number, lengthBytes: number): Uint8Array {
     if (offsetBytes < 0 || lengthBytes < 0 || offsetBytes + lengthBytes > this.bytes.length) {
-      throw new RangeError(
-        `read of ${lengthBytes} bytes at offset ${offsetBytes} is outside the ${this.bytes.length}-byte device`,
-      );
+      throw new RangeError(`read of ${lengthBytes} bytes at offset ${offsetBytes} is outside the ${this.bytes.length}-byte device`);
     }
     return this.bytes.subarray(offsetBytes, offsetBytes + lengthBytes);
   }
   writeAt(offsetBytes: number, data: Uint8Array): void {
     if (this.readOnly) throw new Error('device is read-only');
     if (offsetBytes < 0 || offsetBytes + data.length > this.bytes.length) {
-      throw new RangeError(
-        `write of ${data.length} bytes at offset ${offsetBytes} is outside the ${this.bytes.length}-byte device`,
-      );
+      throw new RangeError(`write of ${data.length} bytes at offset ${offsetBytes} is outside the ${this.bytes.length}-byte device`);
     }
     this.bytes.set(data, offsetBytes);
   }

@@ -63,12 +63,7 @@ export function failureOf(e: unknown): string {
 }
 
 /** Time a stage and emit start/end around it; a stage that throws still ends, with `failed`. */
-export async function timedStage<T>(
-  reporter: Reporter,
-  stage: string,
-  fn: () => Promise<T>,
-  reason?: string,
-): Promise<T> {
+export async function timedStage<T>(reporter: Reporter, stage: string, fn: () => Promise<T>, reason?: string): Promise<T> {
   const start = performance.now();
   reporter.emit(reason === undefined ? { type: 'stage-start', stage } : { type: 'stage-start', stage, reason });
   let failed: string | undefined;

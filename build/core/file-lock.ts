@@ -4,8 +4,9 @@
  * pid and host; a lock whose owner is gone (same host, pid not alive) or
  * that stayed empty past `staleEmptyMs` is stale and broken. Waiting polls.
  */
-import { hostname } from 'node:os';
+
 import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { type CodeWithStatus, DogeError, unavailableError } from './errors.ts';
 
@@ -82,10 +83,7 @@ async function tryCreate(path: string): Promise<boolean> {
 async function breakIfStale(path: string, staleEmptyMs: number): Promise<void> {
   const seen = await readOwner(path);
   if (seen === undefined) return;
-  const stale =
-    seen.owner === undefined
-      ? Date.now() - seen.mtimeMs > staleEmptyMs
-      : seen.owner.host === hostname() && !pidAlive(seen.owner.pid);
+  const stale = seen.owner === undefined ? Date.now() - seen.mtimeMs > staleEmptyMs : seen.owner.host === hostname() && !pidAlive(seen.owner.pid);
   if (!stale) return;
   const aside = `${path}.stale-${process.pid}`;
   try {
@@ -96,8 +94,7 @@ async function breakIfStale(path: string, staleEmptyMs: number): Promise<void> {
   }
   const moved = await readOwner(aside);
   const same =
-    moved !== undefined &&
-    (moved.owner === undefined ? seen.owner === undefined : moved.owner.pid === seen.owner?.pid && moved.owner.host === seen.owner.host);
+    moved !== undefined && (moved.owner === undefined ? seen.owner === undefined : moved.owner.pid === seen.owner?.pid && moved.owner.host === seen.owner.host);
   if (same) {
     await unlink(aside).catch(() => {});
   } else {

@@ -28,9 +28,7 @@ export class FileBlockDevice implements BlockDevice {
 
   readAt(offsetBytes: number, lengthBytes: number): Uint8Array {
     if (offsetBytes < 0 || lengthBytes < 0 || offsetBytes + lengthBytes > this.sizeBytes) {
-      throw new RangeError(
-        `read of ${lengthBytes} bytes at offset ${offsetBytes} is outside ${this.path} (${this.sizeBytes} bytes)`,
-      );
+      throw new RangeError(`read of ${lengthBytes} bytes at offset ${offsetBytes} is outside ${this.path} (${this.sizeBytes} bytes)`);
     }
     // Every byte is read into it (or we throw): no need to zero it first. Not pooled.
     const buf = Buffer.allocUnsafeSlow(lengthBytes);

@@ -225,9 +225,14 @@ function makeNode(host: string | Buffer, path: string, m: MetaEntry | undefined,
       if (m.type === 'fifo' || m.type === 'socket') return { type: m.type, ...metaFields };
     }
     // Trust recorded extents only if the file still has the size and mtime extraction gave it.
-    const unchanged = m?.extents !== undefined && m.size === size && m.mtime[0] === mtime.sec && Math.floor(m.mtime[1] / 1000) === Math.floor(mtime.nsec / 1000);
+    const unchanged =
+      m?.extents !== undefined && m.size === size && m.mtime[0] === mtime.sec && Math.floor(m.mtime[1] / 1000) === Math.floor(mtime.nsec / 1000);
     const extents = unchanged ? m!.extents!.map(([o, l]) => ({ offsetBytes: o, lengthBytes: l })) : undefined;
-    const content = hostFileContent(host, size, extents === undefined ? { sparse: looksSparse(st), ...(findHoles === undefined ? {} : { findHoles }) } : { extents });
+    const content = hostFileContent(
+      host,
+      size,
+      extents === undefined ? { sparse: looksSparse(st), ...(findHoles === undefined ? {} : { findHoles }) } : { extents },
+    );
     return { type: 'file', ...metaFields, content };
   }
   const rdev = Number(st.rdev);

@@ -33,7 +33,10 @@ export function stampEpoch(stamp: string): number | undefined {
 
 /** Seconds since the epoch → 20250724T001011Z (UTC). */
 export function epochStamp(epochSec: number): string {
-  return new Date(epochSec * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  return new Date(epochSec * 1000)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
 }
 
 export interface DogeosStampInput {

@@ -11,8 +11,8 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { create as createTar } from 'tar';
 import type { Reporter } from './events.ts';
-import { createParallelGzip } from './pgzip.ts';
 import type { TreeEntry } from './fstree.ts';
+import { createParallelGzip } from './pgzip.ts';
 
 export interface TarGzOptions {
   /** Directory the entry paths are relative to. */

@@ -121,22 +121,13 @@ export function makeDir(opts: Partial<FsMeta> = {}): DirNode {
   return { type: 'dir', ...baseMeta(0o755, opts), entries: new Map() };
 }
 export function makeFile(content: ContentSource | Uint8Array | string, opts: Partial<FsMeta> = {}): FileNode {
-  const src =
-    typeof content === 'string'
-      ? bytesContent(new TextEncoder().encode(content))
-      : content instanceof Uint8Array
-        ? bytesContent(content)
-        : content;
+  const src = typeof content === 'string' ? bytesContent(new TextEncoder().encode(content)) : content instanceof Uint8Array ? bytesContent(content) : content;
   return { type: 'file', ...baseMeta(0o644, opts), content: src };
 }
 export function makeSymlink(target: string, opts: Partial<FsMeta> = {}): SymlinkNode {
   return { type: 'symlink', ...baseMeta(0o777, opts), target };
 }
-export function makeDevice(
-  type: 'chardev' | 'blockdev',
-  dev: { major: number; minor: number },
-  opts: Partial<FsMeta> = {},
-): DeviceNode {
+export function makeDevice(type: 'chardev' | 'blockdev', dev: { major: number; minor: number }, opts: Partial<FsMeta> = {}): DeviceNode {
   return { type, ...baseMeta(0o600, opts), major: dev.major, minor: dev.minor };
 }
 export function makeSpecial(type: 'fifo' | 'socket', opts: Partial<FsMeta> = {}): SpecialNode {

@@ -8,10 +8,10 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, rm, } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { withFileLock } from '../core/file-lock.ts';
 import { writeFileAtomically } from '../core/atomic.ts';
+import { withFileLock } from '../core/file-lock.ts';
 
 export interface UrlEntry {
   readonly sha256: string;

@@ -1,6 +1,6 @@
 /** Streaming digests of downloads and local inputs (files are hashed by core/hash.ts hashFile). */
 import { createHash, type Hash } from 'node:crypto';
-import { dataError, type DogeError } from '../core/errors.ts';
+import { type DogeError, dataError } from '../core/errors.ts';
 
 /** What an input must hash to. A pinned sha256 always wins over sums files. */
 export interface ExpectedDigest {
@@ -37,11 +37,7 @@ export function checksumMismatch(file: string, expected: ExpectedDigest, actualH
 }
 
 /** Throws CHECKSUM_MISMATCH unless the digests satisfy every expectation. */
-export function verifyDigests(
-  file: string,
-  actual: { sha256: string; md5: string | undefined },
-  expected: readonly ExpectedDigest[],
-): void {
+export function verifyDigests(file: string, actual: { sha256: string; md5: string | undefined }, expected: readonly ExpectedDigest[]): void {
   for (const e of expected) {
     const got = e.algorithm === 'sha256' ? actual.sha256 : actual.md5;
     if (got === undefined || got !== e.hex.toLowerCase()) throw checksumMismatch(file, e, got ?? '(not computed)');

@@ -65,8 +65,7 @@ export function bypassesProxy(url: URL, noProxy: string | undefined): boolean {
 export function proxyForUrl(urlText: string, env: HttpOptions['env']): string {
   const url = new URL(urlText);
   if (bypassesProxy(url, envVar(env, 'no_proxy'))) return '';
-  const proxy =
-    url.protocol === 'https:' ? envVar(env, 'https_proxy') : url.protocol === 'http:' ? envVar(env, 'http_proxy') : undefined;
+  const proxy = url.protocol === 'https:' ? envVar(env, 'https_proxy') : url.protocol === 'http:' ? envVar(env, 'http_proxy') : undefined;
   const chosen = proxy ?? envVar(env, 'all_proxy');
   if (chosen === undefined) return '';
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(chosen) ? chosen : `http://${chosen}`;

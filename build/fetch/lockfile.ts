@@ -4,10 +4,10 @@
  * map, so later stages (FiFo packages, base image, chunter) add their own
  * entries next to `platform`. Written with sorted keys for stable diffs.
  */
-import { readFile, } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomically } from '../core/atomic.ts';
 import { configError, dataError } from '../core/errors.ts';
 import { stableJson } from './cache.ts';
-import { writeFileAtomically } from '../core/atomic.ts';
 
 export const LOCK_FILE_NAME = 'dogeos.lock.json';
 export const LOCK_VERSION = 1;
@@ -108,12 +108,7 @@ export function compareInput(name: string, locked: LockedInput | undefined, reso
  * Records `inputs[name]` (and, for the platform, its stamp), keeping every
  * other input as it was. Returns the new lock; the caller writes it.
  */
-export function withInput(
-  lock: LockFile | undefined,
-  name: string,
-  input: LockedInput,
-  platform?: LockFile['platform'],
-): LockFile {
+export function withInput(lock: LockFile | undefined, name: string, input: LockedInput, platform?: LockFile['platform']): LockFile {
   const inputs = { ...(lock?.inputs ?? {}), [name]: input };
   const plat = platform ?? lock?.platform;
   return { lockVersion: LOCK_VERSION, ...(plat === undefined ? {} : { platform: plat }), inputs };

@@ -122,24 +122,32 @@ export const FIFO_ADMIN_PASSWORD_REFUSED =
 
 /** Every key the runtime accepts, in config.sh's DG_CONF_KEYS order. */
 export const FIRSTBOOT_KEYS: readonly FirstbootKey[] = [
-  key('DOGEOS_ROLE', '', when((v) => v === 'hypervisor' || v === 'head', "must be 'hypervisor' or 'head'")),
+  key(
+    'DOGEOS_ROLE',
+    '',
+    when((v) => v === 'hypervisor' || v === 'head', "must be 'hypervisor' or 'head'"),
+  ),
   key('DOGEOS_MEDIA', '', optional(when(isAbsPath, 'must be an absolute path of [A-Za-z0-9._/-]'))),
   key('DOGEOS_MEDIA_URL', '', optional(when(isUrl, 'must be an http:// or https:// URL without spaces or quotes'))),
   key('DOGEOS_ANSWERS_TARGET', '/usbkey/private/answers.json', when(isAbsPath, 'must be an absolute path')),
   key('DOGEOS_READY_TRIES', '120', range(1, 100000)),
   key('DOGEOS_READY_SLEEP', '5', range(0, 3600)),
-  key('DOGEOS_READY_TCP', 'yes', when((v) => v === 'yes' || v === 'no', "must be 'yes' or 'no'")),
+  key(
+    'DOGEOS_READY_TCP',
+    'yes',
+    when((v) => v === 'yes' || v === 'no', "must be 'yes' or 'no'"),
+  ),
   key('DOGEOS_FIFO_ZONE_ALIAS', 'fifo', when(isName, NAME_RULE)),
-  key('DOGEOS_FIFO_NIC_TAG', 'admin', when((v) => /^[A-Za-z0-9_]+$/.test(v), 'must be a NIC tag name of [A-Za-z0-9_]')),
+  key(
+    'DOGEOS_FIFO_NIC_TAG',
+    'admin',
+    when((v) => /^[A-Za-z0-9_]+$/.test(v), 'must be a NIC tag name of [A-Za-z0-9_]'),
+  ),
   key('DOGEOS_FIFO_VLAN_ID', '', optional(range(1, 4094))),
   key('DOGEOS_FIFO_IP', '', optional(when((v) => v === 'dhcp' || isFirstbootIpv4(v), "must be an IPv4 address or 'dhcp'"))),
   key('DOGEOS_FIFO_NETMASK', '', optional(when(isNetmask, 'must be a dotted netmask such as 255.255.255.0'))),
   key('DOGEOS_FIFO_GATEWAY', '', optional(when(isFirstbootIpv4, 'must be an IPv4 address'))),
-  key(
-    'DOGEOS_FIFO_RESOLVERS',
-    '',
-    optional(when((v) => v.split(',').every(isFirstbootIpv4), 'must be IPv4 addresses separated by commas')),
-  ),
+  key('DOGEOS_FIFO_RESOLVERS', '', optional(when((v) => v.split(',').every(isFirstbootIpv4), 'must be IPv4 addresses separated by commas'))),
   key('DOGEOS_FIFO_MEMORY_MB', '3072', range(1024, 1048576)),
   key('DOGEOS_FIFO_QUOTA_GB', '40', range(10, 100000)),
   key('DOGEOS_FIFO_PACKAGES', '', when(isPkgList, 'must be package names of [A-Za-z0-9._+-] separated by spaces')),
@@ -154,12 +162,7 @@ export const FIRSTBOOT_KEYS: readonly FirstbootKey[] = [
   key('DOGEOS_WIGGLE_HTTPS_PORT', '8443', range(1, 65535)),
   key('DOGEOS_HTTP_PORT', '80', range(1, 65535)),
   key('DOGEOS_HTTPS_PORT', '443', range(1, 65535)),
-  key(
-    'DOGEOS_ROOT_SHADOW',
-    '',
-    optional(when(isSha512Crypt, "must be a crypt(3) SHA-512 hash '$6$salt$hash' (never a plain password)")),
-    true,
-  ),
+  key('DOGEOS_ROOT_SHADOW', '', optional(when(isSha512Crypt, "must be a crypt(3) SHA-512 hash '$6$salt$hash' (never a plain password)")), true),
 ];
 
 const BY_NAME = new Map(FIRSTBOOT_KEYS.map((k) => [k.name, k]));

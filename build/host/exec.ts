@@ -9,8 +9,8 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { $, type ProcessPromise, quote } from 'zx';
 import { DogeError, internalError, unavailableError } from '../core/errors.ts';
-import { noSpaceError } from '../core/fs-errors.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
+import { noSpaceError } from '../core/fs-errors.ts';
 import { toolByName } from './tools.ts';
 
 export interface RunOptions {
@@ -44,7 +44,12 @@ export function shellLine(tool: string, args: readonly string[]): string {
 
 /** Finds a program on PATH (or checks an absolute path); undefined if absent. */
 export function findTool(name: string, pathEnv = process.env['PATH'] ?? ''): string | undefined {
-  const candidates = isAbsolute(name) ? [name] : pathEnv.split(delimiter).filter(Boolean).map((d) => join(d, name));
+  const candidates = isAbsolute(name)
+    ? [name]
+    : pathEnv
+        .split(delimiter)
+        .filter(Boolean)
+        .map((d) => join(d, name));
   for (const c of candidates) {
     try {
       if (!statSync(c).isFile()) continue;
@@ -61,10 +66,7 @@ export function missingToolError(name: string): DogeError {
   const tool = toolByName(name);
   const pkg = tool?.debianPackage;
   return unavailableError('HOST_TOOL_MISSING', `required program '${name}' was not found on PATH`, {
-    hint:
-      pkg === undefined
-        ? `install '${name}' and run again`
-        : `install it: apt-get install ${pkg}   (or run 'make deps')`,
+    hint: pkg === undefined ? `install '${name}' and run again` : `install it: apt-get install ${pkg}   (or run 'make deps')`,
     details: { tool: name, ...(pkg === undefined ? {} : { debianPackage: pkg }) },
   });
 }
@@ -150,9 +152,12 @@ export async function run(tool: string, args: readonly string[], opts: RunOption
   }
   if (result.status !== 0 && NO_SPACE_RE.test(result.stderr)) {
     // A full disk is the user's to fix (69), not a tool failure: name the file the tool was writing.
-    throw noSpaceError(outputArgument(args) ?? opts.cwd ?? tool, internalError('HOST_TOOL_FAILED', `${tool} exited with status ${result.status}`, {
-      details: { command: shellLine(tool, args), status: result.status, stderrTail: tailLines(result.stderr, 20) },
-    }));
+    throw noSpaceError(
+      outputArgument(args) ?? opts.cwd ?? tool,
+      internalError('HOST_TOOL_FAILED', `${tool} exited with status ${result.status}`, {
+        details: { command: shellLine(tool, args), status: result.status, stderrTail: tailLines(result.stderr, 20) },
+      }),
+    );
   }
   if (result.status !== 0 && opts.allowFailure !== true) {
     throw internalError('HOST_TOOL_FAILED', `${tool} exited with status ${result.status}`, {

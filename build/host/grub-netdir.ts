@@ -56,15 +56,7 @@ export async function grubMkNetdir(opts: GrubNetdirOptions): Promise<void> {
   requireGrubModules(platform, modulesDir);
   await run(
     'grub-mknetdir',
-    [
-      `--net-directory=${opts.netDirectory}`,
-      `--subdir=${opts.subdir}`,
-      '-d',
-      modulesDir,
-      '--locales=',
-      '--themes=',
-      '--fonts=',
-    ],
+    [`--net-directory=${opts.netDirectory}`, `--subdir=${opts.subdir}`, '-d', modulesDir, '--locales=', '--themes=', '--fonts='],
     opts.reporter === undefined ? {} : { reporter: opts.reporter },
   );
 }
@@ -81,7 +73,17 @@ export async function grubNetImage(opts: GrubNetdirOptions): Promise<void> {
   const p = PLATFORMS[platform];
   await run(
     'grub-mkimage',
-    ['-O', p.format, '-d', opts.modulesDir ?? p.dir, '-p', `(tftp,${opts.tftpServer})/${opts.subdir}`, '-o', `${opts.netDirectory}/${opts.subdir}/${platform}/${p.image}`, ...p.modules],
+    [
+      '-O',
+      p.format,
+      '-d',
+      opts.modulesDir ?? p.dir,
+      '-p',
+      `(tftp,${opts.tftpServer})/${opts.subdir}`,
+      '-o',
+      `${opts.netDirectory}/${opts.subdir}/${platform}/${p.image}`,
+      ...p.modules,
+    ],
     opts.reporter === undefined ? {} : { reporter: opts.reporter },
   );
 }

@@ -16,18 +16,42 @@ export interface HostTool {
 }
 
 export const HOST_TOOLS: readonly HostTool[] = [
-  { name: 'xorriso', debianPackage: 'xorriso', purpose: 'write and read ISO images (incl. /platform of the SmartOS ISO)', versionArgs: ['-version'], requiredForBuild: true },
+  {
+    name: 'xorriso',
+    debianPackage: 'xorriso',
+    purpose: 'write and read ISO images (incl. /platform of the SmartOS ISO)',
+    versionArgs: ['-version'],
+    requiredForBuild: true,
+  },
   { name: 'grub-mkimage', debianPackage: 'grub-common', purpose: 'build GRUB core images', versionArgs: ['--version'], requiredForBuild: true },
-  { name: 'grub-mknetdir', debianPackage: 'grub-common', purpose: 'build the GRUB netboot tree for UEFI PXE', versionArgs: ['--version'], requiredForBuild: true },
+  {
+    name: 'grub-mknetdir',
+    debianPackage: 'grub-common',
+    purpose: 'build the GRUB netboot tree for UEFI PXE',
+    versionArgs: ['--version'],
+    requiredForBuild: true,
+  },
   { name: 'grub-fstest', debianPackage: 'grub-common', purpose: 'independent UFS/FAT reader in tests', versionArgs: ['--version'], requiredForBuild: false },
-  { name: 'mcopy', debianPackage: 'mtools', purpose: 'write FAT filesystems without mounting; copy /platform out of a SmartOS USB image', versionArgs: ['--version'], requiredForBuild: true },
+  {
+    name: 'mcopy',
+    debianPackage: 'mtools',
+    purpose: 'write FAT filesystems without mounting; copy /platform out of a SmartOS USB image',
+    versionArgs: ['--version'],
+    requiredForBuild: true,
+  },
   { name: 'mformat', debianPackage: 'mtools', purpose: 'format FAT filesystems without mounting', versionArgs: ['--version'], requiredForBuild: true },
   { name: 'mmd', debianPackage: 'mtools', purpose: 'make directories in FAT filesystems without mounting', versionArgs: ['--version'], requiredForBuild: true },
   { name: 'mkfs.fat', debianPackage: 'dosfstools', purpose: 'FAT filesystems', versionArgs: ['--help'], requiredForBuild: false },
   { name: 'fsck.fat', debianPackage: 'dosfstools', purpose: 'check FAT filesystems in tests', versionArgs: ['--help'], requiredForBuild: false },
   { name: 'sgdisk', debianPackage: 'gdisk', purpose: 'verify GPT partition tables in tests', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'tar', debianPackage: 'tar', purpose: 'independent tar reader/writer in acquire tests', versionArgs: ['--version'], requiredForBuild: false },
-  { name: 'sha256sum', debianPackage: 'coreutils', purpose: 'check sums files in acquire tests (also md5sum, sha1sum)', versionArgs: ['--version'], requiredForBuild: false },
+  {
+    name: 'sha256sum',
+    debianPackage: 'coreutils',
+    purpose: 'check sums files in acquire tests (also md5sum, sha1sum)',
+    versionArgs: ['--version'],
+    requiredForBuild: false,
+  },
   { name: 'qemu-system-x86_64', debianPackage: 'qemu-system-x86', purpose: 'boot tests', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'fsstat', debianPackage: 'sleuthkit', purpose: 'independent UFS reader in tests', versionArgs: ['-V'], requiredForBuild: false },
   { name: 'icat', debianPackage: 'sleuthkit', purpose: 'independent UFS reader in tests', versionArgs: ['-V'], requiredForBuild: false },
@@ -35,7 +59,13 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { name: 'blkid', debianPackage: 'util-linux', purpose: 'recognises UFS superblocks in tests', versionArgs: ['-V'], requiredForBuild: false },
   { name: 'git', debianPackage: 'git', purpose: 'record the builder commit in build-manifest.json', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'gpg', debianPackage: 'gpg', purpose: 'sign SHA256SUMS when media.signingKey is set', versionArgs: ['--version'], requiredForBuild: false },
-  { name: 'bzip2', debianPackage: 'bzip2', purpose: 'pkg_summary.bz2 of the offline FiFo package repository on the media', versionArgs: ['--help'], requiredForBuild: true },
+  {
+    name: 'bzip2',
+    debianPackage: 'bzip2',
+    purpose: 'pkg_summary.bz2 of the offline FiFo package repository on the media',
+    versionArgs: ['--help'],
+    requiredForBuild: true,
+  },
   { name: 'xmllint', debianPackage: 'libxml2-utils', purpose: 'validate SMF manifests against the DTD', versionArgs: ['--version'], requiredForBuild: true },
   { name: 'gcc', debianPackage: 'gcc', purpose: 'build the probe kernel', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'make', debianPackage: 'make', purpose: 'build the probe kernel', versionArgs: ['--version'], requiredForBuild: false },
@@ -43,25 +73,86 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { name: 'readelf', debianPackage: 'binutils', purpose: 'check the probe kernel image in tests', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'grub-mkrescue', debianPackage: 'grub-common', purpose: 'GRUB test ISOs for probe boot tests', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'busybox', debianPackage: 'busybox-static', purpose: 'initramfs of the Linux UFS oracle', versionArgs: ['--help'], requiredForBuild: false },
-  { name: 'cpio', debianPackage: 'cpio', purpose: 'check the cpio writer of the Linux UFS oracle initramfs', versionArgs: ['--version'], requiredForBuild: false },
-  { name: 'makefs', debianPackage: 'makefs', purpose: 'benchmark reference; BSD UFS1 images for the Linux UFS oracle test', versionArgs: ['-h'], requiredForBuild: false },
-  { name: 'python3', debianPackage: 'python3', purpose: 'where sparse input files keep their data (os.lseek SEEK_DATA; without it holes are found by scanning); independent zlib/lofi parser in lofi tests', versionArgs: ['--version'], requiredForBuild: false },
+  {
+    name: 'cpio',
+    debianPackage: 'cpio',
+    purpose: 'check the cpio writer of the Linux UFS oracle initramfs',
+    versionArgs: ['--version'],
+    requiredForBuild: false,
+  },
+  {
+    name: 'makefs',
+    debianPackage: 'makefs',
+    purpose: 'benchmark reference; BSD UFS1 images for the Linux UFS oracle test',
+    versionArgs: ['-h'],
+    requiredForBuild: false,
+  },
+  {
+    name: 'python3',
+    debianPackage: 'python3',
+    purpose:
+      'where sparse input files keep their data (os.lseek SEEK_DATA; without it holes are found by scanning); independent zlib/lofi parser in lofi tests',
+    versionArgs: ['--version'],
+    requiredForBuild: false,
+  },
   { name: 'mke2fs', debianPackage: 'e2fsprogs', purpose: 'benchmark reference', versionArgs: ['-V'], requiredForBuild: false },
   { name: 'pigz', debianPackage: 'pigz', purpose: 'benchmark reference', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'ksh93', debianPackage: 'ksh', purpose: 'first-boot script tests under ksh93', versionArgs: ['-c', 'true'], requiredForBuild: false },
   { name: 'shellcheck', debianPackage: 'shellcheck', purpose: 'lint first-boot scripts', versionArgs: ['--version'], requiredForBuild: false },
-  { name: 'dnsmasq', debianPackage: 'dnsmasq-base', purpose: 'check generated dnsmasq.conf; DHCP and TFTP of the PXE lab', versionArgs: ['--version'], requiredForBuild: false },
-  { name: 'nginx', debianPackage: 'nginx-light', purpose: 'check generated nginx sites; HTTP of the PXE lab; serve a release channel in tests', versionArgs: ['-v'], requiredForBuild: false },
+  {
+    name: 'dnsmasq',
+    debianPackage: 'dnsmasq-base',
+    purpose: 'check generated dnsmasq.conf; DHCP and TFTP of the PXE lab',
+    versionArgs: ['--version'],
+    requiredForBuild: false,
+  },
+  {
+    name: 'nginx',
+    debianPackage: 'nginx-light',
+    purpose: 'check generated nginx sites; HTTP of the PXE lab; serve a release channel in tests',
+    versionArgs: ['-v'],
+    requiredForBuild: false,
+  },
   { name: 'ip', debianPackage: 'iproute2', purpose: 'PXE lab: network namespaces, bridge, taps, veths', versionArgs: ['-V'], requiredForBuild: false },
   { name: 'setpriv', debianPackage: 'util-linux', purpose: 'PXE lab test: runs the CLI without root', versionArgs: ['--version'], requiredForBuild: false },
   { name: 'as', debianPackage: 'binutils', purpose: 'assembler gcc runs for the probe kernel', versionArgs: ['--version'], requiredForBuild: false },
-  { name: 'curl', debianPackage: 'curl', purpose: 'first-boot script tests (PXE media over HTTP); channel tests (requests as piadm makes them)', versionArgs: ['--version'], requiredForBuild: false },
-  { name: 'awk', debianPackage: 'mawk', purpose: 'channel tests (the sums line picked as piadm picks it)', versionArgs: ['-W', 'version'], requiredForBuild: false },
-  { name: 'md5sum', debianPackage: 'coreutils', purpose: "channel tests (the ISO's digest, as piadm's digest(1))", versionArgs: ['--version'], requiredForBuild: false },
-  { name: 'openssl', debianPackage: 'openssl', purpose: 'first-boot tests (certificate for nginx -t); secrets test (checks the SHA-512 crypt hash)', versionArgs: ['version'], requiredForBuild: false },
+  {
+    name: 'curl',
+    debianPackage: 'curl',
+    purpose: 'first-boot script tests (PXE media over HTTP); channel tests (requests as piadm makes them)',
+    versionArgs: ['--version'],
+    requiredForBuild: false,
+  },
+  {
+    name: 'awk',
+    debianPackage: 'mawk',
+    purpose: 'channel tests (the sums line picked as piadm picks it)',
+    versionArgs: ['-W', 'version'],
+    requiredForBuild: false,
+  },
+  {
+    name: 'md5sum',
+    debianPackage: 'coreutils',
+    purpose: "channel tests (the ISO's digest, as piadm's digest(1))",
+    versionArgs: ['--version'],
+    requiredForBuild: false,
+  },
+  {
+    name: 'openssl',
+    debianPackage: 'openssl',
+    purpose: 'first-boot tests (certificate for nginx -t); secrets test (checks the SHA-512 crypt hash)',
+    versionArgs: ['version'],
+    requiredForBuild: false,
+  },
   { name: 'mkfs.ext4', debianPackage: 'e2fsprogs', purpose: 'disk-space test (a small file system to fill)', versionArgs: ['-V'], requiredForBuild: false },
   { name: 'fallocate', debianPackage: 'util-linux', purpose: 'disk-space test (ballast file)', versionArgs: ['--version'], requiredForBuild: false },
-  { name: 'mount', debianPackage: 'mount', purpose: 'disk-space test (loop mount; root or password-less sudo)', versionArgs: ['--version'], requiredForBuild: false },
+  {
+    name: 'mount',
+    debianPackage: 'mount',
+    purpose: 'disk-space test (loop mount; root or password-less sudo)',
+    versionArgs: ['--version'],
+    requiredForBuild: false,
+  },
   { name: 'umount', debianPackage: 'mount', purpose: 'disk-space test', versionArgs: ['--version'], requiredForBuild: false },
 ];
 
@@ -87,10 +178,7 @@ export const HOST_FILES: readonly HostFile[] = [
 
 /** Debian packages to install for everything (build + tests), sorted, unique. */
 export function allDebianPackages(): string[] {
-  const set = new Set<string>([
-    ...HOST_TOOLS.map((t) => t.debianPackage),
-    ...HOST_FILES.map((f) => f.debianPackage),
-  ]);
+  const set = new Set<string>([...HOST_TOOLS.map((t) => t.debianPackage), ...HOST_FILES.map((f) => f.debianPackage)]);
   return [...set].sort();
 }
 

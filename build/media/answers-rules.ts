@@ -61,7 +61,7 @@ function netmaskProblem(mask: string, doc: Readonly<Record<string, unknown>>): s
   if (m === 0 || (inv & (inv + 1)) !== 0) return 'must be a contiguous netmask such as 255.255.255.0';
   const ip = answerText(doc['admin_ip']);
   // `[ $IP_NUM -ne $BCAST_ADDR ] && valid=1` (line 1215): the broadcast address asks again, forever.
-  if (ip !== undefined && ipv4(ip) && ((ipv4ToInt(ip) & inv) >>> 0) === inv >>> 0) return `makes ${ip} the broadcast address: the installer asks again forever`;
+  if (ip !== undefined && ipv4(ip) && (ipv4ToInt(ip) & inv) >>> 0 === inv >>> 0) return `makes ${ip} the broadcast address: the installer asks again forever`;
   return undefined;
 }
 
@@ -76,7 +76,8 @@ export const QUESTIONS: readonly Question[] = [
     line: 1198,
     asked: always,
     // promptnic compares the answer with each NIC's MAC as `printf "%02x:…"` formats it (lines 1104-1108).
-    check: (v) => (MAC_RE.test(v) ? undefined : `'${v}' must be a MAC in lowercase xx:xx:xx:xx:xx:xx form (the installer compares it with dladm's, reformatted so)`),
+    check: (v) =>
+      MAC_RE.test(v) ? undefined : `'${v}' must be a MAC in lowercase xx:xx:xx:xx:xx:xx form (the installer compares it with dladm's, reformatted so)`,
   },
   {
     key: 'admin_ip',
@@ -124,14 +125,18 @@ export const QUESTIONS: readonly Question[] = [
     line: 1317,
     asked: always,
     // The install creates one pool, zones (create_zpools, line 1025); any other name names nothing on a new node.
-    check: (v) => (v === 'none' || v === '<default>' || v === 'zones' ? undefined : `'${v}' names no pool: the unattended install creates only 'zones' ('none' to boot from the medium)`),
+    check: (v) =>
+      v === 'none' || v === '<default>' || v === 'zones'
+        ? undefined
+        : `'${v}' names no pool: the unattended install creates only 'zones' ('none' to boot from the medium)`,
   },
   {
     key: 'pisource',
     line: 1327,
     asked: (d) => !['none', '<default>'].includes(answerText(d['bootpool']) ?? 'none'),
     check: (v, _d, medium) => {
-      if (v === 'media' || v === '<default>') return medium === 'pxe' ? "'media' names nothing on a PXE-booted node (no boot media): give the URL of a DogeOS ISO" : undefined;
+      if (v === 'media' || v === '<default>')
+        return medium === 'pxe' ? "'media' names nothing on a PXE-booted node (no boot media): give the URL of a DogeOS ISO" : undefined;
       if (v === 'latest') return "'latest' is stock SmartOS from the Internet, not DogeOS";
       return /^https?:\/\/\S+$/.test(v) ? undefined : `'${v}' must be 'media' or the http(s) URL of an ISO`;
     },
@@ -157,7 +162,11 @@ export function answerProblems(doc: Readonly<Record<string, unknown>>, medium: A
     if (!q.asked(doc)) continue;
     const raw = doc[q.key];
     if (raw === undefined) {
-      problems.push({ key: q.key, kind: 'missing', message: `is not answered: SmartOS's installer asks for it on the console (smartos_prompt_config.sh line ${q.line})` });
+      problems.push({
+        key: q.key,
+        kind: 'missing',
+        message: `is not answered: SmartOS's installer asks for it on the console (smartos_prompt_config.sh line ${q.line})`,
+      });
       continue;
     }
     const v = answerText(raw);

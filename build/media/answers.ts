@@ -21,7 +21,7 @@
  * (overlays/dogeos/dogeos/lib/answers.sh). Only an explicit operator opt-in
  * (DOGEOS_ANSWERS_ROOT_PASSWORD[_FILE], USB and ISO) puts a plain one here.
  */
-import { type AnswerProblem, answerProblems, type AnswersMedium } from './answers-rules.ts';
+import { type AnswerProblem, type AnswersMedium, answerProblems } from './answers-rules.ts';
 
 export type { AnswerProblem, AnswersMedium } from './answers-rules.ts';
 

@@ -83,7 +83,10 @@ export interface CopyToFatOptions {
 }
 
 export async function copyTreeToFat(o: CopyToFatOptions): Promise<void> {
-  await mmd(o.target, o.tree.dirs.filter((d) => d !== '/'));
+  await mmd(
+    o.target,
+    o.tree.dirs.filter((d) => d !== '/'),
+  );
   const byDir = new Map<string, string[]>();
   const sizeByDir = new Map<string, number>();
   for (const f of o.tree.files) {

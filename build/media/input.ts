@@ -62,13 +62,19 @@ function checkPiadmInputs(input: MediaInput): void {
     // reported below
   }
   if (platformStamp !== `${input.stamp}\n`) {
-    throw dataError('MEDIA_STAMP_MISMATCH', `${versionFile} says ${JSON.stringify(platformStamp ?? '(missing)')}, not the media stamp ${input.stamp}: piadm install media would refuse it`, {
-      details: { path: versionFile, stamp: input.stamp },
-    });
+    throw dataError(
+      'MEDIA_STAMP_MISMATCH',
+      `${versionFile} says ${JSON.stringify(platformStamp ?? '(missing)')}, not the media stamp ${input.stamp}: piadm install media would refuse it`,
+      {
+        details: { path: versionFile, stamp: input.stamp },
+      },
+    );
   }
   const missing = LOADER_FILES.filter((f) => !existsSync(join(input.loaderDir!, f)));
   if (missing.length > 0) {
-    throw dataError('MEDIA_LOADER_INCOMPLETE', `the illumos loader directory ${input.loaderDir} lacks ${missing.join(', ')}`, { details: { path: input.loaderDir, missing } });
+    throw dataError('MEDIA_LOADER_INCOMPLETE', `the illumos loader directory ${input.loaderDir} lacks ${missing.join(', ')}`, {
+      details: { path: input.loaderDir, missing },
+    });
   }
 }
 

@@ -18,14 +18,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Reporter, silentReporter, timedStage } from '../core/events.ts';
 import { grubPcFile } from '../host/grub.ts';
-import { xorrisoTimestamp, xorrisofs } from '../host/xorriso.ts';
+import { xorrisofs, xorrisoTimestamp } from '../host/xorriso.ts';
 import { makeEspImage } from './esp.ts';
 import { checkFatNames } from './fat.ts';
-import { scanHostTree } from './medium-tree.ts';
-import { hybridiseIsoMbr, ISO_ESP_PARTITION, ISO_KEY_PARTITION, makeKeyRootImage } from './isokey.ts';
 import { buildGrubImages } from './grub/images.ts';
 import { mediaIds } from './ids.ts';
 import { checkMediaInput, stageBootFiles } from './input.ts';
+import { hybridiseIsoMbr, ISO_ESP_PARTITION, ISO_KEY_PARTITION, makeKeyRootImage } from './isokey.ts';
+import { scanHostTree } from './medium-tree.ts';
 import { asMediaError, describeArtifacts, withPendingOutputs } from './output.ts';
 import { verifyArchiveHash } from './platform.ts';
 import type { Artifact, MediaInput, MediaTarget } from './target.ts';
@@ -51,27 +51,51 @@ function xorrisoArgs(a: IsoArgs): string[] {
   const ids = mediaIds(a.input.version);
   const ts = xorrisoTimestamp(a.input.sourceDateEpoch);
   return [
-    '-o', a.outputPath,
-    '-V', ids.isoVolumeId,
-    '-A', `DogeOS ${a.input.version}`,
-    '-publisher', 'DogeOS',
-    '-iso-level', '3',
+    '-o',
+    a.outputPath,
+    '-V',
+    ids.isoVolumeId,
+    '-A',
+    `DogeOS ${a.input.version}`,
+    '-publisher',
+    'DogeOS',
+    '-iso-level',
+    '3',
     '-r',
     '--modification-date=' + ts,
-    '--set_all_file_dates', ts,
-    '--gpt_disk_guid', ids.isoDiskGuid,
+    '--set_all_file_dates',
+    ts,
+    '--gpt_disk_guid',
+    ids.isoDiskGuid,
     // BIOS: El Torito no-emulation image + hybrid MBR.
-    '-c', CATALOG_PATH,
-    '-b', ELTORITO_PATH,
-    '-no-emul-boot', '-boot-load-size', '4', '-boot-info-table', '--grub2-boot-info',
-    '--grub2-mbr', a.mbrPath,
-    '-partition_offset', '16',
+    '-c',
+    CATALOG_PATH,
+    '-b',
+    ELTORITO_PATH,
+    '-no-emul-boot',
+    '-boot-load-size',
+    '4',
+    '-boot-info-table',
+    '--grub2-boot-info',
+    '--grub2-mbr',
+    a.mbrPath,
+    '-partition_offset',
+    '16',
     // UEFI: the ESP appended as GPT partition 2 and referenced by El Torito.
-    '-append_partition', String(ISO_ESP_PARTITION), '0xef', a.espImagePath,
+    '-append_partition',
+    String(ISO_ESP_PARTITION),
+    '0xef',
+    a.espImagePath,
     // The USB-key root (isokey.ts): GPT partition 3, made fdisk partition 1 after xorriso.
-    '-append_partition', String(ISO_KEY_PARTITION), '0x0c', a.keyImagePath,
+    '-append_partition',
+    String(ISO_KEY_PARTITION),
+    '0x0c',
+    a.keyImagePath,
     '-appended_part_as_gpt',
-    '-eltorito-alt-boot', '-e', '--interval:appended_partition_2:all::', '-no-emul-boot',
+    '-eltorito-alt-boot',
+    '-e',
+    '--interval:appended_partition_2:all::',
+    '-no-emul-boot',
     '-graft-points',
     `/=${a.stagingDir}`,
     `/platform=${a.input.platformDir}`,
@@ -97,14 +121,25 @@ async function buildIso(input: MediaInput, outDir: string): Promise<Artifact[]> 
       { hostDir: input.platformDir, mediaDir: '/platform' },
     ]);
     checkFatNames(keyTree);
-    await makeKeyRootImage({ imagePath: keyImagePath, tree: keyTree, serial: ids.isoKeySerial, sourceDateEpoch: input.sourceDateEpoch, reporter, ...(input.signal === undefined ? {} : { signal: input.signal }) });
+    await makeKeyRootImage({
+      imagePath: keyImagePath,
+      tree: keyTree,
+      serial: ids.isoKeySerial,
+      sourceDateEpoch: input.sourceDateEpoch,
+      reporter,
+      ...(input.signal === undefined ? {} : { signal: input.signal }),
+    });
     const mbrPath = join(workDir, 'boot_hybrid.img');
     // boot_hybrid.img holds "y\0" of its "Floppy" message at 0x3e (usbkey.ts).
     writeFileSync(mbrPath, markUsbKeyVersion1(readFileSync(grubPcFile('boot_hybrid.img')), [0x79, 0x00]));
     input.signal?.throwIfAborted();
     const { paths } = await withPendingOutputs(async (outs) => {
       const tmp = outs.add(join(outDir, isoFileName(input.version)));
-      await xorrisofs(xorrisoArgs({ input, outputPath: tmp, stagingDir, espImagePath, keyImagePath, mbrPath }), { sourceDateEpoch: input.sourceDateEpoch, reporter, ...(input.signal === undefined ? {} : { signal: input.signal }) });
+      await xorrisofs(xorrisoArgs({ input, outputPath: tmp, stagingDir, espImagePath, keyImagePath, mbrPath }), {
+        sourceDateEpoch: input.sourceDateEpoch,
+        reporter,
+        ...(input.signal === undefined ? {} : { signal: input.signal }),
+      });
       hybridiseIsoMbr(tmp);
       input.signal?.throwIfAborted();
     });

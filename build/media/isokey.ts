@@ -14,16 +14,17 @@
  * payload stays in the ISO 9660 tree only; first boot looks for it on every
  * pcfs and hsfs slice. The cost: the platform is stored twice in the ISO.
  */
-import { readPartitionTable } from '../codecs/gpt/partition-table.ts';
+
 import { encodeProtectiveMbr } from '../codecs/gpt/mbr.ts';
+import { readPartitionTable } from '../codecs/gpt/partition-table.ts';
 import { internalError } from '../core/errors.ts';
 import type { Reporter } from '../core/events.ts';
 import { FileBlockDevice } from '../core/filedev.ts';
 import { type FatTarget, mformat } from '../host/mtools.ts';
 import { chooseFat32ClusterSectors, copyTreeToFat, fat32Geometry, fatBytesNeeded } from './fat.ts';
 import type { HostTree } from './medium-tree.ts';
-import { DATA_LABEL } from './usblayout.ts';
 import { keyRootRecords } from './usbkey.ts';
+import { DATA_LABEL } from './usblayout.ts';
 
 const MIB_SECTORS = 2048;
 /** GPT partition numbers xorriso gives the appended images (iso.ts). */
@@ -44,11 +45,30 @@ export function keyRootSectors(tree: HostTree): { sectors: number; sectorsPerClu
   }
 }
 
-export async function makeKeyRootImage(o: { imagePath: string; tree: HostTree; serial: number; sourceDateEpoch: number; reporter?: Reporter; signal?: AbortSignal }): Promise<void> {
+export async function makeKeyRootImage(o: {
+  imagePath: string;
+  tree: HostTree;
+  serial: number;
+  sourceDateEpoch: number;
+  reporter?: Reporter;
+  signal?: AbortSignal;
+}): Promise<void> {
   const { sectors, sectorsPerCluster } = keyRootSectors(o.tree);
-  const target: FatTarget = { imagePath: o.imagePath, offsetBytes: 0, sourceDateEpoch: o.sourceDateEpoch, ...(o.reporter === undefined ? {} : { reporter: o.reporter }), ...(o.signal === undefined ? {} : { signal: o.signal }) };
+  const target: FatTarget = {
+    imagePath: o.imagePath,
+    offsetBytes: 0,
+    sourceDateEpoch: o.sourceDateEpoch,
+    ...(o.reporter === undefined ? {} : { reporter: o.reporter }),
+    ...(o.signal === undefined ? {} : { signal: o.signal }),
+  };
   await mformat({ ...target, create: true, totalSectors: sectors, fat32: true, sectorsPerCluster, label: DATA_LABEL, serial: o.serial, hiddenSectors: 0 });
-  await copyTreeToFat({ target, tree: o.tree, task: 'iso: copy to the key root', ...(o.reporter === undefined ? {} : { reporter: o.reporter }), ...(o.signal === undefined ? {} : { signal: o.signal }) });
+  await copyTreeToFat({
+    target,
+    tree: o.tree,
+    task: 'iso: copy to the key root',
+    ...(o.reporter === undefined ? {} : { reporter: o.reporter }),
+    ...(o.signal === undefined ? {} : { signal: o.signal }),
+  });
 }
 
 /**

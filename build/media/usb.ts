@@ -24,13 +24,13 @@ import { type Reporter, silentReporter, timedStage } from '../core/events.ts';
 import { FileBlockDevice } from '../core/filedev.ts';
 import { grubPcFile } from '../host/grub.ts';
 import { type FatTarget, mformat } from '../host/mtools.ts';
-import { fillEsp, ESP_LABEL } from './esp.ts';
+import { ESP_LABEL, fillEsp } from './esp.ts';
 import { checkFatNames, copyTreeToFat } from './fat.ts';
 import { patchBootImg, patchCoreImg } from './grub/biosboot.ts';
 import { buildGrubImages } from './grub/images.ts';
-import { scanHostTree, type HostTree } from './medium-tree.ts';
 import { type MediaIds, mediaIds } from './ids.ts';
 import { checkMediaInput, stageBootFiles } from './input.ts';
+import { type HostTree, scanHostTree } from './medium-tree.ts';
 import { asMediaError, describeArtifacts, gzipFile, withPendingOutputs } from './output.ts';
 import { verifyArchiveHash } from './platform.ts';
 import type { Artifact, MediaInput, MediaTarget } from './target.ts';
@@ -75,7 +75,13 @@ function writeLabel(imagePath: string, plan: UsbPlan, ids: MediaIds, coreImg: Ui
       {
         diskGuid: parseGuid(ids.usbDiskGuid),
         partitions: [
-          { typeGuid: parseGuid(PartitionType.biosBoot), uniqueGuid: parseGuid(ids.usbPartitionGuids.biosBoot), ...plan.biosBoot, attributes: 0n, name: 'BIOS boot partition' },
+          {
+            typeGuid: parseGuid(PartitionType.biosBoot),
+            uniqueGuid: parseGuid(ids.usbPartitionGuids.biosBoot),
+            ...plan.biosBoot,
+            attributes: 0n,
+            name: 'BIOS boot partition',
+          },
           {
             typeGuid: parseGuid(PartitionType.efiSystem),
             uniqueGuid: parseGuid(ids.usbPartitionGuids.esp),

@@ -28,8 +28,9 @@
  * gptzfsboot, version 2, as SmartOS's own USB image) cannot be boot-tested
  * here: QEMU with our probe kernel needs GRUB's multiboot path.
  */
-import { internalError } from '../core/errors.ts';
+
 import type { MbrRecord } from '../codecs/gpt/mbr.ts';
+import { internalError } from '../core/errors.ts';
 
 export const JOYLIVEUSB = '.joyliveusb';
 /** The loader files piadm's `installboot -m -b boot/ boot/pmbr boot/gptzfsboot` reads (and loader64.efi, which installboot puts on the ESP). */
@@ -53,9 +54,13 @@ export function markUsbKeyVersion1(mbrCode: Uint8Array, expect: readonly [number
   const at = USB_KEY_VERSION_OFFSET;
   if (at < GRUB_BPB_START || at + 2 > GRUB_BPB_END) throw internalError('USB_KEY_OFFSET', 'the usb-key version word is outside GRUB’s BPB area');
   if (mbrCode.length < 0x60 || mbrCode[at] !== expect[0] || mbrCode[at + 1] !== expect[1] || mbrCode[0] !== 0xeb) {
-    throw internalError('GRUB_MBR_UNEXPECTED', `GRUB's MBR holds ${Array.from(mbrCode.subarray(at, at + 2), (b) => b.toString(16)).join(' ')} at 0x3e, not the expected ${expect.map((b) => b.toString(16)).join(' ')}`, {
-      hint: 'a GRUB build this builder does not know: check that 0x3e..0x3f is still unused by its MBR code',
-    });
+    throw internalError(
+      'GRUB_MBR_UNEXPECTED',
+      `GRUB's MBR holds ${Array.from(mbrCode.subarray(at, at + 2), (b) => b.toString(16)).join(' ')} at 0x3e, not the expected ${expect.map((b) => b.toString(16)).join(' ')}`,
+      {
+        hint: 'a GRUB build this builder does not know: check that 0x3e..0x3f is still unused by its MBR code',
+      },
+    );
   }
   const out = Uint8Array.from(mbrCode);
   out.set(USB_KEY_VERSION1_BYTES, at);

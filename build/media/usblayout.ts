@@ -3,8 +3,9 @@
  * partition, an ESP and a FAT32 root, here labelled DOGEOSBOOT) and the
  * capacity check that refuses a payload before a byte is written.
  */
-import { type CodeWithStatus, configError } from '../core/errors.ts';
+
 import { gptLayout } from '../codecs/gpt/table.ts';
+import { type CodeWithStatus, configError } from '../core/errors.ts';
 import { chooseFat32ClusterSectors, fat32Geometry, fatBytesNeeded } from './fat.ts';
 import type { HostTree } from './medium-tree.ts';
 

@@ -4,9 +4,9 @@
  * every input the sealed platform depends on.
  */
 import { basename, join } from 'node:path';
+import { digestOf, hashBytes } from '../core/hash.ts';
 import type { SealedPlatform } from '../media/target.ts';
 import type { StageOutcome } from '../stages/cache.ts';
-import { digestOf, hashBytes } from '../core/hash.ts';
 import { overlayDir } from '../stages/compose/index.ts';
 import { type ComposeSealResult, composeAndSeal } from '../stages/compose-seal.ts';
 import { digestDir } from '../stages/digest-tree.ts';

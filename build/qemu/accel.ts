@@ -48,8 +48,23 @@ export async function measureAccel(
   const p = start(
     'qemu-system-x86_64',
     [
-      '-accel', accel, '-m', '128', '-display', 'none', '-monitor', 'none', '-serial', 'null', '-no-reboot',
-      '-nic', 'none', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-kernel', opts.probeKernelPath,
+      '-accel',
+      accel,
+      '-m',
+      '128',
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-serial',
+      'null',
+      '-no-reboot',
+      '-nic',
+      'none',
+      '-device',
+      'isa-debug-exit,iobase=0xf4,iosize=0x04',
+      '-kernel',
+      opts.probeKernelPath,
     ],
     { timeoutMs: opts.timeoutMs ?? 30_000, ...(opts.reporter === undefined ? {} : { reporter: opts.reporter }) },
   );
@@ -64,10 +79,7 @@ const measured = new Map<string, Accel>();
  * boots it faster (remembered for the process); otherwise KVM on bare
  * metal and TCG under a hypervisor.
  */
-export async function resolveAccel(
-  setting: AccelSetting,
-  opts: { readonly probeKernelPath?: string; readonly reporter?: Reporter } = {},
-): Promise<Accel> {
+export async function resolveAccel(setting: AccelSetting, opts: { readonly probeKernelPath?: string; readonly reporter?: Reporter } = {}): Promise<Accel> {
   if (setting !== 'auto') return setting;
   if (!kvmUsable()) {
     opts.reporter?.emit({ type: 'info', message: 'accelerator: tcg (no usable /dev/kvm)', data: { pick: 'tcg' } });

@@ -128,7 +128,13 @@ function diskDeviceArgs(bus: 'ide' | 'usb' | 'virtio'): string[] {
 }
 
 function pxeArgs(m: Extract<BootMedium, { kind: 'pxe' }>): string[] {
-  const netdev = ['user', 'id=net0', ...(m.hostLoopbackHttp === true ? [] : ['restrict=on']), `tftp=${qemuOptValue(m.tftpRoot)}`, `bootfile=${qemuOptValue(m.bootFile)}`];
+  const netdev = [
+    'user',
+    'id=net0',
+    ...(m.hostLoopbackHttp === true ? [] : ['restrict=on']),
+    `tftp=${qemuOptValue(m.tftpRoot)}`,
+    `bootfile=${qemuOptValue(m.bootFile)}`,
+  ];
   return ['-netdev', netdev.join(','), '-device', `${m.nic ?? 'e1000'},netdev=net0,bootindex=1`];
 }
 

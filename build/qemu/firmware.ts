@@ -49,18 +49,13 @@ export function findOvmf(candidates: readonly OvmfFiles[] = OVMF_CANDIDATES): Ov
 }
 
 /** Firmware as handed to the argv builder: paths ready for this one VM. */
-export type PreparedFirmware =
-  | { readonly kind: 'bios' }
-  | { readonly kind: 'uefi'; readonly codePath: string; readonly varsPath: string };
+export type PreparedFirmware = { readonly kind: 'bios' } | { readonly kind: 'uefi'; readonly codePath: string; readonly varsPath: string };
 
 /**
  * Resolves the firmware for one VM. For UEFI the variable store is copied
  * into `vmDir` (a directory private to this VM), so no two runs share it.
  */
-export function prepareFirmware(
-  kind: FirmwareKind,
-  opts: { readonly vmDir: string; readonly ovmf?: OvmfFiles },
-): PreparedFirmware {
+export function prepareFirmware(kind: FirmwareKind, opts: { readonly vmDir: string; readonly ovmf?: OvmfFiles }): PreparedFirmware {
   if (kind === 'bios') return { kind: 'bios' };
   const ovmf = opts.ovmf ?? findOvmf();
   const varsPath = join(opts.vmDir, 'OVMF_VARS.fd');

@@ -36,15 +36,17 @@ export interface JUnitSuite {
  * `\xHH`, so the document stays well-formed.
  */
 export function xmlEscape(text: string): string {
-  return text
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&apos;')
-    // A parser turns a literal CR LF into LF; keep the CR as a reference.
-    .replaceAll('\r', '&#13;');
+  return (
+    text
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+      .replaceAll('&', '&amp;')
+      .replaceAll('<', '&lt;')
+      .replaceAll('>', '&gt;')
+      .replaceAll('"', '&quot;')
+      .replaceAll("'", '&apos;')
+      // A parser turns a literal CR LF into LF; keep the CR as a reference.
+      .replaceAll('\r', '&#13;')
+  );
 }
 
 /** Attribute values: parsers also turn literal tabs and newlines into spaces. */
@@ -60,14 +62,10 @@ function renderCase(c: JUnitCase): string {
   const head = `    <testcase name="${xmlAttr(c.name)}" classname="${xmlAttr(c.classname)}" time="${seconds(c.durationMs)}"`;
   const inner: string[] = [];
   for (const f of c.failures ?? []) {
-    inner.push(
-      `      <failure message="${xmlAttr(f.message)}" type="${xmlAttr(f.type)}">${xmlEscape(f.body ?? f.message)}</failure>`,
-    );
+    inner.push(`      <failure message="${xmlAttr(f.message)}" type="${xmlAttr(f.type)}">${xmlEscape(f.body ?? f.message)}</failure>`);
   }
   if (c.error !== undefined) {
-    inner.push(
-      `      <error message="${xmlAttr(c.error.message)}" type="${xmlAttr(c.error.type)}">${xmlEscape(c.error.body ?? c.error.message)}</error>`,
-    );
+    inner.push(`      <error message="${xmlAttr(c.error.message)}" type="${xmlAttr(c.error.type)}">${xmlEscape(c.error.body ?? c.error.message)}</error>`);
   }
   if (c.skipped !== undefined) inner.push(`      <skipped message="${xmlAttr(c.skipped)}"/>`);
   if (c.systemOut !== undefined) inner.push(`      <system-out>${xmlEscape(c.systemOut)}</system-out>`);

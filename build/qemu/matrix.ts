@@ -90,8 +90,7 @@ function smartosFailures(outcome: SmartOsOutcome | undefined): FailedCheck[] {
 async function runCell(cell: BootCell, opts: MatrixOptions): Promise<CellResult> {
   const reporter = opts.reporter ?? silentReporter;
   const serialLogPath = join(opts.logDir, `${cell.id.replaceAll('/', '_')}.serial.txt`);
-  const timeoutMs =
-    opts.timeoutMs ?? cell.timeoutMs ?? (cell.expect.kind === 'probe' ? DEFAULT_PROBE_TIMEOUT_MS : DEFAULT_SMARTOS_TIMEOUT_MS);
+  const timeoutMs = opts.timeoutMs ?? cell.timeoutMs ?? (cell.expect.kind === 'probe' ? DEFAULT_PROBE_TIMEOUT_MS : DEFAULT_SMARTOS_TIMEOUT_MS);
   const expect = cell.expect;
   const common = {
     medium: cell.medium,
@@ -117,8 +116,7 @@ async function runCell(cell: BootCell, opts: MatrixOptions): Promise<CellResult>
     }
     const boot: BootResult<SmartOsOutcome> = await bootAndWatch({
       ...common,
-      watch: (serial, ctl) =>
-        watchSmartOsBoot(serial, { goal: expect.goal, timeoutMs, reporter, signal: ctl.signal }),
+      watch: (serial, ctl) => watchSmartOsBoot(serial, { goal: expect.goal, timeoutMs, reporter, signal: ctl.signal }),
     });
     const failures = smartosFailures(boot.watchResult);
     return {

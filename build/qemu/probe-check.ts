@@ -88,9 +88,7 @@ function verdictChecks(boot: ProbeBootFacts, report: ProbeReport): FailedCheck[]
   }
   for (const line of report.malformed) out.push(fail('probe-report', `unreadable probe line: ${line}`));
   if (boot.guestCode !== undefined && report.status !== undefined && report.status !== boot.guestCode) {
-    out.push(
-      fail('verdict-consistent', 'the serial report and the exit status disagree', String(report.status), String(boot.guestCode)),
-    );
+    out.push(fail('verdict-consistent', 'the serial report and the exit status disagree', String(report.status), String(boot.guestCode)));
   }
   return out;
 }

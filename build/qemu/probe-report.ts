@@ -195,9 +195,7 @@ function applyLine(r: Builder, kind: string, arg: string): boolean {
       return true;
     case 'PROP': {
       const eq = arg.indexOf('=');
-      r.bootProps.push(
-        eq < 0 ? [unescapeProbeText(arg), ''] : [unescapeProbeText(arg.slice(0, eq)), unescapeProbeText(arg.slice(eq + 1))],
-      );
+      r.bootProps.push(eq < 0 ? [unescapeProbeText(arg), ''] : [unescapeProbeText(arg.slice(0, eq)), unescapeProbeText(arg.slice(eq + 1))]);
       return true;
     }
     case 'OPTION':

@@ -84,9 +84,7 @@ export class SerialWatcher {
         const m = re.exec(hay);
         if (m !== null && (best === undefined || m.index < best.match.index)) best = { key, match: m };
       }
-      return best === undefined
-        ? undefined
-        : { status: 'matched', key: best.key, match: best.match, offset: from + best.match.index };
+      return best === undefined ? undefined : { status: 'matched', key: best.key, match: best.match, offset: from + best.match.index };
     };
     const now = find();
     if (now !== undefined) return Promise.resolve(now);

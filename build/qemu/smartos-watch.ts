@@ -80,7 +80,10 @@ export interface ConsoleScan {
 
 /** Strips ANSI/VT100 escape sequences, which setup uses to clear the screen. */
 function plain(line: string): string {
-  return line.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\x1b[()][A-Z0-9]/g, '').replace(/\r/g, '');
+  return line
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    .replace(/\x1b[()][A-Z0-9]/g, '')
+    .replace(/\r/g, '');
 }
 
 /**
@@ -137,7 +140,10 @@ export function judgeSmartOsConsole(scan: ConsoleScan, goal: SmartOsGoal): Smart
   // A failure before the goal decides; one after it (e.g. a later panic
   // while we were stopping) does not undo it.
   if (scan.failure !== undefined) {
-    const goalHit = goalReached(goal, scan.stages.filter((s) => s.offset <= scan.failure!.offset));
+    const goalHit = goalReached(
+      goal,
+      scan.stages.filter((s) => s.offset <= scan.failure!.offset),
+    );
     if (!goalHit) return { status: 'failed', ...scan.failure, stages: scan.stages };
   }
   if (goalReached(goal, scan.stages)) return { status: 'reached', goal, stages: scan.stages };
@@ -192,10 +198,7 @@ export function watchSmartOsBoot(serial: SerialWatcher, opts: SmartOsWatchOption
       else if (serial.closed) finish({ status: 'vm-gone', stages: last.stages });
     };
     const onAbort = (): void => finish({ status: 'aborted', stages: last.stages });
-    const timer = setTimeout(
-      () => finish({ status: 'timeout', stages: last.stages }),
-      opts.timeoutMs ?? DEFAULT_SMARTOS_TIMEOUT_MS,
-    );
+    const timer = setTimeout(() => finish({ status: 'timeout', stages: last.stages }), opts.timeoutMs ?? DEFAULT_SMARTOS_TIMEOUT_MS);
     // Long boots: show that the console is still alive (bytes seen so far).
     const heartbeat = setInterval(
       () => reporter.emit({ type: 'progress', task: 'smartos console', doneBytes: serial.text.length }),

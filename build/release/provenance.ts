@@ -25,7 +25,13 @@ export interface ProvenanceInput {
   readonly builderCommit: string;
   readonly configDigest: string;
   readonly sourceDateEpoch: number;
-  readonly platform: { readonly requested: string; readonly baseUrl: string; readonly url?: string | undefined; readonly sha256: string; readonly stamp: string };
+  readonly platform: {
+    readonly requested: string;
+    readonly baseUrl: string;
+    readonly url?: string | undefined;
+    readonly sha256: string;
+    readonly stamp: string;
+  };
   readonly payload: readonly { readonly name: string; readonly url: string; readonly sha256: string }[];
   readonly tools: Readonly<Record<string, string>>;
 }
@@ -61,7 +67,12 @@ export function renderProvenance(p: ProvenanceInput): string {
 }
 
 /** Writes provenance.intoto.json (and its .asc when a key is given); returns both names written. */
-export async function writeProvenance(outDir: string, p: ProvenanceInput, signingKey: string | undefined, reporter: Reporter = silentReporter): Promise<string[]> {
+export async function writeProvenance(
+  outDir: string,
+  p: ProvenanceInput,
+  signingKey: string | undefined,
+  reporter: Reporter = silentReporter,
+): Promise<string[]> {
   const path = join(outDir, PROVENANCE_FILE);
   await writeAtomically(path, (tmp) => writeFileSync(tmp, renderProvenance(p)));
   if (signingKey === undefined) return [PROVENANCE_FILE];

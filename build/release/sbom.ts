@@ -12,8 +12,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { openUfs } from '../codecs/ufs/index.ts';
-import { hashBytes } from '../core/hash.ts';
 import { FileBlockDevice } from '../core/filedev.ts';
+import { hashBytes } from '../core/hash.ts';
 import { type ContentSource, lookup } from '../core/tree.ts';
 import type { ComposeReport } from '../stages/compose/index.ts';
 

@@ -17,10 +17,9 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { BuildConfig } from '../config/schema.ts';
-import { configError } from '../core/errors.ts';
+import { configError, dataError } from '../core/errors.ts';
 import type { Reporter } from '../core/events.ts';
 import { type AnswersMedium, type AnswersSpec, answersDocument, DEFAULT_NTP, unattendedProblems } from '../media/answers.ts';
-import { dataError } from '../core/errors.ts';
 
 export const PLAIN_PASSWORD_ENV = 'DOGEOS_ANSWERS_ROOT_PASSWORD';
 export const PLAIN_PASSWORD_FILE_ENV = 'DOGEOS_ANSWERS_ROOT_PASSWORD_FILE';
@@ -82,7 +81,11 @@ export function plainRootPassword(env: Readonly<Record<string, string | undefine
     }
   }
   if (pw === undefined || pw === '') return undefined;
-  if (/[\n\r\0]/.test(pw)) throw configError('ANSWERS_PASSWORD_INVALID', `${file === undefined ? PLAIN_PASSWORD_ENV : PLAIN_PASSWORD_FILE_ENV}: the password must be one line without NUL`);
+  if (/[\n\r\0]/.test(pw))
+    throw configError(
+      'ANSWERS_PASSWORD_INVALID',
+      `${file === undefined ? PLAIN_PASSWORD_ENV : PLAIN_PASSWORD_FILE_ENV}: the password must be one line without NUL`,
+    );
   return pw;
 }
 
@@ -105,9 +108,13 @@ export function answersJsonFor(input: AnswersInput, reporter: Reporter): Uint8Ar
   const doc = answersDocument(answersSpecFromFirstboot(fb, plain));
   assertUnattended(doc, 'local', 'firstboot.answersJson', (k) => FIELD_OF[k] ?? `firstboot (answer ${k})`);
   if (plain === undefined && input.rootPasswordHash === undefined) {
-    throw configError('ANSWERS_NO_ROOT_PASSWORD', "firstboot.answersJson: root_password has no final value: the node gives SmartOS's installer a one-time password and replaces it with the configured hash, and none is configured", {
-      hint: 'set DOGEOS_ROOT_PASSWORD (hashed at build time) or firstboot.rootPasswordHash',
-    });
+    throw configError(
+      'ANSWERS_NO_ROOT_PASSWORD',
+      "firstboot.answersJson: root_password has no final value: the node gives SmartOS's installer a one-time password and replaces it with the configured hash, and none is configured",
+      {
+        hint: 'set DOGEOS_ROOT_PASSWORD (hashed at build time) or firstboot.rootPasswordHash',
+      },
+    );
   }
   if (plain !== undefined) {
     reporter.emit({
@@ -159,8 +166,16 @@ export function operatorAnswersFile(file: string, bytes: Uint8Array, reporter: R
   const answers = doc as Record<string, unknown>;
   assertUnattended(answers, 'local', file, (k) => `${file}: ${k}`);
   if (answers['root_password'] !== undefined) {
-    reporter.emit({ type: 'warning', code: 'ANSWERS_PLAIN_ROOT_PASSWORD', message: `${file}: root_password is written in plain text to /private/answers.json on the medium (anyone holding it can read it)` });
+    reporter.emit({
+      type: 'warning',
+      code: 'ANSWERS_PLAIN_ROOT_PASSWORD',
+      message: `${file}: root_password is written in plain text to /private/answers.json on the medium (anyone holding it can read it)`,
+    });
   }
-  const sorted = Object.fromEntries(Object.keys(answers).sort().map((k) => [k, answers[k]]));
+  const sorted = Object.fromEntries(
+    Object.keys(answers)
+      .sort()
+      .map((k) => [k, answers[k]]),
+  );
   return new TextEncoder().encode(`${JSON.stringify(sorted, null, 2)}\n`);
 }

@@ -12,10 +12,10 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { writeFileAtomicallySync } from '../core/atomic.ts';
 import { join } from 'node:path';
 import { openLofi } from '../codecs/lofi/index.ts';
 import { openUfs } from '../codecs/ufs/index.ts';
+import { writeFileAtomicallySync } from '../core/atomic.ts';
 import { nameToBytes } from '../core/names.ts';
 import { compareNames, type DirNode, type FileNode, walk } from '../core/tree.ts';
 

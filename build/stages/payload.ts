@@ -26,13 +26,13 @@ import type { BuildConfig } from '../config/schema.ts';
 import { configError, dataError } from '../core/errors.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
 import { canonicalJson, hashBytes } from '../core/hash.ts';
-import { run } from '../host/exec.ts';
 import type { HttpOptions } from '../fetch/http.ts';
 import { type LockedInput, type LockFile, readLockFile, writeLockFile } from '../fetch/lockfile.ts';
+import { run } from '../host/exec.ts';
 import { inspectChunter } from './payload/chunter.ts';
+import { fifoReleaseFor } from './payload/fifo-version.ts';
 import { type ImageInfo, inspectImage } from './payload/image.ts';
 import { type FetchedInput, fetchPayloadInputs, payloadInputSpecs } from './payload/inputs.ts';
-import { fifoReleaseFor } from './payload/fifo-version.ts';
 import { type MediaConf, renderMediaConf } from './payload/media-conf.ts';
 import { type PackageMeta, readPackageMeta, renderPkgSummary } from './payload/pkgsrc.ts';
 import { inspectZlogin, type ZloginInfo } from './payload/zlogin.ts';
@@ -221,7 +221,12 @@ async function inspect(fetched: readonly FetchedInput[], fifo: BuildConfig['fifo
           image: {
             input: imageIn,
             manifest: manifestIn,
-            info: await inspectImage({ manifestPath: manifestIn.localPath, manifestName: manifestIn.fileName, imagePath: imageIn.localPath, imageName: imageIn.fileName }),
+            info: await inspectImage({
+              manifestPath: manifestIn.localPath,
+              manifestName: manifestIn.fileName,
+              imagePath: imageIn.localPath,
+              imageName: imageIn.fileName,
+            }),
           },
         }),
     pkgs,
@@ -298,7 +303,11 @@ export async function buildPayload(o: BuildPayloadOptions): Promise<PayloadResul
  * are the source of truth; the lock keeps where they came from and their
  * size), other inputs are kept. Written only when something changed.
  */
-export async function recordPayloadLock(a: { lockPath: string | undefined; inputs: readonly PayloadInputRecord[]; reporter?: Reporter | undefined }): Promise<void> {
+export async function recordPayloadLock(a: {
+  lockPath: string | undefined;
+  inputs: readonly PayloadInputRecord[];
+  reporter?: Reporter | undefined;
+}): Promise<void> {
   if (a.lockPath === undefined) return;
   const existing = await readLockFile(a.lockPath);
   const kept = Object.entries(existing?.inputs ?? {}).filter(([k]) => !k.startsWith('fifo.'));
@@ -311,5 +320,9 @@ export async function recordPayloadLock(a: { lockPath: string | undefined; input
   const before = Object.entries(existing?.inputs ?? {}).filter(([k]) => k.startsWith('fifo.'));
   if (canonicalJson(Object.fromEntries(before)) === canonicalJson(Object.fromEntries(fifo)) && (existing !== undefined || fifo.length === 0)) return;
   await writeLockFile(a.lockPath, next);
-  (a.reporter ?? silentReporter).emit({ type: 'info', message: `recorded ${fifo.length} FiFo payload input(s) in ${a.lockPath}`, data: { inputs: fifo.map(([k]) => k) } });
+  (a.reporter ?? silentReporter).emit({
+    type: 'info',
+    message: `recorded ${fifo.length} FiFo payload input(s) in ${a.lockPath}`,
+    data: { inputs: fifo.map(([k]) => k) },
+  });
 }

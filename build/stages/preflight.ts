@@ -6,11 +6,11 @@
  */
 import type { BuildConfig } from '../config/schema.ts';
 import { configError, dataError } from '../core/errors.ts';
-import { escapeName } from '../core/names.ts';
 import { silentReporter } from '../core/events.ts';
+import { escapeName } from '../core/names.ts';
 import { loadHostsFile } from '../media/pxe/hosts.ts';
-import { DEFAULT_ESP_SIZE_BYTES, planUsb } from '../media/usblayout.ts';
 import type { HostEntry } from '../media/pxe/types.ts';
+import { DEFAULT_ESP_SIZE_BYTES, planUsb } from '../media/usblayout.ts';
 import { parsePlatformSource } from './acquire/source.ts';
 import { answersJsonFor } from './answers.ts';
 import { renderDogeosConf } from './compose/dogeos-conf.ts';
@@ -46,7 +46,10 @@ export function refuseFifoAdminPassword(value: string | undefined): void {
     'FIFO_ADMIN_PASSWORD_AT_BUILD',
     'DOGEOS_FIFO_ADMIN_PASSWORD is set, but no FiFo secret may go onto the media: the head node makes its FiFo admin password itself at first boot ' +
       '(random, root-only in /usbkey/dogeos/fifo-admin-password; the console says where). The FiFo version DogeOS pins takes no password hash at snarl-admin init, so none can be written instead.',
-    { hint: 'unset DOGEOS_FIFO_ADMIN_PASSWORD and read the password on the head node after its first boot', details: { path: 'env.DOGEOS_FIFO_ADMIN_PASSWORD' } },
+    {
+      hint: 'unset DOGEOS_FIFO_ADMIN_PASSWORD and read the password on the head node after its first boot',
+      details: { path: 'env.DOGEOS_FIFO_ADMIN_PASSWORD' },
+    },
   );
 }
 
@@ -61,10 +64,14 @@ function overlayFilesFit(overlay: string, entries: ReturnType<typeof readOverlay
     const c = e.node.content;
     const dataBytes = c.extents === undefined ? c.sizeBytes : c.extents().reduce((n, x) => n + x.lengthBytes, 0);
     if (dataBytes > archiveBytes) {
-      throw dataError('OVERLAY_FILE_TOO_BIG', `overlay '${overlay}': ${escapeName(e.path)} holds ${dataBytes} bytes of data (holes excluded); the boot archive is ${archiveBytes} bytes`, {
-        hint: 'raise archive.sizeBytes or leave the file out of the overlay',
-        details: { overlay, path: escapeName(e.path), dataBytes, archiveBytes },
-      });
+      throw dataError(
+        'OVERLAY_FILE_TOO_BIG',
+        `overlay '${overlay}': ${escapeName(e.path)} holds ${dataBytes} bytes of data (holes excluded); the boot archive is ${archiveBytes} bytes`,
+        {
+          hint: 'raise archive.sizeBytes or leave the file out of the overlay',
+          details: { overlay, path: escapeName(e.path), dataBytes, archiveBytes },
+        },
+      );
     }
   }
 }
@@ -82,7 +89,8 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
   // Every value that lands in dogeos.conf (quotes, control characters).
   renderDogeosConf({ config, rootPasswordHash: config.firstboot.rootPasswordHash });
   // The USB layout itself (the payload's fit is checked once the platform is known).
-  if (config.media.formats.includes('usb')) planUsb({ sizeBytes: config.media.usb.sizeBytes, espSizeBytes: DEFAULT_ESP_SIZE_BYTES, tree: { dirs: [], files: [] } });
+  if (config.media.formats.includes('usb'))
+    planUsb({ sizeBytes: config.media.usb.sizeBytes, espSizeBytes: DEFAULT_ESP_SIZE_BYTES, tree: { dirs: [], files: [] } });
   const hosts = config.media.pxe.hostsFile === undefined ? [] : await loadHostsFile(config.media.pxe.hostsFile);
   checkAnswers(config, hosts, input.env ?? {});
   return { hosts };
@@ -101,8 +109,12 @@ function checkAnswers(config: BuildConfig, hosts: readonly HostEntry[], env: Rea
   if (!config.media.formats.includes('pxe') || hashed !== undefined) return;
   const bare = hosts.map((h, i) => ({ h, i })).filter(({ h }) => h.rootShadow === undefined);
   if (bare.length === 0) return;
-  throw configError('ANSWERS_NO_ROOT_PASSWORD', `PXE hosts: root_password has no final value for ${bare.map(({ h }) => h.hostname).join(', ')}: the node gives SmartOS's installer a one-time password and replaces it with the configured hash, and none is configured`, {
-    hint: `set DOGEOS_ROOT_PASSWORD (hashed at build time), firstboot.rootPasswordHash, or ${bare.map(({ i }) => `hosts[${i}].rootShadow`).join(', ')}`,
-    details: { hosts: bare.map(({ i }) => `hosts[${i}]`) },
-  });
+  throw configError(
+    'ANSWERS_NO_ROOT_PASSWORD',
+    `PXE hosts: root_password has no final value for ${bare.map(({ h }) => h.hostname).join(', ')}: the node gives SmartOS's installer a one-time password and replaces it with the configured hash, and none is configured`,
+    {
+      hint: `set DOGEOS_ROOT_PASSWORD (hashed at build time), firstboot.rootPasswordHash, or ${bare.map(({ i }) => `hosts[${i}].rootShadow`).join(', ')}`,
+      details: { hosts: bare.map(({ i }) => `hosts[${i}]`) },
+    },
+  );
 }

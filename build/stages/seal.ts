@@ -14,10 +14,10 @@ import { writeUfsTo } from '../codecs/ufs/index.ts';
 import { dataError } from '../core/errors.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
 import { FileBlockDevice } from '../core/filedev.ts';
-import { hashFile } from '../core/hash.ts';
-import type { DirNode } from '../core/tree.ts';
 import { listTree, normaliseTree } from '../core/fstree.ts';
+import { hashFile } from '../core/hash.ts';
 import { writeTarGz } from '../core/targz.ts';
+import type { DirNode } from '../core/tree.ts';
 import { archiveManifest, manifestBytes, type UsrManifestCache } from './archive-manifest.ts';
 
 export { archiveManifest, contentDevice, dirManifestCache, type UsrManifestCache } from './archive-manifest.ts';

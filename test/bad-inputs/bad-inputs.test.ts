@@ -70,7 +70,11 @@ async function runCase(k: BadInputCase, spawned: boolean): Promise<void> {
   const out = run.outDir ?? join(dir, 'out');
   expect(existsSync(out) ? readdirSync(out) : [], `${what}\n(output directory)`).toEqual([]);
   expect(leftovers(dir), `${what}\n(temporary files)`).toEqual([]);
-  if (spawned) expect(readdirSync(tmp).filter((n) => !n.startsWith('tsx-')), `${what}\n(TMPDIR)`).toEqual([]);
+  if (spawned)
+    expect(
+      readdirSync(tmp).filter((n) => !n.startsWith('tsx-')),
+      `${what}\n(TMPDIR)`,
+    ).toEqual([]);
   // Bad input is refused early: no case may take long, and what needs no platform is refused before acquire.
   expect(ms, what).toBeLessThan(spawned ? 30_000 : 15_000);
   if (['config', 'values', 'pxe', 'overlays'].includes(k.group) && k.expectCode !== 'OVERLAY_CONFLICT') {
@@ -83,7 +87,11 @@ describe('bad-input corpus', () => {
     expect(CASES.length).toBeGreaterThanOrEqual(40);
     expect(new Set(CASES.map((k) => k.name)).size).toBe(CASES.length);
     expect(new Set(CASES.map((k) => k.group))).toEqual(new Set(['config', 'values', 'platform', 'checksums', 'ufs', 'lofi', 'overlays', 'pxe', 'fifo']));
-    for (const name of SPAWNED) expect(CASES.some((k) => k.name === name), name).toBe(true);
+    for (const name of SPAWNED)
+      expect(
+        CASES.some((k) => k.name === name),
+        name,
+      ).toBe(true);
   });
 
   describe.concurrent('as real processes', () => {

@@ -108,19 +108,59 @@ const PXE = { expectCode: 'PXE_HOSTS_INVALID', expectStatus: 78 } as const;
 
 export const pxeCases: BadInputCase[] = [
   { name: 'pxe hosts: MAC address malformed', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ mac: '52:54:00:12:34' }))), ...PXE },
-  { name: 'pxe hosts: the same MAC twice', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host(), host({ hostname: 'node2', network: { ip: '10.0.0.12/24', gateway: '10.0.0.1', dns: ['10.0.0.1'] } }))), ...PXE },
-  { name: 'pxe hosts: IP address out of range', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ network: { ip: '10.0.0.300/24', gateway: '10.0.0.1', dns: ['10.0.0.1'] } }))), ...PXE },
+  {
+    name: 'pxe hosts: the same MAC twice',
+    group: 'pxe',
+    setup: (c) => pxe(c, hostsYaml(host(), host({ hostname: 'node2', network: { ip: '10.0.0.12/24', gateway: '10.0.0.1', dns: ['10.0.0.1'] } }))),
+    ...PXE,
+  },
+  {
+    name: 'pxe hosts: IP address out of range',
+    group: 'pxe',
+    setup: (c) => pxe(c, hostsYaml(host({ network: { ip: '10.0.0.300/24', gateway: '10.0.0.1', dns: ['10.0.0.1'] } }))),
+    ...PXE,
+  },
   { name: 'pxe hosts: hostname with a shell command', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ hostname: 'node1;reboot' }))), ...PXE },
-  { name: 'pxe hosts: config value with a quote', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ config: { DOGEOS_FIFO_ORG: "x'; reboot; '" } }))), ...PXE },
-  { name: 'pxe hosts: config key that is not a shell variable name', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ config: { 'A=1; reboot; B': 'x' } }))), ...PXE },
-  { name: 'pxe hosts: answers.json content that is not a mapping', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ answers: '{"root_shadow": "x"}' }))), ...PXE },
+  {
+    name: 'pxe hosts: config value with a quote',
+    group: 'pxe',
+    setup: (c) => pxe(c, hostsYaml(host({ config: { DOGEOS_FIFO_ORG: "x'; reboot; '" } }))),
+    ...PXE,
+  },
+  {
+    name: 'pxe hosts: config key that is not a shell variable name',
+    group: 'pxe',
+    setup: (c) => pxe(c, hostsYaml(host({ config: { 'A=1; reboot; B': 'x' } }))),
+    ...PXE,
+  },
+  {
+    name: 'pxe hosts: answers.json content that is not a mapping',
+    group: 'pxe',
+    setup: (c) => pxe(c, hostsYaml(host({ answers: '{"root_shadow": "x"}' }))),
+    ...PXE,
+  },
   { name: 'pxe hosts: root shadow that is a plain password', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ rootShadow: 'hunter2' }))), ...PXE },
   { name: 'pxe hosts: not YAML', group: 'pxe', setup: (c) => pxe(c, 'hosts: [ {mac: \n'), expectCode: 'PXE_HOSTS_SYNTAX', expectStatus: 78 },
   // Answers SmartOS's installer would ignore, loop on, or stop at (build/media/answers-rules.ts).
   { name: 'pxe hosts: an unknown zpool_layout', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ answers: { zpool_layout: 'stripes' } }))), ...PXE },
-  { name: 'pxe hosts: a zpool_layout the installer ignores (mirror)', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ answers: { zpool_layout: 'mirror' } }))), ...PXE },
-  { name: 'pxe hosts: a zpool_confirm_layout it loops on', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ answers: { zpool_confirm_layout: 'raidz2' } }))), ...PXE },
-  { name: 'pxe hosts: a plain root password in the answers', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ answers: { root_password: 'hunter22' } }))), ...PXE },
+  {
+    name: 'pxe hosts: a zpool_layout the installer ignores (mirror)',
+    group: 'pxe',
+    setup: (c) => pxe(c, hostsYaml(host({ answers: { zpool_layout: 'mirror' } }))),
+    ...PXE,
+  },
+  {
+    name: 'pxe hosts: a zpool_confirm_layout it loops on',
+    group: 'pxe',
+    setup: (c) => pxe(c, hostsYaml(host({ answers: { zpool_confirm_layout: 'raidz2' } }))),
+    ...PXE,
+  },
+  {
+    name: 'pxe hosts: a plain root password in the answers',
+    group: 'pxe',
+    setup: (c) => pxe(c, hostsYaml(host({ answers: { root_password: 'hunter22' } }))),
+    ...PXE,
+  },
   { name: 'pxe hosts: a bootpool naming nothing', group: 'pxe', setup: (c) => pxe(c, hostsYaml(host({ answers: { bootpool: 'tank' } }))), ...PXE },
   {
     name: 'pxe hosts: no root password for a host',

@@ -27,7 +27,8 @@ function snarlPins(c: CaseDir, versions: { snarl: string; sniffle?: string }) {
   const dir = join(c.dir, 'pkgs');
   mkdirSync(dir, { recursive: true });
   const pkgs = [makePackage(dir, { base: 'fifo-snarl', version: versions.snarl, comment: 'snarl', deps: [], desc: 'snarl\n' })];
-  if (versions.sniffle !== undefined) pkgs.push(makePackage(dir, { base: 'fifo-sniffle', version: versions.sniffle, comment: 'sniffle', deps: [], desc: 'sniffle\n' }));
+  if (versions.sniffle !== undefined)
+    pkgs.push(makePackage(dir, { base: 'fifo-sniffle', version: versions.sniffle, comment: 'sniffle', deps: [], desc: 'sniffle\n' }));
   return pkgs.map((p) => ({ path: p.path, sha256: p.sha256 }));
 }
 

@@ -45,10 +45,34 @@ function entryOff(s: SharedInputs, dir: string, name: string): number {
 const outDir = (c: CaseDir) => join(c.dir, 'out');
 
 export const ufsCases: BadInputCase[] = [
-  { name: 'ufs: superblock magic wiped (ls)', group: 'ufs', setup: (c) => ({ argv: ['archive', 'ls', ufs(c, (_, dv) => dv.setUint32(SB + 1372, 0, true))] }), expectCode: 'UFS_NOT_UFS', ...DATA },
-  { name: 'ufs: superblock magic wiped (check)', group: 'ufs', setup: (c) => ({ argv: ['archive', 'check', ufs(c, (_, dv) => dv.setUint32(SB + 1372, 0, true))] }), expectCode: 'SB_MAGIC', ...DATA },
-  { name: 'ufs: impossible block size (info)', group: 'ufs', setup: (c) => ({ argv: ['archive', 'info', ufs(c, (_, dv) => dv.setInt32(SB + 48, 12345, true))] }), expectCode: 'UFS_BAD_SUPERBLOCK', ...DATA },
-  { name: 'ufs: two billion cylinder groups (check)', group: 'ufs', setup: (c) => ({ argv: ['archive', 'check', ufs(c, (_, dv) => dv.setInt32(SB + 44, 2_000_000_000, true))] }), expectCode: 'SB_BAD', ...DATA },
+  {
+    name: 'ufs: superblock magic wiped (ls)',
+    group: 'ufs',
+    setup: (c) => ({ argv: ['archive', 'ls', ufs(c, (_, dv) => dv.setUint32(SB + 1372, 0, true))] }),
+    expectCode: 'UFS_NOT_UFS',
+    ...DATA,
+  },
+  {
+    name: 'ufs: superblock magic wiped (check)',
+    group: 'ufs',
+    setup: (c) => ({ argv: ['archive', 'check', ufs(c, (_, dv) => dv.setUint32(SB + 1372, 0, true))] }),
+    expectCode: 'SB_MAGIC',
+    ...DATA,
+  },
+  {
+    name: 'ufs: impossible block size (info)',
+    group: 'ufs',
+    setup: (c) => ({ argv: ['archive', 'info', ufs(c, (_, dv) => dv.setInt32(SB + 48, 12345, true))] }),
+    expectCode: 'UFS_BAD_SUPERBLOCK',
+    ...DATA,
+  },
+  {
+    name: 'ufs: two billion cylinder groups (check)',
+    group: 'ufs',
+    setup: (c) => ({ argv: ['archive', 'check', ufs(c, (_, dv) => dv.setInt32(SB + 44, 2_000_000_000, true))] }),
+    expectCode: 'SB_BAD',
+    ...DATA,
+  },
   {
     name: 'ufs: truncated image (ls)',
     group: 'ufs',
@@ -70,7 +94,13 @@ export const ufsCases: BadInputCase[] = [
     expectCode: 'CG_BAD',
     ...DATA,
   },
-  { name: 'ufs: root inode is not a directory (ls)', group: 'ufs', setup: (c) => ({ argv: ['archive', 'ls', ufs(c, (_, dv, s) => dv.setUint16(s.ufsRef.inodeOffset(2), 0o100644, true))] }), expectCode: 'UFS_CORRUPT_INODE', ...DATA },
+  {
+    name: 'ufs: root inode is not a directory (ls)',
+    group: 'ufs',
+    setup: (c) => ({ argv: ['archive', 'ls', ufs(c, (_, dv, s) => dv.setUint16(s.ufsRef.inodeOffset(2), 0o100644, true))] }),
+    expectCode: 'UFS_CORRUPT_INODE',
+    ...DATA,
+  },
   {
     name: 'ufs: giant file size (ls -l)',
     group: 'ufs',
@@ -78,7 +108,13 @@ export const ufsCases: BadInputCase[] = [
     expectCode: 'UFS_CORRUPT_INODE',
     ...DATA,
   },
-  { name: 'ufs: directory entry with reclen 0 (ls)', group: 'ufs', setup: (c) => ({ argv: ['archive', 'ls', ufs(c, (_, dv, s) => dv.setUint16(entryOff(s, '/d', 'small') + 4, 0, true)), '/d'] }), expectCode: 'UFS_CORRUPT_DIRENT', ...DATA },
+  {
+    name: 'ufs: directory entry with reclen 0 (ls)',
+    group: 'ufs',
+    setup: (c) => ({ argv: ['archive', 'ls', ufs(c, (_, dv, s) => dv.setUint16(entryOff(s, '/d', 'small') + 4, 0, true)), '/d'] }),
+    expectCode: 'UFS_CORRUPT_DIRENT',
+    ...DATA,
+  },
   {
     name: 'ufs: directory loop (extract)',
     group: 'ufs',
@@ -187,7 +223,13 @@ function bombLofi(c: CaseDir): string {
 }
 
 export const lofiCases: BadInputCase[] = [
-  { name: 'lofi: unknown algorithm (a raw image)', group: 'lofi', setup: (c) => ({ argv: ['lofi', 'info', lofi(c, (b) => b.set([0x67, 0x7a, 0x61, 0x70]))] }), expectCode: 'LOFI_NOT_COMPRESSED', ...DATA },
+  {
+    name: 'lofi: unknown algorithm (a raw image)',
+    group: 'lofi',
+    setup: (c) => ({ argv: ['lofi', 'info', lofi(c, (b) => b.set([0x67, 0x7a, 0x61, 0x70]))] }),
+    expectCode: 'LOFI_NOT_COMPRESSED',
+    ...DATA,
+  },
   {
     name: 'lofi: size not a multiple of 512',
     group: 'lofi',
@@ -199,8 +241,20 @@ export const lofiCases: BadInputCase[] = [
     expectCode: 'LOFI_FILE_SIZE',
     ...DATA,
   },
-  { name: 'lofi: 2 GiB segment size', group: 'lofi', setup: (c) => ({ argv: ['lofi', 'info', lofi(c, (_, v) => v.setUint32(36, 0x80000000))] }), expectCode: 'LOFI_SEGMENT_TOO_LARGE', ...DATA },
-  { name: 'lofi: four billion index entries', group: 'lofi', setup: (c) => ({ argv: ['lofi', 'info', lofi(c, (_, v) => v.setUint32(40, 0xffffffff))] }), expectCode: 'LOFI_TRUNCATED_INDEX', ...DATA },
+  {
+    name: 'lofi: 2 GiB segment size',
+    group: 'lofi',
+    setup: (c) => ({ argv: ['lofi', 'info', lofi(c, (_, v) => v.setUint32(36, 0x80000000))] }),
+    expectCode: 'LOFI_SEGMENT_TOO_LARGE',
+    ...DATA,
+  },
+  {
+    name: 'lofi: four billion index entries',
+    group: 'lofi',
+    setup: (c) => ({ argv: ['lofi', 'info', lofi(c, (_, v) => v.setUint32(40, 0xffffffff))] }),
+    expectCode: 'LOFI_TRUNCATED_INDEX',
+    ...DATA,
+  },
   {
     name: 'lofi: index going backwards',
     group: 'lofi',
@@ -208,7 +262,13 @@ export const lofiCases: BadInputCase[] = [
     expectCode: 'LOFI_BAD_INDEX',
     ...DATA,
   },
-  { name: 'lofi: index sentinel past the end of the file', group: 'lofi', setup: (c) => ({ argv: ['lofi', 'info', lofi(c, (_, v) => v.setBigUint64(INDEX + 24, 2n ** 63n))] }), expectCode: 'LOFI_TRUNCATED_DATA', ...DATA },
+  {
+    name: 'lofi: index sentinel past the end of the file',
+    group: 'lofi',
+    setup: (c) => ({ argv: ['lofi', 'info', lofi(c, (_, v) => v.setBigUint64(INDEX + 24, 2n ** 63n))] }),
+    expectCode: 'LOFI_TRUNCATED_DATA',
+    ...DATA,
+  },
   {
     name: 'lofi: stored segment that is not zlib (unpack)',
     group: 'lofi',
@@ -219,5 +279,11 @@ export const lofiCases: BadInputCase[] = [
     expectCode: 'LOFI_BAD_SEGMENT',
     ...DATA,
   },
-  { name: 'lofi: segment inflating to 64 MiB (bomb, unpack)', group: 'lofi', setup: (c) => ({ argv: ['lofi', 'unpack', bombLofi(c), join(outDir(c), 'usr.img')] }), expectCode: 'LOFI_SEGMENT_LENGTH', ...DATA },
+  {
+    name: 'lofi: segment inflating to 64 MiB (bomb, unpack)',
+    group: 'lofi',
+    setup: (c) => ({ argv: ['lofi', 'unpack', bombLofi(c), join(outDir(c), 'usr.img')] }),
+    expectCode: 'LOFI_SEGMENT_LENGTH',
+    ...DATA,
+  },
 ];

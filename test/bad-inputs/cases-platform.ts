@@ -8,8 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeHeader, encodeTar, type TarEntry } from '../../tools/fixture/ustar.ts';
-import type { BadInputCase } from './case.ts';
 import { noise } from '../helpers/noise.ts';
+import type { BadInputCase } from './case.ts';
 import {
   type CaseDir,
   fileEntry,
@@ -56,7 +56,11 @@ function zipBomb(sizeBytes: number): Uint8Array {
   let sum = 0;
   for (const b of h) sum += b;
   h.set(new TextEncoder().encode(`${sum.toString(8).padStart(6, '0')}\0 `), 148);
-  const dirs = encodeTar([{ path: `${TOP}/`, type: 'dir' }, { path: `${TOP}/i86pc/`, type: 'dir' }, { path: `${TOP}/i86pc/amd64/`, type: 'dir' }]);
+  const dirs = encodeTar([
+    { path: `${TOP}/`, type: 'dir' },
+    { path: `${TOP}/i86pc/`, type: 'dir' },
+    { path: `${TOP}/i86pc/amd64/`, type: 'dir' },
+  ]);
   const zeroMiB = gzipSync(new Uint8Array(1 << 20), { level: 9 });
   const parts: Uint8Array[] = [gzipSync(dirs.subarray(0, dirs.length - 1024)), gzipSync(h)];
   for (let i = 0; i < sizeBytes / (1 << 20); i++) parts.push(zeroMiB);
@@ -69,8 +73,20 @@ function without(path: string): TarEntry[] {
 }
 
 export const platformCases: BadInputCase[] = [
-  { name: 'tarball: path traversal with ..', group: 'platform', setup: (c) => withExtra(c, fileEntry('../../evil', 'x')), expectCode: 'TAR_PATH_TRAVERSAL', ...DATA },
-  { name: 'tarball: absolute path', group: 'platform', setup: (c) => withExtra(c, { path: '/tmp/dogeos-evil', type: 'file', data: new Uint8Array(1) }), expectCode: 'TAR_ABSOLUTE_PATH', ...DATA },
+  {
+    name: 'tarball: path traversal with ..',
+    group: 'platform',
+    setup: (c) => withExtra(c, fileEntry('../../evil', 'x')),
+    expectCode: 'TAR_PATH_TRAVERSAL',
+    ...DATA,
+  },
+  {
+    name: 'tarball: absolute path',
+    group: 'platform',
+    setup: (c) => withExtra(c, { path: '/tmp/dogeos-evil', type: 'file', data: new Uint8Array(1) }),
+    expectCode: 'TAR_ABSOLUTE_PATH',
+    ...DATA,
+  },
   {
     name: 'tarball: symlink escaping the platform',
     group: 'platform',
@@ -78,8 +94,20 @@ export const platformCases: BadInputCase[] = [
     expectCode: 'TAR_LINK_ESCAPE',
     ...DATA,
   },
-  { name: 'tarball: absolute symlink', group: 'platform', setup: (c) => withExtra(c, { path: `${TOP}/i86pc/evil`, type: 'symlink', linkpath: '/etc/shadow' }), expectCode: 'TAR_LINK_ESCAPE', ...DATA },
-  { name: 'tarball: hard link to a host file', group: 'platform', setup: (c) => withExtra(c, { path: `${TOP}/i86pc/evil`, type: 'hardlink', linkpath: '/etc/passwd' }), expectCode: 'TAR_LINK_ESCAPE', ...DATA },
+  {
+    name: 'tarball: absolute symlink',
+    group: 'platform',
+    setup: (c) => withExtra(c, { path: `${TOP}/i86pc/evil`, type: 'symlink', linkpath: '/etc/shadow' }),
+    expectCode: 'TAR_LINK_ESCAPE',
+    ...DATA,
+  },
+  {
+    name: 'tarball: hard link to a host file',
+    group: 'platform',
+    setup: (c) => withExtra(c, { path: `${TOP}/i86pc/evil`, type: 'hardlink', linkpath: '/etc/passwd' }),
+    expectCode: 'TAR_LINK_ESCAPE',
+    ...DATA,
+  },
   {
     name: 'tarball: hard link climbing out with ..',
     group: 'platform',
@@ -94,11 +122,35 @@ export const platformCases: BadInputCase[] = [
     expectCode: 'TAR_LINK_ESCAPE',
     ...DATA,
   },
-  { name: 'tarball: character device node', group: 'platform', setup: (c) => withExtra(c, { path: `${TOP}/i86pc/mem`, type: 'chardev', devMajor: 1, devMinor: 1 }), expectCode: 'TAR_DEVICE_NODE', ...DATA },
+  {
+    name: 'tarball: character device node',
+    group: 'platform',
+    setup: (c) => withExtra(c, { path: `${TOP}/i86pc/mem`, type: 'chardev', devMajor: 1, devMinor: 1 }),
+    expectCode: 'TAR_DEVICE_NODE',
+    ...DATA,
+  },
   { name: 'tarball: fifo', group: 'platform', setup: (c) => withExtra(c, { path: `${TOP}/i86pc/pipe`, type: 'fifo' }), expectCode: 'TAR_DEVICE_NODE', ...DATA },
-  { name: 'tarball: entry outside the platform layout', group: 'platform', setup: (c) => withExtra(c, fileEntry('usr/bin/evil', 'x')), expectCode: 'TAR_UNEXPECTED_ENTRY', ...DATA },
-  { name: 'tarball: two top directories', group: 'platform', setup: (c) => withExtra(c, { path: 'platform-20990101T000000Z/root.password', type: 'file', data: new Uint8Array(1) }), expectCode: 'TAR_UNEXPECTED_ENTRY', ...DATA },
-  { name: 'tarball: the same file twice', group: 'platform', setup: (c) => withExtra(c, fileEntry('root.password', 'again')), expectCode: 'TAR_DUPLICATE_ENTRY', ...DATA },
+  {
+    name: 'tarball: entry outside the platform layout',
+    group: 'platform',
+    setup: (c) => withExtra(c, fileEntry('usr/bin/evil', 'x')),
+    expectCode: 'TAR_UNEXPECTED_ENTRY',
+    ...DATA,
+  },
+  {
+    name: 'tarball: two top directories',
+    group: 'platform',
+    setup: (c) => withExtra(c, { path: 'platform-20990101T000000Z/root.password', type: 'file', data: new Uint8Array(1) }),
+    expectCode: 'TAR_UNEXPECTED_ENTRY',
+    ...DATA,
+  },
+  {
+    name: 'tarball: the same file twice',
+    group: 'platform',
+    setup: (c) => withExtra(c, fileEntry('root.password', 'again')),
+    expectCode: 'TAR_DUPLICATE_ENTRY',
+    ...DATA,
+  },
   {
     name: 'tarball: truncated gzip',
     group: 'platform',
@@ -133,9 +185,27 @@ export const platformCases: BadInputCase[] = [
     expectCode: 'TAR_CORRUPT',
     ...DATA,
   },
-  { name: 'tarball: decompression bomb (2 GiB of zeros in 2 MB)', group: 'platform', setup: (c) => buildFile(c, zipBomb(2 ** 31)), expectCode: 'TAR_ZIP_BOMB', ...DATA },
-  { name: 'tarball: kernel missing', group: 'platform', setup: (c) => buildWith(c, without('i86pc/kernel/amd64/unix')), expectCode: 'PLATFORM_INCOMPLETE', ...DATA },
-  { name: 'tarball: boot archive .hash missing', group: 'platform', setup: (c) => buildWith(c, without('i86pc/amd64/boot_archive.hash')), expectCode: 'PLATFORM_INCOMPLETE', ...DATA },
+  {
+    name: 'tarball: decompression bomb (2 GiB of zeros in 2 MB)',
+    group: 'platform',
+    setup: (c) => buildFile(c, zipBomb(2 ** 31)),
+    expectCode: 'TAR_ZIP_BOMB',
+    ...DATA,
+  },
+  {
+    name: 'tarball: kernel missing',
+    group: 'platform',
+    setup: (c) => buildWith(c, without('i86pc/kernel/amd64/unix')),
+    expectCode: 'PLATFORM_INCOMPLETE',
+    ...DATA,
+  },
+  {
+    name: 'tarball: boot archive .hash missing',
+    group: 'platform',
+    setup: (c) => buildWith(c, without('i86pc/amd64/boot_archive.hash')),
+    expectCode: 'PLATFORM_INCOMPLETE',
+    ...DATA,
+  },
   {
     // Found by the tar fuzzer: the hash check read a directory (EISDIR crash).
     name: 'tarball: boot_archive is a directory',

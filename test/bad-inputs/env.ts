@@ -79,7 +79,6 @@ export async function makeSharedInputs(): Promise<SharedInputs> {
 
 const enc = new TextEncoder();
 
-
 /** The entries of a tiny but well-formed platform tarball (noise for the kernel and archive). */
 export function miniPlatformEntries(opts: { bootArchiveHashText?: string } = {}): TarEntry[] {
   return platformEntries({
@@ -116,11 +115,7 @@ export function md5Hex(data: Uint8Array | string): string {
  * Publishes a release directory on the server under `/<prefix>/<STAMP>/`
  * with the given tarball bytes and sums text; returns the base URL.
  */
-export function publishRelease(
-  shared: SharedInputs,
-  prefix: string,
-  files: { tarball: Uint8Array; sha256sums?: string; md5sums?: string },
-): string {
+export function publishRelease(shared: SharedInputs, prefix: string, files: { tarball: Uint8Array; sha256sums?: string; md5sums?: string }): string {
   const dir = join(shared.srvDir, prefix, STAMP);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, TARBALL_NAME), files.tarball);

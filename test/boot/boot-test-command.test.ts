@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandContext } from '../../build/cli/command.ts';
 import { command } from '../../build/cli/commands/boot-test.ts';
-import { CollectingReporter } from '../../build/core/events.ts';
 import { isDogeError } from '../../build/core/errors.ts';
+import { CollectingReporter } from '../../build/core/events.ts';
 import { buildProbe, writeArchivePair } from './probe-helpers.ts';
 
 let work: string;
@@ -40,12 +40,17 @@ describe('dogeos boot-test --kernel', () => {
     const pair = writeArchivePair(work, { name: 'cmd_archive' });
     const junit = join(work, 'junit.xml');
     const { ctx, reporter, output } = context([
-      '--kernel', probe,
+      '--kernel',
+      probe,
       '--append=-B smartos=true,console=ttya',
-      '--module', `${pair.archivePath} type=rootfs name=ramdisk`,
-      '--module', `${pair.hashPath} type=hash name=ramdisk`,
-      '--accel', 'auto',
-      '--junit', junit,
+      '--module',
+      `${pair.archivePath} type=rootfs name=ramdisk`,
+      '--module',
+      `${pair.hashPath} type=hash name=ramdisk`,
+      '--accel',
+      'auto',
+      '--junit',
+      junit,
     ]);
     expect(await command.run(ctx)).toBe(0);
     expect(output()).toMatch(/^PASS bios\/kernel \(\d+\.\d s, (tcg|kvm)\) serial log: .*boot-logs\/bios_kernel\.serial\.txt\n$/);
@@ -64,12 +69,18 @@ describe('dogeos boot-test --kernel', () => {
     const pair = writeArchivePair(work, { name: 'cmd_stale', hashOverride: '0'.repeat(40) });
     const junit = join(work, 'junit-stale.xml');
     const { ctx, output } = context([
-      '--kernel', probe,
-      '--module', `${pair.archivePath} type=rootfs name=ramdisk`,
-      '--module', `${pair.hashPath} type=hash name=ramdisk`,
-      '--accel', 'tcg',
-      '--junit', junit,
-      '--log-dir', join(work, 'logs-stale'),
+      '--kernel',
+      probe,
+      '--module',
+      `${pair.archivePath} type=rootfs name=ramdisk`,
+      '--module',
+      `${pair.hashPath} type=hash name=ramdisk`,
+      '--accel',
+      'tcg',
+      '--junit',
+      junit,
+      '--log-dir',
+      join(work, 'logs-stale'),
     ]);
     expect(await command.run(ctx)).toBe(1);
     expect(output()).toContain('probe-verdict: the probe reported failure: hash-mismatch');
@@ -80,7 +91,10 @@ describe('dogeos boot-test --kernel', () => {
   });
 
   it('rejects bad flags as usage errors', async () => {
-    for (const argv of [['--media', 'floppy', '--iso', 'x.iso'], ['--accel', 'hvf', '--kernel', 'k']]) {
+    for (const argv of [
+      ['--media', 'floppy', '--iso', 'x.iso'],
+      ['--accel', 'hvf', '--kernel', 'k'],
+    ]) {
       const { ctx } = context(argv);
       const err = await command.run(ctx).catch((e: unknown) => e);
       expect(isDogeError(err) && err.exitStatus).toBe(64);
@@ -100,12 +114,17 @@ describe('dogeos boot-test --kernel', () => {
     const expectation = join(work, 'expect.json');
     writeFileSync(expectation, JSON.stringify({ bootProps: { console: 'ttyb' }, modules: [{ type: 'rootfs', name: 'ramdisk', sha1: pair.sha1 }] }));
     const { ctx, output } = context([
-      '--kernel', probe,
+      '--kernel',
+      probe,
       '--append=-B console=ttya',
-      '--module', `${pair.archivePath} type=rootfs name=ramdisk`,
-      '--module', `${pair.hashPath} type=hash name=ramdisk`,
-      '--accel', 'tcg',
-      '--expectation', expectation,
+      '--module',
+      `${pair.archivePath} type=rootfs name=ramdisk`,
+      '--module',
+      `${pair.hashPath} type=hash name=ramdisk`,
+      '--accel',
+      'tcg',
+      '--expectation',
+      expectation,
     ]);
     expect(await command.run(ctx)).toBe(1);
     expect(output()).toContain('boot-prop:console: boot property console differs (expected ttyb, got ttya)');

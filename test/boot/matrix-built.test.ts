@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readPartitionTable, fatCandidates } from '../../build/codecs/gpt/partition-table.ts';
+import { fatCandidates, readPartitionTable } from '../../build/codecs/gpt/partition-table.ts';
 import { FileBlockDevice } from '../../build/core/filedev.ts';
 import { spawnCli } from '../helpers/cli.ts';
 import { DEMO_DOGEOS_STAMP, DEMO_STAMP, DEMO_VERSION, type DemoEnv, makeDemoEnv } from '../helpers/demo-build.ts';
@@ -87,7 +87,21 @@ describe('boot matrix over the built media', () => {
     const img = join(env.dir, 'badpath.img');
     copyFileSync(join(out, `dogeos-${DEMO_VERSION}-usb.img`), img);
     replaceOnUsb(img, '/boot/grub/grub.cfg', (t) => t.replaceAll('/platform/i86pc/kernel/amd64/unix', '/platform/i86pc/kernel/amd64/unix.missing'));
-    const r = await spawnCli(['--config', cfg, 'boot-test', '--usb', img, '--media', 'usb', '--accel', 'tcg', '--timeout', '25', '--log-dir', join(env.dir, 'logs-path')]);
+    const r = await spawnCli([
+      '--config',
+      cfg,
+      'boot-test',
+      '--usb',
+      img,
+      '--media',
+      'usb',
+      '--accel',
+      'tcg',
+      '--timeout',
+      '25',
+      '--log-dir',
+      join(env.dir, 'logs-path'),
+    ]);
     expect(r.status, r.stdout).toBe(1);
     expect(r.stdout).toMatch(/^FAIL bios\/usb/m);
     expect(readFileSync(join(env.dir, 'logs-path/bios_usb.serial.txt'), 'utf8')).toMatch(/not found|unix\.missing/);

@@ -48,7 +48,10 @@ describe('probe kernel image', () => {
     expect(headers).toMatch(/Machine:\s+Intel 80386/);
     const loads = headers.split('\n').filter((l) => /^\s+LOAD\s/.test(l));
     expect(loads).toHaveLength(1);
-    const [, offset, vaddr, , fileSize, memSize] = loads[0]!.trim().split(/\s+/).map((x) => Number.parseInt(x, 16));
+    const [, offset, vaddr, , fileSize, memSize] = loads[0]!
+      .trim()
+      .split(/\s+/)
+      .map((x) => Number.parseInt(x, 16));
     const bytes = readFileSync(probe);
     // multiboot1 header: magic, flags, checksum, header/load/load_end/bss_end/entry
     const at = bytes.indexOf(Buffer.from([0x02, 0xb0, 0xad, 0x1b]));
@@ -109,9 +112,7 @@ describe('probe boots under QEMU -kernel (multiboot1)', () => {
       ['hash', 'ramdisk', pair.hashFileSha1, pair.hashPath],
     ]);
     expect(report.modules[0]!.string).toBe(`${pair.archivePath} type=rootfs name=ramdisk`);
-    expect(report.hashChecks).toEqual([
-      { name: 'ramdisk', status: 'ok', expected: pair.sha1, actual: pair.sha1, module: 0, hashModule: 1 },
-    ]);
+    expect(report.hashChecks).toEqual([{ name: 'ramdisk', status: 'ok', expected: pair.sha1, actual: pair.sha1, module: 0, hashModule: 1 }]);
     expect(report.rootfsMagicOk).toBe(true);
     expect(report.result).toBe('pass');
 
@@ -169,7 +170,10 @@ describe('probe boots under QEMU -kernel (multiboot1)', () => {
 
   it('applies the legacy fixup to two untyped modules, which the expectation check still flags', async () => {
     const pair = writeArchivePair(work, { name: 'legacy_archive' });
-    const result = await bootProbe('legacy', [{ path: pair.archivePath, args: '' }, { path: pair.hashPath, args: '' }]);
+    const result = await bootProbe('legacy', [
+      { path: pair.archivePath, args: '' },
+      { path: pair.hashPath, args: '' },
+    ]);
     // illumos treats "archive hash" as rootfs + hash: the probe passes too.
     expect(result.guestCode).toBe(PROBE_STATUS.pass);
     const report = parseProbeReport(result.serialText);

@@ -8,7 +8,7 @@ const SHA_H = 'e7f1f05f64f7a97b9ffbdda33473490d36a8125a';
 
 /** A GRUB-booted multiboot2 run, with GRUB's screen noise before it. */
 const GRUB_RUN = [
-  '\x1b[H\x1b[J  Booting `DogeOS\'',
+  "\x1b[H\x1b[J  Booting `DogeOS'",
   '',
   '\x1b[0m',
   'PROBE BEGIN',

@@ -3,13 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CollectingReporter } from '../../build/core/events.ts';
 import { SerialWatcher } from '../../build/qemu/serial.ts';
-import {
-  DOGEOS_FIRSTBOOT_DONE,
-  judgeSmartOsConsole,
-  type SmartOsGoal,
-  scanSmartOsConsole,
-  watchSmartOsBoot,
-} from '../../build/qemu/smartos-watch.ts';
+import { DOGEOS_FIRSTBOOT_DONE, judgeSmartOsConsole, type SmartOsGoal, scanSmartOsConsole, watchSmartOsBoot } from '../../build/qemu/smartos-watch.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/transcripts');
 const transcript = (name: string) => readFileSync(join(FIXTURES, name), 'latin1');
@@ -34,23 +28,13 @@ describe('SmartOS console watcher on recorded transcripts', () => {
     expect(outcome.status).toBe('reached');
     expect(outcome.stages.map((s) => s.stage)).toEqual(['kernel', 'installer']);
     expect(outcome.stages[0]!.detail).toBe('joyent_20250724T001011Z');
-    expect(reporter.ofType('info').map((e) => e.message)).toEqual([
-      'smartos: kernel (joyent_20250724T001011Z)',
-      'smartos: installer (SmartOS Setup)',
-    ]);
+    expect(reporter.ofType('info').map((e) => e.message)).toEqual(['smartos: kernel (joyent_20250724T001011Z)', 'smartos: installer (SmartOS Setup)']);
   });
 
   it('follows an unattended install through the reboot to login and the DogeOS marker', async () => {
     const { outcome } = await watchTranscript('smartos-unattended.txt', 'firstboot-done');
     expect(outcome.status).toBe('reached');
-    expect(outcome.stages.map((s) => s.stage)).toEqual([
-      'kernel',
-      'installer',
-      'installer-done',
-      'smartos-banner',
-      'login',
-      'firstboot-done',
-    ]);
+    expect(outcome.stages.map((s) => s.stage)).toEqual(['kernel', 'installer', 'installer-done', 'smartos-banner', 'login', 'firstboot-done']);
     const done = outcome.stages.find((s) => s.stage === 'firstboot-done')!;
     expect(done.line).toBe(`${DOGEOS_FIRSTBOOT_DONE} fifo=http://10.0.2.20/`);
     expect(done.detail).toBe('fifo=http://10.0.2.20/');

@@ -23,7 +23,27 @@ beforeAll(async () => {
   writeFileSync(img, new Uint8Array(16 * 1024 * 1024));
   execFileSync(
     'sgdisk',
-    ['-n', '1:2048:+4M', '-t', '1:ef00', '-c', '1:EFI', '-n', '2:0:+1M', '-t', '2:ef02', '-c', '2:bios', '-n', '3:0:0', '-t', '3:0700', '-c', '3:SMARTOSBOOT', img],
+    [
+      '-n',
+      '1:2048:+4M',
+      '-t',
+      '1:ef00',
+      '-c',
+      '1:EFI',
+      '-n',
+      '2:0:+1M',
+      '-t',
+      '2:ef02',
+      '-c',
+      '2:bios',
+      '-n',
+      '3:0:0',
+      '-t',
+      '3:0700',
+      '-c',
+      '3:SMARTOSBOOT',
+      img,
+    ],
     { stdio: 'ignore' },
   );
 });

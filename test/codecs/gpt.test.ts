@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MemoryBlockDevice } from '../../build/core/blockdev.ts';
-import { isDogeError } from '../../build/core/errors.ts';
-import { FileBlockDevice } from '../../build/core/filedev.ts';
 import { crc32 } from '../../build/codecs/gpt/crc32.ts';
 import { GptAttribute, type GptPartition } from '../../build/codecs/gpt/entry.ts';
 import { formatGuid, guidFromHash, PartitionType, parseGuid } from '../../build/codecs/gpt/guid.ts';
 import { encodeGpt, type GptTable, readGpt, writeGpt } from '../../build/codecs/gpt/table.ts';
+import { MemoryBlockDevice } from '../../build/core/blockdev.ts';
+import { isDogeError } from '../../build/core/errors.ts';
+import { FileBlockDevice } from '../../build/core/filedev.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gpt-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -136,25 +136,23 @@ describe('interop with sgdisk', () => {
 
 describe('round trip and hostile input', () => {
   const diskLbas = 4096;
-  const arbPartitions = fc
-    .uniqueArray(fc.integer({ min: 34, max: diskLbas - 34 }), { minLength: 0, maxLength: 20 })
-    .chain((points) => {
-      const sorted = [...points].sort((a, b) => a - b);
-      const ranges: [number, number][] = [];
-      for (let i = 0; i + 1 < sorted.length; i += 2) ranges.push([sorted[i]!, sorted[i + 1]! - 1]);
-      return fc.tuple(
-        ...ranges.map(([first, last]) =>
-          fc.record({
-            typeGuid: fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => (b[0] === 0 ? b.map((x) => x | 1) : b)),
-            uniqueGuid: fc.uint8Array({ minLength: 16, maxLength: 16 }),
-            firstLba: fc.constant(first),
-            lastLba: fc.constant(last),
-            attributes: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
-            name: fc.string({ maxLength: 36 }).map((s) => s.replace(/\0/g, '')),
-          }),
-        ),
-      );
-    });
+  const arbPartitions = fc.uniqueArray(fc.integer({ min: 34, max: diskLbas - 34 }), { minLength: 0, maxLength: 20 }).chain((points) => {
+    const sorted = [...points].sort((a, b) => a - b);
+    const ranges: [number, number][] = [];
+    for (let i = 0; i + 1 < sorted.length; i += 2) ranges.push([sorted[i]!, sorted[i + 1]! - 1]);
+    return fc.tuple(
+      ...ranges.map(([first, last]) =>
+        fc.record({
+          typeGuid: fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => (b[0] === 0 ? b.map((x) => x | 1) : b)),
+          uniqueGuid: fc.uint8Array({ minLength: 16, maxLength: 16 }),
+          firstLba: fc.constant(first),
+          lastLba: fc.constant(last),
+          attributes: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+          name: fc.string({ maxLength: 36 }).map((s) => s.replace(/\0/g, '')),
+        }),
+      ),
+    );
+  });
 
   it('readGpt(writeGpt(t)) == t', () => {
     fc.assert(

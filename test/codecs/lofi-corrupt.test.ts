@@ -62,8 +62,7 @@ describe('header and index defects', () => {
     expect(e.hint).toMatch(/raw image/);
   });
 
-  it('unterminated name is not a known algorithm', () =>
-    expectCode(() => openLofi(patched((b) => b.fill(0x41, 0, 36))), 'LOFI_NOT_COMPRESSED'));
+  it('unterminated name is not a known algorithm', () => expectCode(() => openLofi(patched((b) => b.fill(0x41, 0, 36))), 'LOFI_NOT_COMPRESSED'));
 
   it('file size not a multiple of 512', () => expectCode(() => openLofi(good.subarray(0, good.length - 1)), 'LOFI_FILE_SIZE'));
 
@@ -90,10 +89,7 @@ describe('header and index defects', () => {
   });
 
   it('index going backwards', () => {
-    const e = expectCode(
-      () => openLofi(patched((_, v) => v.setBigUint64(INDEX + 16, v.getBigUint64(INDEX + 8) - 1n))),
-      'LOFI_BAD_INDEX',
-    );
+    const e = expectCode(() => openLofi(patched((_, v) => v.setBigUint64(INDEX + 16, v.getBigUint64(INDEX + 8) - 1n))), 'LOFI_BAD_INDEX');
     expect(e.details).toMatchObject({ entry: 2, offset: INDEX + 16 });
   });
 
@@ -102,8 +98,7 @@ describe('header and index defects', () => {
     expect(e.details).toMatchObject({ entry: 0, lengthBytes: 2, expectedBytes: 4096 });
   });
 
-  it('sentinel past the end of the file', () =>
-    expectCode(() => openLofi(patched((_, v) => v.setBigUint64(INDEX + 24, 2n ** 63n))), 'LOFI_TRUNCATED_DATA'));
+  it('sentinel past the end of the file', () => expectCode(() => openLofi(patched((_, v) => v.setBigUint64(INDEX + 24, 2n ** 63n))), 'LOFI_TRUNCATED_DATA'));
 
   it('file truncated inside the data area', () => expectCode(() => openLofi(good.subarray(0, 512)), 'LOFI_TRUNCATED_DATA'));
 });
@@ -121,11 +116,9 @@ describe('segment defects (found when the segment is read)', () => {
     expect(e.details).toMatchObject({ segment: 0, offset: seg(0) });
   });
 
-  it('a stored segment marked compressed is not zlib', () =>
-    expectCode(() => unpackLofi(patched((b) => (b[seg(1)] = 1))), 'LOFI_BAD_SEGMENT'));
+  it('a stored segment marked compressed is not zlib', () => expectCode(() => unpackLofi(patched((b) => (b[seg(1)] = 1))), 'LOFI_BAD_SEGMENT'));
 
-  it('a flipped byte in the Adler-32 trailer', () =>
-    expectCode(() => unpackLofi(patched((b) => (b[seg(3) - 1]! ^= 0x40))), 'LOFI_BAD_SEGMENT'));
+  it('a flipped byte in the Adler-32 trailer', () => expectCode(() => unpackLofi(patched((b) => (b[seg(3) - 1]! ^= 0x40))), 'LOFI_BAD_SEGMENT'));
 
   it('a last segment shorter in the header than in the stream', () =>
     expectCode(() => unpackLofi(patched((_, v) => v.setUint32(44, 2048))), 'LOFI_SEGMENT_LENGTH'));

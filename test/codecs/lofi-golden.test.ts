@@ -5,8 +5,8 @@
  * CPython's zlib.compress(data, 6), not from Node.
  */
 import { describe, expect, it } from 'vitest';
-import { withDeflatePool } from '../../build/core/deflate-pool.ts';
 import { lofiInfo, openLofi, packLofi, unpackLofi } from '../../build/codecs/lofi/index.ts';
+import { withDeflatePool } from '../../build/core/deflate-pool.ts';
 import { CollectingReporter } from '../../build/core/events.ts';
 import { noise } from '../helpers/noise.ts';
 
@@ -36,7 +36,6 @@ function u64be(n: number): Uint8Array {
   b.writeBigUInt64BE(BigInt(n));
   return b;
 }
-
 
 describe('golden: 512-byte segments are always stored raw (segsize ≤ 2048)', () => {
   const seg0 = Uint8Array.from({ length: 512 }, (_, i) => i & 0xff);
@@ -88,16 +87,7 @@ describe('golden: compressed, stored and short last segment (segsize 4096)', () 
   const zZeros = hex('789cedc1010d000000c2a0f74f6d0f0714000000f06e10000001'); // 26 bytes
   const zAs = hex('789c73741c05a360148c540000a4780410'); // 17 bytes
   // Segments: 1+26 = 27, 1+4096 = 4097, 1+17 = 18 → index 0, 27, 4124, 4142.
-  const header = concat(
-    nameField('gzip'),
-    u32be(4096),
-    u32be(4),
-    u32be(1024),
-    u64be(0),
-    u64be(27),
-    u64be(4124),
-    u64be(4142),
-  );
+  const header = concat(nameField('gzip'), u32be(4096), u32be(4), u32be(1024), u64be(0), u64be(27), u64be(4124), u64be(4142));
   const body = concat(header, hex('01'), zZeros, hex('00'), random, hex('01'), zAs);
   const golden = concat(body, new Uint8Array((512 - (body.length % 512)) % 512));
 

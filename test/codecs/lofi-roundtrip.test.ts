@@ -13,8 +13,8 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { lofiInfo, openLofi, packLofi, packLofiTo, unpackLofi } from '../../build/codecs/lofi/index.ts';
 import { MemoryBlockDevice } from '../../build/core/blockdev.ts';
-import { CollectingReporter } from '../../build/core/events.ts';
 import { createDeflatePool, withDeflatePool } from '../../build/core/deflate-pool.ts';
+import { CollectingReporter } from '../../build/core/events.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'lofi-rt-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -156,7 +156,10 @@ print(name, seg, count - 1, ''.join(kinds), hashlib.sha256(b''.join(out)).hexdig
 describe('independent check with CPython zlib', () => {
   it('python parses our header and inflates every segment to the original bytes', async () => {
     const input = new Uint8Array(5 * 131072 + 65536);
-    for (let i = 131072; i < 262144; i++) input[i] = createHash('md5').update(String(i >>> 4)).digest()[i & 15]!;
+    for (let i = 131072; i < 262144; i++)
+      input[i] = createHash('md5')
+        .update(String(i >>> 4))
+        .digest()[i & 15]!;
     input.fill(0x2e, 262144, 300000);
     const packed = await withDeflatePool(2, (deflater) => packLofi(input, { deflater }));
     const path = join(work, 'x.lgz');

@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkUfs } from '../../build/codecs/ufs/check.ts';
+import { UFSROOTINO } from '../../build/codecs/ufs/constants.ts';
 import { openUfs, type UfsImage } from '../../build/codecs/ufs/reader.ts';
 import { writeUfs } from '../../build/codecs/ufs/writer.ts';
 import { MemoryBlockDevice } from '../../build/core/blockdev.ts';
 import { readHostTree, writeHostTree } from '../../build/core/hosttree.ts';
 import { escapeName, hasEscapedBytes, nameFields, nameFromBytes, nameToBytes, unescapeName } from '../../build/core/names.ts';
-import { UFSROOTINO } from '../../build/codecs/ufs/constants.ts';
 import { makeDir, makeFile } from '../../build/core/tree.ts';
 import { byteListing, byteTreeArb } from '../helpers/byte-names.ts';
 
@@ -88,7 +88,7 @@ describe('the name encoding (core/names.ts)', () => {
       Buffer.from([0xc3]),
       Buffer.from([0xed, 0xa0, 0x80]),
       Buffer.from([0xff, 0xfe, 0x41]),
-      Buffer.from("q'\"$*?"),
+      Buffer.from('q\'"$*?'),
     ];
     execFileSync('mkdir', ['-p', dir]);
     for (const n of names) writeFileSync(Buffer.concat([Buffer.from(dir), Buffer.from('/'), n]), '');

@@ -5,11 +5,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { checkUfs } from '../../build/codecs/ufs/check.ts';
+import { openUfs } from '../../build/codecs/ufs/reader.ts';
 import { MemoryBlockDevice } from '../../build/core/blockdev.ts';
 import { isDogeError } from '../../build/core/errors.ts';
 import { walk } from '../../build/core/tree.ts';
-import { checkUfs } from '../../build/codecs/ufs/check.ts';
-import { openUfs } from '../../build/codecs/ufs/reader.ts';
 import { baseUfsImage } from '../helpers/ufs-base.ts';
 
 const BASE = baseUfsImage();
@@ -92,7 +92,10 @@ describe('damaged images give typed errors (reader) and problems (checker)', () 
   });
 
   it('superblock: impossible geometry and a huge group count fail fast', () => {
-    expectReadError(mutate((_, dv) => dv.setInt32(8192 + 48, 12345, true)), 'UFS_BAD_SUPERBLOCK');
+    expectReadError(
+      mutate((_, dv) => dv.setInt32(8192 + 48, 12345, true)),
+      'UFS_BAD_SUPERBLOCK',
+    );
     const huge = mutate((_, dv) => dv.setInt32(8192 + 44, 2_000_000_000, true));
     expectReadError(huge, 'UFS_BAD_SUPERBLOCK');
     expectProblem(huge, 'SB_BAD');
@@ -107,8 +110,16 @@ describe('damaged images give typed errors (reader) and problems (checker)', () 
 
   it('superblock copy in the last group differs; not clean', () => {
     const alt = (sb.ncg - 1) * sb.fpg * sb.fsize + sb.sblkno * sb.fsize;
-    expectProblem(mutate((_, dv) => dv.setInt32(alt + 184, sb.ipg + 32, true)), 'SB_ALT_MISMATCH');
-    expectProblem(mutate((img) => { img[8192 + 209] = 0; }), 'SB_NOT_CLEAN');
+    expectProblem(
+      mutate((_, dv) => dv.setInt32(alt + 184, sb.ipg + 32, true)),
+      'SB_ALT_MISMATCH',
+    );
+    expectProblem(
+      mutate((img) => {
+        img[8192 + 209] = 0;
+      }),
+      'SB_NOT_CLEAN',
+    );
   });
 
   it('cylinder group: bad magic and bad table offsets', () => {
@@ -126,12 +137,34 @@ describe('damaged images give typed errors (reader) and problems (checker)', () 
     const freeoff = new DataView(BASE.buffer).getInt32(cg0 + 96, true);
     const iusedoff = new DataView(BASE.buffer).getInt32(cg0 + 92, true);
     // Frag 100 is used by a file in the base image: mark it free.
-    expectProblem(mutate((img) => { img[cg0 + freeoff + (100 >> 3)]! |= 1 << (100 & 7); }), 'MAP_FRAG');
-    expectProblem(mutate((img) => { img[cg0 + iusedoff + 5] = 0xff; }), 'MAP_INODE');
-    expectProblem(mutate((_, dv) => dv.setInt32(sb.csaddr * sb.fsize + 4, 1, true)), 'CSUM');
-    expectProblem(mutate((_, dv) => dv.setInt32(cg0 + 28, 1, true)), 'CG_SUMMARY');
-    expectProblem(mutate((_, dv) => dv.setInt32(cg0 + 52 + 4, 7, true)), 'CG_FRSUM');
-    expectProblem(mutate((_, dv) => dv.setInt32(8192 + 196, 1, true)), 'CSTOTAL');
+    expectProblem(
+      mutate((img) => {
+        img[cg0 + freeoff + (100 >> 3)]! |= 1 << (100 & 7);
+      }),
+      'MAP_FRAG',
+    );
+    expectProblem(
+      mutate((img) => {
+        img[cg0 + iusedoff + 5] = 0xff;
+      }),
+      'MAP_INODE',
+    );
+    expectProblem(
+      mutate((_, dv) => dv.setInt32(sb.csaddr * sb.fsize + 4, 1, true)),
+      'CSUM',
+    );
+    expectProblem(
+      mutate((_, dv) => dv.setInt32(cg0 + 28, 1, true)),
+      'CG_SUMMARY',
+    );
+    expectProblem(
+      mutate((_, dv) => dv.setInt32(cg0 + 52 + 4, 7, true)),
+      'CG_FRSUM',
+    );
+    expectProblem(
+      mutate((_, dv) => dv.setInt32(8192 + 196, 1, true)),
+      'CSTOTAL',
+    );
   });
 
   it('inode: root not a directory, absurd size, bad type', () => {
@@ -139,7 +172,10 @@ describe('damaged images give typed errors (reader) and problems (checker)', () 
     const img = mutate((_, dv) => dv.setUint16(rootOff, 0o100644, true));
     expectReadError(img, 'UFS_CORRUPT_INODE');
     expectProblem(img, 'ROOT_NOT_DIR');
-    expectReadError(mutate((_, dv) => dv.setUint32(inodeOff('/d/small') + 12, 1 << 20, true)), 'UFS_CORRUPT_INODE');
+    expectReadError(
+      mutate((_, dv) => dv.setUint32(inodeOff('/d/small') + 12, 1 << 20, true)),
+      'UFS_CORRUPT_INODE',
+    );
     const typ = mutate((_, dv) => dv.setUint16(inodeOff('/d/small'), 0o070644, true));
     expectReadError(typ, 'UFS_CORRUPT_INODE');
     expectProblem(typ, 'INODE_TYPE');
@@ -199,8 +235,14 @@ describe('damaged images give typed errors (reader) and problems (checker)', () 
   });
 
   it('wrong link count and wrong block count (checker only)', () => {
-    expectProblem(mutate((_, dv) => dv.setInt16(inodeOff('/h1') + 2, 5, true)), 'LINK_COUNT');
-    expectProblem(mutate((_, dv) => dv.setInt32(inodeOff('/d/f1') + 104, 2, true)), 'INODE_BLOCKS');
+    expectProblem(
+      mutate((_, dv) => dv.setInt16(inodeOff('/h1') + 2, 5, true)),
+      'LINK_COUNT',
+    );
+    expectProblem(
+      mutate((_, dv) => dv.setInt32(inodeOff('/d/f1') + 104, 2, true)),
+      'INODE_BLOCKS',
+    );
   });
 
   it('random damage to metadata never crashes or hangs (fuzz)', () => {
@@ -211,24 +253,21 @@ describe('damaged images give typed errors (reader) and problems (checker)', () 
       [sb.dblkno * sb.fsize, sb.dblkno * sb.fsize + 16 * 1024],
     ] as const;
     fc.assert(
-      fc.property(
-        fc.array(fc.tuple(fc.nat(3), fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 8 }),
-        (flips) => {
-          const img = BASE.slice();
-          for (const [r, pos, v] of flips) {
-            const [a, b] = regions[r]!;
-            img[a + (pos % (b - a))] = v;
-          }
-          const t = performance.now();
-          try {
-            readEverything(img);
-          } catch (e) {
-            if (!isDogeError(e)) throw e;
-          }
-          expect(Array.isArray(checkUfs(new MemoryBlockDevice(img)))).toBe(true);
-          expect(performance.now() - t).toBeLessThan(5000);
-        },
-      ),
+      fc.property(fc.array(fc.tuple(fc.nat(3), fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 8 }), (flips) => {
+        const img = BASE.slice();
+        for (const [r, pos, v] of flips) {
+          const [a, b] = regions[r]!;
+          img[a + (pos % (b - a))] = v;
+        }
+        const t = performance.now();
+        try {
+          readEverything(img);
+        } catch (e) {
+          if (!isDogeError(e)) throw e;
+        }
+        expect(Array.isArray(checkUfs(new MemoryBlockDevice(img)))).toBe(true);
+        expect(performance.now() - t).toBeLessThan(5000);
+      }),
       { numRuns: 150, seed: 7 },
     );
   });

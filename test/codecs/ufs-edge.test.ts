@@ -1,11 +1,11 @@
 /** Writer refusals (what UFS cannot store) and reader edge cases. */
 import { describe, expect, it } from 'vitest';
-import { MemoryBlockDevice } from '../../build/core/blockdev.ts';
-import { makeDevice, makeDir, makeFile, makeSymlink, put } from '../../build/core/tree.ts';
 import { checkUfs } from '../../build/codecs/ufs/check.ts';
 import { decodeRdev, encodeRdev } from '../../build/codecs/ufs/inode.ts';
 import { openUfs } from '../../build/codecs/ufs/reader.ts';
 import { writeUfs } from '../../build/codecs/ufs/writer.ts';
+import { MemoryBlockDevice } from '../../build/core/blockdev.ts';
+import { makeDevice, makeDir, makeFile, makeSymlink, put } from '../../build/core/tree.ts';
 
 const OPTS = { sizeBytes: 4 << 20, bytesPerInode: 8192, timeSec: 1700000000 };
 const code = (fn: () => unknown) => {
@@ -35,7 +35,9 @@ describe('writer refuses what UFS cannot hold, with typed errors', () => {
   it('one file bigger than the image: UFS_FILE_TOO_BIG naming it', () => {
     const root = makeDir();
     put(root, 'opt/big', makeFile(new Uint8Array(5 << 20)));
-    expect(() => writeUfs(root, OPTS)).toThrow(expect.objectContaining({ code: 'UFS_FILE_TOO_BIG', message: expect.stringMatching(/^\/opt\/big needs 5\d{3} KiB of data blocks/) }));
+    expect(() => writeUfs(root, OPTS)).toThrow(
+      expect.objectContaining({ code: 'UFS_FILE_TOO_BIG', message: expect.stringMatching(/^\/opt\/big needs 5\d{3} KiB of data blocks/) }),
+    );
   });
 
   it('too many inodes: UFS_NO_SPACE', () => {
@@ -65,7 +67,15 @@ describe('writer refuses what UFS cannot hold, with typed errors', () => {
   });
 
   it('device numbers: both encodings round-trip (spec §7.7)', () => {
-    for (const [maj, min] of [[0, 0], [13, 2], [0x7f, 0xff], [0x80, 0], [182, 65536], [0x3fff, 0x2ffff], [1, 0x3ffff]] as const) {
+    for (const [maj, min] of [
+      [0, 0],
+      [13, 2],
+      [0x7f, 0xff],
+      [0x80, 0],
+      [182, 65536],
+      [0x3fff, 0x2ffff],
+      [1, 0x3ffff],
+    ] as const) {
       const v = encodeRdev(maj, min);
       expect(v, `${maj},${min}`).toBeDefined();
       expect(decodeRdev(v!)).toEqual({ major: maj, minor: min });

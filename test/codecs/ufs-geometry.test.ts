@@ -1,12 +1,12 @@
-import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MemoryBlockDevice } from '../../build/core/blockdev.ts';
-import { makeDir, makeFile, put } from '../../build/core/tree.ts';
-import { checkUfs } from '../../build/codecs/ufs/check.ts';
+import { describe, expect, it } from 'vitest';
 import { decodeCg } from '../../build/codecs/ufs/cg.ts';
+import { checkUfs } from '../../build/codecs/ufs/check.ts';
 import { cgtod, computeDsize, computeMkfsGeometry, lofiGeometry } from '../../build/codecs/ufs/geometry.ts';
 import { decodeSuperblock, encodeSuperblock } from '../../build/codecs/ufs/superblock.ts';
 import { writeUfs } from '../../build/codecs/ufs/writer.ts';
+import { MemoryBlockDevice } from '../../build/core/blockdev.ts';
+import { makeDir, makeFile, put } from '../../build/core/tree.ts';
 
 // shared/specs/illumos-ufs.md §4.2 and §4.6: the golden numbers.
 const CASES = [

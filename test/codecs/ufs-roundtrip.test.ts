@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemoryBlockDevice } from '../../build/core/blockdev.ts';
-import { makeDir, makeFile, makeSymlink, put, readAll, sparseContent } from '../../build/core/tree.ts';
 import { checkUfs } from '../../build/codecs/ufs/check.ts';
 import { openUfs } from '../../build/codecs/ufs/reader.ts';
 import { writeUfs } from '../../build/codecs/ufs/writer.ts';
+import { MemoryBlockDevice } from '../../build/core/blockdev.ts';
+import { makeDir, makeFile, makeSymlink, put, readAll, sparseContent } from '../../build/core/tree.ts';
 import { BOUNDARY_SIZES, patternContent, treeArb, treeDiff } from '../helpers/ufs-trees.ts';
 
 const OPTS = { sizeBytes: 24 << 20, bytesPerInode: 4096, timeSec: 1700000000 };

@@ -37,7 +37,9 @@ let out: string;
 
 /** Triton's name check, by the same pipeline of tools; returns the version or undefined when refused. */
 function tritonVersion(fileName: string): string | undefined {
-  const version = execFileSync('bash', ['-c', 'basename "$1" .tgz | tr [:lower:] [:upper:] | sed -e "s/.*\\-\\(2.*Z\\)$/\\1/"', 'x', fileName], { encoding: 'utf8' }).trim();
+  const version = execFileSync('bash', ['-c', 'basename "$1" .tgz | tr [:lower:] [:upper:] | sed -e "s/.*\\-\\(2.*Z\\)$/\\1/"', 'x', fileName], {
+    encoding: 'utf8',
+  }).trim();
   try {
     execFileSync('grep', ['^2[0-9]*T[0-9]*Z$'], { input: `${version}\n`, stdio: ['pipe', 'ignore', 'ignore'] });
     return version;
@@ -78,7 +80,12 @@ describe('a DogeOS platform as piadm and Triton see it', () => {
 
   it('has top directory platform-<DogeOS stamp>/ and that stamp in etc/version/platform (GNU tar)', () => {
     const tgz = join(out, `platform-dogeos-1.0.0-${DOGEOS_STAMP}.tgz`);
-    const tops = new Set(sh('tar', ['-tzf', tgz]).split('\n').filter(Boolean).map((p) => p.split('/')[0]));
+    const tops = new Set(
+      sh('tar', ['-tzf', tgz])
+        .split('\n')
+        .filter(Boolean)
+        .map((p) => p.split('/')[0]),
+    );
     expect([...tops]).toEqual([`platform-${DOGEOS_STAMP}`]);
     expect(sh('tar', ['-xzOf', tgz, `platform-${DOGEOS_STAMP}/etc/version/platform`])).toBe(`${DOGEOS_STAMP}\n`);
   });

@@ -34,7 +34,11 @@ import { usbTarget } from '../../build/media/usb.ts';
 import { type Fixture, makeFixture } from '../helpers/media-fixture.ts';
 import { MiB, readRange, sh } from '../media/helpers.ts';
 
-const od = (args: string[], dev: string) => execFileSync('od', [...args, dev], { encoding: 'latin1' }).trim().split(/\s+/).join(' ');
+const od = (args: string[], dev: string) =>
+  execFileSync('od', [...args, dev], { encoding: 'latin1' })
+    .trim()
+    .split(/\s+/)
+    .join(' ');
 
 /** usb_key_version DEV, by the reads usb-key.sh makes. */
 function usbKeyVersion(dev: string): string {

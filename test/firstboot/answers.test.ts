@@ -97,7 +97,9 @@ describe.each(SHELLS)('one-time root password under %s', (shell: Shell) => {
     expect(mode(node, '/usbkey/shadow')).toBe(0o400);
     expect(callLines(boot2.calls).filter((c) => /^u?mount /.test(c))).toEqual(['umount /etc/shadow', 'mount -F lofs /usbkey/shadow /etc/shadow']);
     expect(await node.exists(TARGET)).toBe(false);
-    expect(await node.read('/var/log/prompt-config.log')).toBe('=== Starting prompt-config\n[trace] promptpw(): preset_val=dogeos-otp-REDACTED\n[trace] root_shadow=dogeos-otp-REDACTED\n');
+    expect(await node.read('/var/log/prompt-config.log')).toBe(
+      '=== Starting prompt-config\n[trace] promptpw(): preset_val=dogeos-otp-REDACTED\n[trace] root_shadow=dogeos-otp-REDACTED\n',
+    );
     expect(mode(node, '/var/log/prompt-config.log')).toBe(0o644);
 
     // The first-boot service proper finds nothing left to change (the admin link as
@@ -150,7 +152,9 @@ describe.each(SHELLS)('one-time root password under %s', (shell: Shell) => {
     await node.write('/system/boot/answers.json', '{"config_console": true}\n');
     const run = await node.run(shell, { mode: 'answers' });
     expect(run.code).toBe(95);
-    expect(run.console).toEqual(["DOGEOS-FIRSTBOOT: failed /system/boot/answers.json is not answers.json as the build writes it (a first line '{', one member per line)"]);
+    expect(run.console).toEqual([
+      "DOGEOS-FIRSTBOOT: failed /system/boot/answers.json is not answers.json as the build writes it (a first line '{', one member per line)",
+    ]);
     expect(readdirSync(node.p('/usbkey/private'))).toEqual([]);
   });
 });

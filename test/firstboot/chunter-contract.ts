@@ -15,12 +15,24 @@ export const CHUNTER_INSTALLER = {
     { source: 'lbivens/chunter:rel/pkg/install.sh@0.8.1', quote: 'sed "s/^ip = 127.0.0.1:4200/ip=$conf_admin_ip:4200/" ${CONFFILE}.example > ${CONFFILE}' },
     { source: 'lbivens/chunter:rel/pkg/install.sh@0.8.1', quote: 'conf_fifo_nic=fifo0' },
     { source: 'lbivens/chunter:rel/pkg/install.sh@0.8.1', quote: 'conf_admin_ip=$conf_fifo_ip' },
-    { source: 'lbivens/chunter:rel/pkg/install.sh@0.8.1', quote: 'conf_admin_nic=$(dladm show-phys -m -o LINK,ADDRESS | /usr/bin/egrep "$conf_admin_mac" | awk \'{print $1}\')' },
-    { source: 'lbivens/chunter:rel/pkg/install.sh@0.8.1', quote: 'conf_admin_ip=$(ipadm show-addr -o ADDROBJ,ADDR  | grep "^$conf_admin_nic" | awk \'{print $2}\' | awk -F/ \'{print $1}\')' },
+    {
+      source: 'lbivens/chunter:rel/pkg/install.sh@0.8.1',
+      quote: 'conf_admin_nic=$(dladm show-phys -m -o LINK,ADDRESS | /usr/bin/egrep "$conf_admin_mac" | awk \'{print $1}\')',
+    },
+    {
+      source: 'lbivens/chunter:rel/pkg/install.sh@0.8.1',
+      quote: "conf_admin_ip=$(ipadm show-addr -o ADDROBJ,ADDR  | grep \"^$conf_admin_nic\" | awk '{print $2}' | awk -F/ '{print $1}')",
+    },
     // dladm prints MACs without leading zeros; the installer turns admin_nic into a pattern that allows both.
-    { source: 'lbivens/chunter:rel/pkg/install.sh@0.8.1', quote: "conf_admin_mac=$(echo \"$admin_nic\" | sed 's/0\\([0-9]\\)/0?\\1/g')" },
-    { source: 'project-fifo/docs:chunter/installation.rst@master', quote: 'It will look for a ``fifo0`` vnic. If this doesn\'t exist it will take the IP of the ``admin`` nic.' },
-    { source: 'project-fifo/docs:chunter/installation.rst@master', quote: 'If Chunter registered with a wrong IP the correct IP can be changed in the config file.' },
+    { source: 'lbivens/chunter:rel/pkg/install.sh@0.8.1', quote: 'conf_admin_mac=$(echo "$admin_nic" | sed \'s/0\\([0-9]\\)/0?\\1/g\')' },
+    {
+      source: 'project-fifo/docs:chunter/installation.rst@master',
+      quote: "It will look for a ``fifo0`` vnic. If this doesn't exist it will take the IP of the ``admin`` nic.",
+    },
+    {
+      source: 'project-fifo/docs:chunter/installation.rst@master',
+      quote: 'If Chunter registered with a wrong IP the correct IP can be changed in the config file.',
+    },
   ] satisfies Cited[],
   /** Its log directory. */
   logDir: [{ source: 'lbivens/chunter:rel/pkg/install.sh@0.8.1', quote: 'mkdir -p /var/log/chunter' }] satisfies Cited[],

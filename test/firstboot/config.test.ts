@@ -88,8 +88,7 @@ const BAD: BadCase[] = [
   {
     name: 'a glob in the package list',
     conf: ["DOGEOS_ROLE='hypervisor'", "DOGEOS_FIFO_PACKAGES='fifo-* nginx'"],
-    error:
-      "DOGEOS_FIFO_PACKAGES='fifo-* nginx' (from /dogeos/etc/dogeos.conf line 2): must be package names of [A-Za-z0-9._+-] separated by spaces",
+    error: "DOGEOS_FIFO_PACKAGES='fifo-* nginx' (from /dogeos/etc/dogeos.conf line 2): must be package names of [A-Za-z0-9._+-] separated by spaces",
   },
   {
     name: 'a trailing comma in the resolvers',
@@ -104,15 +103,13 @@ const BAD: BadCase[] = [
   {
     name: 'a plain password as root hash, not shown',
     conf: ["DOGEOS_ROLE='hypervisor'", "DOGEOS_ROOT_SHADOW='hunter2hunter2'"],
-    error:
-      "DOGEOS_ROOT_SHADOW (from /dogeos/etc/dogeos.conf line 2): must be a crypt(3) SHA-512 hash '$6$salt$hash' (never a plain password)",
+    error: "DOGEOS_ROOT_SHADOW (from /dogeos/etc/dogeos.conf line 2): must be a crypt(3) SHA-512 hash '$6$salt$hash' (never a plain password)",
   },
   {
     name: 'a bad value in the PXE per-host file',
     conf: ["DOGEOS_ROLE='hypervisor'"],
     files: { '/system/boot/dogeos.conf': "DOGEOS_MEDIA_URL='ftp://10.0.0.1/dogeos'\n" },
-    error:
-      "DOGEOS_MEDIA_URL='ftp://10.0.0.1/dogeos' (from /system/boot/dogeos.conf line 1): must be an http:// or https:// URL without spaces or quotes",
+    error: "DOGEOS_MEDIA_URL='ftp://10.0.0.1/dogeos' (from /system/boot/dogeos.conf line 1): must be an http:// or https:// URL without spaces or quotes",
   },
   {
     name: 'a bad value in a USB key file with Windows line endings',
@@ -178,7 +175,7 @@ describe.each(SHELLS)('configuration under %s', (shell) => {
         fc.array(char, { maxLength: 24 }).map((a) => a.join('').replace(/[\n\0]/g, '')),
         { numRuns: 100, seed: 424242 },
       );
-      values.push("$(touch /tmp/dogeos-pwned)", '`touch /tmp/dogeos-pwned`', "'", "''", "'\\''", ' lead and trail ');
+      values.push('$(touch /tmp/dogeos-pwned)', '`touch /tmp/dogeos-pwned`', "'", "''", "'\\''", ' lead and trail ');
       const files = values.map((value, i) => {
         const file = path.join(dir, `${i}.conf`);
         writeFileSync(file, `# sample ${i}\n${renderConf({ DOGEOS_ROLE: 'head', DOGEOS_FIFO_ADMIN_PASSWORD: value })}`);

@@ -19,9 +19,7 @@ import { OVERLAY, SHELLS } from './harness.ts';
 /** The {TOKENS} of fifo-versions with DogeOS's default settings (lib/fifo.sh dg_subst). */
 function withDefaults(v: string, ip = '10.9.9.9'): string {
   const d = firstbootDefaults();
-  return v
-    .replaceAll('{IP}', ip)
-    .replace(/\{([A-Z_]+_PORT)\}/g, (_m, k: string) => d[`DOGEOS_${k}`] ?? `?${k}`);
+  return v.replaceAll('{IP}', ip).replace(/\{([A-Z_]+_PORT)\}/g, (_m, k: string) => d[`DOGEOS_${k}`] ?? `?${k}`);
 }
 
 describe(`FiFo ${FIFO_RELEASE}, the pinned release`, () => {
@@ -48,7 +46,14 @@ describe(`FiFo ${FIFO_RELEASE}, the pinned release`, () => {
   });
 
   it('takes the release of a FiFo package version as FiFo numbers them (patch pN, pkgsrc nbN)', () => {
-    expect(['0.8.1', '0.8.1p3', '0.8.1nb2', '0.8.1p1nb1', '0.8', '0.8.1-rc1'].map(fifoReleaseOf)).toEqual(['0.8.1', '0.8.1', '0.8.1', '0.8.1', undefined, undefined]);
+    expect(['0.8.1', '0.8.1p3', '0.8.1nb2', '0.8.1p1nb1', '0.8', '0.8.1-rc1'].map(fifoReleaseOf)).toEqual([
+      '0.8.1',
+      '0.8.1',
+      '0.8.1',
+      '0.8.1',
+      undefined,
+      undefined,
+    ]);
   });
 });
 
@@ -76,7 +81,12 @@ describe.each(SHELLS)('lib/fifo.sh under %s', (shell) => {
         encoding: 'utf8',
         env: { PATH: process.env['PATH'] ?? '', DOGEOS_ROOT: root, LIB: path.join(OVERLAY, 'dogeos/lib') },
       });
-      const lines = Object.fromEntries(out.split('\n').filter((l) => /^(service|setting|admin|url) /.test(l)).map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
+      const lines = Object.fromEntries(
+        out
+          .split('\n')
+          .filter((l) => /^(service|setting|admin|url) /.test(l))
+          .map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]),
+      );
       expect(lines['service']).toBe(FIFO_SERVICES.map((s) => `${s.name} ${s.fmri} ${s.ports.join(',')};`).join(''));
       expect(lines['setting']).toBe(FIFO_SETTINGS.map((s) => `${s.service} ${s.key} ${withDefaults(s.value)};`).join(''));
       expect(lines['admin']).toBe(`${FIFO_ADMIN.command} ${FIFO_ADMIN.form}`);

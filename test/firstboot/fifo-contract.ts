@@ -98,15 +98,55 @@ export const FIFO_ADMIN = {
 
 /** The settings DogeOS writes into each service's cuttlefish file (keys the schemas define). */
 export const FIFO_SETTINGS: readonly { readonly service: string; readonly key: string; readonly value: string; readonly why: Cited }[] = [
-  { service: 'snarl', key: 'ip', value: '{IP}:{SNARL_PORT}', why: { source: 'maltejk/snarl:schema/snarl.schema@0.8.1', quote: '{mapping, "ip", "mdns_server_lib.listener",' } },
-  { service: 'snarl', key: 'nodename', value: 'snarl@{IP}', why: { source: 'maltejk/snarl:schema/erlang_vm.schema@0.8.1', quote: '{mapping, "nodename", "vm_args.-name", [' } },
-  { service: 'sniffle', key: 'ip', value: '{IP}:{SNIFFLE_PORT}', why: { source: 'jptac/sniffle:rel/pkg/install.sh@0.8.1', quote: 'CONFFILE=/data/sniffle/etc/sniffle.conf' } },
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: a quoted shell line, not a template
-  { service: 'sniffle', key: 'nodename', value: 'sniffle@{IP}', why: { source: 'jptac/sniffle:rel/pkg/install.sh@0.8.1', quote: '/usr/bin/sed -i bak -e "s/127.0.0.1/${IP}/g" ${CONFFILE}' } },
-  { service: 'howl', key: 'ip', value: '{IP}:{HOWL_PORT}', why: { source: 'jptac/howl:apps/howl/priv/howl.schema@0.8.1', quote: '{mapping, "ip", "mdns_server_lib.listener",' } },
-  { service: 'howl', key: 'nodename', value: 'howl@{IP}', why: { source: 'jptac/howl:rel/vars.config@0.8.1', quote: '{node,                  "howl@127.0.0.1"}.' } },
-  { service: 'howl', key: 'http_port', value: '{HTTP_PORT}', why: { source: 'jptac/howl:apps/howl/priv/howl.schema@0.8.1', quote: '{mapping, "http_port", "howl.http_port",' } },
-  { service: 'howl', key: 'ssl.port', value: '{HTTPS_PORT}', why: { source: 'jptac/howl:apps/howl/priv/howl.schema@0.8.1', quote: '{mapping, "ssl.port", "howl.ssl_port",' } },
+  {
+    service: 'snarl',
+    key: 'ip',
+    value: '{IP}:{SNARL_PORT}',
+    why: { source: 'maltejk/snarl:schema/snarl.schema@0.8.1', quote: '{mapping, "ip", "mdns_server_lib.listener",' },
+  },
+  {
+    service: 'snarl',
+    key: 'nodename',
+    value: 'snarl@{IP}',
+    why: { source: 'maltejk/snarl:schema/erlang_vm.schema@0.8.1', quote: '{mapping, "nodename", "vm_args.-name", [' },
+  },
+  {
+    service: 'sniffle',
+    key: 'ip',
+    value: '{IP}:{SNIFFLE_PORT}',
+    why: { source: 'jptac/sniffle:rel/pkg/install.sh@0.8.1', quote: 'CONFFILE=/data/sniffle/etc/sniffle.conf' },
+  },
+  {
+    service: 'sniffle',
+    key: 'nodename',
+    value: 'sniffle@{IP}',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a quoted shell line, not a template
+    why: { source: 'jptac/sniffle:rel/pkg/install.sh@0.8.1', quote: '/usr/bin/sed -i bak -e "s/127.0.0.1/${IP}/g" ${CONFFILE}' },
+  },
+  {
+    service: 'howl',
+    key: 'ip',
+    value: '{IP}:{HOWL_PORT}',
+    why: { source: 'jptac/howl:apps/howl/priv/howl.schema@0.8.1', quote: '{mapping, "ip", "mdns_server_lib.listener",' },
+  },
+  {
+    service: 'howl',
+    key: 'nodename',
+    value: 'howl@{IP}',
+    why: { source: 'jptac/howl:rel/vars.config@0.8.1', quote: '{node,                  "howl@127.0.0.1"}.' },
+  },
+  {
+    service: 'howl',
+    key: 'http_port',
+    value: '{HTTP_PORT}',
+    why: { source: 'jptac/howl:apps/howl/priv/howl.schema@0.8.1', quote: '{mapping, "http_port", "howl.http_port",' },
+  },
+  {
+    service: 'howl',
+    key: 'ssl.port',
+    value: '{HTTPS_PORT}',
+    why: { source: 'jptac/howl:apps/howl/priv/howl.schema@0.8.1', quote: '{mapping, "ssl.port", "howl.ssl_port",' },
+  },
 ];
 
 /** Things 0.8.1 does not have, which DogeOS used to install or wait for. */

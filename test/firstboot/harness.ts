@@ -168,8 +168,14 @@ export class TestNode {
     await rm(src, { recursive: true, force: true });
     await mkdir(path.join(src, 'fifo_zlogin/share'), { recursive: true });
     await mkdir(path.join(src, 'fifo_zlogin/bin'), { recursive: true });
-    await writeFile(path.join(src, 'fifo_zlogin/share/epmd.xml'), `<service_bundle type='manifest' name='export'>\n  <service name='network/epmd' type='service' version='0'/>\n</service_bundle>\n`);
-    await writeFile(path.join(src, 'fifo_zlogin/share/fifo_zlogin.xml'), `<service_bundle type='manifest' name='zlogin'>\n  <service\n      name='fifo/zlogin'\n      type='service'\n      version='0.3.0'>\n  </service>\n</service_bundle>\n`);
+    await writeFile(
+      path.join(src, 'fifo_zlogin/share/epmd.xml'),
+      `<service_bundle type='manifest' name='export'>\n  <service name='network/epmd' type='service' version='0'/>\n</service_bundle>\n`,
+    );
+    await writeFile(
+      path.join(src, 'fifo_zlogin/share/fifo_zlogin.xml'),
+      `<service_bundle type='manifest' name='zlogin'>\n  <service\n      name='fifo/zlogin'\n      type='service'\n      version='0.3.0'>\n  </service>\n</service_bundle>\n`,
+    );
     await writeFile(path.join(src, 'fifo_zlogin/bin/fifo_zlogin'), `#!/bin/sh\necho fifo_zlogin ${version}\n`);
     await mkdir(path.dirname(hostFile), { recursive: true });
     execFileSync('tar', ['-czf', hostFile, '-C', src, 'fifo_zlogin']);
@@ -184,11 +190,7 @@ export class TestNode {
     if (version !== null) {
       const rel = `chunter/chunter-${version}.tar.gz`;
       const bytes = await this.chunterArchive(version, this.p(`${dir}/${rel}`), spec.chunterNeedsZlogin === true);
-      lines.push(
-        `CHUNTER_VERSION=${shq(version)}`,
-        `CHUNTER_FILE=${shq(rel)}`,
-        `CHUNTER_SHA256=${shq(spec.chunterSha256 ?? sha256(bytes))}`,
-      );
+      lines.push(`CHUNTER_VERSION=${shq(version)}`, `CHUNTER_FILE=${shq(rel)}`, `CHUNTER_SHA256=${shq(spec.chunterSha256 ?? sha256(bytes))}`);
     }
     if (spec.zloginVersion !== undefined) {
       const rel = `zlogin/fifo_zlogin-${spec.zloginVersion}.tar.gz`;

@@ -224,8 +224,7 @@ describe.each(SHELLS)('head node under %s', (shell) => {
     await node.ready('snarl', 'never');
     const run = await node.run(shell);
     expect(run.code).toBe(95);
-    const reason =
-      "snarl not ready: svc:/network/snarl:default still 'offline' after 4 polls 0s apart (DOGEOS_READY_TRIES=4, DOGEOS_READY_SLEEP=0)";
+    const reason = "snarl not ready: svc:/network/snarl:default still 'offline' after 4 polls 0s apart (DOGEOS_READY_TRIES=4, DOGEOS_READY_SLEEP=0)";
     expect(run.console).toEqual([`DOGEOS-FIRSTBOOT: failed ${reason}`]);
     expect((await node.log()).some((l) => l.endsWith(`FAILED: ${reason}`))).toBe(true);
     expect(count(run.calls, `svcs -z ${Z} -H -o state svc:/network/snarl:default`)).toBe(4);
@@ -280,9 +279,7 @@ describe.each(SHELLS)('head node under %s', (shell) => {
         `/dogeos/images/${IMAGE_UUID}.zfs.gz`,
       ]);
       const calls = callLines(run.calls);
-      expect(calls).toContain(
-        `imgadm install -m /opt/dogeos/media/images/${IMAGE_UUID}.imgmanifest -f /opt/dogeos/media/images/${IMAGE_UUID}.zfs.gz`,
-      );
+      expect(calls).toContain(`imgadm install -m /opt/dogeos/media/images/${IMAGE_UUID}.imgmanifest -f /opt/dogeos/media/images/${IMAGE_UUID}.zfs.gz`);
       expect(calls.filter((c) => /^(u?mount|zlogin \S+ mkdir)/.test(c))).toEqual([]);
       expect(await node.read(`${ZROOT}/opt/local/etc/pkgin/repositories.conf`)).toBe(`${server.base}/dogeos/packages\n`);
       expect(run.console.at(-1)).toBe('DOGEOS-FIRSTBOOT: done');

@@ -166,9 +166,7 @@ describe.each(SHELLS)('hypervisor node under %s', (shell) => {
     await node.media({ extraLines: ["MEDIA_FORMAT='2'"] });
     const run = await node.run(shell);
     expect(run.code).toBe(95);
-    expect(run.console).toEqual([
-      "DOGEOS-FIRSTBOOT: failed /mnt/usbkey/dogeos/media.conf: MEDIA_FORMAT='2' is not a format this platform reads (1)",
-    ]);
+    expect(run.console).toEqual(["DOGEOS-FIRSTBOOT: failed /mnt/usbkey/dogeos/media.conf: MEDIA_FORMAT='2' is not a format this platform reads (1)"]);
     expect(callLines(run.calls)).toEqual([]);
   });
 

@@ -12,16 +12,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  FIRSTBOOT_KEY_NAMES,
-  FIRSTBOOT_PORT_KEYS,
-  firstbootDefaults,
-  renderFirstbootLines,
-  validateFirstbootSettings,
-} from '../../build/firstboot/keys.ts';
 import { sha512Crypt } from '../../build/core/password.ts';
+import { FIRSTBOOT_KEY_NAMES, FIRSTBOOT_PORT_KEYS, firstbootDefaults, renderFirstbootLines, validateFirstbootSettings } from '../../build/firstboot/keys.ts';
 import { OVERLAY, SHELLS } from './harness.ts';
-import { type ShellParser, runShellParser } from './parser.ts';
+import { runShellParser, type ShellParser } from './parser.ts';
 
 type Settings = Record<string, string>;
 
@@ -110,7 +104,12 @@ interface Case {
 function tableCases(): Case[] {
   return Object.entries(TABLE).flatMap(([key, c]) =>
     [true, false].flatMap((ok) =>
-      (ok ? c.valid : c.invalid).map((value) => ({ label: `${key}=${JSON.stringify(value)}`, settings: { ...(c.base ?? HV), [key]: value }, expectOk: ok, key })),
+      (ok ? c.valid : c.invalid).map((value) => ({
+        label: `${key}=${JSON.stringify(value)}`,
+        settings: { ...(c.base ?? HV), [key]: value },
+        expectOk: ok,
+        key,
+      })),
     ),
   );
 }
@@ -118,8 +117,41 @@ function tableCases(): Case[] {
 /** Values built from the characters the rules care about, fixed seed. */
 function generatedCases(): Case[] {
   const pieces = fc.constantFrom(
-    '0', '1', '9', '25', '255', '256', '4369', '65535', '.', ',', '/', '//', '..', ':', '-', '_', ' ', '\t', '+', '*', '$', '$6$', "'", '"',
-    'a', 'Z', 'é', 'dhcp', 'http://', 'https://', 'head', 'yes', '=', '%', HASH_BODY.slice(0, 43),
+    '0',
+    '1',
+    '9',
+    '25',
+    '255',
+    '256',
+    '4369',
+    '65535',
+    '.',
+    ',',
+    '/',
+    '//',
+    '..',
+    ':',
+    '-',
+    '_',
+    ' ',
+    '\t',
+    '+',
+    '*',
+    '$',
+    '$6$',
+    "'",
+    '"',
+    'a',
+    'Z',
+    'é',
+    'dhcp',
+    'http://',
+    'https://',
+    'head',
+    'yes',
+    '=',
+    '%',
+    HASH_BODY.slice(0, 43),
   );
   const junk = fc.array(pieces, { maxLength: 8 }).map((a) => a.join(''));
   const cases: Case[] = [];
@@ -165,7 +197,14 @@ beforeAll(async () => {
       return file;
     }),
   );
-  const results = await Promise.all(SHELLS.map((shell) => runShellParser(shell, files.map((f) => [f]))));
+  const results = await Promise.all(
+    SHELLS.map((shell) =>
+      runShellParser(
+        shell,
+        files.map((f) => [f]),
+      ),
+    ),
+  );
   SHELLS.forEach((shell, i) => {
     parsedBy.set(shell, results[i] as ShellParser);
   });

@@ -51,7 +51,12 @@ describe.each(SHELLS)('semver compare under %s', (shell) => {
     const pairs = fc.sample(
       fc.oneof(
         fc.tuple(version, version),
-        version.chain((a) => fc.tuple(fc.constant(a), fc.array(ident, { maxLength: 3 }).map((p) => `${a.split(/[-+]/)[0]}${p.length ? `-${p.join('.')}` : ''}`))),
+        version.chain((a) =>
+          fc.tuple(
+            fc.constant(a),
+            fc.array(ident, { maxLength: 3 }).map((p) => `${a.split(/[-+]/)[0]}${p.length ? `-${p.join('.')}` : ''}`),
+          ),
+        ),
       ),
       { numRuns: 400, seed: 7 },
     ) as [string, string][];
@@ -85,6 +90,11 @@ describe.each(SHELLS)('semver compare under %s', (shell) => {
       ['1.2.3-a_b', '1.0.0', 'invalid'],
       ['unknown', '1.0.0', 'invalid'],
     ];
-    expect(compare(shell, cases.map(([a, b]) => [a, b]))).toEqual(cases.map((c) => c[2]));
+    expect(
+      compare(
+        shell,
+        cases.map(([a, b]) => [a, b]),
+      ),
+    ).toEqual(cases.map((c) => c[2]));
   });
 });

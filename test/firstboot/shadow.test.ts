@@ -97,10 +97,7 @@ describe.each(SHELLS)('root password under %s', (shell) => {
     const run = await node.run(shell, { env: { STANDIN_BOOT_TIME: '1700086400' } });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(callLines(run.calls).filter((c) => /^u?mount /.test(c))).toEqual([
-      'umount /etc/shadow',
-      'mount -F lofs /usbkey/shadow /etc/shadow',
-    ]);
+    expect(callLines(run.calls).filter((c) => /^u?mount /.test(c))).toEqual(['umount /etc/shadow', 'mount -F lofs /usbkey/shadow /etc/shadow']);
     expect(await node.read('/usbkey/shadow')).toBe(SHADOW(HASH));
     expect(await node.read('/etc/shadow')).toBe(SHADOW(HASH));
     expect(await node.read('/etc/mnttab')).toContain('\tlofs\t');
@@ -124,9 +121,7 @@ describe.each(SHELLS)('root password under %s', (shell) => {
     await node.write('/usbkey/shadow', 'daemon:NP:6445::::::\n', 0o600);
     const run = await node.run(shell);
     expect(run.code).toBe(95);
-    expect(run.console).toEqual([
-      "DOGEOS-FIRSTBOOT: failed cannot set root's password in /usbkey/shadow (from /usbkey/shadow: one root entry expected)",
-    ]);
+    expect(run.console).toEqual(["DOGEOS-FIRSTBOOT: failed cannot set root's password in /usbkey/shadow (from /usbkey/shadow: one root entry expected)"]);
     expect(await node.read('/usbkey/shadow')).toBe('daemon:NP:6445::::::\n');
     expect(await node.read('/etc/shadow')).toBe(SHADOW(OLD));
     expect(await node.exists('/usbkey/shadow.dogeos-new')).toBe(false);

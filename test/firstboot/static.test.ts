@@ -22,9 +22,7 @@ const LIBS = readdirSync(LIB).map((f) => path.join(LIB, f));
 const STANDINS = path.join(REPO, 'test/firstboot/standins');
 
 function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)],
-  );
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
 function shellcheck(args: string[]): Promise<{ status: number | null; out: string }> {
@@ -71,15 +69,17 @@ describe('shell scripts', () => {
 describe('SMF manifest', () => {
   it('validates against the fixture DTD, with the DOCTYPE SmartOS manifests have', () => {
     expect(xmllint(MANIFEST)).toEqual({ status: 0, out: '' });
-    expect(readFileSync(MANIFEST, 'utf8').split('\n')[1]).toBe(
-      '<!DOCTYPE service_bundle SYSTEM "/usr/share/lib/xml/dtd/service_bundle.dtd.1">',
-    );
+    expect(readFileSync(MANIFEST, 'utf8').split('\n')[1]).toBe('<!DOCTYPE service_bundle SYSTEM "/usr/share/lib/xml/dtd/service_bundle.dtd.1">');
   });
 
   it.each([
     ['an unknown dependency grouping', (s: string) => s.replace('grouping="optional_all"', 'grouping="sometimes"'), /grouping/],
     ['a method without a timeout', (s: string) => s.replace(' timeout_seconds="5400"', ''), /timeout_seconds/],
-    ['a method before the dependencies', (s: string) => s.replace(/(<dependency name="filesystem")/, '<exec_method type="method" name="x" exec=":true" timeout_seconds="1"/>\n$1'), /service/],
+    [
+      'a method before the dependencies',
+      (s: string) => s.replace(/(<dependency name="filesystem")/, '<exec_method type="method" name="x" exec=":true" timeout_seconds="1"/>\n$1'),
+      /service/,
+    ],
     ['a misspelt element', (s: string) => s.replace('<single_instance/>', '<singleinstance/>'), /singleinstance/],
     ['a service without version', (s: string) => s.replace(' version="1"', ''), /version/],
   ])('is rejected by the DTD when it has %s', async (_what, breakIt, message) => {
@@ -119,7 +119,9 @@ describe('overlay.json', () => {
   const meta = JSON.parse(readFileSync(path.join(OVERLAY, 'overlay.json'), 'utf8'));
 
   it('describes every file of the overlay, scripts executable, libraries not', () => {
-    const files = walk(path.join(OVERLAY, 'dogeos')).map((f) => path.relative(OVERLAY, f)).sort();
+    const files = walk(path.join(OVERLAY, 'dogeos'))
+      .map((f) => path.relative(OVERLAY, f))
+      .sort();
     expect(Object.keys(meta.paths).sort()).toEqual(files);
     for (const file of files) {
       const mode: string = meta.paths[file].mode;
@@ -130,7 +132,6 @@ describe('overlay.json', () => {
     expect(meta.defaults).toMatchObject({ uid: 0, gid: 3, dirMode: '0755', fileMode: '0644' });
     expect(meta.replace).toEqual([]);
   });
-
 });
 
 /** Loads and validates a configuration file, prints every setting. */
@@ -167,7 +168,12 @@ describe.each(SHELLS)('templates/dogeos.conf.hbs under %s', (shell) => {
       const r = spawnSync(shell, ['-c', SHOW_DRIVER, 'driver', file], { encoding: 'utf8' });
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
-      const shown = Object.fromEntries(r.stdout.split('\0').slice(0, -1).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+      const shown = Object.fromEntries(
+        r.stdout
+          .split('\0')
+          .slice(0, -1)
+          .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+      );
       expect(shown).toMatchObject({
         DOGEOS_ROLE: 'head',
         DOGEOS_FIFO_IP: '10.0.0.9',

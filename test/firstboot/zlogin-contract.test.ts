@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { manifestFacts, unmetDependencies } from '../../build/stages/payload/fifo-artifact.ts';
-import { ZLOGIN_MANIFESTS, ZLOGIN_SERVICES as BUILD_SERVICES } from '../../build/stages/payload/zlogin.ts';
+import { ZLOGIN_SERVICES as BUILD_SERVICES, ZLOGIN_MANIFESTS } from '../../build/stages/payload/zlogin.ts';
 import { OVERLAY, SHELLS } from './harness.ts';
 import { CHUNTER_NEEDS_ZLOGIN, ZLOGIN_INSTALLER, ZLOGIN_SERVICES } from './zlogin-contract.ts';
 

@@ -85,7 +85,8 @@ export const CHUNTER_NEEDS_ZLOGIN = {
   docs: [
     {
       source: 'https://docs.project-fifo.net/docs/fifo_zlogin',
-      quote: 'The fifo_zlogin service, is a new minimalistic service introduced with the 0.7.1 release. It is a service that compliments and enhances the Chunter service and is now a required dependency for running Chunter.',
+      quote:
+        'The fifo_zlogin service, is a new minimalistic service introduced with the 0.7.1 release. It is a service that compliments and enhances the Chunter service and is now a required dependency for running Chunter.',
     },
   ] satisfies Cited[],
 } as const;

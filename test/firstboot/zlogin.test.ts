@@ -101,7 +101,10 @@ describe.each(SHELLS)('fifo_zlogin under %s', (shell) => {
     expect(run.code).toBe(95);
     expect(run.console).toEqual(["DOGEOS-FIRSTBOOT: failed svc:/network/epmd:default not online: still 'offline' after 3 polls 0s apart"]);
     // zlogin-ready's three polls of epmd end the run: zlogin is not waited for.
-    expect(callLines(run.calls).slice(-4)).toEqual(['svcadm enable svc:/network/chunter:default', ...Array(3).fill('svcs -H -o state svc:/network/epmd:default')]);
+    expect(callLines(run.calls).slice(-4)).toEqual([
+      'svcadm enable svc:/network/chunter:default',
+      ...Array(3).fill('svcs -H -o state svc:/network/epmd:default'),
+    ]);
   });
 
   it('re-imports and re-enables its services after a reboot, without unpacking again', async () => {
@@ -155,7 +158,9 @@ describe.each(SHELLS)('fifo_zlogin under %s', (shell) => {
     await node.write(`${dir}/zlogin/fifo_zlogin-${ZLOGIN_RELEASE}.tar.gz`, 'not what media.conf says\n');
     const run = await node.run(shell);
     expect(run.code).toBe(95);
-    expect(run.console[0]).toMatch(new RegExp(`^DOGEOS-FIRSTBOOT: failed ${dir}/zlogin/fifo_zlogin-${ZLOGIN_RELEASE}\\.tar\\.gz: SHA-256 [0-9a-f]{64}, media.conf says [0-9a-f]{64}$`));
+    expect(run.console[0]).toMatch(
+      new RegExp(`^DOGEOS-FIRSTBOOT: failed ${dir}/zlogin/fifo_zlogin-${ZLOGIN_RELEASE}\\.tar\\.gz: SHA-256 [0-9a-f]{64}, media.conf says [0-9a-f]{64}$`),
+    );
     expect(await node.exists('/opt/fifo_zlogin')).toBe(false);
   });
 });

@@ -17,14 +17,18 @@ const PLAN = [
 describe.concurrent('fuzz', () => {
   for (const p of PLAN) {
     const runs = fuzzRuns(p.runs);
-    it(`${p.target}: ${runs} mutated inputs end in success or a DogeError`, async () => {
-      const stats = await fuzz(p.target, { runs, seed: fuzzSeed(p.seed) });
-      expect(stats.runs).toBe(process.env['DOGEOS_FUZZ_ONLY'] === undefined ? runs : 1);
-      // The mutations must reach past the first check: several distinct ends, some inputs still readable.
-      if (stats.runs >= 100) {
-        expect(Object.keys(stats.outcomes).length, JSON.stringify(stats.outcomes)).toBeGreaterThanOrEqual(4);
-        expect(stats.outcomes['ok'] ?? 0, JSON.stringify(stats.outcomes)).toBeGreaterThan(0);
-      }
-    }, 60_000 + runs * 200);
+    it(
+      `${p.target}: ${runs} mutated inputs end in success or a DogeError`,
+      async () => {
+        const stats = await fuzz(p.target, { runs, seed: fuzzSeed(p.seed) });
+        expect(stats.runs).toBe(process.env['DOGEOS_FUZZ_ONLY'] === undefined ? runs : 1);
+        // The mutations must reach past the first check: several distinct ends, some inputs still readable.
+        if (stats.runs >= 100) {
+          expect(Object.keys(stats.outcomes).length, JSON.stringify(stats.outcomes)).toBeGreaterThanOrEqual(4);
+          expect(stats.outcomes['ok'] ?? 0, JSON.stringify(stats.outcomes)).toBeGreaterThan(0);
+        }
+      },
+      60_000 + runs * 200,
+    );
   }
 });

@@ -39,7 +39,9 @@ export const INPUT_MS = Number(process.env['DOGEOS_FUZZ_INPUT_MS'] ?? 2000);
 class FuzzFailure extends Error {}
 
 function failure(target: string, seed: number, iter: number, what: string): FuzzFailure {
-  return new FuzzFailure(`fuzz ${target}: ${what}\n  seed ${seed}, iteration ${iter}: rerun with DOGEOS_FUZZ_SEED=${seed} DOGEOS_FUZZ_ONLY=${iter} npx vitest run test/fuzz`);
+  return new FuzzFailure(
+    `fuzz ${target}: ${what}\n  seed ${seed}, iteration ${iter}: rerun with DOGEOS_FUZZ_SEED=${seed} DOGEOS_FUZZ_ONLY=${iter} npx vitest run test/fuzz`,
+  );
 }
 
 export async function fuzz(target: string, opts: { runs: number; seed: number }): Promise<FuzzStats> {

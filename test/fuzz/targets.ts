@@ -6,7 +6,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { openLofi, packLofi, unpackLofi, lofiInfo } from '../../build/codecs/lofi/index.ts';
+import { lofiInfo, openLofi, packLofi, unpackLofi } from '../../build/codecs/lofi/index.ts';
 import { checkUfs } from '../../build/codecs/ufs/check.ts';
 import { cgtod } from '../../build/codecs/ufs/geometry.ts';
 import { openUfs, type UfsImage } from '../../build/codecs/ufs/reader.ts';
@@ -93,7 +93,11 @@ function ufsFields(img: Uint8Array, ref: UfsImage): Field[] {
       const data = dv.getInt32(off + 40, true) * sb.fsize;
       for (let pos = data, n = 0; pos < data + 512 && n < 40; n++) {
         const reclen = dv.getUint16(pos + 4, true);
-        out.push({ offset: pos, width: 4, what: `dirent@${pos} ino` }, { offset: pos + 4, width: 2, what: `dirent@${pos} reclen` }, { offset: pos + 6, width: 2, what: `dirent@${pos} namlen` });
+        out.push(
+          { offset: pos, width: 4, what: `dirent@${pos} ino` },
+          { offset: pos + 4, width: 2, what: `dirent@${pos} reclen` },
+          { offset: pos + 6, width: 2, what: `dirent@${pos} namlen` },
+        );
         if (reclen === 0) break;
         pos += reclen;
       }
@@ -176,7 +180,14 @@ export function lofiTarget(): FuzzTarget {
 }
 
 const TAR_STRINGS: Record<string, readonly string[]> = {
-  name: ['../../evil', '/etc/evil', 'platform-20250724T001011Z/../x', 'platform-20250724T001011Z/i86pc/../../x', '', 'platform-20250724T001011Z/i86pc/amd64/boot_archive'],
+  name: [
+    '../../evil',
+    '/etc/evil',
+    'platform-20250724T001011Z/../x',
+    'platform-20250724T001011Z/i86pc/../../x',
+    '',
+    'platform-20250724T001011Z/i86pc/amd64/boot_archive',
+  ],
   size: ['77777777777', '00000000000', '1', '-1', '\0', '7777777777777777'],
   typeflag: ['0', '1', '2', '3', '4', '5', '6', '7', 'L', 'K', 'x', 'g', 'S', 'V', '\0'],
   linkname: ['..', '/etc/passwd', '../../../etc/shadow', 'platform-20250724T001011Z/root.password', 'i86pc'],
@@ -251,7 +262,8 @@ export function tarTarget(): FuzzTarget {
         }
         // Nothing lands outside the work directory, and a failed unpack leaves nothing behind in it.
         const top = readdirSync(root).sort();
-        if (top.join() !== ['platform-release-20250724-20250724T001011Z.tgz', 'work'].join()) throw new Error(`unpack wrote outside its directory: ${top.join(', ')}`);
+        if (top.join() !== ['platform-release-20250724-20250724T001011Z.tgz', 'work'].join())
+          throw new Error(`unpack wrote outside its directory: ${top.join(', ')}`);
         const work = readdirSync(join(root, 'work'));
         if (work.join() !== (result === 'ok' ? 'platform' : '')) throw new Error(`left in the work directory after '${result}': ${work.join(', ')}`);
         return result;

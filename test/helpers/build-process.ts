@@ -20,10 +20,7 @@ export interface BuildProcess {
   readonly done: Promise<{ status: number; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number }>;
 }
 
-export function startDogeos(
-  argv: readonly string[],
-  opts: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {},
-): BuildProcess {
+export function startDogeos(argv: readonly string[], opts: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {}): BuildProcess {
   const given = withCanary(argv, opts.env);
   const env = Object.fromEntries(Object.entries({ ...process.env, ...given }).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv;
   const started = performance.now();

@@ -61,11 +61,14 @@ export async function assertNoSecretsInBuild(
   const outDir = reportedOutDir(result.stdout);
   // `build --help` and friends succeed without building.
   if (outDir === undefined) {
-    if (/^ {2}SHA256SUMS, build-manifest\.json$/m.test(result.stdout)) throw new Error(`secrets scan: cannot tell the build's outDir from its output:\n${result.stdout}`);
+    if (/^ {2}SHA256SUMS, build-manifest\.json$/m.test(result.stdout))
+      throw new Error(`secrets scan: cannot tell the build's outDir from its output:\n${result.stdout}`);
     return;
   }
   const findings = await scanForSecrets([outDir], secrets);
   if (findings.length > 0) {
-    throw new Error(`secrets scan: a secret given to \`dogeos ${argv.join(' ')}\` is in its outputs:\n${findings.map((f) => `  ${f.where} @${f.offset}`).join('\n')}`);
+    throw new Error(
+      `secrets scan: a secret given to \`dogeos ${argv.join(' ')}\` is in its outputs:\n${findings.map((f) => `  ${f.where} @${f.offset}`).join('\n')}`,
+    );
   }
 }

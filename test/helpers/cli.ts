@@ -22,10 +22,7 @@ class Capture {
   }
 }
 
-export async function runCli(
-  argv: readonly string[],
-  opts: { cwd?: string; env?: Record<string, string | undefined> } = {},
-): Promise<CliResult> {
+export async function runCli(argv: readonly string[], opts: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
   const stdout = new Capture();
   const stderr = new Capture();
   const given = withCanary(argv, opts.env);

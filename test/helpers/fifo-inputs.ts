@@ -53,7 +53,8 @@ function tarGz(out: string, cwd: string, members: readonly string[]): void {
 }
 
 /** One SMF dependency, as FiFo's manifests write them. */
-const dep = (name: string, fmri: string) => `    <dependency name='${name}' grouping='require_all' restart_on='none' type='service'>\n      <service_fmri value='${fmri}'/>\n    </dependency>\n`;
+const dep = (name: string, fmri: string) =>
+  `    <dependency name='${name}' grouping='require_all' restart_on='none' type='service'>\n      <service_fmri value='${fmri}'/>\n    </dependency>\n`;
 const bundle = (bundleName: string, service: string, deps: string) =>
   `<?xml version="1.0"?>\n<service_bundle type='manifest' name='${bundleName}'>\n  <service name='${service}' type='service' version='0.3.0'>\n    <create_default_instance enabled='true'/>\n${deps}  </service>\n</service_bundle>\n`;
 
@@ -61,11 +62,22 @@ const bundle = (bundleName: string, service: string, deps: string) =>
 export const CHUNTER_XML_NEEDING_ZLOGIN = bundle(
   'chunter',
   'network/chunter',
-  dep('net-loopback', 'svc:/network/loopback') + dep('fs', 'svc:/system/filesystem/local') + dep('zlogin', 'svc:/fifo/zlogin:default') + dep('epmd', 'svc:/network/epmd:default'),
+  dep('net-loopback', 'svc:/network/loopback') +
+    dep('fs', 'svc:/system/filesystem/local') +
+    dep('zlogin', 'svc:/fifo/zlogin:default') +
+    dep('epmd', 'svc:/network/epmd:default'),
 );
 /** fifo_zlogin's manifests (project-fifo/fifo-zlogin:share/*.xml@0.7.2): epmd and fifo/zlogin, which requires epmd. */
-export const ZLOGIN_EPMD_XML = bundle('export', 'network/epmd', dep('network', 'svc:/milestone/network:default') + dep('filesystem', 'svc:/system/filesystem/local'));
-export const ZLOGIN_XML = bundle('zlogin', 'fifo/zlogin', dep('net-loopback', 'svc:/network/loopback') + dep('fs', 'svc:/system/filesystem/local') + dep('epmd', 'svc:/network/epmd:default'));
+export const ZLOGIN_EPMD_XML = bundle(
+  'export',
+  'network/epmd',
+  dep('network', 'svc:/milestone/network:default') + dep('filesystem', 'svc:/system/filesystem/local'),
+);
+export const ZLOGIN_XML = bundle(
+  'zlogin',
+  'fifo/zlogin',
+  dep('net-loopback', 'svc:/network/loopback') + dep('fs', 'svc:/system/filesystem/local') + dep('epmd', 'svc:/network/epmd:default'),
+);
 
 function makeChunter(dir: string, version: string): FakeInput {
   const src = join(dir, 'src-chunter');
@@ -74,7 +86,17 @@ function makeChunter(dir: string, version: string): FakeInput {
   write(join(src, 'chunter/etc/chunter.conf.example'), 'ip = 127.0.0.1:4200\n');
   write(join(src, 'chunter/releases/start_erl.data'), `7.0.4 ${version}\n`);
   const out = join(dir, `chunter-${version}.tar.gz`);
-  tarGz(out, src, ['chunter', 'chunter/bin', 'chunter/bin/chunter', 'chunter/etc', 'chunter/etc/chunter.conf.example', 'chunter/releases', 'chunter/releases/start_erl.data', 'chunter/share', 'chunter/share/chunter.xml']);
+  tarGz(out, src, [
+    'chunter',
+    'chunter/bin',
+    'chunter/bin/chunter',
+    'chunter/etc',
+    'chunter/etc/chunter.conf.example',
+    'chunter/releases',
+    'chunter/releases/start_erl.data',
+    'chunter/share',
+    'chunter/share/chunter.xml',
+  ]);
   return described(out);
 }
 
@@ -91,7 +113,18 @@ export function makePackage(dir: string, p: { base: string; version: string; com
   write(join(src, '+DESC'), p.desc);
   write(
     join(src, '+BUILD_INFO'),
-    ['BUILD_DATE=2024-01-02 03:04:05 +0000', 'CATEGORIES=net', 'HOMEPAGE=https://project-fifo.net/', 'MACHINE_ARCH=x86_64', 'OPSYS=SunOS', 'OS_VERSION=5.11', `PKGPATH=fifo/${p.base}`, 'PKGTOOLS_VERSION=20091115', 'CC_VERSION=gcc-13', ''].join('\n'),
+    [
+      'BUILD_DATE=2024-01-02 03:04:05 +0000',
+      'CATEGORIES=net',
+      'HOMEPAGE=https://project-fifo.net/',
+      'MACHINE_ARCH=x86_64',
+      'OPSYS=SunOS',
+      'OS_VERSION=5.11',
+      `PKGPATH=fifo/${p.base}`,
+      'PKGTOOLS_VERSION=20091115',
+      'CC_VERSION=gcc-13',
+      '',
+    ].join('\n'),
   );
   write(join(src, '+SIZE_PKG'), `${body.length}\n`);
   const out = join(dir, `${pkgname}.tgz`);
@@ -106,9 +139,27 @@ export function makeFakeFifoInputs(dir: string): FakeFifoInputs {
   const zlogin = described(makeZloginScript(dir, '0.7.2').path);
   // FiFo 0.8.1's packages (overlays/dogeos/dogeos/share/fifo-versions), one with a FiFo patch suffix.
   const packages = [
-    makePackage(dir, { base: 'fifo-snarl', version: '0.8.1', comment: 'FiFo user and role store', deps: ['erlang>=19'], desc: 'snarl keeps users, roles\nand organisations.\n\nPart of Project FiFo.\n' }),
-    makePackage(dir, { base: 'fifo-sniffle', version: '0.8.1p3', comment: 'FiFo resource store', deps: ['erlang>=19'], desc: 'sniffle keeps hypervisors and VMs.\n' }),
-    makePackage(dir, { base: 'fifo-howl', version: '0.8.1', comment: 'FiFo API and websocket server', deps: ['erlang>=19'], desc: 'howl serves the API and the web UI.\n' }),
+    makePackage(dir, {
+      base: 'fifo-snarl',
+      version: '0.8.1',
+      comment: 'FiFo user and role store',
+      deps: ['erlang>=19'],
+      desc: 'snarl keeps users, roles\nand organisations.\n\nPart of Project FiFo.\n',
+    }),
+    makePackage(dir, {
+      base: 'fifo-sniffle',
+      version: '0.8.1p3',
+      comment: 'FiFo resource store',
+      deps: ['erlang>=19'],
+      desc: 'sniffle keeps hypervisors and VMs.\n',
+    }),
+    makePackage(dir, {
+      base: 'fifo-howl',
+      version: '0.8.1',
+      comment: 'FiFo API and websocket server',
+      deps: ['erlang>=19'],
+      desc: 'howl serves the API and the web UI.\n',
+    }),
     makePackage(dir, { base: 'fifo-cerberus', version: '0.8.1', comment: 'FiFo web UI', deps: [], desc: 'cerberus is the web UI.\n' }),
   ];
   const zfs = gzipSync(Buffer.from('pretend zfs send stream\n'.repeat(100)));
@@ -175,7 +226,11 @@ export function makeChunterScript(dir: string, version: string, o: { tarGzip?: b
  * share/epmd.xml and share/fifo_zlogin.xml (relx overlay `{copy, "share",
  * "share"}`), its start script and releases/start_erl.data.
  */
-export function makeZloginScript(dir: string, version: string, o: { cut?: 'payload' | 'end'; files?: Record<string, string | null> } = {}): FakeInput & { tarBytes: Buffer } {
+export function makeZloginScript(
+  dir: string,
+  version: string,
+  o: { cut?: 'payload' | 'end'; files?: Record<string, string | null> } = {},
+): FakeInput & { tarBytes: Buffer } {
   const files: Record<string, string | null> = {
     'fifo_zlogin/share/epmd.xml': ZLOGIN_EPMD_XML,
     'fifo_zlogin/share/fifo_zlogin.xml': ZLOGIN_XML,
@@ -188,7 +243,13 @@ export function makeZloginScript(dir: string, version: string, o: { cut?: 'paylo
 }
 
 /** COMPONENT-VERSION.gz: an installer header, then `uuencode NAME.tar NAME.tar` (busybox), gzip -9'd. */
-function makeSelfExtracting(dir: string, component: string, version: string, files: Record<string, string>, o: { tarGzip?: boolean; cut?: 'payload' | 'end' }): FakeInput & { tarBytes: Buffer } {
+function makeSelfExtracting(
+  dir: string,
+  component: string,
+  version: string,
+  files: Record<string, string>,
+  o: { tarGzip?: boolean; cut?: 'payload' | 'end' },
+): FakeInput & { tarBytes: Buffer } {
   const src = join(dir, `src-sfx-${component}-${version}`);
   for (const [p, content] of Object.entries(files)) write(join(src, p), content);
   const base = `${component}-${version}`;

@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -125,9 +125,7 @@ const ORACLE_MODULES = ['virtio_pci', 'virtio_blk', 'ufs'];
 function buildInitramfs(kernel: GuestKernel, busyboxPath: string): Uint8Array {
   const modules = resolveModules(kernel.modulesDir, ORACLE_MODULES);
   const entries: CpioEntry[] = [
-    ...['bin', 'dev', 'proc', 'sys', 'mnt', 'tmp', 'lib', 'lib/modules'].map(
-      (path): CpioEntry => ({ kind: 'dir', path }),
-    ),
+    ...['bin', 'dev', 'proc', 'sys', 'mnt', 'tmp', 'lib', 'lib/modules'].map((path): CpioEntry => ({ kind: 'dir', path })),
     { kind: 'file', path: 'bin/busybox', data: readFileSync(busyboxPath), mode: 0o755 },
     { kind: 'file', path: 'init', data: new TextEncoder().encode(ORACLE_INIT), mode: 0o755 },
   ];

@@ -129,13 +129,29 @@ function qemuArgs(imagePath: string, opts: Required<Pick<OracleOptions, 'ufstype
   // QEMU's -drive syntax escapes commas by doubling them.
   const file = imagePath.replace(/,/g, ',,');
   return [
-    '-nodefaults', '-display', 'none', '-no-reboot', '-monitor', 'none',
-    '-accel', opts.accel, ...(opts.accel === 'kvm' ? ['-cpu', 'host,-arch-capabilities'] : []),
-    '-m', '256', '-smp', '1',
-    '-kernel', kernel.vmlinuzPath, '-initrd', initrd,
-    '-append', `console=ttyS0 quiet loglevel=3 panic=-1 oracle.ufstype=${opts.ufstype}${opts.mode === 'bytes' ? ' oracle.mode=bytes' : ''}`,
-    '-drive', `file=${file},if=virtio,format=raw,readonly=on`,
-    '-serial', 'stdio',
+    '-nodefaults',
+    '-display',
+    'none',
+    '-no-reboot',
+    '-monitor',
+    'none',
+    '-accel',
+    opts.accel,
+    ...(opts.accel === 'kvm' ? ['-cpu', 'host,-arch-capabilities'] : []),
+    '-m',
+    '256',
+    '-smp',
+    '1',
+    '-kernel',
+    kernel.vmlinuzPath,
+    '-initrd',
+    initrd,
+    '-append',
+    `console=ttyS0 quiet loglevel=3 panic=-1 oracle.ufstype=${opts.ufstype}${opts.mode === 'bytes' ? ' oracle.mode=bytes' : ''}`,
+    '-drive',
+    `file=${file},if=virtio,format=raw,readonly=on`,
+    '-serial',
+    'stdio',
   ];
 }
 
@@ -256,8 +272,7 @@ export async function linuxUfsListing(imagePath: string, opts: OracleOptions = {
 export function formatOracleListing(entries: ReadonlyMap<string, OracleEntry>): string {
   const lines: string[] = [];
   for (const [path, e] of [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const extra =
-      e.sha256 ?? (e.target !== undefined ? `-> ${e.target}` : e.rdev !== undefined ? `${e.rdev.major},${e.rdev.minor}` : '');
+    const extra = e.sha256 ?? (e.target !== undefined ? `-> ${e.target}` : e.rdev !== undefined ? `${e.rdev.major},${e.rdev.minor}` : '');
     lines.push(`${path} ${e.type} ${e.mode.toString(8).padStart(4, '0')} ${e.uid} ${e.gid} ${e.sizeBytes} ${extra}`.trimEnd());
   }
   return `${lines.join('\n')}\n`;

@@ -40,7 +40,12 @@ export function piadmLatestStamp(urlPrefix: string): { stamp: string | undefined
  * and :248-249 `awk -v pattern="${platform_file}" '$0 ~ pattern { print $1; exit}'`:
  * the first line the file name matches (as a regular expression), its first field.
  */
-export function piadmPublishedSum(urlPrefix: string, stamp: string, platformFile: string, algorithm = 'md5'): { sum: string; sumsUrl: string; sumsText: string } {
+export function piadmPublishedSum(
+  urlPrefix: string,
+  stamp: string,
+  platformFile: string,
+  algorithm = 'md5',
+): { sum: string; sumsUrl: string; sumsText: string } {
   const sumsUrl = `${urlPrefix}${stamp}/${algorithm}sums.txt`;
   const r = piadmCurl(sumsUrl);
   if (!r.ok) throw new Error(`piadm: fetching checksums from ${sumsUrl}: ${r.stderr}`);

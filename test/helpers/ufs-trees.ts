@@ -34,8 +34,26 @@ export function patternContent(sizeBytes: number, seed: number): ContentSource {
 const B = 4096;
 /** Sizes at every fragment / block / indirection boundary for 4096/1024 (spec §9). */
 export const BOUNDARY_SIZES = [
-  0, 1, 511, 512, 1023, 1024, 1025, 3072, 4095, 4096, 4097, 5000, 8192, 11 * B + 1, 12 * B - 1, 12 * B, 12 * B + 1,
-  13 * B, (12 + 1024) * B, (12 + 1024) * B + 1,
+  0,
+  1,
+  511,
+  512,
+  1023,
+  1024,
+  1025,
+  3072,
+  4095,
+  4096,
+  4097,
+  5000,
+  8192,
+  11 * B + 1,
+  12 * B - 1,
+  12 * B,
+  12 * B + 1,
+  13 * B,
+  (12 + 1024) * B,
+  (12 + 1024) * B + 1,
 ];
 
 const enc = new TextEncoder();
@@ -83,7 +101,9 @@ const contentArb: fc.Arbitrary<ContentSource> = fc.oneof(
           parts
             .filter(([off]) => off < size)
             .map(([off, len], i) => ({ offsetBytes: off, bytes: new Uint8Array(Math.min(len, size - off)).fill(i + 1) }))
-            .filter((p, i, all) => all.every((q, j) => j >= i || q.offsetBytes + q.bytes.length <= p.offsetBytes || p.offsetBytes + p.bytes.length <= q.offsetBytes)),
+            .filter((p, i, all) =>
+              all.every((q, j) => j >= i || q.offsetBytes + q.bytes.length <= p.offsetBytes || p.offsetBytes + p.bytes.length <= q.offsetBytes),
+            ),
         ),
       ),
   },
@@ -121,10 +141,7 @@ const leafArb: fc.Arbitrary<LeafSpec> = fc.oneof(
 
 /** A random tree: entries are placed into a random earlier directory, so depth varies. */
 export const treeArb: fc.Arbitrary<DirNode> = fc
-  .tuple(
-    metaArb,
-    fc.array(fc.tuple(fc.oneof(nameArb, longNameArb), leafArb, metaArb, fc.nat()), { minLength: 0, maxLength: 40 }),
-  )
+  .tuple(metaArb, fc.array(fc.tuple(fc.oneof(nameArb, longNameArb), leafArb, metaArb, fc.nat()), { minLength: 0, maxLength: 40 }))
   .map(([rootMeta, items]) => {
     const root = makeDir(rootMeta);
     const dirs: DirNode[] = [root];
@@ -242,7 +259,7 @@ export function treeDiff(src: DirNode, got: DirNode, opts: { ignoreLostFound?: b
   if (distinct.size !== pairs.size) out.push('two distinct source nodes became one');
   for (const p of gotByPath.keys()) {
     if (seen.has(p)) continue;
-    if (opts.ignoreLostFound === true && (p === '/lost+found')) continue;
+    if (opts.ignoreLostFound === true && p === '/lost+found') continue;
     out.push(`${p}: unexpected`);
   }
   return out;

@@ -26,7 +26,17 @@ afterEach(async () => {
 
 const lockPath = () => join(env.workDir, '..', 'dogeos.lock.json');
 const acquire = (extra: Record<string, unknown> = {}) =>
-  acquirePlatform({ source: STAMP_A, baseUrl: env.baseUrl, cacheDir: env.cacheDir, workDir: env.workDir, offline: false, lockMode: 'verify', lockPath: lockPath(), http: FAST_HTTP, ...extra });
+  acquirePlatform({
+    source: STAMP_A,
+    baseUrl: env.baseUrl,
+    cacheDir: env.cacheDir,
+    workDir: env.workDir,
+    offline: false,
+    lockMode: 'verify',
+    lockPath: lockPath(),
+    http: FAST_HTTP,
+    ...extra,
+  });
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 describe('acquire: the release ISO', () => {
@@ -34,7 +44,11 @@ describe('acquire: the release ISO', () => {
     const rel = await env.release(STAMP_A);
     const isoUrlPath = env.pathOf(STAMP_A, `smartos-${STAMP_A}.iso`);
     const r = await acquire();
-    expect(r.iso).toEqual({ url: `${env.baseUrl}/${STAMP_A}/smartos-${STAMP_A}.iso`, sha256: sha256(rel.isoPath!), sizeBytes: readFileSync(rel.isoPath!).length });
+    expect(r.iso).toEqual({
+      url: `${env.baseUrl}/${STAMP_A}/smartos-${STAMP_A}.iso`,
+      sha256: sha256(rel.isoPath!),
+      sizeBytes: readFileSync(rel.isoPath!).length,
+    });
     const lock = await readLockFile(lockPath());
     expect(lock?.inputs['platform-iso']?.sha256).toBe(sha256(rel.isoPath!));
     expect(lock?.inputs['platform']?.sha256).toBe(rel.tarballSha256);
@@ -71,12 +85,24 @@ describe('acquire: the release ISO', () => {
     const b = await env.release(STAMP_B);
     await acquire();
     // What `dogeos lock --update --platform STAMP_B` does: the platform only.
-    await fetchPlatform({ source: STAMP_B, baseUrl: env.baseUrl, cacheDir: env.cacheDir, offline: false, lockMode: 'update', lockPath: lockPath(), http: FAST_HTTP });
+    await fetchPlatform({
+      source: STAMP_B,
+      baseUrl: env.baseUrl,
+      cacheDir: env.cacheDir,
+      offline: false,
+      lockMode: 'update',
+      lockPath: lockPath(),
+      http: FAST_HTTP,
+    });
     expect((await readLockFile(lockPath()))?.inputs['platform-iso']?.url).toContain(STAMP_A);
     const r = await acquire({ source: STAMP_B });
     expect(r.iso?.sha256).toBe(sha256(b.isoPath!));
     const lock = await readLockFile(lockPath());
-    expect(lock?.inputs['platform-iso']).toEqual({ url: `${env.baseUrl}/${STAMP_B}/smartos-${STAMP_B}.iso`, sha256: sha256(b.isoPath!), sizeBytes: readFileSync(b.isoPath!).length });
+    expect(lock?.inputs['platform-iso']).toEqual({
+      url: `${env.baseUrl}/${STAMP_B}/smartos-${STAMP_B}.iso`,
+      sha256: sha256(b.isoPath!),
+      sizeBytes: readFileSync(b.isoPath!).length,
+    });
     expect(lock?.platform?.stamp).toBe(STAMP_B);
   });
 

@@ -83,11 +83,7 @@ describe('acquire unpack: hostile tarballs', () => {
   });
 
   it('refuses to write through a symlink, even one pointing inside', async () => {
-    const entries = [
-      ...good(),
-      { path: `${TOP}/i86pc/short`, type: 'symlink', linkpath: 'amd64' } as TarEntry,
-      file(`${TOP}/i86pc/short/extra`),
-    ];
+    const entries = [...good(), { path: `${TOP}/i86pc/short`, type: 'symlink', linkpath: 'amd64' } as TarEntry, file(`${TOP}/i86pc/short/extra`)];
     const e = await refusal(writeTgz(entries));
     expect(e.code).toBe('TAR_LINK_ESCAPE');
     expect(e.details['entry']).toBe(`${TOP}/i86pc/short/extra`);
@@ -182,7 +178,9 @@ describe('acquire unpack: platform checks', () => {
     expect(e.code).toBe('PLATFORM_HASH_MISMATCH');
     expect(e.details['actual']).toBe(createHash('sha1').update(bootArchive).digest('hex'));
     const upper = good().map((e) =>
-      e.path.endsWith('boot_archive.hash') ? { ...e, data: new TextEncoder().encode(`${createHash('sha1').update(bootArchive).digest('hex').toUpperCase()}\n`) } : e,
+      e.path.endsWith('boot_archive.hash')
+        ? { ...e, data: new TextEncoder().encode(`${createHash('sha1').update(bootArchive).digest('hex').toUpperCase()}\n`) }
+        : e,
     );
     expect((await refusal(writeTgz(upper))).code).toBe('PLATFORM_HASH_MALFORMED');
   });
@@ -234,7 +232,13 @@ describe('acquire unpack: SmartOS media as the source', () => {
     writeFileSync(join(isoRoot, 'boot', 'pmbr'), 'stand-in pmbr\n');
     const iso = join(sandbox, `noloader-smartos-${STAMP_A}.iso`);
     execFileSync('xorriso', ['-as', 'mkisofs', '-R', '-o', iso, isoRoot], { stdio: 'ignore' });
-    const e = await acquirePlatform({ source: iso, cacheDir: join(sandbox, 'cache'), workDir: join(sandbox, 'w-noloader'), offline: true, lockMode: 'off' }).catch((x: unknown) => x as DogeError);
+    const e = await acquirePlatform({
+      source: iso,
+      cacheDir: join(sandbox, 'cache'),
+      workDir: join(sandbox, 'w-noloader'),
+      offline: true,
+      lockMode: 'off',
+    }).catch((x: unknown) => x as DogeError);
     expect((e as DogeError).code).toBe('ISO_NO_LOADER');
     expect((e as DogeError).exitStatus).toBe(65);
     expect((e as DogeError).message).toContain('gptzfsboot, loader64.efi');

@@ -110,9 +110,15 @@ describe('the two commands', () => {
     const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
     const quick = readme.slice(readme.indexOf('## Quickstart'), readme.indexOf('\n## ', readme.indexOf('## Quickstart') + 5));
     const block = /```sh\n([\s\S]*?)```/.exec(quick)![1]!;
-    const commands = block.split('\n').map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean);
+    const commands = block
+      .split('\n')
+      .map((l) => l.replace(/#.*$/, '').trim())
+      .filter(Boolean);
     expect(commands).toEqual(['make image', 'make test']);
-    const ci = readFileSync(join(REPO_ROOT, '.ci/run'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    const ci = readFileSync(join(REPO_ROOT, '.ci/run'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
     expect(ci.at(-1)).toBe('make test');
     expect(ci.some((l) => l.startsWith('apt-get install'))).toBe(true);
     expect(ci.some((l) => l.startsWith('npm ci'))).toBe(true);

@@ -59,7 +59,9 @@ beforeAll(async () => {
   const tgz = join(work, 'rel', STAMP, `platform-release-20250724-${STAMP}.tgz`);
   built = await spawnCli(['build', '--platform', tgz], { cwd: work, env: { SOURCE_DATE_EPOCH: undefined } });
   expect(built.status, built.stderr).toBe(0);
-  ({ version: VERSION, stamp: DOGEOS_STAMP } = (JSON.parse(readFileSync(join(out, 'build-manifest.json'), 'utf8')) as { dogeos: { version: string; stamp: string } }).dogeos);
+  ({ version: VERSION, stamp: DOGEOS_STAMP } = (
+    JSON.parse(readFileSync(join(out, 'build-manifest.json'), 'utf8')) as { dogeos: { version: string; stamp: string } }
+  ).dogeos);
 }, 180_000);
 afterAll(() => {
   if (work !== undefined) rmSync(work, { recursive: true, force: true });
@@ -110,7 +112,14 @@ describe('dogeos build with a FiFo payload', () => {
       ].sort(),
     );
     const answers = JSON.parse(sh('mtype', ['-i', at, '::/private/answers.json']));
-    expect(answers).toMatchObject({ hostname: 'hv1', dns_search: 'example.com', admin_nic: '52:54:00:12:34:56', admin_ip: 'dhcp', bootpool: 'none', install_pkgsrc: 'no' });
+    expect(answers).toMatchObject({
+      hostname: 'hv1',
+      dns_search: 'example.com',
+      admin_nic: '52:54:00:12:34:56',
+      admin_ip: 'dhcp',
+      bootpool: 'none',
+      install_pkgsrc: 'no',
+    });
     // The node adds a one-time root password (overlays/dogeos/dogeos/lib/answers.sh).
     expect(answers).not.toHaveProperty('root_password');
     expect(built.stderr).not.toMatch(/ANSWERS_|warning/i);

@@ -18,8 +18,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildConfig } from '../../build/config/schema.ts';
 import { isDogeError } from '../../build/core/errors.ts';
-import { buildPayload } from '../../build/stages/payload.ts';
 import { classifyChunter, inspectChunter } from '../../build/stages/payload/chunter.ts';
+import { buildPayload } from '../../build/stages/payload.ts';
 import { CHUNTER_ARTIFACT } from '../firstboot/chunter-contract.ts';
 import { TestNode } from '../firstboot/harness.ts';
 import { makeChunterScript } from '../helpers/fifo-inputs.ts';
@@ -43,13 +43,19 @@ async function payloadWith(chunter: { path: string; sha256: string }) {
   return { dir, result };
 }
 
-const codeOf = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (isDogeError(e) ? `${e.code} ${e.exitStatus}` : String(e)));
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: unknown) => (isDogeError(e) ? `${e.code} ${e.exitStatus}` : String(e)),
+  );
 
-describe(`FiFo's self-extracting chunter (${CHUNTER_ARTIFACT.map((c) => c.quote).slice(2, 6).join('; ')})`, () => {
+describe(`FiFo's self-extracting chunter (${CHUNTER_ARTIFACT.map((c) => c.quote)
+  .slice(2, 6)
+  .join('; ')})`, () => {
   it.each([
     ['a plain tar (chunter 0.7.0 and later)', false],
-    ['a gzip\'d tar (chunter 0.6.x)', true],
-  ])('is accepted when it carries %s, and stored as the gzip\'d tar the runtime unpacks', async (_what, tarGzip) => {
+    ["a gzip'd tar (chunter 0.6.x)", true],
+  ])("is accepted when it carries %s, and stored as the gzip'd tar the runtime unpacks", async (_what, tarGzip) => {
     const dir = join(work, `sfx-${tarGzip}`);
     mkdirSync(dir, { recursive: true });
     const s = makeChunterScript(dir, '0.8.1', { tarGzip });
@@ -147,7 +153,10 @@ describe('chunter inputs that are refused, before anything is written', () => {
     const src = join(work, `needs-${runs}`);
     mkdirSync(join(src, 'chunter/share'), { recursive: true });
     writeFileSync(join(src, 'chunter/share/epmd.xml'), "<service_bundle><service name='network/epmd' type='service' version='1'/></service_bundle>\n");
-    writeFileSync(join(src, 'chunter/share/chunter.xml'), `<service_bundle><service name='network/chunter' type='service' version='1'><dependency name='x' grouping='require_all' restart_on='none' type='service'><service_fmri value='${fmri}'/></dependency><dependency name='e' grouping='require_all' restart_on='none' type='service'><service_fmri value='svc:/network/epmd:default'/></dependency></service></service_bundle>\n`);
+    writeFileSync(
+      join(src, 'chunter/share/chunter.xml'),
+      `<service_bundle><service name='network/chunter' type='service' version='1'><dependency name='x' grouping='require_all' restart_on='none' type='service'><service_fmri value='${fmri}'/></dependency><dependency name='e' grouping='require_all' restart_on='none' type='service'><service_fmri value='svc:/network/epmd:default'/></dependency></service></service_bundle>\n`,
+    );
     const file = join(work, `chunter-0.8.1-${runs}.tar.gz`);
     execFileSync('tar', ['-czf', file, '-C', src, 'chunter']);
     return { path: file, sha256: sha(readFileSync(file)) };

@@ -52,7 +52,9 @@ const failureOf = (p: Promise<unknown>) =>
     (e: unknown) => (isDogeError(e) ? `${e.code} ${e.exitStatus}: ${e.message} (${e.hint ?? ''})` : String(e)),
   );
 
-describe(`FiFo's self-extracting fifo_zlogin (${ZLOGIN_ARTIFACT.slice(2, 6).map((c) => c.quote).join('; ')})`, () => {
+describe(`FiFo's self-extracting fifo_zlogin (${ZLOGIN_ARTIFACT.slice(2, 6)
+  .map((c) => c.quote)
+  .join('; ')})`, () => {
   it("is accepted beside a chunter that requires it, and stored as the gzip'd tar first boot unpacks", async () => {
     const dir = join(work, 'sfx');
     mkdirSync(dir, { recursive: true });

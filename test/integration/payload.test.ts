@@ -14,12 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildConfig } from '../../build/config/schema.ts';
 import { isDogeError } from '../../build/core/errors.ts';
 import { CollectingReporter } from '../../build/core/events.ts';
+import { readPackageMeta } from '../../build/stages/payload/pkgsrc.ts';
 import { buildPayload, type PayloadResult, recordPayloadLock, warnPayloadGaps } from '../../build/stages/payload.ts';
 import { callLines, OVERLAY, TestNode } from '../firstboot/harness.ts';
 import { FAST_HTTP } from '../helpers/acquire-env.ts';
 import { type FaultServer, startFaultServer } from '../helpers/fault-server.ts';
 import { type FakeFifoInputs, IMAGE_UUID, makeBadChunter, makeFakeFifoInputs, makeSignedPackage } from '../helpers/fifo-inputs.ts';
-import { readPackageMeta } from '../../build/stages/payload/pkgsrc.ts';
 
 const VERSION = '1.0.0+20250724T001011Z';
 let work: string;
@@ -96,7 +96,11 @@ beforeAll(async () => {
     chunter: { url: url(inputs.chunter.path), sha256: inputs.chunter.sha256 },
     zlogin: { url: url(inputs.zlogin.path), sha256: inputs.zlogin.sha256 },
     packages: inputs.packages.map((p) => ({ url: url(p.path), sha256: p.sha256 })),
-    baseImage: { path: relative(work, inputs.image.path), sha256: inputs.image.sha256, manifest: { path: inputs.manifest.path, sha256: inputs.manifest.sha256 } },
+    baseImage: {
+      path: relative(work, inputs.image.path),
+      sha256: inputs.image.sha256,
+      manifest: { path: inputs.manifest.path, sha256: inputs.manifest.sha256 },
+    },
   };
   first = await build();
 });
@@ -137,7 +141,9 @@ describe('payload stage', () => {
         'ZLOGIN_VERSION=0.7.2',
         'ZLOGIN_FILE=zlogin/fifo_zlogin-0.7.2.tar.gz',
         // The runtime checked the stored file against it (dg_media_file above).
-        `ZLOGIN_SHA256=${createHash('sha256').update(readFileSync(join(dir, 'zlogin/fifo_zlogin-0.7.2.tar.gz'))).digest('hex')}`,
+        `ZLOGIN_SHA256=${createHash('sha256')
+          .update(readFileSync(join(dir, 'zlogin/fifo_zlogin-0.7.2.tar.gz')))
+          .digest('hex')}`,
         `IMAGE_UUID=${IMAGE_UUID}`,
         `IMAGE_MANIFEST=images/${IMAGE_UUID}.imgmanifest`,
         `IMAGE_FILE=images/${IMAGE_UUID}.zfs.gz`,
@@ -204,7 +210,11 @@ describe('payload stage', () => {
   });
 
   it('refuses a broken chunter, an image that does not match its manifest, and reads signed packages', async () => {
-    const codeOf = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (isDogeError(e) ? e.code : String(e)));
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: unknown) => (isDogeError(e) ? e.code : String(e)),
+      );
     const bad = makeBadChunter(join(work, 'bad'));
     expect(await codeOf(build({ fifo: { packages: [], chunter: { path: bad.path, sha256: bad.sha256 } } }))).toBe('CHUNTER_LAYOUT');
     const wrong = join(work, 'bad/manifest.json');
@@ -223,16 +233,34 @@ describe('payload stage', () => {
   it('records every input in the lock file, keeping the platform entry', async () => {
     const lockPath = join(work, 'dogeos.lock.json');
     const platform = { url: 'https://example.invalid/p.tgz', sha256: 'a'.repeat(64), sizeBytes: 1 };
-    writeFileSync(lockPath, JSON.stringify({ lockVersion: 1, platform: { stamp: '20250724T001011Z', requested: 'latest' }, inputs: { platform, 'fifo.stale': platform } }));
+    writeFileSync(
+      lockPath,
+      JSON.stringify({ lockVersion: 1, platform: { stamp: '20250724T001011Z', requested: 'latest' }, inputs: { platform, 'fifo.stale': platform } }),
+    );
     await recordPayloadLock({ lockPath, inputs: first.result.inputs });
     const lock = JSON.parse(readFileSync(lockPath, 'utf8'));
     expect(Object.keys(lock.inputs).sort()).toEqual(
-      ['fifo.baseImage', 'fifo.baseImage.manifest', 'fifo.chunter', 'fifo.zlogin', ...inputs.packages.map((p) => `fifo.packages.${p.pkgname}.tgz`), 'platform'].sort(),
+      [
+        'fifo.baseImage',
+        'fifo.baseImage.manifest',
+        'fifo.chunter',
+        'fifo.zlogin',
+        ...inputs.packages.map((p) => `fifo.packages.${p.pkgname}.tgz`),
+        'platform',
+      ].sort(),
     );
     expect(lock.inputs.platform).toEqual(platform);
     expect(lock.platform.stamp).toBe('20250724T001011Z');
-    expect(lock.inputs['fifo.chunter']).toEqual({ url: `${server.origin}/chunter-0.9.3.tar.gz`, sha256: inputs.chunter.sha256, sizeBytes: inputs.chunter.sizeBytes });
-    expect(lock.inputs['fifo.zlogin']).toEqual({ url: `${server.origin}/fifo_zlogin-0.7.2.gz`, sha256: inputs.zlogin.sha256, sizeBytes: inputs.zlogin.sizeBytes });
+    expect(lock.inputs['fifo.chunter']).toEqual({
+      url: `${server.origin}/chunter-0.9.3.tar.gz`,
+      sha256: inputs.chunter.sha256,
+      sizeBytes: inputs.chunter.sizeBytes,
+    });
+    expect(lock.inputs['fifo.zlogin']).toEqual({
+      url: `${server.origin}/fifo_zlogin-0.7.2.gz`,
+      sha256: inputs.zlogin.sha256,
+      sizeBytes: inputs.zlogin.sizeBytes,
+    });
     expect(lock.inputs['fifo.baseImage'].url).toBe(`file://${inputs.image.path}`);
   });
 
@@ -265,7 +293,11 @@ describe('payload stage', () => {
           expect(await node.read('/opt/fifo_zlogin/bin/fifo_zlogin')).toContain('fifo_zlogin 0.7.2');
           const svc = callLines(r.calls).filter((c) => /^svc(cfg import|adm enable|s -H)/.test(c));
           expect(svc.indexOf('svccfg import /opt/custom/smf/fifo_zlogin.xml')).toBeLessThan(svc.indexOf('svccfg import /opt/custom/smf/chunter.xml'));
-          expect(svc.slice(-3)).toEqual(['svcs -H -o state svc:/network/epmd:default', 'svcs -H -o state svc:/fifo/zlogin:default', 'svcs -H -o state svc:/network/chunter:default']);
+          expect(svc.slice(-3)).toEqual([
+            'svcs -H -o state svc:/network/epmd:default',
+            'svcs -H -o state svc:/fifo/zlogin:default',
+            'svcs -H -o state svc:/network/chunter:default',
+          ]);
         } else {
           expect(r.code).toBe(95);
           expect(r.console.join('\n')).toContain('CHUNTER_FILE is not set');

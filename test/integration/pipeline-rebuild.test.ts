@@ -47,7 +47,14 @@ async function build() {
     media: { formats: ['pxe'] },
     overlays: [overlay],
   });
-  const r = await runBuild({ config, reporter: silentReporter, signal: new AbortController().signal, env: { DOGEOS_ROOT_PASSWORD: CANARY_ROOT_PASSWORD }, cwd: dir, offline: true });
+  const r = await runBuild({
+    config,
+    reporter: silentReporter,
+    signal: new AbortController().signal,
+    env: { DOGEOS_ROOT_PASSWORD: CANARY_ROOT_PASSWORD },
+    cwd: dir,
+    offline: true,
+  });
   // The secrets scan every test build gets (test/helpers/build-secrets.ts does it for the CLI's).
   expect(await scanForSecrets([r.outDir], [CANARY_ROOT_PASSWORD])).toEqual([]);
   return r.stages.find((s) => s.stage === 'compose-seal')!;
@@ -56,7 +63,8 @@ async function build() {
 /** A file of the sealed boot archive as published in the PXE tree. */
 function sealedFile(path: string): string {
   // The version and os/<stamp>/ carry the DogeOS stamp, the builder's commit time here (no sourceDateEpoch): read it from the manifest.
-  const { version, stamp } = (JSON.parse(readFileSync(join(dir, 'out', 'build-manifest.json'), 'utf8')) as { dogeos: { version: string; stamp: string } }).dogeos;
+  const { version, stamp } = (JSON.parse(readFileSync(join(dir, 'out', 'build-manifest.json'), 'utf8')) as { dogeos: { version: string; stamp: string } })
+    .dogeos;
   const dev = FileBlockDevice.openRead(join(dir, 'out', `dogeos-${version}-pxe`, 'os', stamp, 'platform', 'i86pc', 'amd64', 'boot_archive'));
   try {
     const img = openUfs(dev);

@@ -153,8 +153,18 @@ describe('rebuilds', () => {
     expect((await spawnCli(['--config', cfgC, 'build'])).status).toBe(0);
     const again = await spawnCli(['--config', cfgC, '--json', 'build']);
     const stagesOf = (stdout: string) =>
-      (stdout.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.type === 'result') as { stages: { stage: string; ran: boolean; reason: string }[] }).stages;
-    expect(stagesOf(again.stdout).filter((s) => s.stage !== 'acquire').every((s) => !s.ran)).toBe(true);
+      (
+        stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l))
+          .find((e) => e.type === 'result') as { stages: { stage: string; ran: boolean; reason: string }[] }
+      ).stages;
+    expect(
+      stagesOf(again.stdout)
+        .filter((s) => s.stage !== 'acquire')
+        .every((s) => !s.ran),
+    ).toBe(true);
     writeFileSync(join(overlay, 'dogeos/share/fifo-versions'), `${readFileSync(join(overlay, 'dogeos/share/fifo-versions'), 'utf8')}# changed\n`);
     const changed = await spawnCli(['--config', cfgC, '--json', 'build']);
     expect(changed.status, changed.stderr).toBe(0);
@@ -176,7 +186,11 @@ describe('dogeos diff', () => {
     const cfg = env.configFor('g', `overlays: [dogeos, ${overlay}]`);
     const r = await spawnCli(['--config', cfg, '--json', 'diff']);
     expect(r.status, r.stderr).toBe(0);
-    const result = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.type === 'result');
+    const result = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((e) => e.type === 'result');
     const kinds = Object.fromEntries((result.changes as { path: string; kind: string }[]).map((c) => [c.path, c.kind]));
     expect(kinds['/dogeos/bin/firstboot']).toBe('added');
     expect(kinds['/etc/motd']).toBe('replaced');
@@ -228,4 +242,3 @@ describe('build errors leave nothing behind', () => {
     expect(existsSync(join(env.dir, 'f/out/SHA256SUMS'))).toBe(false);
   });
 });
-

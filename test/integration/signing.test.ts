@@ -30,7 +30,10 @@ describe('signed SHA256SUMS', () => {
     expect(r.status, r.stderr).toBe(0);
     const out = join(env.dir, 's/out');
     const verify = (sums: string) =>
-      execFileSync('gpg', ['--batch', '--homedir', gnupg, '--status-fd', '1', '--verify', join(out, 'SHA256SUMS.asc'), sums], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      execFileSync('gpg', ['--batch', '--homedir', gnupg, '--status-fd', '1', '--verify', join(out, 'SHA256SUMS.asc'), sums], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
     expect(verify(join(out, 'SHA256SUMS'))).toMatch(new RegExp(`VALIDSIG ${fingerprint}`));
     const tampered = join(env.dir, 'SHA256SUMS.tampered');
     writeFileSync(tampered, `${readFileSync(join(out, 'SHA256SUMS'), 'utf8')}0000  extra\n`);

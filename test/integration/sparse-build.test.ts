@@ -97,7 +97,9 @@ describe('dogeos build with a > 4 GiB sparse overlay file', () => {
     }
     // The PXE tree publishes the archive; its manifest is in the sealed platform the compose-seal stage wrote.
     const work = join(env.dir, 'fits', 'work');
-    const rel = readdirSync(work, { recursive: true, encoding: 'utf8' }).find((p) => p.endsWith('platform/i86pc/amd64/boot_archive.manifest') && !p.startsWith('acquire'));
+    const rel = readdirSync(work, { recursive: true, encoding: 'utf8' }).find(
+      (p) => p.endsWith('platform/i86pc/amd64/boot_archive.manifest') && !p.startsWith('acquire'),
+    );
     expect(rel).toBeDefined();
     const manifest = readFileSync(join(work, rel!)).toString('latin1').split('\n');
     expect(manifest.some((l) => /^[0-9a-f]{32} {2}\.\/opt\/caf\xe9$/.test(l))).toBe(true);
@@ -114,7 +116,9 @@ describe('dogeos build with a > 4 GiB sparse overlay file', () => {
     try {
       const r = timedBuild(config('too-big', 'archive: { sizeBytes: 67108864 }'));
       expect(r.status).toBe(65);
-      expect(r.stderr).toMatch(/overlay '.*overlay': \/opt\/data\.bin holds 134217728 bytes of data \(holes excluded\); the boot archive is 67108864 bytes \[OVERLAY_FILE_TOO_BIG\]/);
+      expect(r.stderr).toMatch(
+        /overlay '.*overlay': \/opt\/data\.bin holds 134217728 bytes of data \(holes excluded\); the boot archive is 67108864 bytes \[OVERLAY_FILE_TOO_BIG\]/,
+      );
       expect(r.stderr).not.toMatch(/\n\s+at /);
       // Nothing was acquired: preflight runs before the download and unpack.
       expect(existsSync(join(env.dir, 'too-big', 'work', 'acquire'))).toBe(false);

@@ -90,7 +90,10 @@ describe('sparse files larger than the archive', () => {
     try {
       const img = openUfs(dev);
       expect(img.info().largeFiles).toBe(true);
-      for (const [path, size, pieces] of [['/opt/huge.bin', hugeSize, huge], ['/opt/mid.bin', midSize, mid]] as const) {
+      for (const [path, size, pieces] of [
+        ['/opt/huge.bin', hugeSize, huge],
+        ['/opt/mid.bin', midSize, mid],
+      ] as const) {
         const st = img.stat(path);
         expect(st.sizeBytes).toBe(size);
         const dataBytes = pieces.reduce((n, p) => n + p.bytes.length, 0);

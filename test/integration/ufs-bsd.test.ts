@@ -54,7 +54,10 @@ describe('BSD UFS images get a typed "not an illumos UFS" error', () => {
       expect(magic).toBe(c.kind === 'BSD UFS2' ? 0x19540119 : 0x011954);
       // file(1) looks for UFS1 at 8192 and UFS2 at 65536 only (so not at makefs's UFS2 8192).
       if (c.at === 65536 || c.kind === 'BSD UFS1') expect(execFileSync('file', ['-b', c.image]).toString()).toMatch(/^Unix Fast File system \[v[12]\]/);
-      for (const argv of [['archive', 'info', c.image], ['archive', 'ls', c.image]]) {
+      for (const argv of [
+        ['archive', 'info', c.image],
+        ['archive', 'ls', c.image],
+      ]) {
         const r = await spawnCli(argv);
         expect(r.status, argv.join(' ')).toBe(65);
         expect(r.stderr).toContain(`not an illumos x86 UFS: looks like ${c.kind} (superblock at byte ${c.at}) [UFS_NOT_ILLUMOS]`);

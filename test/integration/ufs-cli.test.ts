@@ -8,14 +8,14 @@ import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symli
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { command } from '../../build/cli/commands/archive.ts';
 import type { CommandContext } from '../../build/cli/command.ts';
+import { command } from '../../build/cli/commands/archive.ts';
+import { openUfs } from '../../build/codecs/ufs/reader.ts';
+import { writeUfs } from '../../build/codecs/ufs/writer.ts';
 import { MemoryBlockDevice } from '../../build/core/blockdev.ts';
 import { CollectingReporter } from '../../build/core/events.ts';
 import { META_FILE } from '../../build/core/hosttree.ts';
 import { makeDevice, makeDir, makeFile, makeSpecial, makeSymlink, put, sparseContent } from '../../build/core/tree.ts';
-import { openUfs } from '../../build/codecs/ufs/reader.ts';
-import { writeUfs } from '../../build/codecs/ufs/writer.ts';
 import { patternContent, treeDiff } from '../helpers/ufs-trees.ts';
 
 let dir: string;

@@ -6,14 +6,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, ftruncateSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileBlockDevice } from '../../build/core/filedev.ts';
-import { type DirNode, lookup, makeDir, makeFile, makeSymlink, put, readAll, sparseContent, walk } from '../../build/core/tree.ts';
 import { openUfs } from '../../build/codecs/ufs/reader.ts';
 import { writeUfsTo } from '../../build/codecs/ufs/writer.ts';
+import { FileBlockDevice } from '../../build/core/filedev.ts';
+import { type DirNode, lookup, makeDir, makeFile, makeSymlink, put, readAll, sparseContent, walk } from '../../build/core/tree.ts';
 import { BOUNDARY_SIZES, patternContent } from '../helpers/ufs-trees.ts';
 
 let dir: string;
@@ -119,7 +119,12 @@ describe('interop: The Sleuth Kit and GRUB read our images', () => {
   it('grub-fstest lists directories and copies files identically', () => {
     const tree = sampleTree();
     const img = writeImage('grub.img', tree, { sizeBytes: 48 << 20, bytesPerInode: 8192 });
-    const ls = (p: string) => run('grub-fstest', [img, 'ls', `(loop0)${p}`]).toString().trim().split(/\s+/).sort();
+    const ls = (p: string) =>
+      run('grub-fstest', [img, 'ls', `(loop0)${p}`])
+        .toString()
+        .trim()
+        .split(/\s+/)
+        .sort();
     expect(ls('/')).toEqual(['etc/', 'lost+found/', 'many/', 'sizes/', 'sparse'].sort());
     expect(ls('/many')).toHaveLength(400);
     expect(ls('/sizes')).toEqual([...BOUNDARY_SIZES.map((s) => `f${s}`), 'double'].sort());

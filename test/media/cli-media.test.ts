@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { command } from '../../build/cli/commands/media.ts';
 import type { CommandContext } from '../../build/cli/command.ts';
+import { command } from '../../build/cli/commands/media.ts';
 import { CollectingReporter, silentReporter } from '../../build/core/events.ts';
 import { answersDocument } from '../../build/media/answers.ts';
 import { operatorAnswersFile } from '../../build/stages/answers.ts';
@@ -43,11 +43,15 @@ describe('dogeos media', () => {
     expect(readFileSync(cfg, 'utf8')).toContain(' -v -B smartos=true,console=ttyb,hostname=n1\n');
   });
 
-  it('--answers: an incomplete file is a config error naming the keys; a complete one is rewritten in the build\'s form', async () => {
+  it("--answers: an incomplete file is a config error naming the keys; a complete one is rewritten in the build's form", async () => {
     const base = ['--platform', 'platform', '--version', '1.2.3', '--stamp', '20250724T001011Z', '--target', 'iso'];
     const partial = join(f.root, 'partial.json');
     writeFileSync(partial, '{"hostname":"n1"}\n');
-    await expect(command.run(ctx([...base, '--answers', partial], []))).rejects.toMatchObject({ code: 'ANSWERS_INCOMPLETE', status: 'config', message: expect.stringContaining('admin_nic') });
+    await expect(command.run(ctx([...base, '--answers', partial], []))).rejects.toMatchObject({
+      code: 'ANSWERS_INCOMPLETE',
+      status: 'config',
+      message: expect.stringContaining('admin_nic'),
+    });
     const notObject = join(f.root, 'list.json');
     writeFileSync(notObject, '[1]\n');
     await expect(command.run(ctx([...base, '--answers', notObject], []))).rejects.toMatchObject({ code: 'MEDIA_ANSWERS_NOT_JSON' });

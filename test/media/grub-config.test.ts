@@ -72,7 +72,9 @@ describe('grub.cfg', () => {
     expect(entry(cfg, 'dogeos-rescue')).toContain(`-v -B smartos=true,console=ttya,noimport=true,hostname=node1\n`);
     expect(entry(cfg, 'dogeos-kmdb')).toContain(`${unix} ${unix} -k -v -B smartos=true,console=ttya,hostname=node1\n`);
     for (const id of ids) {
-      expect(entry(cfg, id!)).toContain('module --nounzip /platform/i86pc/amd64/boot_archive.hash /platform/i86pc/amd64/boot_archive.hash type=hash name=ramdisk');
+      expect(entry(cfg, id!)).toContain(
+        'module --nounzip /platform/i86pc/amd64/boot_archive.hash /platform/i86pc/amd64/boot_archive.hash type=hash name=ramdisk',
+      );
     }
   });
 
@@ -102,7 +104,7 @@ describe('grub.cfg', () => {
       err = e;
     }
     expect(err).toMatchObject({ code: 'BOOT_MENU_INVALID', status: 'config' });
-    const codes = ((err as { details: { problems: { code: string; path: string }[] } }).details.problems).map((p) => `${p.code}@${p.path}`);
+    const codes = (err as { details: { problems: { code: string; path: string }[] } }).details.problems.map((p) => `${p.code}@${p.path}`);
     expect(codes).toEqual([
       'BOOT_SERIAL_SPEED_INVALID@serialSpeed',
       'BOOT_TIMEOUT_INVALID@timeoutSec',

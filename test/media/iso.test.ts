@@ -34,7 +34,16 @@ const xorriso = (...args: string[]) => shAll('xorriso', ['-indev', iso, ...args]
 
 describe('hybrid ISO', () => {
   it('is the only output, with its true sha256', () => {
-    expect(artifacts).toEqual([{ target: 'iso', name: basename(iso), path: iso, kind: 'file', sizeBytes: readFileSync(iso).length, sha256: createHash('sha256').update(readFileSync(iso)).digest('hex') }]);
+    expect(artifacts).toEqual([
+      {
+        target: 'iso',
+        name: basename(iso),
+        path: iso,
+        kind: 'file',
+        sizeBytes: readFileSync(iso).length,
+        sha256: createHash('sha256').update(readFileSync(iso)).digest('hex'),
+      },
+    ]);
     expect(readdirSync(f.outDir)).toEqual([`dogeos-${version}.iso`]);
   });
 
@@ -54,7 +63,9 @@ describe('hybrid ISO', () => {
   });
 
   it('lists the medium with fixed owners and SOURCE_DATE_EPOCH dates (xorriso -find -exec lsdl)', () => {
-    const lines = xorriso('-find', '/', '-exec', 'lsdl').split('\n').filter((l) => /^\S{10}\s+\d+\s.*'\/.*'$/.test(l));
+    const lines = xorriso('-find', '/', '-exec', 'lsdl')
+      .split('\n')
+      .filter((l) => /^\S{10}\s+\d+\s.*'\/.*'$/.test(l));
     const paths = lines.map((l) => /'(.*)'$/.exec(l)?.[1]);
     for (const p of [
       mediaIds(version).markerPath,
@@ -111,7 +122,11 @@ describe('hybrid ISO', () => {
       ['uefi', 'disk', 120_000],
     ] as const) {
       const r = bootImage({ image: iso, as, firmware, workDir: f.root, timeoutMs });
-      expect({ firmware, as, report: kernelReport(r.serial) }).toEqual({ firmware, as, report: EXPECTED_REPORT('smartos=true,console=ttyb,root_shadow=$5$salt$hash') });
+      expect({ firmware, as, report: kernelReport(r.serial) }).toEqual({
+        firmware,
+        as,
+        report: EXPECTED_REPORT('smartos=true,console=ttyb,root_shadow=$5$salt$hash'),
+      });
       expect(r.status).toBe(33);
     }
   });

@@ -26,7 +26,11 @@ function walk(root: string, rel = ''): string[] {
 }
 
 function fileHashes(root: string): Map<string, string> {
-  return new Map(walk(root).filter((p) => !p.endsWith('/')).map((p) => [p, sha('sha256', readFileSync(join(root, p)))]));
+  return new Map(
+    walk(root)
+      .filter((p) => !p.endsWith('/'))
+      .map((p) => [p, sha('sha256', readFileSync(join(root, p)))]),
+  );
 }
 
 let work: string;
@@ -82,7 +86,10 @@ function checkHashPairs(mods: { path: string; args: string }[]): void {
 
 describe('PXE bundle', () => {
   it('returns the tree and the tarball as artifacts, and reports the tarball', () => {
-    expect(artifacts.map((a) => [a.target, a.name, a.kind])).toEqual([['pxe', NAME, 'directory'], ['pxe', `${NAME}.tar.gz`, 'file']]);
+    expect(artifacts.map((a) => [a.target, a.name, a.kind])).toEqual([
+      ['pxe', NAME, 'directory'],
+      ['pxe', `${NAME}.tar.gz`, 'file'],
+    ]);
     const tar = artifacts[1]!;
     expect(tar.sha256).toBe(sha('sha256', readFileSync(tar.path)));
     expect(reporter.ofType('artifact')).toEqual([{ type: 'artifact', path: tar.path, sizeBytes: tar.sizeBytes, sha256: tar.sha256 }]);
@@ -100,7 +107,7 @@ describe('PXE bundle', () => {
     expect(existsSync(join(bundle, 'boot/grub/i386-pc/normal.mod'))).toBe(true);
   });
 
-  it('names the boot server in GRUB\'s EFI image (behind proxy-DHCP the ACK names the site DHCP server)', () => {
+  it("names the boot server in GRUB's EFI image (behind proxy-DHCP the ACK names the site DHCP server)", () => {
     // core.efi keeps its prefix in the clear; core.0 is LZMA-compressed (the proxy-DHCP lab run boots it).
     expect(readFileSync(join(bundle, 'boot/grub/x86_64-efi/core.efi')).includes(Buffer.from('(tftp,10.0.0.1)/boot/grub'))).toBe(true);
   });
@@ -119,7 +126,10 @@ describe('PXE bundle', () => {
     ]);
     for (const c of cfgs) {
       const text = readFileSync(join(bundle, 'boot/grub', c), 'utf8');
-      const lines = text.split('\n').map((l) => l.trim()).filter((l) => /^(multiboot|module) /.test(l));
+      const lines = text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => /^(multiboot|module) /.test(l));
       const mods = lines.map((l) => {
         const words = l.replace('module --nounzip ', 'module ').split(' ');
         // The port is not 80, so GRUB reads from its TFTP root; the path is repeated.
@@ -146,7 +156,9 @@ describe('PXE bundle', () => {
 
   it('gives the generic entry a dogeos.conf with DOGEOS_MEDIA_URL (and its .hash), no answers.json', () => {
     const conf = readFileSync(join(bundle, 'bootfs/generic/dogeos.conf'), 'utf8');
-    expect(conf.split('\n').filter((l) => l !== '' && !l.startsWith('#'))).toEqual([`DOGEOS_MEDIA_URL='http://10.0.0.1:${httpPort}/os/20250724T001011Z/payload'`]);
+    expect(conf.split('\n').filter((l) => l !== '' && !l.startsWith('#'))).toEqual([
+      `DOGEOS_MEDIA_URL='http://10.0.0.1:${httpPort}/os/20250724T001011Z/payload'`,
+    ]);
     const cfg = readFileSync(join(bundle, 'boot/grub/grub.cfg'), 'utf8');
     expect(cfg).toContain('/bootfs/generic/dogeos.conf type=file name=dogeos.conf');
     expect(cfg).toContain('/bootfs/generic/dogeos.conf.hash type=hash name=dogeos.conf');
@@ -245,7 +257,10 @@ describe('PXE bundle', () => {
       const base = `http://127.0.0.1:${httpPort}`;
       let ready = false;
       for (let i = 0; i < 50 && !ready; i++) {
-        ready = await fetch(`${base}/boot.ipxe`).then((r) => r.ok, () => false);
+        ready = await fetch(`${base}/boot.ipxe`).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (!ready) await new Promise((r) => setTimeout(r, 100));
       }
       const script = await fetch(`${base}/boot.ipxe`);
@@ -297,7 +312,7 @@ describe('PXE bundle reproducibility and failures', () => {
     ] as never;
     const err = await pxeTarget.build(pxeInput(join(work, 'platform'), { hosts }), out4).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'PXE_HOSTS_INVALID', status: 'config' });
-    const paths = ((err as { details: { problems: { path: string }[] } }).details.problems).map((p) => p.path).sort();
+    const paths = (err as { details: { problems: { path: string }[] } }).details.problems.map((p) => p.path).sort();
     expect(paths).toEqual(['hosts[0].mac', 'hosts[2].hostname', 'hosts[2].mac', 'hosts[2].network.ip']);
     expect(readdirSync(out4)).toEqual([]);
   });
@@ -317,7 +332,11 @@ describe('PXE bundle reproducibility and failures', () => {
     const version = '2.1.0-rc.3+build.20250724T001011Z';
     const hosts = [{ ...HOSTS[1]!, hostname: 'hv-01.rack-a07.dc-west.example.com' }];
     await pxeTarget.build(
-      pxeInput(join(work, 'platform'), { version, hosts, server: { ip: '192.168.100.254', subnet: '192.168.100.0/24', httpPort: 8079, bundleRoot: '/srv/dogeos-pxe' } }),
+      pxeInput(join(work, 'platform'), {
+        version,
+        hosts,
+        server: { ip: '192.168.100.254', subnet: '192.168.100.0/24', httpPort: 8079, bundleRoot: '/srv/dogeos-pxe' },
+      }),
       out6,
     );
     const cfg = readFileSync(join(out6, `dogeos-${version}-pxe`, 'boot/grub/grub.cfg-01-52-54-00-ab-cd-ef'), 'utf8');

@@ -45,7 +45,7 @@ export const HOSTS: HostEntry[] = [
     role: 'head',
     network: { ip: 'dhcp', dns: ['10.0.0.1'], domain: 'example.com' },
     answers: { install_pkgsrc: 'yes' },
-    config: { DOGEOS_FIFO_IP: '10.0.0.50', DOGEOS_FIFO_NETMASK: '255.255.255.0', DOGEOS_FIFO_ORG: "Doge.Head" },
+    config: { DOGEOS_FIFO_IP: '10.0.0.50', DOGEOS_FIFO_NETMASK: '255.255.255.0', DOGEOS_FIFO_ORG: 'Doge.Head' },
   },
 ];
 

@@ -6,8 +6,8 @@ import { DogeError } from '../../build/core/errors.ts';
 import { bootPropList, bootPropProblems, grubBootArgs } from '../../build/media/pxe/bootargs.ts';
 import { answersFor, renderDogeosConf } from '../../build/media/pxe/firstboot.ts';
 import { loadHostsFile, validateHosts } from '../../build/media/pxe/hosts.ts';
-import { grubDeviceFor } from '../../build/media/pxe/plan.ts';
 import { parseIpv4Cidr, parseMac } from '../../build/media/pxe/net.ts';
+import { grubDeviceFor } from '../../build/media/pxe/plan.ts';
 import { HOSTS, ROOT_SHADOW } from './pxe-fixture.ts';
 
 function problemsOf(fn: () => unknown): { path: string; message: string }[] {
@@ -43,7 +43,14 @@ describe('hosts file validation', () => {
         hostname: 'ok6',
         role: 'head',
         network: { ip: 'dhcp', dns: ['10.0.0.1'] },
-        config: { lower: 'x', HOSTNAME: 'ok6', DOGEOS_ROLE: 'head', DOGEOS_FIFO_IP: '10.0.0.300', DOGEOS_HTTP_PORT: 4200, DOGEOS_FIFO_ADMIN_PASSWORD: "it's fine, really" },
+        config: {
+          lower: 'x',
+          HOSTNAME: 'ok6',
+          DOGEOS_ROLE: 'head',
+          DOGEOS_FIFO_IP: '10.0.0.300',
+          DOGEOS_HTTP_PORT: 4200,
+          DOGEOS_FIFO_ADMIN_PASSWORD: "it's fine, really",
+        },
         rootShadow: 'hunter2',
       },
     ];
@@ -87,7 +94,7 @@ describe('hosts file validation', () => {
     expect(problems.find((p) => p.path === 'hosts[1].hostname')?.message).toMatch(/RFC 1123/);
   });
 
-  it("words its problems as the config does (one formatter, build/config/problems.ts), and finds duplicates among hosts with other problems", () => {
+  it('words its problems as the config does (one formatter, build/config/problems.ts), and finds duplicates among hosts with other problems', () => {
     const problems = problemsOf(() =>
       validateHosts({
         hosts: [
@@ -160,17 +167,37 @@ describe('first-boot files', () => {
 
   it('answers.json carries every answer the SmartOS installer would prompt for', () => {
     const a = answersFor(hv!);
-    for (const key of ['config_console', 'admin_nic', 'admin_ip', 'admin_netmask', 'headnode_default_gateway', 'dns_resolver1',
-      'dns_resolver2', 'dns_search', 'ntp_host', 'zpool_layout', 'zpool_confirm_layout', 'skip_final_confirm']) {
+    for (const key of [
+      'config_console',
+      'admin_nic',
+      'admin_ip',
+      'admin_netmask',
+      'headnode_default_gateway',
+      'dns_resolver1',
+      'dns_resolver2',
+      'dns_search',
+      'ntp_host',
+      'zpool_layout',
+      'zpool_confirm_layout',
+      'skip_final_confirm',
+    ]) {
       expect(a, key).toHaveProperty(key);
     }
     expect(a['root_password']).toBeUndefined();
     const b = answersFor(head!);
-    expect(b).toMatchObject({ admin_ip: 'dhcp', headnode_default_gateway: 'none', dns_resolver2: '10.0.0.1', zpool_layout: 'default', install_pkgsrc: 'yes', hostname: 'head', dns_search: 'example.com' });
+    expect(b).toMatchObject({
+      admin_ip: 'dhcp',
+      headnode_default_gateway: 'none',
+      dns_resolver2: '10.0.0.1',
+      zpool_layout: 'default',
+      install_pkgsrc: 'yes',
+      hostname: 'head',
+      dns_search: 'example.com',
+    });
     expect(b).not.toHaveProperty('admin_netmask');
   });
 
-  it('dogeos.conf holds first-boot settings only: role, payload URL, root hash, then the host\'s own', () => {
+  it("dogeos.conf holds first-boot settings only: role, payload URL, root hash, then the host's own", () => {
     expect(renderDogeosConf(head!, ctx, 'hosts[1]')).toBe(
       [
         '# DogeOS 1.0.0 first-boot settings for head.example.com (52:54:00:ab:cd:ef); generated, do not edit',

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DogeError } from '../../build/core/errors.ts';
-import { runLab, type LabSummary } from '../../build/media/pxe/lab/lab.ts';
+import { type LabSummary, runLab } from '../../build/media/pxe/lab/lab.ts';
 import { buildLabBundle, type LabBundle, type LabSpec, labNodes } from '../../build/media/pxe/lab/plan.ts';
 import { buildProbe } from '../boot/probe-helpers.ts';
 import { DOGEOS_BIN, REPO_ROOT, spawnCli } from '../helpers/cli.ts';
@@ -124,7 +124,10 @@ function expectOwnRequests(s: LabSummary): void {
     const own = n.known ? `/bootfs/${n.mac.replaceAll(':', '')}/` : '/bootfs/generic/';
     const mine = log.filter((q) => q.ip === n.ip && q.path.startsWith('/bootfs/'));
     expect(mine.length, `${n.name} fetched no per-host files from nginx`).toBeGreaterThan(0);
-    expect(mine.filter((q) => !q.path.startsWith(own)), n.name).toEqual([]);
+    expect(
+      mine.filter((q) => !q.path.startsWith(own)),
+      n.name,
+    ).toEqual([]);
   }
   const nodeIps = new Set(s.nodes.map((n) => n.ip));
   expect(log.filter((q) => !nodeIps.has(q.ip))).toEqual([]);
@@ -145,7 +148,12 @@ describe('PXE lab: a rack through real dnsmasq and nginx', () => {
     // BIOS nodes: iPXE fetched boot.ipxe and GRUB's core.0 from nginx.
     const log = accessLog(s);
     for (const n of s.nodes.filter((x) => x.firmware === 'bios')) {
-      expect(log.filter((q) => q.ip === n.ip && q.status === 200).map((q) => q.path).slice(0, 2)).toEqual(['/boot.ipxe', '/boot/grub/i386-pc/core.0']);
+      expect(
+        log
+          .filter((q) => q.ip === n.ip && q.status === 200)
+          .map((q) => q.path)
+          .slice(0, 2),
+      ).toEqual(['/boot.ipxe', '/boot/grub/i386-pc/core.0']);
     }
     // The undionly hop: its ROM got undionly.kpxe over TFTP; its iPXE's request then got the bundle's boot.ipxe.
     const undi = s.nodes.find((n) => n.undiHop);

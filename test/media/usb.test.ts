@@ -3,8 +3,8 @@ import { readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSyn
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectingReporter } from '../../build/core/events.ts';
-import { renderGrubCfg } from '../../build/media/grub/config.ts';
 import { patchBootImg } from '../../build/media/grub/biosboot.ts';
+import { renderGrubCfg } from '../../build/media/grub/config.ts';
 import { mediaIds } from '../../build/media/ids.ts';
 import type { Artifact, MediaInput } from '../../build/media/target.ts';
 import { usbTarget } from '../../build/media/usb.ts';
@@ -80,7 +80,9 @@ describe('USB image', () => {
 
   it('carries BOOTX64.EFI on the ESP and the medium on DOGEOSBOOT (mtools)', () => {
     expect(sh('mdir', ['-b', '-/', '-i', `${img}@@${ESP_OFF}`, '::/'])).toBe('::/EFI/\n::/EFI/BOOT/\n::/EFI/BOOT/BOOTX64.EFI\n');
-    const listing = sh('mdir', ['-b', '-/', '-i', `${img}@@${DATA_OFF}`, '::/']).trim().split('\n');
+    const listing = sh('mdir', ['-b', '-/', '-i', `${img}@@${DATA_OFF}`, '::/'])
+      .trim()
+      .split('\n');
     const marker = mediaIds('1.0.0+20250724T001011Z').markerPath;
     for (const p of [
       `::${marker}`,
@@ -201,7 +203,11 @@ describe('USB image errors', () => {
     process.env['PATH'] = bin;
     try {
       await expect(usbTarget.build(g.input({ usb }), g.outDir)).rejects.toThrow(
-        expect.objectContaining({ code: 'HOST_TOOL_MISSING', status: 'unavailable', details: expect.objectContaining({ tool: 'mformat', debianPackage: 'mtools' }) }),
+        expect.objectContaining({
+          code: 'HOST_TOOL_MISSING',
+          status: 'unavailable',
+          details: expect.objectContaining({ tool: 'mformat', debianPackage: 'mtools' }),
+        }),
       );
     } finally {
       process.env['PATH'] = saved;

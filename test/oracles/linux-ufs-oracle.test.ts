@@ -6,19 +6,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCpioNewc } from '../helpers/cpio-newc.ts';
 import { findGuestKernel, resolveModules } from '../helpers/linux-initramfs.ts';
-import {
-  formatOracleListing,
-  linuxUfsListing,
-  linuxUfsMount,
-  type OracleEntry,
-  parseOracleListing,
-} from '../helpers/linux-ufs-oracle.ts';
+import { formatOracleListing, linuxUfsListing, linuxUfsMount, type OracleEntry, parseOracleListing } from '../helpers/linux-ufs-oracle.ts';
 import { noise } from '../helpers/noise.ts';
 
 let work: string;
@@ -26,7 +20,6 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'ufs-oracle-'));
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
 
 function makeTree(root: string): void {
   mkdirSync(join(root, 'etc/sub dir'), { recursive: true });
@@ -110,7 +103,11 @@ describe('parseOracleListing', () => {
       'T a b',
     ]);
     expect(r.entries.get('/a b')).toEqual({
-      type: 'file', mode: 0o644, uid: 10, gid: 20, sizeBytes: 3,
+      type: 'file',
+      mode: 0o644,
+      uid: 10,
+      gid: 20,
+      sizeBytes: 3,
       sha256: '98ea6e4f216f2fb4b69fff9b3a44842c38686ca685f3f55dc48c5d3fb1107be4',
     });
     expect(r.entries.get('/l')?.target).toBe('a b');
@@ -134,10 +131,7 @@ describe.concurrent('Linux kernel UFS oracle (QEMU)', () => {
     makeTree(root);
     // Owners come from an mtree spec so that uid/gid are not all 0.
     const spec = join(work, 'spec.mtree');
-    writeFileSync(
-      spec,
-      '/set type=file uid=0 gid=0\n. type=dir mode=0755\netc type=dir mode=0755\nmotd uid=70000 gid=1234 mode=0640\n..\n..\n',
-    );
+    writeFileSync(spec, '/set type=file uid=0 gid=0\n. type=dir mode=0755\netc type=dir mode=0755\nmotd uid=70000 gid=1234 mode=0640\n..\n..\n');
     chmodSync(join(root, 'etc/motd'), 0o640);
     const image = join(work, 'ufs1.img');
     execFileSync('makefs', ['-t', 'ffs', '-o', 'version=1', '-B', 'le', '-s', '4m', '-F', spec, image, root], {

@@ -16,8 +16,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeUfs } from '../../build/codecs/ufs/writer.ts';
 import { nameFromBytes } from '../../build/core/names.ts';
 import { makeDir, makeFile } from '../../build/core/tree.ts';
-import { linuxUfsByteNames } from '../helpers/linux-ufs-oracle.ts';
 import { byteListing, byteTreeOf } from '../helpers/byte-names.ts';
+import { linuxUfsByteNames } from '../helpers/linux-ufs-oracle.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dogeos-oracle-bytes-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -39,13 +39,14 @@ let nginx: RunningNginx;
 const outs: Record<string, string> = {};
 
 const sha256 = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
-const manifestOf = (out: string) => JSON.parse(readFileSync(join(out, 'build-manifest.json'), 'utf8')) as {
-  dogeos: { stamp: string; version: string };
-  inputs: { platform: { url?: string; sha256: string; stamp: string } };
-  outputs: { name: string; sha256: string }[];
-  sbom: { name: string; sha256: string };
-  provenance: { name: string; sha256: string; signature?: string };
-};
+const manifestOf = (out: string) =>
+  JSON.parse(readFileSync(join(out, 'build-manifest.json'), 'utf8')) as {
+    dogeos: { stamp: string; version: string };
+    inputs: { platform: { url?: string; sha256: string; stamp: string } };
+    outputs: { name: string; sha256: string }[];
+    sbom: { name: string; sha256: string };
+    provenance: { name: string; sha256: string; signature?: string };
+  };
 /** An output found by kind, never by a fixed name (outputs get renamed). */
 const outputNamed = (out: string, re: RegExp) => {
   const found = manifestOf(out).outputs.filter((o) => re.test(o.name));
@@ -181,7 +182,17 @@ describe('a channel read the way piadm reads it', () => {
     const rel = join(channel, 'current', NEWER);
     const names = readdirSync(rel).sort();
     for (const o of manifestOf(outs[NEWER]!).outputs) expect(names).toContain(o.name);
-    for (const n of ['SHA256SUMS', 'SHA256SUMS.asc', 'build-manifest.json', 'provenance.intoto.json', 'provenance.intoto.json.asc', 'index.html', 'md5sums.txt', 'sha256sums.txt', `smartos-${NEWER}.iso`]) {
+    for (const n of [
+      'SHA256SUMS',
+      'SHA256SUMS.asc',
+      'build-manifest.json',
+      'provenance.intoto.json',
+      'provenance.intoto.json.asc',
+      'index.html',
+      'md5sums.txt',
+      'sha256sums.txt',
+      `smartos-${NEWER}.iso`,
+    ]) {
       expect(names).toContain(n);
     }
     expect(names.some((n) => /-usb\.img(\.gz)?$/.test(n))).toBe(true);
@@ -220,7 +231,10 @@ describe('builds that start from the channel', () => {
 
   it('dogeos build --platform latest --base-url <channel> builds from the published DogeOS platform', async () => {
     const cfg = writeConfig('from-channel', 'platform: { source: latest }');
-    const r = await spawnCli(['--config', cfg, 'build', '--media', 'iso', '--platform', 'latest', '--base-url', prefix], { env: { GNUPGHOME: gnupg }, timeoutMs: 280_000 });
+    const r = await spawnCli(['--config', cfg, 'build', '--media', 'iso', '--platform', 'latest', '--base-url', prefix], {
+      env: { GNUPGHOME: gnupg },
+      timeoutMs: 280_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     const m = manifestOf(join(dir, 'from-channel', 'out'));
     expect(m.inputs.platform.stamp).toBe(NEWER);
@@ -245,7 +259,10 @@ describe('records of a release', () => {
     broken.components[0]!['bogus'] = 1;
     expect(await new Validation.JsonStrictValidator(Spec.Version.v1dot6).validate(JSON.stringify(broken))).not.toBeNull();
 
-    const sbom = JSON.parse(sbomText) as { components: { type: string; name: string; version?: string; hashes?: { alg: string; content: string }[] }[]; metadata: { tools: { components: { version: string }[] } } };
+    const sbom = JSON.parse(sbomText) as {
+      components: { type: string; name: string; version?: string; hashes?: { alg: string; content: string }[] }[];
+      metadata: { tools: { components: { version: string }[] } };
+    };
     const byName = new Map(sbom.components.map((c) => [c.name, c]));
     // Every file of overlays/dogeos (but its description) is in the archive unchanged: same digest.
     const overlay = join(REPO_ROOT, 'overlays/dogeos');

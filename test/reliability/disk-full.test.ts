@@ -61,7 +61,13 @@ const SCENARIOS = [
   { name: 'the download (cache on the full disk)', keep: 100 * 1024, onSmall: ['cacheDir'], formats: ['iso'], inPath: /^\/cacheDir\/tmp\/.*\.part$/ },
   { name: 'the unpack (work on the full disk)', keep: 5 * MiB, onSmall: ['workDir'], formats: ['iso'], inPath: /^\/workDir\/acquire\// },
   { name: 'the seal (work on the full disk)', keep: 'platform+512k', onSmall: ['workDir'], formats: ['iso'], inPath: /^\/workDir\/compose-seal\// },
-  { name: 'the USB image (work and out on the full disk)', keep: 36 * MiB, onSmall: ['workDir', 'outDir'], formats: ['usb'], inPath: /^\/workDir\/media-usb\// },
+  {
+    name: 'the USB image (work and out on the full disk)',
+    keep: 36 * MiB,
+    onSmall: ['workDir', 'outDir'],
+    formats: ['usb'],
+    inPath: /^\/workDir\/media-usb\//,
+  },
   { name: 'the ISO (work and out on the full disk)', keep: 36 * MiB, onSmall: ['workDir', 'outDir'], formats: ['iso'], inPath: /^\/workDir\/media-iso\// },
 ] as const;
 
@@ -106,4 +112,3 @@ describe('not enough disk space', () => {
     });
   }
 });
-

@@ -7,8 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { cachedFixtureRelease } from '../helpers/fixture-cache.ts';
 import { type FaultServer, startFaultServer } from '../helpers/fault-server.ts';
+import { cachedFixtureRelease } from '../helpers/fixture-cache.ts';
 
 export const STAMP = '20250724T001011Z';
 

@@ -150,7 +150,7 @@ describe('the same build without it', () => {
     }
   });
 
-  it("boots the PXE head host from its per-host dogeos.conf and the served payload, to a password it made", async () => {
+  it('boots the PXE head host from its per-host dogeos.conf and the served payload, to a password it made', async () => {
     const hostConf = readFileSync(join(pxeRoot(), `bootfs/${HEAD_MAC.replaceAll(':', '')}/dogeos.conf`), 'utf8');
     expect(hostConf).toContain("DOGEOS_ROLE='head'");
     expect(hostConf).not.toContain('DOGEOS_FIFO_ADMIN_PASSWORD');
@@ -160,7 +160,10 @@ describe('the same build without it', () => {
       await node.write('/dogeos/etc/dogeos.conf', await bootArchiveConf());
       // The node reaches the PXE server at its configured address; here that is the test's server.
       const url = /^DOGEOS_MEDIA_URL='([^']+)'$/m.exec(hostConf)?.[1] ?? '';
-      await node.write('/system/boot/dogeos.conf', `${hostConf.replace(url, `${server.base}${new URL(url).pathname}`)}DOGEOS_READY_SLEEP='0'\nDOGEOS_READY_TCP='no'\n`);
+      await node.write(
+        '/system/boot/dogeos.conf',
+        `${hostConf.replace(url, `${server.base}${new URL(url).pathname}`)}DOGEOS_READY_SLEEP='0'\nDOGEOS_READY_TCP='no'\n`,
+      );
       await node.setUp();
       await headBoots(node);
       expect(server.requests[0]).toBe(`/os/${manifest().stamp}/payload/media.conf`);

@@ -73,7 +73,10 @@ describe.sequential('interrupting a build', () => {
     env.server.clearFaults();
     const before = env.server.requestsFor(env.tarballPath).length;
     await interruptAt(stageStart('compose-seal'), 'SIGTERM');
-    const gets = env.server.requestsFor(env.tarballPath).slice(before).filter((r) => r.method === 'GET');
+    const gets = env.server
+      .requestsFor(env.tarballPath)
+      .slice(before)
+      .filter((r) => r.method === 'GET');
     expect(gets).toHaveLength(1);
     expect(gets[0]!.headers['range']).toBe(`bytes=${partBytes}-`);
     expect(gets[0]!.status).toBe(206);
@@ -97,8 +100,15 @@ describe.sequential('interrupting a build', () => {
     expect(skipped).toContain('compose-seal');
     const out = join(dir, 'out');
     const names = readdirSync(out);
-    for (const suffix of ['.iso', '-usb.img', '-pxe.tar.gz']) expect(names.some((n) => n.endsWith(suffix)), suffix).toBe(true);
-    expect(names.some((n) => /^platform-dogeos-.*-2\d{7}T\d{6}Z\.tgz$/.test(n)), 'platform tarball').toBe(true);
+    for (const suffix of ['.iso', '-usb.img', '-pxe.tar.gz'])
+      expect(
+        names.some((n) => n.endsWith(suffix)),
+        suffix,
+      ).toBe(true);
+    expect(
+      names.some((n) => /^platform-dogeos-.*-2\d{7}T\d{6}Z\.tgz$/.test(n)),
+      'platform tarball',
+    ).toBe(true);
     expect(names).toContain('SHA256SUMS');
     expect(names.filter((n) => n.startsWith('.'))).toEqual([]);
     execFileSync('sha256sum', ['-c', '--quiet', 'SHA256SUMS'], { cwd: out });

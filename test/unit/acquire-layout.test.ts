@@ -108,7 +108,11 @@ describe('fixture release generator', () => {
       expect(sums).toBe(`${ra.tarballSha256} ${ra.tarballName}\n${isoSha} smartos-${STAMP_A}.iso\n`);
       // GNU sha256sum / md5sum want two spaces; the files have one, as upstream.
       const gnu = (file: string, tool: string) =>
-        execFileSync(tool, ['-c', '-'], { cwd: ra.stampDir, input: readFileSync(join(ra.stampDir, file), 'utf8').replace(/^(\S+) /gm, '$1  '), encoding: 'utf8' });
+        execFileSync(tool, ['-c', '-'], {
+          cwd: ra.stampDir,
+          input: readFileSync(join(ra.stampDir, file), 'utf8').replace(/^(\S+) /gm, '$1  '),
+          encoding: 'utf8',
+        });
       expect(gnu('sha256sums.txt', 'sha256sum')).toContain(': OK');
       expect(gnu('md5sums.txt', 'md5sum')).toContain(': OK');
       expect(readFileSync(join(a, 'latest'), 'utf8')).toBe(`/Joyent_Dev/public/SmartOS/${STAMP_A}`);
@@ -119,14 +123,12 @@ describe('fixture release generator', () => {
       const hash = execFileSync('tar', ['-xzOf', ra.tarballPath, `platform-${STAMP_A}/i86pc/amd64/boot_archive.hash`], { encoding: 'utf8' });
       const sha1 = execFileSync('sha1sum', [], { input: o.bootArchive, encoding: 'utf8' }).split(' ')[0];
       expect(hash).toBe(`${sha1}\n`);
-      const gitstatus = JSON.parse(execFileSync('tar', ['-xzOf', ra.tarballPath, `platform-${STAMP_A}/i86pc/amd64/boot_archive.gitstatus`], { encoding: 'utf8' }));
+      const gitstatus = JSON.parse(
+        execFileSync('tar', ['-xzOf', ra.tarballPath, `platform-${STAMP_A}/i86pc/amd64/boot_archive.gitstatus`], { encoding: 'utf8' }),
+      );
       expect(Object.keys(gitstatus[0]).sort()).toEqual(['branch', 'commit_date', 'repo', 'rev', 'url']);
       const md5only = await writeFixtureRelease({ outDir: b, ...o, stamp: '20200101T000000Z', profile: 'md5-only' });
-      expect(readdirSync(md5only.stampDir).sort()).toEqual([
-        'md5sums.txt',
-        md5only.tarballName,
-        'smartos-20200101T000000Z.iso',
-      ]);
+      expect(readdirSync(md5only.stampDir).sort()).toEqual(['md5sums.txt', md5only.tarballName, 'smartos-20200101T000000Z.iso']);
     } finally {
       await rm(a, { recursive: true, force: true });
       await rm(b, { recursive: true, force: true });

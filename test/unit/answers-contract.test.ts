@@ -160,7 +160,7 @@ const usbAnswers = (): Doc => {
 };
 
 describe('contract: smartos_prompt_config.sh in unattended mode (smartos-live 059ec27)', () => {
-  it('our USB/ISO answers, with the node\'s one-time password, go through and configure what the config says', () => {
+  it("our USB/ISO answers, with the node's one-time password, go through and configure what the config says", () => {
     const doc = usbAnswers();
     expect(installer(doc)).toEqual({ done: false, stopsAt: 'root_password', how: 'console' });
     expect(installer(withOneTimePassword(doc))).toEqual({
@@ -207,8 +207,30 @@ describe('contract: smartos_prompt_config.sh in unattended mode (smartos-live 05
   });
 
   it('never lets through a document the installer stops or loops on (mutations of every key)', () => {
-    const odd = ['', 'yes', 'no', 'none', 'dhcp', '<default>', 'manual', 'mirror', 'raidz2', 'default', 'zones', 'tank', 'media', 'latest',
-      '10.0.0.255', '10.0.0.11', '255.255.255.255', '999.1.1.1', '52:54:00:AB:CD:EF', true, false, 0];
+    const odd = [
+      '',
+      'yes',
+      'no',
+      'none',
+      'dhcp',
+      '<default>',
+      'manual',
+      'mirror',
+      'raidz2',
+      'default',
+      'zones',
+      'tank',
+      'media',
+      'latest',
+      '10.0.0.255',
+      '10.0.0.11',
+      '255.255.255.255',
+      '999.1.1.1',
+      '52:54:00:AB:CD:EF',
+      true,
+      false,
+      0,
+    ];
     const base = withOneTimePassword({ ...usbAnswers() });
     let stopped = 0;
     for (const key of [...QUESTIONS.map((q) => q.key), 'bootpool']) {
@@ -222,7 +244,10 @@ describe('contract: smartos_prompt_config.sh in unattended mode (smartos-live 05
         const problems = answerProblems(doc, 'local');
         if (!o.done) {
           stopped++;
-          expect(problems.map((p) => p.key), `${key}=${String(value)}: the model ${o.how}s at ${o.stopsAt}`).toContain(o.stopsAt);
+          expect(
+            problems.map((p) => p.key),
+            `${key}=${String(value)}: the model ${o.how}s at ${o.stopsAt}`,
+          ).toContain(o.stopsAt);
         }
       }
     }
@@ -235,6 +260,10 @@ describe('contract: smartos_prompt_config.sh in unattended mode (smartos-live 05
     expect(o.done && o.config['layout']).toBe('default');
     expect(answerProblems(doc, 'local')).toEqual([expect.objectContaining({ key: 'zpool_layout', kind: 'invalid' })]);
     // And the confirm answer that would pick mirror loops.
-    expect(installer({ ...doc, zpool_layout: 'default', zpool_confirm_layout: 'mirror' })).toEqual({ done: false, stopsAt: 'zpool_confirm_layout', how: 'loop' });
+    expect(installer({ ...doc, zpool_layout: 'default', zpool_confirm_layout: 'mirror' })).toEqual({
+      done: false,
+      stopsAt: 'zpool_confirm_layout',
+      how: 'loop',
+    });
   });
 });

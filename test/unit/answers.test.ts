@@ -79,7 +79,7 @@ describe('answers.json from the firstboot config', () => {
     expect(e.hint).toContain('hostname (firstboot.hostname)');
   });
 
-  it('no configured root password is a build error: the one-time password would stay root\'s password', () => {
+  it("no configured root password is a build error: the one-time password would stay root's password", () => {
     const { rootPasswordHash: _, ...noHash } = COMPLETE;
     const e = codeOf(() => run(noHash));
     expect(e.code).toBe('ANSWERS_NO_ROOT_PASSWORD');
@@ -123,7 +123,9 @@ describe('one host-name rule for USB, ISO and PXE', () => {
 
   it('the USB/ISO answers and a PXE host of the same name carry the same hostname and dns_search', () => {
     const usb = decode(run({ ...COMPLETE, hostname: 'node9.dc1.example.com', adminNic: '52:54:00:12:34:59' }));
-    const [host] = validateHosts([{ mac: '52:54:00:12:34:59', hostname: 'node9.dc1.example.com', role: 'hypervisor', network: { ip: 'dhcp', dns: ['8.8.8.8'] } }]);
+    const [host] = validateHosts([
+      { mac: '52:54:00:12:34:59', hostname: 'node9.dc1.example.com', role: 'hypervisor', network: { ip: 'dhcp', dns: ['8.8.8.8'] } },
+    ]);
     const pxe = answersFor(host!);
     expect({ h: usb['hostname'], d: usb['dns_search'] }).toEqual({ h: 'node9', d: 'dc1.example.com' });
     expect({ h: pxe['hostname'], d: pxe['dns_search'] }).toEqual({ h: usb['hostname'], d: usb['dns_search'] });
@@ -146,15 +148,21 @@ describe('PXE hosts: answers the installer stops at are config errors naming the
   it('an unknown zpool_layout, a looping confirm, a bootpool naming nothing, media on PXE', () => {
     expect(problems({ zpool_layout: 'mirror' })).toEqual([expect.stringMatching(/^hosts\[0\]\.answers\.zpool_layout: zpool_layout 'mirror' is not applied/)]);
     expect(problems({ zpool_layout: 'stripes' })).toEqual([expect.stringMatching(/^hosts\[0\]\.answers\.zpool_layout: zpool_layout 'stripes' is not applied/)]);
-    expect(problems({ zpool_confirm_layout: 'raidz2' })).toEqual([expect.stringMatching(/zpool_confirm_layout 'raidz2' makes promptpool go round again forever/)]);
+    expect(problems({ zpool_confirm_layout: 'raidz2' })).toEqual([
+      expect.stringMatching(/zpool_confirm_layout 'raidz2' makes promptpool go round again forever/),
+    ]);
     expect(problems({ bootpool: 'tank' })[0]).toEqual(expect.stringMatching(/^hosts\[0\]\.answers\.bootpool: bootpool 'tank' names no pool/));
-    expect(problems({ bootpool: 'zones' })).toEqual([expect.stringMatching(/^hosts\[0\]\.answers\.pisource: pisource 'media' names nothing on a PXE-booted node/)]);
+    expect(problems({ bootpool: 'zones' })).toEqual([
+      expect.stringMatching(/^hosts\[0\]\.answers\.pisource: pisource 'media' names nothing on a PXE-booted node/),
+    ]);
     expect(problems({ bootpool: 'zones', pisource: 'https://pxe.example/dogeos.iso' })).toEqual([]);
     expect(problems({ install_pkgsrc: 'yes' })).toEqual([]);
   });
 
-  it('a plain root password in a host\'s answers is refused: the PXE tree is served over HTTP', () => {
-    expect(problems({ root_password: 'hunter22' })).toEqual([expect.stringMatching(/^hosts\[0\]\.answers\.root_password: is never written to the PXE server in plain text/)]);
+  it("a plain root password in a host's answers is refused: the PXE tree is served over HTTP", () => {
+    expect(problems({ root_password: 'hunter22' })).toEqual([
+      expect.stringMatching(/^hosts\[0\]\.answers\.root_password: is never written to the PXE server in plain text/),
+    ]);
   });
 
   it('a removed answer is named', () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type CpuProfile, selfTimes } from '../../tools/bench/cpuprofile.ts';
-import { GOALS, GIB, RATIOS } from '../../tools/bench/goals.ts';
+import { GIB, GOALS, RATIOS } from '../../tools/bench/goals.ts';
 import { parseBenchLine, parseTimeOutput } from '../../tools/bench/measure.ts';
 import {
   type BenchResults,
@@ -101,7 +101,16 @@ describe('bench stats', () => {
   });
 
   it('accepts and renders the PXE lab rack, and rejects a broken one', () => {
-    const lab = { nodes: 8, bios: 4, uefi: 4, passed: true, wallMs: 93_000, httpBytes: 9_437_184, tftpBytes: 4_000_000, bootMs: { median: 61_000, max: 92_500 } };
+    const lab = {
+      nodes: 8,
+      bios: 4,
+      uefi: 4,
+      passed: true,
+      wallMs: 93_000,
+      httpBytes: 9_437_184,
+      tftpBytes: 4_000_000,
+      bootMs: { median: 61_000, max: 92_500 },
+    };
     const r = { ...results(), pxeLab: lab };
     expect(resultsProblems(JSON.parse(JSON.stringify(r)))).toEqual([]);
     expect(resultsProblems({ ...r, pxeLab: { ...lab, bootMs: { median: 5, max: 1 } } })).toContain('pxeLab');

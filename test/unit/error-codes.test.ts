@@ -22,9 +22,11 @@ function programWith(planted: string): ts.Program {
   const options = compilerOptions();
   const host = ts.createCompilerHost(options);
   const read = host.getSourceFile.bind(host);
-  host.getSourceFile = (name, lang, onError, create) =>
-    name === PLANTED ? ts.createSourceFile(name, planted, lang) : read(name, lang, onError, create);
-  host.fileExists = ((exists) => (name: string) => name === PLANTED || exists(name))(host.fileExists.bind(host));
+  host.getSourceFile = (name, lang, onError, create) => (name === PLANTED ? ts.createSourceFile(name, planted, lang) : read(name, lang, onError, create));
+  host.fileExists = (
+    (exists) => (name: string) =>
+      name === PLANTED || exists(name)
+  )(host.fileExists.bind(host));
   return ts.createProgram({ rootNames: [...productFiles(), PLANTED], options, host });
 }
 

@@ -9,8 +9,8 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { createParallelGzip, PGZIP_BLOCK_BYTES } from '../../build/core/pgzip.ts';
 import { MIN_ENTROPY_BITS, sampledEntropyBits } from '../../build/core/deflate-pool.ts';
+import { createParallelGzip, PGZIP_BLOCK_BYTES } from '../../build/core/pgzip.ts';
 import { noise } from '../helpers/acquire-env.ts';
 
 async function pgzip(data: Uint8Array, threads: number, chunkBytes = 100_003): Promise<Buffer> {
@@ -23,7 +23,13 @@ const text = (n: number) => new TextEncoder().encode('illumos SmartOS DogeOS FiF
 
 /** Noise, text, noise with zeros in its second half (a cylinder group after file data), noise again. */
 function mixed(): Uint8Array {
-  const parts = [noise(PGZIP_BLOCK_BYTES + 777, 1), text(PGZIP_BLOCK_BYTES * 2), noise(PGZIP_BLOCK_BYTES / 2, 2), new Uint8Array(PGZIP_BLOCK_BYTES / 2), noise(9_999, 3)];
+  const parts = [
+    noise(PGZIP_BLOCK_BYTES + 777, 1),
+    text(PGZIP_BLOCK_BYTES * 2),
+    noise(PGZIP_BLOCK_BYTES / 2, 2),
+    new Uint8Array(PGZIP_BLOCK_BYTES / 2),
+    noise(9_999, 3),
+  ];
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
   for (const p of parts) {

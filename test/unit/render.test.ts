@@ -23,7 +23,10 @@ describe('event rendering', () => {
     r.emit({ type: 'stage-start', stage: 'seal' });
     r.emit({ type: 'progress', task: 'download', doneBytes: 5, totalBytes: 10 });
     r.emit({ type: 'artifact', path: 'out/x.iso', sizeBytes: 3, sha256: 'ab' });
-    const lines = stdout.text.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    const lines = stdout.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string });
     expect(lines.map((l) => l.type)).toEqual(['stage-start', 'progress', 'artifact']);
     expect(stderr.text).toBe('');
   });

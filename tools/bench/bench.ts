@@ -8,8 +8,9 @@
  * BENCH_ONLY=codecs|builds|matrix|pxe-lab (one part only). The PXE lab rack
  * (tools/bench/pxelab.ts) runs once, after the rounds, when root.
  */
-import { availableParallelism } from 'node:os';
+
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { BUILD_STEPS, type BuildStepId, buildRound, setupBuildBench } from './builds.ts';
 import { codecSteps, runStep } from './codecs.ts';
@@ -47,7 +48,9 @@ async function main(): Promise<void> {
   const record = (id: string, label: string, tool: string, s: Sample) => {
     meta.set(id, { label, tool });
     samples.set(id, [...(samples.get(id) ?? []), s]);
-    say(`${id.padEnd(18)} ${(s.wallMs / 1000).toFixed(2)} s${s.opMs === undefined ? '' : ` (op ${(s.opMs / 1000).toFixed(2)} s)`}, ${Math.round(s.maxRssBytes / 2 ** 20)} MiB`);
+    say(
+      `${id.padEnd(18)} ${(s.wallMs / 1000).toFixed(2)} s${s.opMs === undefined ? '' : ` (op ${(s.opMs / 1000).toFixed(2)} s)`}, ${Math.round(s.maxRssBytes / 2 ** 20)} MiB`,
+    );
   };
   const steps = inputs !== undefined && wants('codecs') ? codecSteps(inputs, threads) : [];
   const builds = inputs !== undefined && wants('builds') ? setupBuildBench(join(cacheDir, 'build'), inputs.tarball) : undefined;

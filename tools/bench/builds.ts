@@ -108,7 +108,11 @@ async function ioFloor(b: BuildBench): Promise<(Sample & { bytes?: number })[]> 
 }
 
 /** One round of the five build steps. */
-export async function buildRound(b: BuildBench, round: number, say: (id: BuildStepId, s: Sample) => void): Promise<Record<BuildStepId, Sample & { bytes?: number }>> {
+export async function buildRound(
+  b: BuildBench,
+  round: number,
+  say: (id: BuildStepId, s: Sample) => void,
+): Promise<Record<BuildStepId, Sample & { bytes?: number }>> {
   for (const d of ['work', 'cache', 'out']) rmSync(join(b.dir, d), { recursive: true, force: true });
   const cold = await build(b, 'cold');
   say('build.cold', cold);

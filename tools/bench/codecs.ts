@@ -47,7 +47,16 @@ export function codecSteps(inputs: BenchInputs, threads: number): Step[] {
       tool: 'makefs -t ffs',
       command: (s) => ({
         cmd: 'makefs',
-        args: ['-t', 'ffs', '-s', String(ROOT_SIZE_BYTES), '-o', 'version=1,bsize=4096,fsize=1024,density=12248,minfree=0,optimization=space', join(s, 'ffs.img'), inputs.rootDir],
+        args: [
+          '-t',
+          'ffs',
+          '-s',
+          String(ROOT_SIZE_BYTES),
+          '-o',
+          'version=1,bsize=4096,fsize=1024,density=12248,minfree=0,optimization=space',
+          join(s, 'ffs.img'),
+          inputs.rootDir,
+        ],
         logFile: join(s, 'makefs.log'),
       }),
       cleanup: rm('ffs.img'),
@@ -86,7 +95,12 @@ export function codecSteps(inputs: BenchInputs, threads: number): Step[] {
       id: 'lofi-pack.pigz',
       label: 'lofi pack of /usr',
       tool: `pigz -6 -p ${threads}`,
-      command: (s) => ({ cmd: 'pigz', args: ['-6', '-p', String(threads), '-c', inputs.usrImage], stdoutFile: join(s, 'usr.pigz.gz'), logFile: join(s, 'pigz.log') }),
+      command: (s) => ({
+        cmd: 'pigz',
+        args: ['-6', '-p', String(threads), '-c', inputs.usrImage],
+        stdoutFile: join(s, 'usr.pigz.gz'),
+        logFile: join(s, 'pigz.log'),
+      }),
       cleanup: rm('usr.pigz.gz'),
     },
     {

@@ -60,7 +60,9 @@ export function prepareInputs(cacheDir: string, say: (line: string) => void): Be
 
 /** Sizes that say what was measured, for results.json. */
 export function inputSizes(p: BenchInputs): Record<string, number> {
-  const files = spawnSync('find', [p.rootDir, '-type', 'f'], { encoding: 'utf8', maxBuffer: 64 << 20 }).stdout.split('\n').filter((l) => l !== '').length;
+  const files = spawnSync('find', [p.rootDir, '-type', 'f'], { encoding: 'utf8', maxBuffer: 64 << 20 })
+    .stdout.split('\n')
+    .filter((l) => l !== '').length;
   return {
     tarballBytes: statSync(p.tarball).size,
     rootArchiveBytes: statSync(p.bootArchive).size,

@@ -53,7 +53,10 @@ export function setupMatrixBench(dir: string, say: (line: string) => void): Matr
 
 /** One round: the matrix serially, then in parallel. */
 export async function matrixRound(b: MatrixBench, round: number, record: (id: MatrixStepId, s: Sample) => void): Promise<void> {
-  for (const [id, jobs] of [['matrix.serial', 1], ['matrix.parallel', availableParallelism()]] as const) {
+  for (const [id, jobs] of [
+    ['matrix.serial', 1],
+    ['matrix.parallel', availableParallelism()],
+  ] as const) {
     const logDir = join(b.dir, `logs-${id}-${round}`);
     const s = await measure({
       cmd: process.execPath,

@@ -22,7 +22,11 @@ export async function benchPxeLab(cacheDir: string, say: (line: string) => void)
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   execFileSync('make', ['-s', '-C', join(REPO, 'tools/probe-kernel'), `BUILD=${join(work, 'probe')}`]);
-  const s = await runLab({ spec: { ...LAB_RACK, firmware: [...LAB_RACK.firmware] }, workDir: join(work, 'run'), probeKernelPath: join(work, 'probe', 'probe.elf') });
+  const s = await runLab({
+    spec: { ...LAB_RACK, firmware: [...LAB_RACK.firmware] },
+    workDir: join(work, 'run'),
+    probeKernelPath: join(work, 'probe', 'probe.elf'),
+  });
   say(`pxe-lab            ${s.nodes.length} nodes, ${(s.figures.wallMs / 1000).toFixed(1)} s, ${s.ok ? 'all passed' : `${s.failures.length} failure(s)`}`);
   return {
     nodes: s.nodes.length,

@@ -200,7 +200,8 @@ export function resultsProblems(r: unknown): string[] {
   if (!Array.isArray(r['goals'])) problems.push('goals');
   else {
     for (const g of r['goals'] as unknown[]) {
-      if (!isObj(g) || typeof g['id'] !== 'string' || typeof g['met'] !== 'boolean' || !isNum(g['limit'])) problems.push(`goals.${String(isObj(g) ? g['id'] : '?')}`);
+      if (!isObj(g) || typeof g['id'] !== 'string' || typeof g['met'] !== 'boolean' || !isNum(g['limit']))
+        problems.push(`goals.${String(isObj(g) ? g['id'] : '?')}`);
     }
   }
   const lab = r['pxeLab'];

@@ -9,9 +9,9 @@
  */
 import { closeSync, ftruncateSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { withDeflatePool } from '../../build/core/deflate-pool.ts';
 import { packLofiTo } from '../../build/codecs/lofi/index.ts';
 import { openUfs, writeUfsTo } from '../../build/codecs/ufs/index.ts';
+import { withDeflatePool } from '../../build/core/deflate-pool.ts';
 import { FileBlockDevice } from '../../build/core/filedev.ts';
 import { readHostTree } from '../../build/core/hosttree.ts';
 import { walk } from '../../build/core/tree.ts';

@@ -4,21 +4,21 @@
  */
 import { closeSync, existsSync, ftruncateSync, openSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { openLofi, parseAlgorithm } from '../../codecs/lofi/index.ts';
 import { checkUfs } from '../../codecs/ufs/check.ts';
 import { openUfs, type UfsImage } from '../../codecs/ufs/reader.ts';
 import { writeUfsTo } from '../../codecs/ufs/writer.ts';
 import { writeAtomically } from '../../core/atomic.ts';
 import type { BlockDevice } from '../../core/blockdev.ts';
 import { ExitStatus, usageError } from '../../core/errors.ts';
-import { openLofi, parseAlgorithm } from '../../codecs/lofi/index.ts';
 import { FileBlockDevice } from '../../core/filedev.ts';
 import { readHostTree, writeHostTree } from '../../core/hosttree.ts';
-import { findHoles } from '../../host/holes.ts';
+import { escapeName, nameToBytes, unescapeName } from '../../core/names.ts';
 import { type DirNode, walk } from '../../core/tree.ts';
+import { findHoles } from '../../host/holes.ts';
+import { entryJson, formatLong, listEntries, listTree } from '../archive-list.ts';
 import { type CommandContext, type CommandSpec, parseCommandArgs, println } from '../command.ts';
 import { formatBytes } from '../render.ts';
-import { entryJson, formatLong, listEntries, listTree } from '../archive-list.ts';
-import { escapeName, nameToBytes, unescapeName } from '../../core/names.ts';
 
 const HELP = `Usage: dogeos archive info|ls|cat|extract|pack|check ...
 

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { configError, ExitStatus, usageError } from '../../core/errors.ts';
+import { servePxeTree } from '../../media/pxe/server.ts';
 import type { AccelSetting, KernelModule } from '../../qemu/argv.ts';
 import type { FirmwareKind } from '../../qemu/firmware.ts';
 import { writeJUnitFile } from '../../qemu/junit.ts';
@@ -21,7 +22,6 @@ import {
 } from '../../qemu/matrix.ts';
 import type { ProbeExpectation } from '../../qemu/probe-check.ts';
 import type { SmartOsGoal } from '../../qemu/smartos-watch.ts';
-import { servePxeTree } from '../../media/pxe/server.ts';
 import { builtMediaCells, readBuiltMedia } from '../boot-from-build.ts';
 import { type CommandContext, type CommandSpec, parseCommandArgs, println } from '../command.ts';
 import { loadConfigFor } from '../load-config.ts';
@@ -140,9 +140,7 @@ function buildCells(v: Values, ctx: CommandContext): BootCell[] {
         ? { kind: 'smartos', goal }
         : {
             kind: 'probe',
-            probe:
-              probeExpectation ??
-              expectationForKernelBoot({ kernelPath, modules, ...(v.append === undefined ? {} : { append: v.append }) }),
+            probe: probeExpectation ?? expectationForKernelBoot({ kernelPath, modules, ...(v.append === undefined ? {} : { append: v.append }) }),
           };
     return [
       {
@@ -171,9 +169,7 @@ function buildCells(v: Values, ctx: CommandContext): BootCell[] {
   };
   const firmware = oneOf<FirmwareKind>('firmware', v.firmware, ['bios', 'uefi'], 'bios');
   const expect: BootExpectation =
-    expectKind === 'smartos'
-      ? { kind: 'smartos', goal }
-      : { kind: 'probe', ...(probeExpectation === undefined ? {} : { probe: probeExpectation }) };
+    expectKind === 'smartos' ? { kind: 'smartos', goal } : { kind: 'probe', ...(probeExpectation === undefined ? {} : { probe: probeExpectation }) };
   const cells = standardMatrix(media, expect, {
     firmwares: v.matrix === true ? ['bios', 'uefi'] : [firmware],
     ...(kinds.length === 0 ? {} : { kinds }),
@@ -236,17 +232,15 @@ export const command: CommandSpec = {
     let result: MatrixResult;
     try {
       result = await runBootMatrix(cells, {
-      logDir,
-      accel,
-      reporter: ctx.reporter,
-      signal: ctx.signal,
-      ...(timeoutS === undefined ? {} : { timeoutMs: timeoutS * 1000 }),
-      ...(jobs === undefined ? {} : { jobs }),
-      // accel 'auto' measures by booting the probe; only a probe can be booted bare.
-      ...(kernelCell?.medium.kind === 'kernel' && kernelCell.expect.kind === 'probe'
-        ? { probeKernelPath: kernelCell.medium.path }
-        : {}),
-    });
+        logDir,
+        accel,
+        reporter: ctx.reporter,
+        signal: ctx.signal,
+        ...(timeoutS === undefined ? {} : { timeoutMs: timeoutS * 1000 }),
+        ...(jobs === undefined ? {} : { jobs }),
+        // accel 'auto' measures by booting the probe; only a probe can be booted bare.
+        ...(kernelCell?.medium.kind === 'kernel' && kernelCell.expect.kind === 'probe' ? { probeKernelPath: kernelCell.medium.path } : {}),
+      });
     } finally {
       await server?.close();
     }

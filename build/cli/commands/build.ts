@@ -47,12 +47,23 @@ Environment:
     if (values['base-url'] !== undefined) platform['baseUrl'] = values['base-url'];
     const overrides: ConfigOverrides = {
       ...(Object.keys(platform).length > 0 ? { platform } : {}),
-      ...(values.media === undefined ? {} : { media: { formats: values.media.split(',').map((s) => s.trim()).filter(Boolean) } }),
+      ...(values.media === undefined
+        ? {}
+        : {
+            media: {
+              formats: values.media
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean),
+            },
+          }),
     };
     const { config } = loadConfigFor(ctx, overrides);
     const result = await runBuild({ config, reporter: ctx.reporter, signal: ctx.signal, env: ctx.env, cwd: ctx.cwd, offline: ctx.globals.offline });
     if (ctx.globals.json) {
-      ctx.stdout.write(`${JSON.stringify({ type: 'result', version: result.version, stamp: result.stamp, upstreamStamp: result.upstreamStamp, outDir: result.outDir, outputs: result.outputs, stages: result.stages })}\n`);
+      ctx.stdout.write(
+        `${JSON.stringify({ type: 'result', version: result.version, stamp: result.stamp, upstreamStamp: result.upstreamStamp, outDir: result.outDir, outputs: result.outputs, stages: result.stages })}\n`,
+      );
       return 0;
     }
     if (values.explain === true) {

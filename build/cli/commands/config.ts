@@ -27,7 +27,9 @@ export const command: CommandSpec = {
       const { config, sourcePath } = loadConfigFor(ctx);
       const format = values.format ?? (ctx.globals.json ? 'json' : 'yaml');
       if (format === 'json') {
-        ctx.stdout.write(`${JSON.stringify(ctx.globals.json ? { type: 'config', source: sourcePath ?? null, config } : config, null, ctx.globals.json ? 0 : 2)}\n`);
+        ctx.stdout.write(
+          `${JSON.stringify(ctx.globals.json ? { type: 'config', source: sourcePath ?? null, config } : config, null, ctx.globals.json ? 0 : 2)}\n`,
+        );
       } else if (format === 'yaml') {
         ctx.stdout.write(`# resolved from ${sourcePath ?? 'defaults (no config file)'}\n${stringify(config)}`);
       } else {

@@ -1,5 +1,5 @@
-import { runDiff } from '../../pipeline.ts';
 import { escapeName } from '../../core/names.ts';
+import { runDiff } from '../../pipeline.ts';
 import { type CommandSpec, parseCommandArgs, println } from '../command.ts';
 import { loadConfigFor } from '../load-config.ts';
 
@@ -32,7 +32,10 @@ Nothing is written to the output directory. --json gives one result object.
     for (const g of r.report.generated) println(ctx.stdout, `* ${g}`);
     for (const m of r.report.manifests) println(ctx.stdout, `s ${m}`);
     const n = (k: string) => r.report.changes.filter((c) => c.kind === k).length;
-    println(ctx.stdout, `${n('added')} added, ${n('replaced')} replaced, ${n('removed')} removed, ${r.report.generated.length} generated, ${r.report.manifests.length} SMF manifest(s)`);
+    println(
+      ctx.stdout,
+      `${n('added')} added, ${n('replaced')} replaced, ${n('removed')} removed, ${r.report.generated.length} generated, ${r.report.manifests.length} SMF manifest(s)`,
+    );
     return 0;
   },
 };

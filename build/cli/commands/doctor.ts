@@ -1,4 +1,4 @@
-import { constants, accessSync, existsSync, statfsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ExitStatus } from '../../core/errors.ts';
 import { findTool, run } from '../../host/exec.ts';
@@ -94,7 +94,10 @@ build is present, 69 otherwise.
     } else {
       for (const c of checks) {
         const mark = c.ok ? 'ok  ' : c.required ? 'MISS' : 'warn';
-        println(ctx.stdout, `${mark}  ${c.name.padEnd(34)} ${c.detail}${!c.ok && c.debianPackage !== undefined ? ` [Debian package: ${c.debianPackage}]` : ''}`);
+        println(
+          ctx.stdout,
+          `${mark}  ${c.name.padEnd(34)} ${c.detail}${!c.ok && c.debianPackage !== undefined ? ` [Debian package: ${c.debianPackage}]` : ''}`,
+        );
       }
       if (missingPkgs.length > 0) {
         println(ctx.stdout);

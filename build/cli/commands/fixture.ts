@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { usageError } from '../../core/errors.ts';
 import { buildFixturePlatform } from '../../../tools/fixture/platform.ts';
+import { usageError } from '../../core/errors.ts';
 import { type CommandSpec, parseCommandArgs, println } from '../command.ts';
 
 const DEFAULT_STAMP = '20250724T001011Z';

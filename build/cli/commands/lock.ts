@@ -22,12 +22,7 @@ export const command: CommandSpec = {
   summary: `write or verify ${LOCK_FILE_NAME} (pinned platform stamp and sha256s)`,
   help: HELP,
   async run(ctx) {
-    const { values } = parseCommandArgs(
-      'lock',
-      ctx.argv,
-      { ...PLATFORM_FLAGS, update: { type: 'boolean', default: false } },
-      { allowPositionals: false },
-    );
+    const { values } = parseCommandArgs('lock', ctx.argv, { ...PLATFORM_FLAGS, update: { type: 'boolean', default: false } }, { allowPositionals: false });
     if (values.help) {
       println(ctx.stdout, HELP);
       return 0;

@@ -1,9 +1,10 @@
 /** `dogeos lofi info|pack|unpack`: lofi compressed images (lofiadm -C, SmartOS /usr.lgz). */
-import { withDeflatePool } from '../../core/deflate-pool.ts';
+
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { lofiInfo, type LofiSummary, packLofiTo, unpackLofiTo } from '../../codecs/lofi/index.ts';
+import { type LofiSummary, lofiInfo, packLofiTo, unpackLofiTo } from '../../codecs/lofi/index.ts';
 import { writeAtomically } from '../../core/atomic.ts';
+import { withDeflatePool } from '../../core/deflate-pool.ts';
 import { usageError } from '../../core/errors.ts';
 import { FileBlockDevice } from '../../core/filedev.ts';
 import { hashFile } from '../../core/hash.ts';

@@ -8,10 +8,10 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { usageError } from '../../core/errors.ts';
 import type { Reporter } from '../../core/events.ts';
-import { operatorAnswersFile } from '../../stages/answers.ts';
 import { isoTarget } from '../../media/iso.ts';
 import type { ConsoleName, MediaInput, MediaTarget } from '../../media/target.ts';
 import { usbTarget } from '../../media/usb.ts';
+import { operatorAnswersFile } from '../../stages/answers.ts';
 import { type CommandSpec, parseCommandArgs, println } from '../command.ts';
 
 const TARGETS: Record<string, MediaTarget> = { iso: isoTarget, usb: usbTarget };

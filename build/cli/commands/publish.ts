@@ -76,7 +76,8 @@ export const command: CommandSpec = {
       println(ctx.stdout, JSON.stringify({ type: 'result', command: 'publish', ...r }));
       return 0;
     }
-    if (r.published !== undefined) println(ctx.stdout, r.unchanged ? `${r.published} is already in ${r.channel} (same bytes)` : `published ${r.published} to ${r.channel}`);
+    if (r.published !== undefined)
+      println(ctx.stdout, r.unchanged ? `${r.published} is already in ${r.channel} (same bytes)` : `published ${r.published} to ${r.channel}`);
     println(ctx.stdout, `newest      ${r.promoted ?? '-'}`);
     println(ctx.stdout, `listed      ${r.listed.join(' ') || '-'}`);
     const withdrawn = r.releases.filter((s) => !r.listed.includes(s));

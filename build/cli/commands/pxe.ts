@@ -6,8 +6,8 @@
 import { resolve } from 'node:path';
 import { usageError } from '../../core/errors.ts';
 import { servePxeTree } from '../../media/pxe/server.ts';
-import { lab } from './pxe-lab.ts';
 import { type CommandContext, type CommandSpec, parseCommandArgs, println } from '../command.ts';
+import { lab } from './pxe-lab.ts';
 
 const HELP = `Usage: dogeos pxe serve [--port N] [--bind ADDR] [DIR]
        dogeos pxe lab [--nodes N] [--firmware bios,uefi] [--dhcp full|proxy]

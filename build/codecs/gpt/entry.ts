@@ -3,8 +3,9 @@
  * GUID, unique GUID, first and last LBA (inclusive), attribute bits and a
  * 36-code-unit UTF-16LE name. An all-zero type GUID marks an unused slot.
  */
-import { copyBytes } from './bytes.ts';
+
 import { dataError } from '../../core/errors.ts';
+import { copyBytes } from './bytes.ts';
 import type { GuidBytes } from './guid.ts';
 
 export const GPT_ENTRY_SIZE_BYTES = 128;

@@ -21,13 +21,7 @@ export function parseGuid(text: string): GuidBytes {
   const m = GUID_RE.exec(text);
   if (m === null) throw dataError('GPT_BAD_GUID', `'${text}' is not a GUID (8-4-4-4-12 hex digits)`);
   const [, a, b, c, d, e] = m as unknown as [string, string, string, string, string, string];
-  return Uint8Array.from([
-    ...hexBytes(a).reverse(),
-    ...hexBytes(b).reverse(),
-    ...hexBytes(c).reverse(),
-    ...hexBytes(d),
-    ...hexBytes(e),
-  ]);
+  return Uint8Array.from([...hexBytes(a).reverse(), ...hexBytes(b).reverse(), ...hexBytes(c).reverse(), ...hexBytes(d), ...hexBytes(e)]);
 }
 
 /** On-disk bytes → upper-case text GUID (the form sgdisk prints). */
@@ -38,9 +32,7 @@ export function formatGuid(bytes: GuidBytes): string {
     if (reverse) part.reverse();
     return part.map((x) => x.toString(16).padStart(2, '0')).join('');
   };
-  return [hex(0, 4, true), hex(4, 6, true), hex(6, 8, true), hex(8, 10, false), hex(10, 16, false)]
-    .join('-')
-    .toUpperCase();
+  return [hex(0, 4, true), hex(4, 6, true), hex(6, 8, true), hex(8, 10, false), hex(10, 16, false)].join('-').toUpperCase();
 }
 
 /**
@@ -54,11 +46,8 @@ export function guidFromHash(hash: Uint8Array): GuidBytes {
   // Set version (high nibble of time_hi) and variant (top bits of clock_seq) in text order.
   const v = (Number.parseInt(text.slice(12, 14), 16) & 0x0f) | 0x80;
   const r = (Number.parseInt(text.slice(16, 18), 16) & 0x3f) | 0x80;
-  const fixed =
-    text.slice(0, 12) + v.toString(16).padStart(2, '0') + text.slice(14, 16) + r.toString(16).padStart(2, '0') + text.slice(18);
-  return parseGuid(
-    `${fixed.slice(0, 8)}-${fixed.slice(8, 12)}-${fixed.slice(12, 16)}-${fixed.slice(16, 20)}-${fixed.slice(20, 32)}`,
-  );
+  const fixed = text.slice(0, 12) + v.toString(16).padStart(2, '0') + text.slice(14, 16) + r.toString(16).padStart(2, '0') + text.slice(18);
+  return parseGuid(`${fixed.slice(0, 8)}-${fixed.slice(8, 12)}-${fixed.slice(12, 16)}-${fixed.slice(16, 20)}-${fixed.slice(20, 32)}`);
 }
 
 export function guidEquals(a: GuidBytes, b: GuidBytes): boolean {

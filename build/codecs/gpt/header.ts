@@ -3,8 +3,9 @@
  * start of a logical block, protected by a CRC32 computed with its own CRC
  * field zeroed. The primary lives at LBA 1, the backup at the last LBA.
  */
-import { copyBytes } from './bytes.ts';
+
 import { dataError } from '../../core/errors.ts';
+import { copyBytes } from './bytes.ts';
 import { crc32 } from './crc32.ts';
 import type { GuidBytes } from './guid.ts';
 

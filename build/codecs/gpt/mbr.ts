@@ -11,8 +11,9 @@
  * GPT: OVMF accepts any record of type 0xEE starting at LBA 1, GRUB's gpt
  * partmap any 0xEE record, Linux reads a hybrid MBR's GPT.
  */
-import { copyBytes } from './bytes.ts';
+
 import { dataError } from '../../core/errors.ts';
+import { copyBytes } from './bytes.ts';
 
 export const MBR_SIZE_BYTES = 512;
 /** Bytes 0..439 hold boot code; 440..443 the disk signature; 446.. the records. */

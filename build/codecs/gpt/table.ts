@@ -181,11 +181,9 @@ function readEntries(dev: BlockDevice, h: GptHeader, blockSizeBytes: number, whe
   const bytes = dev.readAt(offsetBytes, lengthBytes);
   const actual = crc32(bytes);
   if (actual !== h.partitionEntryArrayCrc32) {
-    throw dataError(
-      'GPT_BAD_ENTRIES_CRC',
-      `${where}: partition entry array CRC32 is 0x${hex32(h.partitionEntryArrayCrc32)}, computed 0x${hex32(actual)}`,
-      { details: { offset: offsetBytes } },
-    );
+    throw dataError('GPT_BAD_ENTRIES_CRC', `${where}: partition entry array CRC32 is 0x${hex32(h.partitionEntryArrayCrc32)}, computed 0x${hex32(actual)}`, {
+      details: { offset: offsetBytes },
+    });
   }
   return bytes;
 }

@@ -195,12 +195,16 @@ function parseIndex(raw: Uint8Array, at: IndexContext): number[] {
     if (prev !== undefined) {
       const expected = i === count - 1 ? at.lastSegmentSizeBytes : at.segmentSizeBytes;
       if (n - prev < 1 + Math.floor(expected / MAX_INFLATE_RATIO)) {
-        throw bad('LOFI_BAD_INDEX', `segment ${i - 1} (index[${i - 1}]…index[${i}] at offset ${offset - 8}) is ${n - prev} bytes, too short to hold ${expected} bytes`, {
-          offset: offset - 8,
-          entry: i - 1,
-          lengthBytes: n - prev,
-          expectedBytes: expected,
-        });
+        throw bad(
+          'LOFI_BAD_INDEX',
+          `segment ${i - 1} (index[${i - 1}]…index[${i}] at offset ${offset - 8}) is ${n - prev} bytes, too short to hold ${expected} bytes`,
+          {
+            offset: offset - 8,
+            entry: i - 1,
+            lengthBytes: n - prev,
+            expectedBytes: expected,
+          },
+        );
       }
     }
     index.push(n);

@@ -10,8 +10,8 @@ export {
   serializeHeader,
 } from './format.ts';
 export {
-  type LofiInfo,
   LofiImage,
+  type LofiInfo,
   type LofiSummary,
   lofiInfo,
   type OpenLofiOptions,

@@ -11,14 +11,7 @@ import type { BlockDevice } from '../../core/blockdev.ts';
 import { MemoryBlockDevice } from '../../core/blockdev.ts';
 import { dataError, internalError } from '../../core/errors.ts';
 import { type Reporter, silentReporter } from '../../core/events.ts';
-import {
-  DEFAULT_LIMITS,
-  type LofiAlgorithm,
-  type LofiHeader,
-  type ParseLimits,
-  parseHeader,
-  SEGMENT_UNCOMPRESSED,
-} from './format.ts';
+import { DEFAULT_LIMITS, type LofiAlgorithm, type LofiHeader, type ParseLimits, parseHeader, SEGMENT_UNCOMPRESSED } from './format.ts';
 
 export interface OpenLofiOptions {
   /** Decompressed segments kept in memory (default 8, i.e. 1 MiB at 128 KiB). */
@@ -131,9 +124,7 @@ export class LofiImage implements BlockDevice {
 
   readAt(offsetBytes: number, lengthBytes: number): Uint8Array {
     if (offsetBytes < 0 || lengthBytes < 0 || offsetBytes + lengthBytes > this.sizeBytes) {
-      throw new RangeError(
-        `read of ${lengthBytes} bytes at offset ${offsetBytes} is outside the ${this.sizeBytes}-byte lofi image`,
-      );
+      throw new RangeError(`read of ${lengthBytes} bytes at offset ${offsetBytes} is outside the ${this.sizeBytes}-byte lofi image`);
     }
     const seg = this.header.segmentSizeBytes;
     const first = Math.floor(offsetBytes / seg);

@@ -7,9 +7,9 @@
  * output does not depend on the thread count.
  */
 import type { BlockDevice } from '../../core/blockdev.ts';
+import { type Deflater, inlineDeflater } from '../../core/deflate-pool.ts';
 import { DogeError, dataError, usageError } from '../../core/errors.ts';
 import { type Reporter, silentReporter } from '../../core/events.ts';
-import { type Deflater, inlineDeflater } from '../../core/deflate-pool.ts';
 import {
   COMPRESS_THRESHOLD_BYTES,
   DEFAULT_LIMITS,

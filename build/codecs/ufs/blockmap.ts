@@ -129,12 +129,7 @@ interface IndirectArgs {
   fallocated: boolean;
 }
 
-function walkIndirect(
-  ctx: BlockMapContext,
-  c: Collector,
-  a: IndirectArgs,
-  data: (lbn: number, p: number, level: number) => void,
-): void {
+function walkIndirect(ctx: BlockMapContext, c: Collector, a: IndirectArgs, data: (lbn: number, p: number, level: number) => void): void {
   const sb = ctx.sb;
   if (a.p === 0) return;
   if (a.p < 0) {

@@ -52,4 +52,3 @@ export function rejectBsd(dev: BlockDevice): void {
   notBsd(primary, SBOFF);
   if (magicKind(primary) === 'none' && dev.sizeBytes >= BSD_SBOFF_UFS2 + SBSIZE) notBsd(dev.readAt(BSD_SBOFF_UFS2, SBSIZE), BSD_SBOFF_UFS2);
 }
-

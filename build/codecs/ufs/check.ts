@@ -7,15 +7,15 @@
  */
 import type { BlockDevice } from '../../core/blockdev.ts';
 import { isDogeError } from '../../core/errors.ts';
+import { rejectBsd } from './bsd.ts';
 import { type CylinderGroup, decodeCg } from './cg.ts';
 import { checkInodes, type InodeState } from './checkinodes.ts';
 import { checkMaps } from './checkmaps.ts';
-import { FsClean, FSOKAY, SBOFF, SBSIZE } from './constants.ts';
+import { FSOKAY, FsClean, SBOFF, SBSIZE } from './constants.ts';
 import type { UfsStructure } from './corrupt.ts';
-import { ProblemList, type UfsProblem } from './problems.ts';
 import { cgNdblk, cgsblock, cgtod } from './geometry.ts';
+import { ProblemList, type UfsProblem } from './problems.ts';
 import { superblockProblems } from './sbcheck.ts';
-import { rejectBsd } from './bsd.ts';
 import { decodeSuperblock, magicKind, type Superblock } from './superblock.ts';
 
 export type { UfsProblem } from './problems.ts';
@@ -35,7 +35,7 @@ export function checkUfs(dev: BlockDevice, opts: CheckUfsOptions = {}): UfsProbl
     const err = isDogeError(e) ? e : undefined;
     list.add({
       code: err?.code ?? 'CHECK_ABORTED',
-      structure: ((err?.details['structure'] as UfsStructure | undefined) ?? 'image'),
+      structure: (err?.details['structure'] as UfsStructure | undefined) ?? 'image',
       offsetBytes: (err?.details['offsetBytes'] as number | undefined) ?? 0,
       message: e instanceof Error ? e.message : String(e),
     });
@@ -86,8 +86,17 @@ function checkSuperblock(dev: BlockDevice, list: ProblemList): Superblock | unde
 
 /** Fields fsck copies from the primary before comparing with the last cg's copy (spec §11). */
 const ALT_IGNORED: readonly [number, number][] = [
-  [0, 8], [32, 36], [60, 68], [88, 96], [100, 104], [128, 140], [192, 724], [724, 856],
-  [1324, 1332], [1336, 1340], [1360, 1364],
+  [0, 8],
+  [32, 36],
+  [60, 68],
+  [88, 96],
+  [100, 104],
+  [128, 140],
+  [192, 724],
+  [724, 856],
+  [1324, 1332],
+  [1336, 1340],
+  [1360, 1364],
 ];
 
 function compareAlternate(dev: BlockDevice, sb: Superblock, primary: Uint8Array, list: ProblemList): void {
@@ -96,7 +105,13 @@ function compareAlternate(dev: BlockDevice, sb: Superblock, primary: Uint8Array,
   for (const [a, b] of ALT_IGNORED) alt.set(primary.subarray(a, b), a);
   for (let i = 0; i < sb.sbsize; i++) {
     if (alt[i] !== primary[i]) {
-      list.add({ code: 'SB_ALT_MISMATCH', structure: 'superblock', offsetBytes: off + i, message: `superblock copy in the last cylinder group differs from the primary at byte ${i}`, cg: sb.ncg - 1 });
+      list.add({
+        code: 'SB_ALT_MISMATCH',
+        structure: 'superblock',
+        offsetBytes: off + i,
+        message: `superblock copy in the last cylinder group differs from the primary at byte ${i}`,
+        cg: sb.ncg - 1,
+      });
       return;
     }
   }
@@ -114,7 +129,8 @@ function checkCylinderGroups(dev: BlockDevice, sb: Superblock, list: ProblemList
       out.push(undefined);
       continue;
     }
-    const bad = (field: string, message: string) => list.add({ code: 'CG_FIELD', structure: 'cg', offsetBytes: off, message: `cg ${c}: ${field} ${message}`, cg: c });
+    const bad = (field: string, message: string) =>
+      list.add({ code: 'CG_FIELD', structure: 'cg', offsetBytes: off, message: `cg ${c}: ${field} ${message}`, cg: c });
     const ndblk = cgNdblk(sb, c);
     const ncyl = c === sb.ncg - 1 ? sb.ncyl - sb.cpg * c : sb.cpg;
     if (cg.cgx !== c) bad('cg_cgx', `is ${cg.cgx}`);

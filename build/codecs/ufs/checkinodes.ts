@@ -5,17 +5,14 @@
  * fragment count of the (validated) superblock.
  */
 import type { BlockDevice } from '../../core/blockdev.ts';
-import { type BlockMap, mapBlocks } from './blockmap.ts';
-import type { ProblemList } from './problems.ts';
-import {
-  DINODE_SIZE, DIRBLKSIZ, howmany, IFATTRDIR, IFBLK, IFCHR, IFDIR, IFLNK, IFMT, IFSHAD, MAXPATHLEN,
-  UFS_MAXOFFSET, UFSROOTINO,
-} from './constants.ts';
-import { mappedContent } from './content.ts';
 import { escapeName } from '../../core/names.ts';
+import { type BlockMap, mapBlocks } from './blockmap.ts';
+import { DINODE_SIZE, DIRBLKSIZ, howmany, IFATTRDIR, IFBLK, IFCHR, IFDIR, IFLNK, IFMT, IFSHAD, MAXPATHLEN, UFS_MAXOFFSET, UFSROOTINO } from './constants.ts';
+import { mappedContent } from './content.ts';
 import { decodeName, isDot, isDotDot, parseDirectory } from './dir.ts';
 import { cgdmin, cgimin, cgsblock, inodeOffsetBytes } from './geometry.ts';
 import { type Dinode, decodeDinode, isInlineSymlink } from './inode.ts';
+import type { ProblemList } from './problems.ts';
 import type { Superblock } from './superblock.ts';
 import { nodeTypeOf } from './types.ts';
 
@@ -166,7 +163,8 @@ function pass2(ctx: Ctx): Refs {
     const at = (pos: number) => map.frags[Math.floor(pos / sb.bsize)]! * sb.fsize + (pos % sb.bsize);
     const entries = parseDirectory(data, {
       maxIno,
-      onProblem: (p) => ctx.list.add({ code: 'DIR_ENTRY', structure: 'dirent', offsetBytes: at(p.posBytes), message: `directory ${ino}: ${p.field}: ${p.message}`, ino }),
+      onProblem: (p) =>
+        ctx.list.add({ code: 'DIR_ENTRY', structure: 'dirent', offsetBytes: at(p.posBytes), message: `directory ${ino}: ${p.field}: ${p.message}`, ino }),
     });
     const [e0, e1] = entries;
     if (e0 === undefined || !isDot(e0.name) || e0.ino !== ino) inoProblem(ctx, ino, 'DIR_DOT', 'first entry is not "." naming the directory');
@@ -176,17 +174,36 @@ function pass2(ctx: Ctx): Refs {
     const kids: number[] = [];
     for (const [k, e] of entries.entries()) {
       if (state.mode[e.ino] === 0) {
-        ctx.list.add({ code: 'DIR_ENTRY_FREE', structure: 'dirent', offsetBytes: at(e.posBytes), message: `directory ${ino}: entry '${escapeName(decodeName(e.name))}' names free inode ${e.ino}`, ino });
+        ctx.list.add({
+          code: 'DIR_ENTRY_FREE',
+          structure: 'dirent',
+          offsetBytes: at(e.posBytes),
+          message: `directory ${ino}: entry '${escapeName(decodeName(e.name))}' names free inode ${e.ino}`,
+          ino,
+        });
         continue;
       }
       r.refs[e.ino]!++;
       if (k < 2 && (isDot(e.name) || isDotDot(e.name))) continue;
       const name = decodeName(e.name);
-      if (names.has(name)) ctx.list.add({ code: 'DIR_DUP_NAME', structure: 'dirent', offsetBytes: at(e.posBytes), message: `directory ${ino}: '${escapeName(name)}' appears twice`, ino });
+      if (names.has(name))
+        ctx.list.add({
+          code: 'DIR_DUP_NAME',
+          structure: 'dirent',
+          offsetBytes: at(e.posBytes),
+          message: `directory ${ino}: '${escapeName(name)}' appears twice`,
+          ino,
+        });
       names.add(name);
       if ((state.mode[e.ino]! & IFMT) === IFDIR) {
         if (r.parentOf[e.ino] !== 0) {
-          ctx.list.add({ code: 'DIR_HARDLINK', structure: 'dirent', offsetBytes: at(e.posBytes), message: `directory ${e.ino} has a second name '${escapeName(name)}' in ${ino}`, ino: e.ino });
+          ctx.list.add({
+            code: 'DIR_HARDLINK',
+            structure: 'dirent',
+            offsetBytes: at(e.posBytes),
+            message: `directory ${e.ino} has a second name '${escapeName(name)}' in ${ino}`,
+            ino: e.ino,
+          });
         } else {
           r.parentOf[e.ino] = ino;
           kids.push(e.ino);

@@ -7,10 +7,10 @@
  */
 import type { BlockDevice } from '../../core/blockdev.ts';
 import { type CylinderGroup, summarizeFreeMap } from './cg.ts';
-import type { ProblemList } from './problems.ts';
 import type { InodeState } from './checkinodes.ts';
 import { CSUM_SIZE, IFDIR, IFMT } from './constants.ts';
 import { cgbase, cgNdblk, cgtod } from './geometry.ts';
+import type { ProblemList } from './problems.ts';
 import { type Csum, decodeCsumArray, type Superblock } from './superblock.ts';
 
 interface MapInput {
@@ -52,20 +52,45 @@ export function checkMaps(dev: BlockDevice, sb: Superblock, input: MapInput): vo
     total.nffree += cs.nffree;
     const onDisk = csums[c]!;
     if (!sameCs(onDisk, cs)) {
-      list.add({ code: 'CSUM', structure: 'csum', offsetBytes: sb.csaddr * sb.fsize + c * CSUM_SIZE, message: `cg ${c} summary ${fmtCs(onDisk)}, should be ${fmtCs(cs)}`, cg: c });
+      list.add({
+        code: 'CSUM',
+        structure: 'csum',
+        offsetBytes: sb.csaddr * sb.fsize + c * CSUM_SIZE,
+        message: `cg ${c} summary ${fmtCs(onDisk)}, should be ${fmtCs(cs)}`,
+        cg: c,
+      });
     }
     const cg = cgs[c];
     if (cg === undefined) continue;
     if (!sameCs(cg.cs, cs)) {
-      list.add({ code: 'CG_SUMMARY', structure: 'cg', offsetBytes: cgOff + 24, message: `cg ${c} header summary ${fmtCs(cg.cs)}, should be ${fmtCs(cs)}`, cg: c });
+      list.add({
+        code: 'CG_SUMMARY',
+        structure: 'cg',
+        offsetBytes: cgOff + 24,
+        message: `cg ${c} header summary ${fmtCs(cg.cs)}, should be ${fmtCs(cs)}`,
+        cg: c,
+      });
     }
     const frsumOk = sum.frsum.every((v, i) => i >= sb.frag || v === (cg.frsum[i] ?? 0));
     if (!frsumOk) {
-      list.add({ code: 'CG_FRSUM', structure: 'cg', offsetBytes: cgOff + 52, message: `cg ${c} fragment run counts [${cg.frsum.slice(0, sb.frag).join(',')}] should be [${sum.frsum.slice(0, sb.frag).join(',')}]`, cg: c });
+      list.add({
+        code: 'CG_FRSUM',
+        structure: 'cg',
+        offsetBytes: cgOff + 52,
+        message: `cg ${c} fragment run counts [${cg.frsum.slice(0, sb.frag).join(',')}] should be [${sum.frsum.slice(0, sb.frag).join(',')}]`,
+        cg: c,
+      });
     }
     const ibit = firstDiff(cg.inosused, inosused, sb.ipg);
     if (ibit >= 0) {
-      list.add({ code: 'MAP_INODE', structure: 'cg', offsetBytes: cgOff + cg.iusedoff + (ibit >> 3), message: `cg ${c} inode map wrong at inode ${c * sb.ipg + ibit}`, cg: c, ino: c * sb.ipg + ibit });
+      list.add({
+        code: 'MAP_INODE',
+        structure: 'cg',
+        offsetBytes: cgOff + cg.iusedoff + (ibit >> 3),
+        message: `cg ${c} inode map wrong at inode ${c * sb.ipg + ibit}`,
+        cg: c,
+        ino: c * sb.ipg + ibit,
+      });
     }
     const fbit = firstDiff(cg.blksfree, blksfree, sb.fpg);
     if (fbit >= 0) {

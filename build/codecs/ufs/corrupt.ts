@@ -4,16 +4,7 @@
  */
 import { type CodeWithStatus, type DogeError, dataError } from '../../core/errors.ts';
 
-export type UfsStructure =
-  | 'superblock'
-  | 'cg'
-  | 'csum'
-  | 'inode'
-  | 'indirect'
-  | 'block'
-  | 'directory'
-  | 'dirent'
-  | 'image';
+export type UfsStructure = 'superblock' | 'cg' | 'csum' | 'inode' | 'indirect' | 'block' | 'directory' | 'dirent' | 'image';
 
 export function corrupt(
   code: CodeWithStatus<'dataErr'>,

@@ -77,10 +77,7 @@ export interface DirProblem {
  * the problem goes to `onProblem`, which may throw. Bounded: each step
  * advances by at least 4 bytes or ends the chunk.
  */
-export function parseDirectory(
-  data: Uint8Array,
-  opts: { readonly maxIno: number; readonly onProblem: (p: DirProblem) => void },
-): ParsedDirEntry[] {
+export function parseDirectory(data: Uint8Array, opts: { readonly maxIno: number; readonly onProblem: (p: DirProblem) => void }): ParsedDirEntry[] {
   const out: ParsedDirEntry[] = [];
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const whole = data.length - (data.length % DIRBLKSIZ);

@@ -79,13 +79,7 @@ function maxIpg(bsize: number): number {
 
 /** CGSIZE(fs) of mkfs.c: bytes the cg header and its maps need. */
 export function cgSizeFor(p: { cpg: number; nrpos: number; ipg: number; spc: number; nspf: number }): number {
-  return (
-    CG_STRUCT_SIZE +
-    p.cpg * LONG_SIZE +
-    p.cpg * p.nrpos * 2 +
-    howmany(p.ipg, 8) +
-    howmany(Math.floor((p.cpg * p.spc) / p.nspf), 8)
-  );
+  return CG_STRUCT_SIZE + p.cpg * LONG_SIZE + p.cpg * p.nrpos * 2 + howmany(p.ipg, 8) + howmany(Math.floor((p.cpg * p.spc) / p.nspf), 8);
 }
 
 function checkOptions(o: Required<MkfsOptions>): void {
@@ -117,9 +111,7 @@ function checkOptions(o: Required<MkfsOptions>): void {
  * out-of-range value to min(maxcpg, 16).
  */
 function chooseCpg(fssizeDb: number, bsize: number, nsect: number): number {
-  const maxcpg = Math.floor(
-    (bsize - CG_STRUCT_SIZE - howmany(maxIpg(bsize), 8)) / (LONG_SIZE + NRPOS * 2 + Math.floor(nsect / (MAXFRAG * 8))),
-  );
+  const maxcpg = Math.floor((bsize - CG_STRUCT_SIZE - howmany(maxIpg(bsize), 8)) / (LONG_SIZE + NRPOS * 2 + Math.floor(nsect / (MAXFRAG * 8))));
   let cpg = Math.floor(fssizeDb / GBSEC) * 32;
   if (cpg > maxcpg) cpg = maxcpg;
   if (cpg <= 0) cpg = MINCPG;

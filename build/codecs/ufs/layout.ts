@@ -93,12 +93,7 @@ export interface FileLayout {
 }
 
 /** Allocates storage for `lbns`; returns undefined when the allocator runs dry. */
-export function allocateLayout(
-  sb: LayoutGeom,
-  alloc: FragAllocator,
-  sizeBytes: number,
-  lbns: Int32Array,
-): FileLayout | undefined {
+export function allocateLayout(sb: LayoutGeom, alloc: FragAllocator, sizeBytes: number, lbns: Int32Array): FileLayout | undefined {
   const db = new Array<number>(NDADDR).fill(0);
   const ib = [0, 0, 0];
   const frags = new Int32Array(lbns.length);

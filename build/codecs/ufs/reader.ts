@@ -8,19 +8,19 @@ import { type CodeWithStatus, dataError, usageError } from '../../core/errors.ts
 import type { ContentSource, DirNode, FsTime } from '../../core/tree.ts';
 import { splitPath } from '../../core/tree.ts';
 import { type BlockMap, type BlockProblem, mapBlocks } from './blockmap.ts';
+import { BSD_SBOFF_UFS2, notBsd } from './bsd.ts';
+import { type CylinderGroup, decodeCg } from './cg.ts';
 import { DIRBLKSIZ, FsClean, IFMT, MAXPATHLEN, SBOFF, SBSIZE, UFS_MAXOFFSET, UFSROOTINO } from './constants.ts';
 import { mappedContent } from './content.ts';
 import { corrupt } from './corrupt.ts';
 import { decodeName, isDot, isDotDot, type ParsedDirEntry, parseDirectory } from './dir.ts';
-import { type CylinderGroup, decodeCg } from './cg.ts';
 import { cgNdblk, cgsblock, cgtod, inodeOffsetBytes } from './geometry.ts';
 import { type Dinode, decodeDinode, decodeRdev, inlineSymlinkBytes, inodeGid, inodeUid, isInlineSymlink } from './inode.ts';
 import { superblockProblems } from './sbcheck.ts';
-import { BSD_SBOFF_UFS2, notBsd } from './bsd.ts';
+import type { UfsStat } from './stat.ts';
 import { decodeSuperblock, magicKind, type Superblock } from './superblock.ts';
 import { readTreeFrom } from './treeread.ts';
 import { nodeTypeOf } from './types.ts';
-import type { UfsStat } from './stat.ts';
 
 export type { UfsStat } from './stat.ts';
 
@@ -65,9 +65,13 @@ function readSuperblock(dev: BlockDevice, offsetBytes: number): Superblock {
   notBsd(bytes, offsetBytes);
   const kind = magicKind(bytes);
   if (kind === 'sparc' || kind === 'mtb') {
-    throw dataError('UFS_UNSUPPORTED', `superblock at byte ${offsetBytes}: ${kind === 'sparc' ? 'big-endian (SPARC)' : 'multi-terabyte'} UFS is not supported`, {
-      details: { structure: 'superblock', offsetBytes },
-    });
+    throw dataError(
+      'UFS_UNSUPPORTED',
+      `superblock at byte ${offsetBytes}: ${kind === 'sparc' ? 'big-endian (SPARC)' : 'multi-terabyte'} UFS is not supported`,
+      {
+        details: { structure: 'superblock', offsetBytes },
+      },
+    );
   }
   const sb = decodeSuperblock(bytes, offsetBytes);
   const problems = superblockProblems(sb, dev.sizeBytes);
@@ -124,8 +128,17 @@ export class UfsImage {
   info(): UfsInfo {
     const sb = this.superblock;
     const clean: UfsInfo['clean'] =
-      sb.clean === FsClean.clean ? 'clean' : sb.clean === FsClean.stable ? 'stable' : sb.clean === FsClean.active
-        ? 'active' : sb.clean === FsClean.log ? 'log' : sb.clean === FsClean.bad ? 'bad' : 'other';
+      sb.clean === FsClean.clean
+        ? 'clean'
+        : sb.clean === FsClean.stable
+          ? 'stable'
+          : sb.clean === FsClean.active
+            ? 'active'
+            : sb.clean === FsClean.log
+              ? 'log'
+              : sb.clean === FsClean.bad
+                ? 'bad'
+                : 'other';
     return {
       fsSizeBytes: sb.size * sb.fsize,
       blockSizeBytes: sb.bsize,
@@ -315,4 +328,3 @@ export class UfsImage {
     return Array.from({ length: sb.ncg }, (_, c) => cgsblock(sb, c) * sb.fsize);
   }
 }
-

@@ -3,21 +3,9 @@
  * fsck's checksb (§3.5, §11) and what a reader needs to stay inside the
  * image. Returns every problem; the reader throws on the first.
  */
-import {
-  BBSIZE,
-  CSUM_SIZE,
-  DINODE_SIZE,
-  FS_MAGIC,
-  howmany,
-  isPowerOf2,
-  log2,
-  MAXBSIZE,
-  MAXFRAG,
-  MINBSIZE,
-  roundup,
-  SBSIZE,
-} from './constants.ts';
+
 import { cgOffsets } from './cg.ts';
+import { BBSIZE, CSUM_SIZE, DINODE_SIZE, FS_MAGIC, howmany, isPowerOf2, log2, MAXBSIZE, MAXFRAG, MINBSIZE, roundup, SBSIZE } from './constants.ts';
 import { cgdmin } from './geometry.ts';
 import type { Superblock } from './superblock.ts';
 

@@ -5,18 +5,18 @@
  * metadata, entries naming free inodes. Bounded by the image size:
  * every inode and fragment is visited at most once.
  */
-import type { DirNode, FsNode, FsTime } from '../../core/tree.ts';
+
+import { escapeName } from '../../core/names.ts';
+import type { ContentSource, DirNode, FsNode, FsTime } from '../../core/tree.ts';
 import type { BlockMap } from './blockmap.ts';
 import { howmany, UFSROOTINO } from './constants.ts';
 import { corrupt } from './corrupt.ts';
+import type { ParsedDirEntry } from './dir.ts';
+import { decodeName } from './dir.ts';
 import { cgdmin, cgsblock } from './geometry.ts';
 import { type Dinode, isInlineSymlink } from './inode.ts';
-import { escapeName } from '../../core/names.ts';
-import { decodeName } from './dir.ts';
-import type { Superblock } from './superblock.ts';
-import type { ContentSource } from '../../core/tree.ts';
-import type { ParsedDirEntry } from './dir.ts';
 import type { UfsStat } from './stat.ts';
+import type { Superblock } from './superblock.ts';
 
 /** The part of UfsImage (reader.ts) a tree read needs; reader.ts passes itself. */
 export interface TreeSource {
@@ -89,12 +89,21 @@ export function readTreeFrom(img: TreeSource): DirNode {
     for (const e of entries.slice(2)) {
       const name = decodeName(e.name);
       if (node.entries.has(name)) {
-        throw corrupt('UFS_CORRUPT_DIRENT', 'dirent', img.inodeOffset(ino), `directory inode ${ino} has two entries named '${escapeName(name)}'`, { ino, name: escapeName(name) });
+        throw corrupt('UFS_CORRUPT_DIRENT', 'dirent', img.inodeOffset(ino), `directory inode ${ino} has two entries named '${escapeName(name)}'`, {
+          ino,
+          name: escapeName(name),
+        });
       }
       const existing = nodes.get(e.ino);
       if (existing !== undefined) {
         if (existing.type === 'dir') {
-          throw corrupt('UFS_CORRUPT_DIR_LOOP', 'dirent', img.inodeOffset(ino), `directory inode ${e.ino} is reached twice (a loop or a hard-linked directory), again as '${escapeName(name)}' in inode ${ino}`, { ino: e.ino });
+          throw corrupt(
+            'UFS_CORRUPT_DIR_LOOP',
+            'dirent',
+            img.inodeOffset(ino),
+            `directory inode ${e.ino} is reached twice (a loop or a hard-linked directory), again as '${escapeName(name)}' in inode ${ino}`,
+            { ino: e.ino },
+          );
         }
         node.entries.set(name, existing);
         continue;

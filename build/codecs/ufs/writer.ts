@@ -11,23 +11,13 @@ import { escapeName, nameToBytes } from '../../core/names.ts';
 import type { ContentSource, DirNode } from '../../core/tree.ts';
 import { FragAllocator } from './allocator.ts';
 import { buildCg, encodeCg } from './cg.ts';
-import {
-  DINODE_SIZE,
-  FSLARGEFILES,
-  LARGEFILE_BYTES,
-  LOSTFOUNDINO,
-  MAXPATHLEN,
-  SBOFF,
-  SBSIZE,
-  UFS_MAXOFFSET,
-  UFSROOTINO,
-} from './constants.ts';
-import { encodeDirectory, DOT_NAME, DOTDOT_NAME } from './dir.ts';
+import { DINODE_SIZE, FSLARGEFILES, LARGEFILE_BYTES, LOSTFOUNDINO, MAXPATHLEN, SBOFF, SBSIZE, UFS_MAXOFFSET, UFSROOTINO } from './constants.ts';
+import { DOT_NAME, DOTDOT_NAME, encodeDirectory } from './dir.ts';
 import { cgbase, cgimin, cgNdblk, cgsblock, cgtod, computeDsize, computeMkfsGeometry, type MkfsOptions } from './geometry.ts';
-import { emptyDinode, encodeDinodeInto, encodeRdev, idFields, toTimeVal, type Dinode } from './inode.ts';
+import { type Dinode, emptyDinode, encodeDinodeInto, encodeRdev, idFields, toTimeVal } from './inode.ts';
 import { allocateLayout, blocksToAllocate, countFrags, type FileLayout } from './layout.ts';
 import { type InodePlan, type PlannedInode, planInodes } from './plan.ts';
-import { type Csum, encodeCsumArray, encodeSuperblock, stateFor, type Superblock } from './superblock.ts';
+import { type Csum, encodeCsumArray, encodeSuperblock, type Superblock, stateFor } from './superblock.ts';
 import { typeBits } from './types.ts';
 
 export interface WriteUfsOptions extends MkfsOptions {
@@ -209,13 +199,7 @@ function writeData(dev: BlockDevice, sb: Superblock, content: ContentSource, lay
   let k = 0;
   while (k < lbns.length) {
     let j = k + 1;
-    while (
-      j < lbns.length &&
-      j - k < MAX_RUN_BLOCKS &&
-      lbns[j] === lbns[j - 1]! + 1 &&
-      counts[j - 1] === sb.frag &&
-      frags[j] === frags[j - 1]! + sb.frag
-    ) {
+    while (j < lbns.length && j - k < MAX_RUN_BLOCKS && lbns[j] === lbns[j - 1]! + 1 && counts[j - 1] === sb.frag && frags[j] === frags[j - 1]! + sb.frag) {
       j++;
     }
     const offset = lbns[k]! * sb.bsize;

@@ -26,7 +26,10 @@ export function bootPropList(opts: {
   readonly serialSpeed: number;
   readonly bootProps: Readonly<Record<string, string>>;
 }): BootProp[] {
-  const props = new Map<string, string>([['smartos', 'true'], ['console', opts.console]]);
+  const props = new Map<string, string>([
+    ['smartos', 'true'],
+    ['console', opts.console],
+  ]);
   if (opts.console !== 'text') props.set(`${opts.console}-mode`, ttyMode(opts.serialSpeed));
   for (const [k, v] of Object.entries(opts.bootProps)) props.set(k, v);
   return [...props.entries()];

@@ -7,10 +7,10 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { unavailableError } from '../../core/errors.ts';
 import type { Reporter } from '../../core/events.ts';
-import { grubNetImage } from '../../host/grub-netdir.ts';
-import { renderAnswers, renderDogeosConf, renderGenericDogeosConf } from './firstboot.ts';
-import { verifyArchiveHash } from '../platform.ts';
 import { copyTree } from '../../core/fstree.ts';
+import { grubNetImage } from '../../host/grub-netdir.ts';
+import { verifyArchiveHash } from '../platform.ts';
+import { renderAnswers, renderDogeosConf, renderGenericDogeosConf } from './firstboot.ts';
 import {
   ARCHIVE_HASH_IN_PLATFORM,
   ARCHIVE_IN_PLATFORM,
@@ -26,8 +26,8 @@ import {
   platformDir,
   UNDIONLY,
 } from './layout.ts';
-import type { PxePlan } from './plan.ts';
 import { checkEntryLimits } from './limits.ts';
+import type { PxePlan } from './plan.ts';
 import { bootSpec, genericModules, renderGrub, renderIpxeScript, type ScriptContext } from './scripts.ts';
 import { payloadBaseUrl, renderDnsmasqFull, renderDnsmasqProxy, renderNginxSite, renderReadme } from './services.ts';
 

@@ -57,14 +57,17 @@ const networkSchema = z
     // At least one resolver: SmartOS's installer asks for dns_resolver1.
     dns: z.array(ipv4Field).min(1),
     domain: hostnameField.optional(),
-    ntp: checked((v) => (parseIpv4(v) === undefined && hostnameProblem(v) !== undefined ? `'${v}' is neither an IPv4 address nor a host name` : undefined)).default(DEFAULT_NTP),
+    ntp: checked((v) =>
+      parseIpv4(v) === undefined && hostnameProblem(v) !== undefined ? `'${v}' is neither an IPv4 address nor a host name` : undefined,
+    ).default(DEFAULT_NTP),
   })
   .strict()
   .superRefine((n, ctx) => {
     const ip = parseHostIp(n.ip);
     if (ip === 'dhcp' || !isIpv4Cidr(ip)) return;
     const gw = n.gateway === undefined ? undefined : parseIpv4(n.gateway);
-    if (n.gateway === undefined) ctx.addIssue({ code: 'custom', path: ['gateway'], message: "is required with a static address (SmartOS's installer asks for it)" });
+    if (n.gateway === undefined)
+      ctx.addIssue({ code: 'custom', path: ['gateway'], message: "is required with a static address (SmartOS's installer asks for it)" });
     else if (gw === undefined) return;
     else if (!inSubnet(ip, gw)) ctx.addIssue({ code: 'custom', path: ['gateway'], message: `${n.gateway} is not in the host's subnet ${n.ip}` });
     else if (gw === ip.value) ctx.addIssue({ code: 'custom', path: ['gateway'], message: `${n.gateway} is the host's own address` });
@@ -78,22 +81,20 @@ const OWN_FIELD: Readonly<Record<string, string>> = { DOGEOS_ROLE: 'role', DOGEO
  * (build/firstboot/keys.ts), checked on their own and their ports against
  * the defaults; the archive's dogeos.conf is read before them.
  */
-const configField = z
-  .record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'value must be a string, number or boolean' }))
-  .superRefine(
-    (raw, ctx) => {
-      if (typeof raw !== 'object' || raw === null) return;
-      const settings: Record<string, string> = {};
-      for (const [k, v] of Object.entries(raw)) {
-        const field = OWN_FIELD[k];
-        if (field !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `is set by the host's '${field}' field` });
-        else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') settings[k] = String(v);
-      }
-      for (const p of validateFirstbootSettings(settings, '')) ctx.addIssue({ code: 'custom', path: [p.path], message: p.message });
-    },
-    // Also when a value has the wrong type: the other settings are still checked.
-    { when: () => true },
-  );
+const configField = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'value must be a string, number or boolean' })).superRefine(
+  (raw, ctx) => {
+    if (typeof raw !== 'object' || raw === null) return;
+    const settings: Record<string, string> = {};
+    for (const [k, v] of Object.entries(raw)) {
+      const field = OWN_FIELD[k];
+      if (field !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `is set by the host's '${field}' field` });
+      else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') settings[k] = String(v);
+    }
+    for (const p of validateFirstbootSettings(settings, '')) ctx.addIssue({ code: 'custom', path: [p.path], message: p.message });
+  },
+  // Also when a value has the wrong type: the other settings are still checked.
+  { when: () => true },
+);
 
 const rootShadowField = z.string().superRefine((v, ctx) => {
   if (v === '') ctx.addIssue({ code: 'custom', message: 'is empty: leave it out to keep the password SmartOS setup made' });
@@ -126,7 +127,19 @@ function resolveHost(h: CheckedHost): ResolvedHost | undefined {
   const config: Record<string, string> = {};
   for (const [k, v] of Object.entries(h.config ?? {})) config[k] = String(v);
   const n = h.network;
-  return { mac: mac.mac, hostname: h.hostname, role: h.role, ip, gateway: n.gateway, dns: n.dns, domain: n.domain, ntp: n.ntp, answers: h.answers ?? {}, config, rootShadow: h.rootShadow };
+  return {
+    mac: mac.mac,
+    hostname: h.hostname,
+    role: h.role,
+    ip,
+    gateway: n.gateway,
+    dns: n.dns,
+    domain: n.domain,
+    ntp: n.ntp,
+    answers: h.answers ?? {},
+    config,
+    rootShadow: h.rootShadow,
+  };
 }
 
 /** The host's answers.json takes SmartOS's installer through without a prompt (media/answers-rules.ts). */
@@ -136,10 +149,16 @@ function checkAnswers(host: ResolvedHost, ctx: z.RefinementCtx): void {
     ctx.addIssue({
       code: 'custom',
       path: ['answers', 'root_password'],
-      message: 'is never written to the PXE server in plain text: give the hash as rootShadow (or set DOGEOS_ROOT_PASSWORD); the node hands the installer a one-time password',
+      message:
+        'is never written to the PXE server in plain text: give the hash as rootShadow (or set DOGEOS_ROOT_PASSWORD); the node hands the installer a one-time password',
     });
   }
-  const field: Readonly<Record<string, readonly string[]>> = { hostname: ['hostname'], dns_search: ['network', 'domain'], admin_ip: ['network', 'ip'], headnode_default_gateway: ['network', 'gateway'] };
+  const field: Readonly<Record<string, readonly string[]>> = {
+    hostname: ['hostname'],
+    dns_search: ['network', 'domain'],
+    admin_ip: ['network', 'ip'],
+    headnode_default_gateway: ['network', 'gateway'],
+  };
   for (const p of unattendedProblems(answersFor(host), 'pxe')) {
     const path = p.key in host.answers ? ['answers', p.key] : (field[p.key] ?? ['answers', p.key]);
     ctx.addIssue({ code: 'custom', path: [...path], message: `${p.kind === 'missing' ? 'answers.json: ' : ''}${p.key} ${p.message}` });
@@ -160,25 +179,23 @@ function identities(raw: unknown): [kind: string, value: string | undefined, fie
   ];
 }
 
-const hostsSchema = z
-  .array(hostSchema)
-  .superRefine(
-    (list, ctx) => {
-      // Runs even when the list itself is not one (`when` below): nothing to compare then.
-      if (!Array.isArray(list)) return;
-      const seen = new Map<string, number>();
-      list.forEach((raw, i) => {
-        for (const [kind, value, field] of identities(raw)) {
-          if (value === undefined) continue;
-          const first = seen.get(`${kind}:${value}`);
-          if (first === undefined) seen.set(`${kind}:${value}`, i);
-          else ctx.addIssue({ code: 'custom', path: [i, ...field], message: `duplicate ${kind} ${value} (also hosts[${first}])` });
-        }
-      });
-    },
-    // Duplicates are found even among hosts with other problems.
-    { when: () => true },
-  );
+const hostsSchema = z.array(hostSchema).superRefine(
+  (list, ctx) => {
+    // Runs even when the list itself is not one (`when` below): nothing to compare then.
+    if (!Array.isArray(list)) return;
+    const seen = new Map<string, number>();
+    list.forEach((raw, i) => {
+      for (const [kind, value, field] of identities(raw)) {
+        if (value === undefined) continue;
+        const first = seen.get(`${kind}:${value}`);
+        if (first === undefined) seen.set(`${kind}:${value}`, i);
+        else ctx.addIssue({ code: 'custom', path: [i, ...field], message: `duplicate ${kind} ${value} (also hosts[${first}])` });
+      }
+    });
+  },
+  // Duplicates are found even among hosts with other problems.
+  { when: () => true },
+);
 
 /** The hosts document: a list of hosts, or `{ hosts: [...] }` (anything else is reported at `hosts`). */
 const hostsDocumentSchema = z.preprocess(
@@ -202,7 +219,12 @@ export function validateHosts(doc: unknown, source = 'hosts'): ResolvedHost[] {
 }
 
 function hostsError(source: string, problems: readonly ConfigProblem[]) {
-  return problemsError('PXE_HOSTS_INVALID', source, problems, 'each host is { mac, hostname, role, network: { ip, gateway?, dns, domain?, ntp? }, answers?, config?, rootShadow? } (build/media/pxe/README.md)');
+  return problemsError(
+    'PXE_HOSTS_INVALID',
+    source,
+    problems,
+    'each host is { mac, hostname, role, network: { ip, gateway?, dns, domain?, ntp? }, answers?, config?, rootShadow? } (build/media/pxe/README.md)',
+  );
 }
 
 /** Reads and validates hosts.yaml or hosts.json (YAML is a superset of JSON). */

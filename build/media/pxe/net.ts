@@ -87,7 +87,7 @@ export function isIpv4Cidr(x: Ipv4Cidr | { error: string }): x is Ipv4Cidr {
 /** Whether `value` lies in the subnet of `cidr`. */
 export function inSubnet(cidr: Ipv4Cidr, value: number): boolean {
   const mask = maskOf(cidr.prefixLength);
-  return ((value & mask) >>> 0) === cidr.network;
+  return (value & mask) >>> 0 === cidr.network;
 }
 
 /**

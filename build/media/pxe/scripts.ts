@@ -6,15 +6,7 @@
  */
 import { type BootProp, grubBootArgs } from './bootargs.ts';
 import type { ResolvedHost } from './host.ts';
-import {
-  ARCHIVE_HASH_IN_PLATFORM,
-  ARCHIVE_IN_PLATFORM,
-  GENERIC_DIR,
-  GRUB_CORE_PXE,
-  hostDir,
-  KERNEL_IN_PLATFORM,
-  platformDir,
-} from './layout.ts';
+import { ARCHIVE_HASH_IN_PLATFORM, ARCHIVE_IN_PLATFORM, GENERIC_DIR, GRUB_CORE_PXE, hostDir, KERNEL_IN_PLATFORM, platformDir } from './layout.ts';
 import { renderTemplate } from './templates.ts';
 import type { ConsoleKind } from './types.ts';
 

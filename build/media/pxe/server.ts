@@ -177,9 +177,7 @@ export async function servePxeTree(opts: ServeOptions): Promise<PxeServer> {
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) =>
-      reject(unavailableError('PXE_SERVE_LISTEN', `cannot listen on ${host}:${opts.port ?? 0}: ${e.message}`, { cause: e })),
-    );
+    server.once('error', (e) => reject(unavailableError('PXE_SERVE_LISTEN', `cannot listen on ${host}:${opts.port ?? 0}: ${e.message}`, { cause: e })));
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;

@@ -101,9 +101,7 @@ export function renderDnsmasqFull(version: string, server: ResolvedServer, hosts
     rangeEnd: range.end,
     gateway: server.gateway ?? null,
     dns: server.dns !== undefined && server.dns.length > 0 ? server.dns.join(',') : null,
-    hosts: hosts
-      .filter((h) => h.ip !== 'dhcp')
-      .map((h) => ({ mac: h.mac, ip: h.ip === 'dhcp' ? '' : h.ip.address, hostname: h.hostname.split('.')[0] })),
+    hosts: hosts.filter((h) => h.ip !== 'dhcp').map((h) => ({ mac: h.mac, ip: h.ip === 'dhcp' ? '' : h.ip.address, hostname: h.hostname.split('.')[0] })),
   });
 }
 

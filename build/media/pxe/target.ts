@@ -9,14 +9,14 @@ import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { unavailableError } from '../../core/errors.ts';
 import { type Reporter, silentReporter, timedStage } from '../../core/events.ts';
+import { listTree, normaliseTree, treeDigest } from '../../core/fstree.ts';
+import { hashFile } from '../../core/hash.ts';
+import { writeTarGz } from '../../core/targz.ts';
 import { requireTool } from '../../host/exec.ts';
 import { requireGrubModules } from '../../host/grub-netdir.ts';
-import { UNDIONLY_SOURCE, writeBundle } from './bundle.ts';
-import { hashFile } from '../../core/hash.ts';
-import { listTree, normaliseTree, treeDigest } from '../../core/fstree.ts';
-import { planPxe } from './plan.ts';
-import { writeTarGz } from '../../core/targz.ts';
 import type { Artifact, MediaTarget } from '../target.ts';
+import { UNDIONLY_SOURCE, writeBundle } from './bundle.ts';
+import { planPxe } from './plan.ts';
 import type { PxeInput } from './types.ts';
 
 function checkHost(): void {

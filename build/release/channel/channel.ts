@@ -5,7 +5,7 @@
  * the `current` symlink (layout.ts). Whatever a killed run left behind is
  * unreferenced and removed by the next change, before it starts.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomically, writeFileAtomicallySync } from '../../core/atomic.ts';
 import { dataError, usageError } from '../../core/errors.ts';
@@ -75,7 +75,14 @@ function readMarker(dir: string): ChannelMarker {
   } catch (cause) {
     throw dataError('CHANNEL_MALFORMED', `${path} cannot be read as JSON`, { details: { file: path }, cause });
   }
-  if (m?.format !== 'dogeos-channel' || m.version !== 1 || typeof m.urlPath !== 'string' || !URL_PATH_RE.test(m.urlPath) || typeof m.listen !== 'string' || !LISTEN_RE.test(m.listen)) {
+  if (
+    m?.format !== 'dogeos-channel' ||
+    m.version !== 1 ||
+    typeof m.urlPath !== 'string' ||
+    !URL_PATH_RE.test(m.urlPath) ||
+    typeof m.listen !== 'string' ||
+    !LISTEN_RE.test(m.listen)
+  ) {
     throw dataError('CHANNEL_MALFORMED', `${path} is not a channel marker this version understands`, { details: { file: path } });
   }
   return m;
@@ -87,7 +94,8 @@ function readMarker(dir: string): ChannelMarker {
  * another publish that got there first may be in a directory not yet marked.
  */
 function checkChannelDir(dir: string, o: PublishOptions, create: boolean): void {
-  if (o.urlPath !== undefined && !URL_PATH_RE.test(o.urlPath)) throw usageError('USAGE', `publish: --url-path must look like /dogeos/ (slashes at both ends), not '${o.urlPath}'`);
+  if (o.urlPath !== undefined && !URL_PATH_RE.test(o.urlPath))
+    throw usageError('USAGE', `publish: --url-path must look like /dogeos/ (slashes at both ends), not '${o.urlPath}'`);
   const port = o.listen === undefined ? undefined : Number(LISTEN_RE.exec(o.listen)?.[1] ?? 0);
   if (port !== undefined && (port < 1 || port > 65535)) throw usageError('USAGE', `publish: --listen must be PORT or ADDRESS:PORT, not '${o.listen}'`);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw notAChannel(dir, 'it is not a directory');
@@ -143,7 +151,8 @@ function collectGarbage(dir: string, state: ChannelState): string[] {
   const keepView = currentView(dir);
   const keep = new Set(state.releases.map((r) => r.stamp));
   rmSync(join(dir, STAGING), { recursive: true, force: true });
-  for (const name of existsSync(join(dir, VIEWS)) ? readdirSync(join(dir, VIEWS)) : []) if (name !== keepView) rmSync(join(dir, VIEWS, name), { recursive: true, force: true });
+  for (const name of existsSync(join(dir, VIEWS)) ? readdirSync(join(dir, VIEWS)) : [])
+    if (name !== keepView) rmSync(join(dir, VIEWS, name), { recursive: true, force: true });
   const removed: string[] = [];
   for (const name of existsSync(join(dir, RELEASES)) ? readdirSync(join(dir, RELEASES)) : []) {
     if (keep.has(name)) continue;
@@ -205,7 +214,13 @@ function newState(old: ChannelState, add: ChannelRelease | undefined, promote: s
  * Stages the build in `outDir` and moves it to releases/<STAMP> (unseen
  * until a view names it). The same stamp with the same bytes is a no-op.
  */
-async function addRelease(dir: string, before: ChannelState, outDir: string, reporter: Reporter, signal: AbortSignal | undefined): Promise<{ add: ChannelRelease; unchanged: boolean }> {
+async function addRelease(
+  dir: string,
+  before: ChannelState,
+  outDir: string,
+  reporter: Reporter,
+  signal: AbortSignal | undefined,
+): Promise<{ add: ChannelRelease; unchanged: boolean }> {
   const staging = join(dir, STAGING, `release-${process.pid}`);
   const staged = await timedStage(reporter, 'publish-stage', () => stageRelease(outDir, staging, reporter, signal));
   const existing = before.releases.find((r) => r.stamp === staged.stamp);
@@ -226,8 +241,10 @@ async function addRelease(dir: string, before: ChannelState, outDir: string, rep
 export async function publishToChannel(o: PublishOptions): Promise<PublishResult> {
   const reporter = o.reporter ?? silentReporter;
   const dir = resolve(o.channel);
-  if (o.keep !== undefined && (!Number.isInteger(o.keep) || o.keep < 1)) throw usageError('USAGE', `publish: --keep must be a whole number of releases ≥ 1, not ${o.keep}`);
-  if (o.promote !== undefined && !isReleaseStamp(o.promote)) throw usageError('USAGE', `publish: --promote '${o.promote}' is not a stamp like 20250724T001011Z`);
+  if (o.keep !== undefined && (!Number.isInteger(o.keep) || o.keep < 1))
+    throw usageError('USAGE', `publish: --keep must be a whole number of releases ≥ 1, not ${o.keep}`);
+  if (o.promote !== undefined && !isReleaseStamp(o.promote))
+    throw usageError('USAGE', `publish: --promote '${o.promote}' is not a stamp like 20250724T001011Z`);
   // A directory that holds no build must not start a channel.
   if (o.outDir !== undefined) readBuildManifest(o.outDir);
   checkChannelDir(dir, o, o.outDir !== undefined);

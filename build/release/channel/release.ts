@@ -8,12 +8,12 @@
  * index.html and the two sums files in SmartOS's one-space form.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, linkSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataError } from '../../core/errors.ts';
 import type { Reporter } from '../../core/events.ts';
 import { hashBytes } from '../../core/hash.ts';
-import { renderSha256Sums, type BuildManifest, type OutputFile } from '../../media/sums.ts';
+import { type BuildManifest, type OutputFile, renderSha256Sums } from '../../media/sums.ts';
 import { formatSums } from '../../stages/acquire/layout.ts';
 import { PROVENANCE_FILE } from '../provenance.ts';
 import { acquireFindsPlatform, channelIsoName, INDEX_HTML, isReleaseStamp, MD5SUMS_TXT, platformAliasName, SHA256SUMS_TXT } from './layout.ts';
@@ -29,11 +29,14 @@ export interface StagedRelease {
   readonly files: readonly { readonly name: string; readonly sha256: string; readonly md5: string; readonly sizeBytes: number }[];
 }
 
-
 /** Reads and checks build-manifest.json: a DogeOS stamp and plain output names. */
 export function readBuildManifest(outDir: string): BuildManifest {
   const path = join(outDir, MANIFEST_FILE);
-  if (!existsSync(path)) throw dataError('PUBLISH_NO_BUILD', `${outDir} holds no build: ${MANIFEST_FILE} is missing`, { details: { file: path }, hint: "run 'dogeos build' first, or give its output directory with --out" });
+  if (!existsSync(path))
+    throw dataError('PUBLISH_NO_BUILD', `${outDir} holds no build: ${MANIFEST_FILE} is missing`, {
+      details: { file: path },
+      hint: "run 'dogeos build' first, or give its output directory with --out",
+    });
   let m: BuildManifest;
   try {
     m = JSON.parse(readFileSync(path, 'utf8')) as BuildManifest;
@@ -44,7 +47,10 @@ export function readBuildManifest(outDir: string): BuildManifest {
   if (typeof stamp !== 'string' || !isReleaseStamp(stamp)) {
     throw dataError('PUBLISH_MANIFEST_MALFORMED', `${path}: dogeos.stamp is not a DogeOS stamp (YYYYMMDDTHHMMSSZ)`, { details: { file: path, stamp } });
   }
-  if (!Array.isArray(m.outputs) || m.outputs.some((o) => typeof o?.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(o.name) || !/^[0-9a-f]{64}$/.test(String(o.sha256)))) {
+  if (
+    !Array.isArray(m.outputs) ||
+    m.outputs.some((o) => typeof o?.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(o.name) || !/^[0-9a-f]{64}$/.test(String(o.sha256)))
+  ) {
     throw dataError('PUBLISH_MANIFEST_MALFORMED', `${path}: outputs must be plain file names with sha256 digests`, { details: { file: path } });
   }
   return m;
@@ -74,7 +80,10 @@ function linkOrCopy(src: string, dst: string): void {
 function oneOutput(outputs: readonly OutputFile[], re: RegExp, what: string, outDir: string): OutputFile {
   const found = outputs.filter((o) => re.test(o.name));
   if (found.length !== 1) {
-    throw dataError('PUBLISH_OUTPUTS_INCOMPLETE', `${join(outDir, MANIFEST_FILE)} lists ${found.length} ${what}; a release needs exactly one`, { details: { file: join(outDir, MANIFEST_FILE), names: found.map((o) => o.name) }, hint: "build with the iso medium (--media iso,…): piadm installs from the ISO" });
+    throw dataError('PUBLISH_OUTPUTS_INCOMPLETE', `${join(outDir, MANIFEST_FILE)} lists ${found.length} ${what}; a release needs exactly one`, {
+      details: { file: join(outDir, MANIFEST_FILE), names: found.map((o) => o.name) },
+      hint: 'build with the iso medium (--media iso,…): piadm installs from the ISO',
+    });
   }
   return found[0]!;
 }
@@ -85,7 +94,9 @@ function escapeHtml(s: string): string {
 
 /** The directory page: piadm only asks that it exists (`curl -f … | head | grep -qv "not found"`). */
 export function renderIndexHtml(stamp: string, version: string, files: StagedRelease['files']): string {
-  const rows = files.map((f) => `<tr><td><a href="${escapeHtml(f.name)}">${escapeHtml(f.name)}</a></td><td>${f.sizeBytes}</td><td><code>${f.sha256}</code></td></tr>`);
+  const rows = files.map(
+    (f) => `<tr><td><a href="${escapeHtml(f.name)}">${escapeHtml(f.name)}</a></td><td>${f.sizeBytes}</td><td><code>${f.sha256}</code></td></tr>`,
+  );
   return [
     '<!DOCTYPE html>',
     `<html><head><meta charset="utf-8"><title>DogeOS ${escapeHtml(version)} (${stamp})</title></head>`,
@@ -103,7 +114,10 @@ export async function stageRelease(outDir: string, dir: string, reporter: Report
   const stamp = m.dogeos.stamp;
   const sumsText = existsSync(join(outDir, 'SHA256SUMS')) ? readFileSync(join(outDir, 'SHA256SUMS'), 'utf8') : undefined;
   if (sumsText !== renderSha256Sums(m.outputs)) {
-    throw dataError('PUBLISH_OUTPUT_MISMATCH', `${join(outDir, 'SHA256SUMS')} does not list exactly the outputs ${MANIFEST_FILE} records`, { details: { file: join(outDir, 'SHA256SUMS') }, hint: 'rebuild: the output directory was changed after the build' });
+    throw dataError('PUBLISH_OUTPUT_MISMATCH', `${join(outDir, 'SHA256SUMS')} does not list exactly the outputs ${MANIFEST_FILE} records`, {
+      details: { file: join(outDir, 'SHA256SUMS') },
+      hint: 'rebuild: the output directory was changed after the build',
+    });
   }
   const iso = oneOutput(m.outputs, /\.iso$/, 'ISO images', outDir);
   const platform = oneOutput(m.outputs, /platform.*\.tgz$/, 'platform tarballs', outDir);
@@ -113,7 +127,10 @@ export async function stageRelease(outDir: string, dir: string, reporter: Report
     signal?.throwIfAborted();
     const d = await digests(src, signal);
     if (expectSha !== undefined && d.sha256 !== expectSha) {
-      throw dataError('PUBLISH_OUTPUT_MISMATCH', `${src} has sha256 ${d.sha256}, but ${MANIFEST_FILE} records ${expectSha}`, { details: { file: src, expected: expectSha, actual: d.sha256 }, hint: 'rebuild: the output changed after the build' });
+      throw dataError('PUBLISH_OUTPUT_MISMATCH', `${src} has sha256 ${d.sha256}, but ${MANIFEST_FILE} records ${expectSha}`, {
+        details: { file: src, expected: expectSha, actual: d.sha256 },
+        hint: 'rebuild: the output changed after the build',
+      });
     }
     linkOrCopy(src, join(dir, name));
     files.push({ name, ...d });
@@ -122,7 +139,8 @@ export async function stageRelease(outDir: string, dir: string, reporter: Report
   };
   for (const o of m.outputs) {
     const src = join(outDir, o.name);
-    if (!existsSync(src) || !statSync(src).isFile()) throw dataError('PUBLISH_OUTPUT_MISSING', `${src} is listed in ${MANIFEST_FILE} but missing`, { details: { file: src } });
+    if (!existsSync(src) || !statSync(src).isFile())
+      throw dataError('PUBLISH_OUTPUT_MISSING', `${src} is listed in ${MANIFEST_FILE} but missing`, { details: { file: src } });
     await add(src, o.name, o.sha256);
   }
   for (const r of RECORDS) if (existsSync(join(outDir, r))) await add(join(outDir, r), r);
@@ -134,7 +152,11 @@ export async function stageRelease(outDir: string, dir: string, reporter: Report
   };
   alias(iso, channelIsoName(stamp));
   if (!acquireFindsPlatform(platform.name, stamp)) alias(platform, platformAliasName(stamp));
-  const index = renderIndexHtml(stamp, m.dogeos.version, [...files].sort((a, b) => (a.name < b.name ? -1 : 1)));
+  const index = renderIndexHtml(
+    stamp,
+    m.dogeos.version,
+    [...files].sort((a, b) => (a.name < b.name ? -1 : 1)),
+  );
   writeFileSync(join(dir, INDEX_HTML), index);
   const indexBytes = Buffer.from(index);
   files.push({ name: INDEX_HTML, sha256: hashBytes('sha256', indexBytes), md5: hashBytes('md5', indexBytes), sizeBytes: indexBytes.length });

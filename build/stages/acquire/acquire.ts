@@ -8,18 +8,18 @@ import { basename, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isDogeError } from '../../core/errors.ts';
 import { type Reporter, silentReporter, timedStage } from '../../core/events.ts';
+import { hashFile } from '../../core/hash.ts';
 import { BlobCache } from '../../fetch/cache.ts';
 import { cachedFetch } from '../../fetch/cached-fetch.ts';
-import { hashFile } from '../../core/hash.ts';
 import { checksumMismatch, type ExpectedDigest } from '../../fetch/digest.ts';
 import { type HttpOptions, httpOptions } from '../../fetch/http.ts';
-import { DEFAULT_BASE_URL, stampIn } from './layout.ts';
 import { type LockChange, type LockedInput, type LockFile, type LockMode, lockDrift, readLockFile, withInput, writeLockFile } from '../../fetch/lockfile.ts';
-import { type Resolved, type ResolveContext, resolveLatest, resolveStamp, resolveUrl } from './resolve.ts';
-import { type ArtifactKind, describeSource, type PlatformSource, parsePlatformSource } from './source.ts';
+import { DEFAULT_BASE_URL, stampIn } from './layout.ts';
 import { commitIsoLock, extractLoader, fetchReleaseIso, lockedIso } from './loader.ts';
-import { unpackPlatformOnce } from './unpacked.ts';
+import { type ResolveContext, type Resolved, resolveLatest, resolveStamp, resolveUrl } from './resolve.ts';
+import { type ArtifactKind, describeSource, type PlatformSource, parsePlatformSource } from './source.ts';
 import { peekTarballStamp } from './unpack-tar.ts';
+import { unpackPlatformOnce } from './unpacked.ts';
 
 export interface FetchPlatformOptions {
   /** `latest`, a stamp, a URL, a path, or an already parsed source. */
@@ -127,7 +127,11 @@ async function resolveRemote(
   const resolved = src.type === 'url' ? await resolveUrl(ctx, src.url, o.pinnedSha256) : await resolveStamp(ctx, stamp!, o.pinnedSha256);
   if (locked !== undefined) {
     if (resolved.sumsSha256 !== undefined && resolved.sumsSha256 !== locked.sha256 && o.pinnedSha256 === undefined) {
-      throw lockDrift(o.lockPath ?? '', [{ field: `inputs.${PLATFORM_INPUT}.sha256`, locked: locked.sha256, resolved: `${resolved.sumsSha256} (${resolved.verifiedBy})` }], 'data');
+      throw lockDrift(
+        o.lockPath ?? '',
+        [{ field: `inputs.${PLATFORM_INPUT}.sha256`, locked: locked.sha256, resolved: `${resolved.sumsSha256} (${resolved.verifiedBy})` }],
+        'data',
+      );
     }
     resolved.expected.push({ algorithm: 'sha256', hex: locked.sha256, source: 'lock' });
   }
@@ -140,7 +144,11 @@ async function fetchRemote(ctx: ResolveContext, o: FetchPlatformOptions, resolve
   } catch (e) {
     // The release changed under a URL the lock recorded: drift, not corruption.
     if (isDogeError(e) && e.code === 'CHECKSUM_MISMATCH' && e.details['expectedFrom'] === 'lock') {
-      throw lockDrift(o.lockPath ?? '', [{ field: `inputs.${PLATFORM_INPUT}.sha256`, locked: String(e.details['expected']), resolved: String(e.details['actual']) }], 'data');
+      throw lockDrift(
+        o.lockPath ?? '',
+        [{ field: `inputs.${PLATFORM_INPUT}.sha256`, locked: String(e.details['expected']), resolved: String(e.details['actual']) }],
+        'data',
+      );
     }
     throw e;
   }
@@ -248,7 +256,10 @@ async function acquireLoader(
     return { loaderDir, iso, commit: () => commitIsoLock({ mode: o.lockMode, lockPath: o.lockPath, cwd: o.cwd, input: iso, stamp }) };
   }
   const loaderMissing = `the platform source (${describeSource(f.src)}) is a ${r.kind === 'tarball' ? 'platform tarball' : 'USB image'} with no smartos-<STAMP>.iso next to it`;
-  reporter.emit({ type: 'info', message: `no illumos loader: ${loaderMissing}; the media will not support piadm (README "How DogeOS appears to piadm and Triton")` });
+  reporter.emit({
+    type: 'info',
+    message: `no illumos loader: ${loaderMissing}; the media will not support piadm (README "How DogeOS appears to piadm and Triton")`,
+  });
   return { loaderMissing, commit: nothing };
 }
 

@@ -21,12 +21,12 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve as resolvePath } from 'node:path';
 import { dataError, isDogeError } from '../../core/errors.ts';
 import type { Reporter } from '../../core/events.ts';
-import { run } from '../../host/exec.ts';
-import { LOADER_FILES } from '../../media/usbkey.ts';
 import { cachedFetch } from '../../fetch/cached-fetch.ts';
 import type { ExpectedDigest } from '../../fetch/digest.ts';
-import { isoName, stampUrl } from './layout.ts';
 import { type LockedInput, type LockMode, lockDrift, readLockFile, withInput, writeLockFile } from '../../fetch/lockfile.ts';
+import { run } from '../../host/exec.ts';
+import { LOADER_FILES } from '../../media/usbkey.ts';
+import { isoName, stampUrl } from './layout.ts';
 import { loadSums, type ResolveContext } from './resolve.ts';
 
 export const ISO_INPUT = 'platform-iso';
@@ -41,7 +41,12 @@ export interface LoaderAcquired {
 }
 
 /** `smartos-<STAMP>.iso` of a release: verified by the lock and the release's sums file. */
-export async function fetchReleaseIso(ctx: ResolveContext, stamp: string, locked: LockedInput | undefined, lockPath = ''): Promise<LockedInput & { path: string }> {
+export async function fetchReleaseIso(
+  ctx: ResolveContext,
+  stamp: string,
+  locked: LockedInput | undefined,
+  lockPath = '',
+): Promise<LockedInput & { path: string }> {
   const dirUrl = stampUrl(ctx.baseUrl, stamp);
   const name = isoName(stamp);
   const expected: ExpectedDigest[] = locked === undefined ? [] : [{ algorithm: 'sha256', hex: locked.sha256, source: 'lock' }];
@@ -50,10 +55,14 @@ export async function fetchReleaseIso(ctx: ResolveContext, stamp: string, locked
     const sums = await loadSums(ctx, dirUrl, false);
     const entry = sums?.entries.find((e) => basename(e.file) === name);
     if (sums === undefined || entry === undefined) {
-      throw dataError('RELEASE_NO_ISO', `release ${stamp} at ${dirUrl} publishes no ${name} (its sums file lists none): the illumos loader piadm needs ships only there`, {
-        hint: 'build from a release that has its ISO, or give the ISO itself (--platform smartos-<STAMP>.iso); a local platform tarball builds media without piadm support',
-        details: { stamp, url: dirUrl, files: sums?.entries.map((e) => e.file) ?? [] },
-      });
+      throw dataError(
+        'RELEASE_NO_ISO',
+        `release ${stamp} at ${dirUrl} publishes no ${name} (its sums file lists none): the illumos loader piadm needs ships only there`,
+        {
+          hint: 'build from a release that has its ISO, or give the ISO itself (--platform smartos-<STAMP>.iso); a local platform tarball builds media without piadm support',
+          details: { stamp, url: dirUrl, files: sums?.entries.map((e) => e.file) ?? [] },
+        },
+      );
     }
     url = `${dirUrl}${entry.file}`;
     expected.push({ algorithm: sums.algorithm, hex: entry.hex, source: sums.url });
@@ -64,7 +73,11 @@ export async function fetchReleaseIso(ctx: ResolveContext, stamp: string, locked
   } catch (e) {
     // The release's ISO changed under the lock: drift, not corruption (as for the platform, acquire.ts).
     if (isDogeError(e) && e.code === 'CHECKSUM_MISMATCH' && e.details['expectedFrom'] === 'lock') {
-      throw lockDrift(lockPath, [{ field: `inputs.${ISO_INPUT}.sha256`, locked: String(e.details['expected']), resolved: String(e.details['actual']) }], 'data');
+      throw lockDrift(
+        lockPath,
+        [{ field: `inputs.${ISO_INPUT}.sha256`, locked: String(e.details['expected']), resolved: String(e.details['actual']) }],
+        'data',
+      );
     }
     throw e;
   }
@@ -96,7 +109,9 @@ export async function extractLoader(o: { isoPath: string; sha256: string; workDi
   }
   const missing = LOADER_FILES.filter((f) => !existsSync(join(dest, f)));
   if (missing.length > 0) {
-    throw dataError('ISO_NO_LOADER', `${o.isoPath}'s /boot lacks ${missing.join(', ')}, which piadm's installboot uses`, { details: { file: o.isoPath, missing } });
+    throw dataError('ISO_NO_LOADER', `${o.isoPath}'s /boot lacks ${missing.join(', ')}, which piadm's installboot uses`, {
+      details: { file: o.isoPath, missing },
+    });
   }
   return dest;
 }
@@ -107,13 +122,20 @@ function forStamp(locked: LockedInput | undefined, stamp: string): LockedInput |
 }
 
 /** Records the ISO in the lock (verify mode: a different locked ISO of the same release is drift). */
-export async function commitIsoLock(a: { mode: LockMode; lockPath: string | undefined; cwd?: string | undefined; input: LockedInput; stamp: string }): Promise<void> {
+export async function commitIsoLock(a: {
+  mode: LockMode;
+  lockPath: string | undefined;
+  cwd?: string | undefined;
+  input: LockedInput;
+  stamp: string;
+}): Promise<void> {
   if (a.mode === 'off' || a.lockPath === undefined) return;
   const lockPath = resolvePath(a.cwd ?? process.cwd(), a.lockPath);
   const existing = await readLockFile(lockPath);
   const locked = forStamp(existing?.inputs[ISO_INPUT], a.stamp);
   if (a.mode === 'verify' && locked !== undefined) {
-    if (locked.sha256 !== a.input.sha256) throw lockDrift(lockPath, [{ field: `inputs.${ISO_INPUT}.sha256`, locked: locked.sha256, resolved: a.input.sha256 }], 'data');
+    if (locked.sha256 !== a.input.sha256)
+      throw lockDrift(lockPath, [{ field: `inputs.${ISO_INPUT}.sha256`, locked: locked.sha256, resolved: a.input.sha256 }], 'data');
     return;
   }
   await writeLockFile(lockPath, withInput(existing, ISO_INPUT, a.input));
@@ -124,4 +146,3 @@ export async function lockedIso(mode: LockMode, lockPath: string | undefined, st
   if (mode !== 'verify' || lockPath === undefined) return undefined;
   return forStamp((await readLockFile(resolvePath(cwd ?? process.cwd(), lockPath)))?.inputs[ISO_INPUT], stamp);
 }
-

@@ -5,7 +5,7 @@
  * image. Every error names the entry.
  */
 import { posix } from 'node:path';
-import { type CodeWithStatus, dataError, type DogeError } from '../../core/errors.ts';
+import { type CodeWithStatus, type DogeError, dataError } from '../../core/errors.ts';
 
 export type EntryKind = 'file' | 'dir' | 'symlink' | 'hardlink' | 'device' | 'fifo' | 'other';
 

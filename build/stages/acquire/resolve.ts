@@ -129,7 +129,7 @@ export async function resolveStamp(ctx: ResolveContext, stamp: string, pin: stri
   try {
     sums = await loadSums(ctx, dirUrl, false);
   } catch (e) {
-    if (isOfflineMiss(e)) throw offlineMiss([...((e as { details: { missing: string[] } }).details.missing), `${dirUrl}${platformTarballName(stamp)}`]);
+    if (isOfflineMiss(e)) throw offlineMiss([...(e as { details: { missing: string[] } }).details.missing, `${dirUrl}${platformTarballName(stamp)}`]);
     throw e;
   }
   if (sums === undefined) {

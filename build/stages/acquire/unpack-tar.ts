@@ -15,19 +15,10 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { DogeError } from '../../core/errors.ts';
-import { fileSystemError } from '../../core/fs-errors.ts';
 import { type Reporter, silentReporter } from '../../core/events.ts';
+import { fileSystemError } from '../../core/fs-errors.ts';
 import { TAR_TOP_DIR_RE } from './layout.ts';
-import {
-  BOOT_ARCHIVE,
-  checkKind,
-  checkLayout,
-  checkSymlinkTarget,
-  type EntryKind,
-  linkEscape,
-  splitEntryPath,
-  tarCorrupt,
-} from './platform-rules.ts';
+import { BOOT_ARCHIVE, checkKind, checkLayout, checkSymlinkTarget, type EntryKind, linkEscape, splitEntryPath, tarCorrupt } from './platform-rules.ts';
 
 export interface TarUnpackResult {
   /** From the top directory name. */

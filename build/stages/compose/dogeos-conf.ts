@@ -55,9 +55,13 @@ export function renderDogeosConf(input: DogeosConfInput): string {
     return { path: CONFIG_PATH[key] ?? key, message: p.message };
   });
   if (problems.length > 0) {
-    throw configError('CONFIG_INVALID', `the first-boot settings have ${problems.length} problem(s):\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`, {
-      details: { problems },
-    });
+    throw configError(
+      'CONFIG_INVALID',
+      `the first-boot settings have ${problems.length} problem(s):\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`,
+      {
+        details: { problems },
+      },
+    );
   }
   return renderTemplate('dogeos.conf.hbs', settings);
 }

@@ -9,10 +9,10 @@ import type { BuildConfig } from '../../config/schema.ts';
 import { dataError } from '../../core/errors.ts';
 import { type Reporter, silentReporter } from '../../core/events.ts';
 import { type DirNode, lookup, makeFile, put, readAll, timeAt } from '../../core/tree.ts';
+import { renderDogeosConf } from './dogeos-conf.ts';
 import { applyOverlays, loadOverlay, type OverlayChange, parentOf } from './overlay.ts';
 import { renderTemplate } from './render.ts';
 import { checkMethodScripts, installManifests, type ManifestFile, readManifests, validateManifests } from './smf.ts';
-import { renderDogeosConf } from './dogeos-conf.ts';
 
 export const REPO_OVERLAYS_DIR = fileURLToPath(new URL('../../../overlays/', import.meta.url));
 export const REPO_MANIFESTS_DIR = fileURLToPath(new URL('../../../manifests/', import.meta.url));
@@ -106,7 +106,10 @@ export const OVERLAY_RECORD = '/dogeos/etc/overlay-files';
 function stripEarlierOverlays(root: DirNode, reporter: Reporter): void {
   const rec = lookup(root, OVERLAY_RECORD);
   if (rec?.type !== 'file') return;
-  const paths = new TextDecoder().decode(readAll(rec.content)).split('\n').filter((l) => l.startsWith('/'));
+  const paths = new TextDecoder()
+    .decode(readAll(rec.content))
+    .split('\n')
+    .filter((l) => l.startsWith('/'));
   for (const p of paths) {
     const { dir, name } = parentOf(root, p);
     const node = dir?.entries.get(name);
@@ -131,7 +134,14 @@ export async function compose(input: ComposeInput): Promise<ComposeReport> {
   const added = changes.filter((c) => c.kind === 'added').map((c) => `${c.path}\n`);
   put(root, OVERLAY_RECORD, makeFile(added.join(''), { mode: 0o444, uid: 0, gid: SYS_GID, mtime: t }), { mode: 0o755, mtime: t });
   generated.push(OVERLAY_RECORD);
-  const data = { version: input.version, stamp: input.stamp, upstreamStamp: input.upstreamStamp, console: config.console.device, buildTime: String(timeSec), gitCommit: input.gitCommit };
+  const data = {
+    version: input.version,
+    stamp: input.stamp,
+    upstreamStamp: input.upstreamStamp,
+    console: config.console.device,
+    buildTime: String(timeSec),
+    gitCommit: input.gitCommit,
+  };
   put(root, '/etc/dogeos-release', makeFile(renderTemplate('dogeos-release.hbs', data), { mode: 0o444, mtime: t }));
   put(root, '/etc/issue', makeFile(renderTemplate('issue.hbs', data), { mode: 0o644, mtime: t }));
   generated.push('/etc/dogeos-release', '/etc/issue');

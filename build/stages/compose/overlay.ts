@@ -11,8 +11,8 @@ import { z } from 'zod';
 import { configError, dataError } from '../../core/errors.ts';
 import { hostFileContent, looksSparse } from '../../core/hostfile.ts';
 import { escapeName, nameFromBytes, nameToBytes } from '../../core/names.ts';
-import { findHoles } from '../../host/holes.ts';
 import { type DirNode, type FsMeta, type FsNode, lookup, makeDir, makeFile, makeSymlink, splitPath, timeAt } from '../../core/tree.ts';
+import { findHoles } from '../../host/holes.ts';
 
 const modeString = z.string().regex(/^0?[0-7]{3,4}$/, 'must be an octal mode like "0755"');
 const owner = z.number().int().min(0).max(0xfffffffe);
@@ -21,7 +21,13 @@ const overlayMetaSchema = z
   .object({
     description: z.string().optional(),
     defaults: z
-      .object({ uid: owner.default(0), gid: owner.default(0), fileMode: modeString.default('0644'), execMode: modeString.default('0755'), dirMode: modeString.default('0755') })
+      .object({
+        uid: owner.default(0),
+        gid: owner.default(0),
+        fileMode: modeString.default('0644'),
+        execMode: modeString.default('0755'),
+        dirMode: modeString.default('0755'),
+      })
       .strict()
       .default({ uid: 0, gid: 0, fileMode: '0644', execMode: '0755', dirMode: '0755' }),
     paths: z.record(z.string(), z.object({ mode: modeString.optional(), uid: owner.optional(), gid: owner.optional() }).strict()).default({}),
@@ -142,9 +148,13 @@ export function readOverlayEntries(o: Overlay, timeSec: number): HostEntry[] {
       } else if (st.isSymbolicLink()) {
         out.push({ path, node: makeSymlink(nameFromBytes(readlinkSync(host, { encoding: 'buffer' })), metaFor(o, path, 'symlink', timeSec)) });
       } else {
-        throw configError('OVERLAY_BAD_ENTRY', `overlay '${o.name}': ${escapeName(nameFromBytes(host))} is a device, fifo or socket; overlays hold files, directories and symlinks`, {
-          details: { overlay: o.name, file: escapeName(nameFromBytes(host)) },
-        });
+        throw configError(
+          'OVERLAY_BAD_ENTRY',
+          `overlay '${o.name}': ${escapeName(nameFromBytes(host))} is a device, fifo or socket; overlays hold files, directories and symlinks`,
+          {
+            details: { overlay: o.name, file: escapeName(nameFromBytes(host)) },
+          },
+        );
       }
     }
   };

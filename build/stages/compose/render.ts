@@ -13,7 +13,10 @@ export const TEMPLATES_DIR = new URL('../../../templates/', import.meta.url);
 
 function makeEnv(): typeof Handlebars {
   const hb = Handlebars.create();
-  hb.registerHelper('sh', (path: unknown, value: unknown) => new hb.SafeString(shellValue({ path: String(path), value: value === undefined || value === null ? '' : String(value) })));
+  hb.registerHelper(
+    'sh',
+    (path: unknown, value: unknown) => new hb.SafeString(shellValue({ path: String(path), value: value === undefined || value === null ? '' : String(value) })),
+  );
   // One single-quoted shell word, ' written as '\'' (overlays/dogeos/README.md "Configuration").
   hb.registerHelper('shq', (value: unknown) => {
     const v = value === undefined || value === null ? '' : String(value);

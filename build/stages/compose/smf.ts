@@ -43,7 +43,10 @@ export async function validateManifests(manifests: readonly ManifestFile[], dtd:
     writeFileSync(dtdPath, dtd);
     const failures: string[] = [];
     for (const m of manifests) {
-      const r = await run('xmllint', ['--noout', '--nonet', '--dtdvalid', dtdPath, m.hostPath], { allowFailure: true, ...(reporter === undefined ? {} : { reporter }) });
+      const r = await run('xmllint', ['--noout', '--nonet', '--dtdvalid', dtdPath, m.hostPath], {
+        allowFailure: true,
+        ...(reporter === undefined ? {} : { reporter }),
+      });
       if (r.status !== 0) failures.push(`${m.hostPath}:\n${r.stderr.trim().split('\n').slice(0, 12).join('\n')}`);
     }
     if (failures.length > 0) {

@@ -44,7 +44,8 @@ function chunterError(file: string, code: CodeWithStatus<'dataErr'>, why: string
 }
 
 function sfxFailure(file: string): SfxFailure {
-  const hint = "fifo.chunter must be a gzip'd tar with top directory chunter/, or FiFo's published self-extracting chunter-<version>.gz (a shell script with a uuencoded tar)";
+  const hint =
+    "fifo.chunter must be a gzip'd tar with top directory chunter/, or FiFo's published self-extracting chunter-<version>.gz (a shell script with a uuencoded tar)";
   return (kind, why) =>
     kind === 'format'
       ? dataError('CHUNTER_FORMAT', `${file}: ${why}`, { hint, details: { file } })
@@ -61,18 +62,30 @@ function checkDependencies(fileName: string, manifests: ReadonlyMap<string, stri
   const deps = manifestFacts(manifests.get(CHUNTER_XML) ?? '').deps;
   const cycle = cyclicDependencies(deps);
   if (cycle.length > 0) {
-    throw chunterError(fileName, 'CHUNTER_DEPENDENCY_CYCLE', `share/chunter.xml requires ${cycle.join(', ')}, which waits for DogeOS first boot, which waits for chunter`, 'pin a chunter whose manifest does not depend on the multi-user milestone');
+    throw chunterError(
+      fileName,
+      'CHUNTER_DEPENDENCY_CYCLE',
+      `share/chunter.xml requires ${cycle.join(', ')}, which waits for DogeOS first boot, which waits for chunter`,
+      'pin a chunter whose manifest does not depend on the multi-user milestone',
+    );
   }
   const missing = unmetDependencies(deps, [...own, ...(zlogin?.services ?? [])]);
   if (missing.length === 0) return;
-  const from = zlogin === undefined ? 'share/epmd.xml, share/chunter.xml; no fifo.zlogin is configured' : `share/chunter.xml, and ${zlogin.fileName}'s ${zlogin.services.join(', ')}`;
-  throw dataError('CHUNTER_DEPENDENCY_MISSING', `${fileName}: share/chunter.xml requires ${missing.join(', ')}, which no manifest DogeOS imports provides (${from}): chunter would never come online`, {
-    hint:
-      zlogin === undefined
-        ? "chunter 0.7.1 and later require svc:/fifo/zlogin:default and svc:/network/epmd:default from FiFo's separate fifo_zlogin artifact: set fifo.zlogin to it (FiFo's self-extracting fifo_zlogin-<version>.gz, or a tar with top directory fifo_zlogin/; 0.7.2 goes with FiFo 0.8.1)"
-        : 'pin the fifo_zlogin release that goes with this chunter (its share/*.xml must define what chunter.xml requires)',
-    details: { file: fileName, missing, setting: 'fifo.zlogin' },
-  });
+  const from =
+    zlogin === undefined
+      ? 'share/epmd.xml, share/chunter.xml; no fifo.zlogin is configured'
+      : `share/chunter.xml, and ${zlogin.fileName}'s ${zlogin.services.join(', ')}`;
+  throw dataError(
+    'CHUNTER_DEPENDENCY_MISSING',
+    `${fileName}: share/chunter.xml requires ${missing.join(', ')}, which no manifest DogeOS imports provides (${from}): chunter would never come online`,
+    {
+      hint:
+        zlogin === undefined
+          ? "chunter 0.7.1 and later require svc:/fifo/zlogin:default and svc:/network/epmd:default from FiFo's separate fifo_zlogin artifact: set fifo.zlogin to it (FiFo's self-extracting fifo_zlogin-<version>.gz, or a tar with top directory fifo_zlogin/; 0.7.2 goes with FiFo 0.8.1)"
+          : 'pin the fifo_zlogin release that goes with this chunter (its share/*.xml must define what chunter.xml requires)',
+      details: { file: fileName, missing, setting: 'fifo.zlogin' },
+    },
+  );
 }
 
 /** Checks the archive's layout and dependencies (on `zlogin` too, when configured) and finds its version. */

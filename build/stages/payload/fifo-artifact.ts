@@ -42,7 +42,11 @@ async function* once(b: Buffer): AsyncIterable<Buffer> {
 }
 
 /** Reads the artifact: its format, members, the files asked for and its version. */
-export async function readArtifact(path: string, fileName: string, o: { readonly component: string; readonly read: readonly string[]; readonly fail: SfxFailure }): Promise<ArtifactContents> {
+export async function readArtifact(
+  path: string,
+  fileName: string,
+  o: { readonly component: string; readonly read: readonly string[]; readonly fail: SfxFailure },
+): Promise<ArtifactContents> {
   const top = o.component;
   const startErlPath = `${top}/releases/start_erl.data`;
   const raw = await readFile(path);
@@ -76,7 +80,11 @@ export async function readArtifact(path: string, fileName: string, o: { readonly
   return {
     format: format.kind,
     // The runtime unpacks `gzip -dc FILE | tar xof -`: a plain tar is gzip'd too.
-    ...(format.kind === 'self-extracting' ? { repacked: gzipSync(format.tar, { level: 9 }) } : raw[0] === 0x1f && raw[1] === 0x8b ? {} : { repacked: gzipSync(raw, { level: 9 }) }),
+    ...(format.kind === 'self-extracting'
+      ? { repacked: gzipSync(format.tar, { level: 9 }) }
+      : raw[0] === 0x1f && raw[1] === 0x8b
+        ? {}
+        : { repacked: gzipSync(raw, { level: 9 }) }),
     seen,
     ...(outside === undefined ? {} : { outside }),
     files,

@@ -49,7 +49,8 @@ export function parseFifoVersions(text: string, file = FIFO_VERSIONS_FILE): Map<
       out.set(version, r);
     }
     if (kind === 'package' && f.length === 1) r.packages.push(f[0] as string);
-    else if (kind === 'service' && f.length === 3) r.services.push({ name: f[0] as string, fmri: f[1] as string, ports: f[2] === '-' ? [] : (f[2] as string).split(',') });
+    else if (kind === 'service' && f.length === 3)
+      r.services.push({ name: f[0] as string, fmri: f[1] as string, ports: f[2] === '-' ? [] : (f[2] as string).split(',') });
     else if (kind === 'setting' && f.length >= 3) r.settings.push({ service: f[0] as string, key: f[1] as string, value: f.slice(2).join(' ') });
     else if (kind === 'admin' && f.length === 2) r.admin = { command: f[0] as string, form: f[1] as string };
     else if (kind === 'url' && f.length === 1) r.urlPort = f[0] as string;
@@ -90,18 +91,26 @@ export function fifoReleaseFor(pkgs: readonly CarriedPackage[], install: readonl
   const release = fifoReleaseOf(versionOf(snarl));
   const r = release === undefined ? undefined : known.get(release);
   if (r === undefined) {
-    throw configError('FIFO_VERSION_UNKNOWN', `${snarl.fileName}: ${snarl.pkgname} is FiFo ${release ?? versionOf(snarl)}, a release the DogeOS first-boot runtime does not know`, {
-      hint: `pin the fifo-* packages of a known FiFo release (${[...known.keys()].join(', ')}): share/fifo-versions of overlays/dogeos says what each installs and waits for`,
-      details: { path: 'fifo.packages', package: snarl.pkgname, known: [...known.keys()] },
-    });
+    throw configError(
+      'FIFO_VERSION_UNKNOWN',
+      `${snarl.fileName}: ${snarl.pkgname} is FiFo ${release ?? versionOf(snarl)}, a release the DogeOS first-boot runtime does not know`,
+      {
+        hint: `pin the fifo-* packages of a known FiFo release (${[...known.keys()].join(', ')}): share/fifo-versions of overlays/dogeos says what each installs and waits for`,
+        details: { path: 'fifo.packages', package: snarl.pkgname, known: [...known.keys()] },
+      },
+    );
   }
   const fifoBases = new Set([...known.values()].flatMap((k) => k.packages));
   const mixed = pkgs.filter((p) => fifoBases.has(p.pkgbase) && fifoReleaseOf(versionOf(p)) !== r.version);
   if (mixed.length > 0) {
-    throw configError('FIFO_VERSION_MIXED', `fifo.packages mixes FiFo releases: fifo-snarl is ${r.version}, but ${mixed.map((p) => p.pkgname).join(', ')} ${mixed.length > 1 ? 'are' : 'is'} not`, {
-      hint: `pin every FiFo package (${r.packages.join(', ')}) of release ${r.version}`,
-      details: { path: 'fifo.packages', release: r.version, mixed: mixed.map((p) => p.pkgname) },
-    });
+    throw configError(
+      'FIFO_VERSION_MIXED',
+      `fifo.packages mixes FiFo releases: fifo-snarl is ${r.version}, but ${mixed.map((p) => p.pkgname).join(', ')} ${mixed.length > 1 ? 'are' : 'is'} not`,
+      {
+        hint: `pin every FiFo package (${r.packages.join(', ')}) of release ${r.version}`,
+        details: { path: 'fifo.packages', release: r.version, mixed: mixed.map((p) => p.pkgname) },
+      },
+    );
   }
   const missing = r.packages.filter((b) => !install.includes(b) && !pkgs.some((p) => p.pkgbase === b && install.includes(p.pkgname)));
   if (missing.length > 0) {

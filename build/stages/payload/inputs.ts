@@ -11,9 +11,9 @@ import { pathToFileURL } from 'node:url';
 import type { BuildConfig } from '../../config/schema.ts';
 import { configError, isDogeError } from '../../core/errors.ts';
 import type { Reporter } from '../../core/events.ts';
+import { hashFile } from '../../core/hash.ts';
 import { BlobCache } from '../../fetch/cache.ts';
 import { cachedFetch, offlineMiss } from '../../fetch/cached-fetch.ts';
-import { hashFile } from '../../core/hash.ts';
 import { checksumMismatch } from '../../fetch/digest.ts';
 import { type HttpOptions, httpOptions } from '../../fetch/http.ts';
 
@@ -45,7 +45,12 @@ function fileNameOf(src: { readonly url?: string | undefined; readonly path?: st
   return basename(src.path ?? '');
 }
 
-function spec(name: string, role: PayloadRole, src: { readonly url?: string | undefined; readonly path?: string | undefined; readonly sha256: string }, cwd: string): PayloadInputSpec {
+function spec(
+  name: string,
+  role: PayloadRole,
+  src: { readonly url?: string | undefined; readonly path?: string | undefined; readonly sha256: string },
+  cwd: string,
+): PayloadInputSpec {
   return {
     name,
     role,
@@ -94,9 +99,11 @@ export interface FetchInputsOptions {
 
 async function fetchOne(s: PayloadInputSpec, cache: BlobCache, o: FetchInputsOptions): Promise<FetchedInput> {
   if (s.path !== undefined) {
-    const sizeBytes = (await stat(s.path).catch((cause: unknown) => {
-      throw configError('PAYLOAD_INPUT_NOT_FOUND', `${s.name}: ${s.path} cannot be read`, { details: { name: s.name, path: s.path }, cause });
-    })).size;
+    const sizeBytes = (
+      await stat(s.path).catch((cause: unknown) => {
+        throw configError('PAYLOAD_INPUT_NOT_FOUND', `${s.name}: ${s.path} cannot be read`, { details: { name: s.name, path: s.path }, cause });
+      })
+    ).size;
     const actual = await hashFile('sha256', s.path);
     if (actual !== s.sha256) throw checksumMismatch(s.path, { algorithm: 'sha256', hex: s.sha256, source: `pinned sha256 of ${s.name}` }, actual);
     return { ...s, localPath: s.path, sizeBytes, sourceUrl: pathToFileURL(s.path).href };

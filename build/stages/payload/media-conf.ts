@@ -42,7 +42,8 @@ export function renderMediaConf(c: MediaConf): string {
     out += line('ZLOGIN_VERSION', c.zlogin.version) + line('ZLOGIN_FILE', c.zlogin.file) + line('ZLOGIN_SHA256', c.zlogin.sha256);
   }
   if (c.image !== undefined) {
-    out += line('IMAGE_UUID', c.image.uuid) + line('IMAGE_MANIFEST', c.image.manifest) + line('IMAGE_FILE', c.image.file) + line('IMAGE_SHA256', c.image.sha256);
+    out +=
+      line('IMAGE_UUID', c.image.uuid) + line('IMAGE_MANIFEST', c.image.manifest) + line('IMAGE_FILE', c.image.file) + line('IMAGE_SHA256', c.image.sha256);
   }
   if (c.pkgRepo !== undefined) out += line('PKG_REPO', c.pkgRepo);
   if (c.fifoPackages !== undefined && c.fifoPackages.length > 0) out += line('FIFO_PACKAGES', c.fifoPackages.join(' '));

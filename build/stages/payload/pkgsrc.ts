@@ -52,7 +52,7 @@ export interface PackageMeta {
 
 function pkgError(file: string, code: CodeWithStatus<'dataErr'>, why: string): Error {
   return dataError(code, `${file}: ${why}`, {
-    hint: 'fifo.packages must be pkgsrc binary packages (pkg_create output, gzip\'d tar with +CONTENTS, +COMMENT, +DESC, +BUILD_INFO)',
+    hint: "fifo.packages must be pkgsrc binary packages (pkg_create output, gzip'd tar with +CONTENTS, +COMMENT, +DESC, +BUILD_INFO)",
     details: { file },
   });
 }
@@ -99,7 +99,11 @@ async function readMeta(source: string | AsyncIterable<Buffer>, file: string, de
 export async function readPackageMeta(path: string, file: string, head: Buffer): Promise<PackageMeta> {
   const kind = compressionOf(head);
   if (kind !== 'gzip' && kind !== 'tar') {
-    throw pkgError(file, 'PKG_FORMAT_UNSUPPORTED', `is ${kind === 'unknown' ? 'not a gzip\'d tar archive' : `${kind}-compressed`}; only gzip'd (or signed, plain tar) packages are read`);
+    throw pkgError(
+      file,
+      'PKG_FORMAT_UNSUPPORTED',
+      `is ${kind === 'unknown' ? "not a gzip'd tar archive" : `${kind}-compressed`}; only gzip'd (or signed, plain tar) packages are read`,
+    );
   }
   const meta = await readMeta(path, file, 0);
   const missing = REQUIRED_META.filter((m) => !meta.has(m));

@@ -47,7 +47,8 @@ function decodeTraditional(lines: readonly string[], fail: SfxFailure): Buffer {
       return Buffer.concat(out);
     }
     const need = Math.ceil(n / 3) * 4;
-    if (line.length - 1 < need) throw fail('truncated', `uuencoded line ${i + 1} says ${n} bytes but carries ${line.length - 1} of ${need} characters: the payload is cut short`);
+    if (line.length - 1 < need)
+      throw fail('truncated', `uuencoded line ${i + 1} says ${n} bytes but carries ${line.length - 1} of ${need} characters: the payload is cut short`);
     const bytes = Buffer.alloc(n);
     for (let j = 0, k = 1; j < n; j += 3, k += 4) {
       const [a, b, c, d] = [0, 1, 2, 3].map((o) => uuValue(line.charCodeAt(k + o))) as [number, number, number, number];

@@ -5,7 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { Parser, type ReadEntry } from 'tar';
-import { dataError, DogeError } from '../../core/errors.ts';
+import { DogeError, dataError } from '../../core/errors.ts';
 
 /** What the visitor wants done with an entry. */
 export type EntryAction = 'skip' | 'read' | 'stream';

@@ -33,7 +33,7 @@ export interface ZloginInfo {
 }
 
 const LAYOUT_HINT =
-  "fifo.zlogin must be FiFo's self-extracting fifo_zlogin-<version>.gz, or a gzip'd tar with top directory fifo_zlogin/ holding share/epmd.xml and share/fifo_zlogin.xml (overlays/dogeos/README.md \"fifo_zlogin\")";
+  'fifo.zlogin must be FiFo\'s self-extracting fifo_zlogin-<version>.gz, or a gzip\'d tar with top directory fifo_zlogin/ holding share/epmd.xml and share/fifo_zlogin.xml (overlays/dogeos/README.md "fifo_zlogin")';
 
 function sfxFailure(file: string): SfxFailure {
   return (kind, why) =>
@@ -52,7 +52,10 @@ function checkDependencies(fileName: string, manifests: ReadonlyMap<string, stri
   const cycle = cyclicDependencies(deps);
   const missing = unmetDependencies(deps, services);
   if (cycle.length > 0 || missing.length > 0) {
-    const what = cycle.length > 0 ? `${cycle.join(', ')}, which waits for DogeOS first boot, which waits for fifo_zlogin` : `${missing.join(', ')}, which neither SmartOS nor its own manifests provide`;
+    const what =
+      cycle.length > 0
+        ? `${cycle.join(', ')}, which waits for DogeOS first boot, which waits for fifo_zlogin`
+        : `${missing.join(', ')}, which neither SmartOS nor its own manifests provide`;
     throw dataError('ZLOGIN_DEPENDENCY_MISSING', `${fileName}: its SMF manifests require ${what}: svc:/fifo/zlogin would never come online`, {
       hint: 'pin a fifo_zlogin release whose share/epmd.xml and share/fifo_zlogin.xml depend only on SmartOS services and each other',
       details: { file: fileName, missing: [...cycle, ...missing], setting: 'fifo.zlogin' },
@@ -68,13 +71,25 @@ export async function inspectZlogin(path: string, fileName: string): Promise<Zlo
   if (lacking.length > 0) throw layoutError(fileName, `lacks ${lacking.join(', ')}`);
   const services = ZLOGIN_MANIFESTS.flatMap((p) => manifestFacts(a.files.get(p) ?? '').services);
   const undefinedServices = ZLOGIN_SERVICES.filter((s) => !services.includes(s));
-  if (undefinedServices.length > 0) throw layoutError(fileName, `its share/*.xml define ${services.join(', ') || 'no service'}, not ${undefinedServices.join(', ')}, which chunter requires`);
+  if (undefinedServices.length > 0)
+    throw layoutError(fileName, `its share/*.xml define ${services.join(', ') || 'no service'}, not ${undefinedServices.join(', ')}, which chunter requires`);
   checkDependencies(fileName, a.files, services);
   if (a.version === undefined) {
-    throw dataError('ZLOGIN_VERSION_UNKNOWN', `${fileName}: neither the file name (fifo_zlogin-<version>.gz), the script's stored name nor fifo_zlogin/releases/start_erl.data gives a semantic version`, {
-      hint: "name the file fifo_zlogin-<version>.gz (the URL's last segment or the local file name)",
-      details: { file: fileName, setting: 'fifo.zlogin' },
-    });
+    throw dataError(
+      'ZLOGIN_VERSION_UNKNOWN',
+      `${fileName}: neither the file name (fifo_zlogin-<version>.gz), the script's stored name nor fifo_zlogin/releases/start_erl.data gives a semantic version`,
+      {
+        hint: "name the file fifo_zlogin-<version>.gz (the URL's last segment or the local file name)",
+        details: { file: fileName, setting: 'fifo.zlogin' },
+      },
+    );
   }
-  return { fileName, version: a.version.version, versionFrom: a.version.from, format: a.format, ...(a.repacked === undefined ? {} : { repacked: a.repacked }), services };
+  return {
+    fileName,
+    version: a.version.version,
+    versionFrom: a.version.from,
+    format: a.format,
+    ...(a.repacked === undefined ? {} : { repacked: a.repacked }),
+    services,
+  };
 }

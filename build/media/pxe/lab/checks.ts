@@ -69,7 +69,8 @@ function expectedFiles(ctx: CheckContext, r: NodeResult): Map<string, string> {
 function checkProbe(ctx: CheckContext, r: NodeResult, fail: (check: string, detail: string) => void): void {
   const rep = r.report;
   if (r.timedOut) fail('boot', `no verdict within the timeout (${r.durationMs} ms); serial log ${r.serialPath}`);
-  else if (r.status !== 33 || rep.result !== 'pass') fail('boot', `QEMU exit ${r.status}, probe ${rep.result ?? 'silent'} (${rep.reason ?? 'no report'}); ${r.serialPath}`);
+  else if (r.status !== 33 || rep.result !== 'pass')
+    fail('boot', `QEMU exit ${r.status}, probe ${rep.result ?? 'silent'} (${rep.reason ?? 'no report'}); ${r.serialPath}`);
   if (!rep.begun) return; // nothing booted: the boot failure says it all
   const expected = expectedFiles(ctx, r);
   for (const [name, sha1] of expected) {

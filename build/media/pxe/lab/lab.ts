@@ -16,7 +16,7 @@ import { findOvmf } from '../../../qemu/firmware.ts';
 import { UNDIONLY } from '../layout.ts';
 import type { PxeInput } from '../types.ts';
 import { checkNode, type LabFailure } from './checks.ts';
-import { labFigures, type LabFigures } from './figures.ts';
+import { type LabFigures, labFigures } from './figures.ts';
 import { parseAccessLog, parseDhcpLog, parseLeases, parseTftpLog, readText } from './logs.ts';
 import { createNetwork, destroyNetwork, type LabNetwork, newPrefix } from './netns.ts';
 import { bootNode, E1000_ROM, type LabNode, type NodeResult } from './nodes.ts';
@@ -92,7 +92,8 @@ export function requireLabHost(spec: LabSpec): void {
 }
 
 function abortIfAsked(signal: AbortSignal | undefined): void {
-  if (signal?.aborted === true) throw new DogeError({ code: 'INTERRUPTED', status: 'interrupted', message: 'pxe lab was interrupted; its network and processes are gone' });
+  if (signal?.aborted === true)
+    throw new DogeError({ code: 'INTERRUPTED', status: 'interrupted', message: 'pxe lab was interrupted; its network and processes are gone' });
 }
 
 /** A given bundle must list the run's listed nodes and serve its port. */
@@ -191,21 +192,28 @@ export async function runLab(opts: LabOptions): Promise<LabSummary> {
   // nginx and dnsmasq read the bundle as root, but keep the tree traversable for their workers.
   await chmod(opts.workDir, 0o755);
   const nodes = labNodes(spec);
-  const bundle = opts.bundle ?? (await buildLabBundle({
-    workDir: opts.workDir,
-    httpPort: spec.httpPort,
-    nodes,
-    probeKernelPath: opts.probeKernelPath,
-    reporter,
-    ...(opts.adjustInput === undefined ? {} : { adjust: opts.adjustInput }),
-  }));
+  const bundle =
+    opts.bundle ??
+    (await buildLabBundle({
+      workDir: opts.workDir,
+      httpPort: spec.httpPort,
+      nodes,
+      probeKernelPath: opts.probeKernelPath,
+      reporter,
+      ...(opts.adjustInput === undefined ? {} : { adjust: opts.adjustInput }),
+    }));
   checkBundle(bundle, nodes, spec);
   await opts.afterBundle?.(bundle);
   abortIfAsked(opts.signal);
   const timeoutMs = opts.nodeTimeoutMs ?? nodeTimeoutMs(spec.nodes);
   const servers: RunningServer[] = [];
   try {
-    const net = await createNetwork({ prefix, taps: spec.nodes, serverCidr: LAB_NET.serverCidr, ...(spec.dhcp === 'proxy' ? { siteCidr: LAB_NET.siteCidr } : {}) });
+    const net = await createNetwork({
+      prefix,
+      taps: spec.nodes,
+      serverCidr: LAB_NET.serverCidr,
+      ...(spec.dhcp === 'proxy' ? { siteCidr: LAB_NET.siteCidr } : {}),
+    });
     await opts.afterNetwork?.(net);
     abortIfAsked(opts.signal);
     servers.push(...(await startDhcp(bundle, nodes, net, spec, labDir)));
@@ -217,7 +225,15 @@ export async function runLab(opts: LabOptions): Promise<LabSummary> {
     const undiWatch = watchUndiHop(nodes, labDir, () => finished);
     const results = await Promise.all(
       nodes.map((node) =>
-        bootNode({ node, tap: net.taps[node.index] ?? '', ns: net.serverNs, dir: labDir, accel: opts.accel ?? 'tcg', timeoutMs, ...(opts.signal === undefined ? {} : { signal: opts.signal }) }),
+        bootNode({
+          node,
+          tap: net.taps[node.index] ?? '',
+          ns: net.serverNs,
+          dir: labDir,
+          accel: opts.accel ?? 'tcg',
+          timeoutMs,
+          ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+        }),
       ),
     );
     const wallMs = Date.now() - t0;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { ProcessPromise } from 'zx';
 import { start } from '../../../host/exec.ts';
 import { findOvmf } from '../../../qemu/firmware.ts';
-import { parseProbeReport, type ProbeReport } from '../../../qemu/probe-report.ts';
+import { type ProbeReport, parseProbeReport } from '../../../qemu/probe-report.ts';
 
 export type LabFirmware = 'bios' | 'uefi';
 

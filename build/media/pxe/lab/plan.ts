@@ -177,5 +177,11 @@ export async function buildLabBundle(opts: {
   if (opts.adjust !== undefined) input = opts.adjust(input);
   input = { ...input, server: { ...input.server, bundleRoot: join(outDir, bundleName(input.version)) } };
   await pxeTarget.build(input, outDir);
-  return { dir: join(outDir, bundleName(input.version)), version: input.version, stamp: input.stamp, httpPort: opts.httpPort, macs: opts.nodes.filter((n) => n.known).map((n) => n.mac) };
+  return {
+    dir: join(outDir, bundleName(input.version)),
+    version: input.version,
+    stamp: input.stamp,
+    httpPort: opts.httpPort,
+    macs: opts.nodes.filter((n) => n.known).map((n) => n.mac),
+  };
 }

@@ -43,13 +43,7 @@ function portInUse(program: string, output: string): Error {
 }
 
 /** Waits until `ready()` holds or the process exits (then throws what it printed). */
-async function waitStarted(
-  name: string,
-  proc: ProcessPromise,
-  ready: () => boolean,
-  output: () => string,
-  timeoutMs = 15_000,
-): Promise<void> {
+async function waitStarted(name: string, proc: ProcessPromise, ready: () => boolean, output: () => string, timeoutMs = 15_000): Promise<void> {
   let exited = false;
   proc.then(
     () => {
@@ -112,7 +106,12 @@ export async function startDnsmasq(opts: DnsmasqRun): Promise<RunningServer> {
     stderr += c.toString();
   });
   const logText = () => (existsSync(f.log) ? readFileSync(f.log, 'utf8') : '');
-  await waitStarted(opts.name, proc, () => existsSync(f.pid) && readFileSync(f.pid, 'utf8').trim() !== '', () => stderr + logText());
+  await waitStarted(
+    opts.name,
+    proc,
+    () => existsSync(f.pid) && readFileSync(f.pid, 'utf8').trim() !== '',
+    () => stderr + logText(),
+  );
   return { name: opts.name, proc, logPath: f.log };
 }
 
