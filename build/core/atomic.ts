@@ -43,6 +43,8 @@ export function commitTemp(tempPath: string, finalPath: string): void {
   const old = kind(finalPath);
   if (old === 'dir' || (old === 'file' && kind(tempPath) === 'dir')) rmSync(finalPath, { recursive: true, force: true });
   renameSync(tempPath, finalPath);
+  // rename(2) does nothing when both names are hard links to one file (a reused output linked again): drop the temporary name.
+  if (kind(tempPath) !== 'none') rmSync(tempPath, { recursive: true, force: true });
   live.delete(tempPath);
 }
 
