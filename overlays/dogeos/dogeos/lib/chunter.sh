@@ -37,59 +37,29 @@ function dg_chunter_version {
 
 # dg_chunter_unpack: extract the media's chunter into /opt/chunter.dogeos-new.
 function dg_chunter_unpack {
-	typeset new=$DG_CHUNTER_DIR.dogeos-new s
-	dg_media_file CHUNTER_FILE "$MEDIA_CHUNTER_SHA256"
-	rm -rf "$new" "$new.tmp" || return 1
-	mkdir -p "$new.tmp" || return 1
-	dg_log "unpack $(dg_node_path "$DG_FILE")"
-	# illumos tar has no -z and wants its key letters bare; 'o' gives the
-	# files to the extracting user (GNU tar reads the same old-style keys).
-	if ! (cd "$new.tmp" && gzip -dc "$DG_FILE" | tar xof -) >>"$DG_LOG" 2>&1; then
-		rm -rf "$new.tmp"
-		dg_fatal "cannot unpack $(dg_node_path "$DG_FILE")"
-	fi
-	[[ -d $new.tmp/chunter ]] ||
-	    dg_fatal "$(dg_node_path "$DG_FILE") has no top directory chunter/"
-	[[ -f $new.tmp/chunter/share/chunter.xml ]] ||
-	    dg_fatal "$(dg_node_path "$DG_FILE") lacks chunter/share/chunter.xml"
-	printf '%s\n' "$MEDIA_CHUNTER_VERSION" >"$new.tmp/chunter/.dogeos-version" || return 1
+	typeset s=$DG_CHUNTER_DIR.dogeos-new.tmp/chunter/etc/chunter.conf
+	dg_media_unpack CHUNTER_FILE "$MEDIA_CHUNTER_SHA256" "$DG_CHUNTER_DIR" chunter "$MEDIA_CHUNTER_VERSION" share/chunter.xml || return 1
 	# As chunter's own installer does: a configuration from the example.
-	s=$new.tmp/chunter/etc/chunter.conf
 	if [[ ! -f $s && -f $s.example ]]; then
 		cp "$s.example" "$s" || return 1
 	fi
-	mv "$new.tmp/chunter" "$new" && rmdir "$new.tmp"
+	dg_media_unpacked "$DG_CHUNTER_DIR" chunter
 }
 
 # dg_chunter_smf_install: copy the manifests where SmartOS imports them at
 # boot, and import them now.
 function dg_chunter_smf_install {
 	typeset s
-	mkdir -p "$DG_CUSTOM_SMF" || dg_fatal "cannot create $(dg_node_path "$DG_CUSTOM_SMF")"
 	for s in $DG_CHUNTER_SMF; do
 		# epmd.xml only from a chunter that ships it; else fifo_zlogin's stays.
 		[[ $s == chunter || -f $DG_CHUNTER_DIR/share/$s.xml ]] || continue
-		cp "$DG_CHUNTER_DIR/share/$s.xml" "$DG_CUSTOM_SMF/$s.xml" ||
-		    dg_fatal "cannot copy $s.xml to $(dg_node_path "$DG_CUSTOM_SMF")"
-		dg_run svccfg import "$DG_CUSTOM_SMF/$s.xml" ||
-		    dg_fatal "svccfg import $s.xml failed"
+		dg_smf_install "$DG_CHUNTER_DIR/share" "$s"
 	done
-}
-
-# dg_backup_name DIR VERSION: the first free DIR.old-VERSION[.N].
-function dg_backup_name {
-	typeset base=$1.old-$2 n=1 name
-	name=$base
-	while [[ -e $name ]]; do
-		name=$base.$n
-		((n += 1))
-	done
-	printf '%s' "$name"
 }
 
 # Step (every boot): install, or upgrade from newer media, or nothing.
 function dg_step_chunter {
-	typeset have want old
+	typeset have want
 	have=$(dg_chunter_version "$DG_CHUNTER_DIR")
 	if ! dg_media_find any; then
 		[[ -n $have ]] || dg_media_require "installing chunter"
@@ -105,8 +75,7 @@ function dg_step_chunter {
 	if [[ -z $have ]]; then
 		dg_log "installing chunter $want"
 		dg_chunter_unpack || dg_fatal "cannot prepare chunter $want"
-		mv "$DG_CHUNTER_DIR.dogeos-new" "$DG_CHUNTER_DIR" ||
-		    dg_fatal "cannot move chunter into place"
+		dg_swap_in chunter "$DG_CHUNTER_DIR" "$DG_CHUNTER_FMRI" '' "$want"
 		dg_chunter_smf_install
 		return 0
 	fi
@@ -128,15 +97,7 @@ function dg_step_chunter {
 			dg_fatal "cannot carry chunter.conf over"
 		fi
 	fi
-	if svcs -H -o state "$DG_CHUNTER_FMRI" >/dev/null 2>&1; then
-		dg_run svcadm disable -s "$DG_CHUNTER_FMRI" ||
-		    dg_fatal "cannot stop chunter for the upgrade"
-	fi
-	old=$(dg_backup_name "$DG_CHUNTER_DIR" "$have")
-	mv "$DG_CHUNTER_DIR" "$old" || dg_fatal "cannot move the old chunter aside"
-	dg_log "kept chunter $have as $(dg_node_path "$old")"
-	mv "$DG_CHUNTER_DIR.dogeos-new" "$DG_CHUNTER_DIR" ||
-	    dg_fatal "cannot move chunter $want into place"
+	dg_swap_in chunter "$DG_CHUNTER_DIR" "$DG_CHUNTER_FMRI" "$have" "$want"
 	dg_chunter_smf_install
 }
 
@@ -240,17 +201,8 @@ function dg_step_chunter_config {
 # its configuration is what is checked. The build made sure chunter.xml
 # depends on nothing that waits for us (no milestone/multi-user).
 function dg_step_chunter_announce {
-	typeset conf=$DG_CHUNTER_DIR/etc/chunter.conf n=0 state ip
-	while :; do
-		((n += 1))
-		state=$(svcs -H -o state "$DG_CHUNTER_FMRI" 2>/dev/null </dev/null) || state=unknown
-		[[ $state != online ]] || break
-		[[ $state != maintenance ]] ||
-		    dg_fatal "chunter is in maintenance (see svcs -xv $DG_CHUNTER_FMRI)"
-		((n < DOGEOS_READY_TRIES)) ||
-		    dg_fatal "chunter not online: $DG_CHUNTER_FMRI still '${state:-unknown}' after $n polls ${DOGEOS_READY_SLEEP}s apart"
-		sleep "$DOGEOS_READY_SLEEP"
-	done
+	typeset conf=$DG_CHUNTER_DIR/etc/chunter.conf ip
+	dg_svc_wait "$DG_CHUNTER_FMRI" chunter
 	dg_admin_ip
 	ip=$(sed -n 's/^ip[[:space:]]*=[[:space:]]*//p' "$conf" | sed -n 1p)
 	[[ -n $ip && ${ip%:*} != 127.0.0.1 ]] ||
@@ -262,17 +214,10 @@ function dg_step_chunter_announce {
 # Step (every boot): the SMF repository lives on the ramdisk, so make sure
 # epmd and chunter are known and enabled (then dg_step_chunter_announce).
 function dg_step_chunter_services {
-	typeset s fmri
+	typeset s
 	# epmd comes from fifo_zlogin for a chunter that needs it (lib/zlogin.sh).
 	dg_zlogin_check_provided
 	for s in $DG_CHUNTER_SMF; do
-		fmri=svc:/network/$s:default
-		if ! svcs -H -o state "$fmri" >/dev/null 2>&1; then
-			[[ -f $DG_CUSTOM_SMF/$s.xml ]] ||
-			    dg_fatal "$fmri is unknown and $(dg_node_path "$DG_CUSTOM_SMF")/$s.xml is missing"
-			dg_run svccfg import "$DG_CUSTOM_SMF/$s.xml" ||
-			    dg_fatal "svccfg import $s.xml failed"
-		fi
-		dg_run svcadm enable "$fmri" || dg_fatal "svcadm enable $fmri failed"
+		dg_smf_ensure "svc:/network/$s:default" "$s"
 	done
 }

@@ -195,3 +195,104 @@ function dg_media_file {
 	fi
 	return 0
 }
+
+# dg_media_unpack KEY SHA256 DIR TOP VERSION FILE...: the media's KEY file
+# (checked against SHA256), a gzip'd tar with top directory TOP/, extracted
+# into DIR.dogeos-new.tmp/TOP, each FILE (relative to TOP) present and
+# VERSION recorded in TOP/.dogeos-version. The caller may adjust the tree,
+# then dg_media_unpacked DIR TOP moves it to DIR.dogeos-new.
+function dg_media_unpack {
+	typeset key=$1 sum=$2 new=$3.dogeos-new top=$4 version=$5 f
+	shift 5
+	dg_media_file "$key" "$sum"
+	rm -rf "$new" "$new.tmp" || return 1
+	mkdir -p "$new.tmp" || return 1
+	dg_log "unpack $(dg_node_path "$DG_FILE")"
+	# illumos tar has no -z and wants its key letters bare; 'o' gives the
+	# files to the extracting user (GNU tar reads the same old-style keys).
+	if ! (cd "$new.tmp" && gzip -dc "$DG_FILE" | tar xof -) >>"$DG_LOG" 2>&1; then
+		rm -rf "$new.tmp"
+		dg_fatal "cannot unpack $(dg_node_path "$DG_FILE")"
+	fi
+	[[ -d $new.tmp/$top ]] ||
+	    dg_fatal "$(dg_node_path "$DG_FILE") has no top directory $top/"
+	for f; do
+		[[ -f $new.tmp/$top/$f ]] ||
+		    dg_fatal "$(dg_node_path "$DG_FILE") lacks $top/$f"
+	done
+	printf '%s\n' "$version" >"$new.tmp/$top/.dogeos-version"
+}
+
+# dg_media_unpacked DIR TOP: dg_media_unpack's tree to DIR.dogeos-new.
+function dg_media_unpacked {
+	mv "$1.dogeos-new.tmp/$2" "$1.dogeos-new" && rmdir "$1.dogeos-new.tmp"
+}
+
+# dg_backup_name DIR VERSION: the first free DIR.old-VERSION[.N].
+function dg_backup_name {
+	typeset base=$1.old-$2 n=1 name
+	name=$base
+	while [[ -e $name ]]; do
+		name=$base.$n
+		((n += 1))
+	done
+	printf '%s' "$name"
+}
+
+# dg_swap_in NAME DIR FMRI HAVE WANT: DIR.dogeos-new into DIR. An installed
+# version HAVE (empty: none) is stopped first (when FMRI is known) and kept
+# as DIR.old-HAVE[.N].
+function dg_swap_in {
+	typeset name=$1 dir=$2 fmri=$3 have=$4 want=$5 old
+	if [[ -n $have ]]; then
+		if svcs -H -o state "$fmri" >/dev/null 2>&1; then
+			dg_run svcadm disable -s "$fmri" ||
+			    dg_fatal "cannot stop $name for the upgrade"
+		fi
+		old=$(dg_backup_name "$dir" "$have")
+		mv "$dir" "$old" || dg_fatal "cannot move the old $name aside"
+		dg_log "kept $name $have as $(dg_node_path "$old")"
+	fi
+	mv "$dir.dogeos-new" "$dir" || dg_fatal "cannot move $name $want into place"
+}
+
+# dg_smf_install SRC NAME: SRC/NAME.xml copied to /opt/custom/smf, where
+# SmartOS imports it at boot, and imported now.
+function dg_smf_install {
+	mkdir -p "$DG_CUSTOM_SMF" || dg_fatal "cannot create $(dg_node_path "$DG_CUSTOM_SMF")"
+	cp "$1/$2.xml" "$DG_CUSTOM_SMF/$2.xml" ||
+	    dg_fatal "cannot copy $2.xml to $(dg_node_path "$DG_CUSTOM_SMF")"
+	dg_run svccfg import "$DG_CUSTOM_SMF/$2.xml" ||
+	    dg_fatal "svccfg import $2.xml failed"
+}
+
+# dg_smf_ensure FMRI NAME: FMRI known (imported from /opt/custom/smf/NAME.xml
+# when the ramdisk's SMF repository lost it) and enabled.
+function dg_smf_ensure {
+	typeset fmri=$1 name=$2
+	if ! svcs -H -o state "$fmri" >/dev/null 2>&1; then
+		[[ -f $DG_CUSTOM_SMF/$name.xml ]] ||
+		    dg_fatal "$fmri is unknown and $(dg_node_path "$DG_CUSTOM_SMF")/$name.xml is missing"
+		dg_run svccfg import "$DG_CUSTOM_SMF/$name.xml" ||
+		    dg_fatal "svccfg import $name.xml failed"
+	fi
+	dg_run svcadm enable "$fmri" || dg_fatal "svcadm enable $fmri failed"
+}
+
+# dg_svc_wait FMRI [NAME]: poll the global zone's FMRI until online, at most
+# DOGEOS_READY_TRIES times DOGEOS_READY_SLEEP s apart; maintenance fails at
+# once. NAME, when given, is what the messages call it.
+function dg_svc_wait {
+	typeset fmri=$1 name=${2:-$1} n=0 state late
+	if [[ -n $2 ]]; then late="$name not online: $fmri still"; else late="$fmri not online: still"; fi
+	while :; do
+		((n += 1))
+		state=$(svcs -H -o state "$fmri" 2>/dev/null </dev/null) || state=unknown
+		[[ $state != online ]] || return 0
+		[[ $state != maintenance ]] ||
+		    dg_fatal "$name is in maintenance (see svcs -xv $fmri)"
+		((n < DOGEOS_READY_TRIES)) ||
+		    dg_fatal "$late '${state:-unknown}' after $n polls ${DOGEOS_READY_SLEEP}s apart"
+		sleep "$DOGEOS_READY_SLEEP"
+	done
+}

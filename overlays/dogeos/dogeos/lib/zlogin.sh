@@ -24,23 +24,13 @@ function dg_zlogin_fmri {
 
 # dg_zlogin_unpack: extract the media's fifo_zlogin into /opt/fifo_zlogin.dogeos-new.
 function dg_zlogin_unpack {
-	typeset new=$DG_ZLOGIN_DIR.dogeos-new s
-	dg_media_file ZLOGIN_FILE "$MEDIA_ZLOGIN_SHA256"
-	rm -rf "$new" "$new.tmp" || return 1
-	mkdir -p "$new.tmp" || return 1
-	dg_log "unpack $(dg_node_path "$DG_FILE")"
-	if ! (cd "$new.tmp" && gzip -dc "$DG_FILE" | tar xof -) >>"$DG_LOG" 2>&1; then
-		rm -rf "$new.tmp"
-		dg_fatal "cannot unpack $(dg_node_path "$DG_FILE")"
-	fi
-	[[ -d $new.tmp/fifo_zlogin ]] ||
-	    dg_fatal "$(dg_node_path "$DG_FILE") has no top directory fifo_zlogin/"
+	typeset s
+	set --
 	for s in $DG_ZLOGIN_SMF; do
-		[[ -f $new.tmp/fifo_zlogin/share/$s.xml ]] ||
-		    dg_fatal "$(dg_node_path "$DG_FILE") lacks fifo_zlogin/share/$s.xml"
+		set -- "$@" "share/$s.xml"
 	done
-	printf '%s\n' "$MEDIA_ZLOGIN_VERSION" >"$new.tmp/fifo_zlogin/.dogeos-version" || return 1
-	mv "$new.tmp/fifo_zlogin" "$new" && rmdir "$new.tmp"
+	dg_media_unpack ZLOGIN_FILE "$MEDIA_ZLOGIN_SHA256" "$DG_ZLOGIN_DIR" fifo_zlogin "$MEDIA_ZLOGIN_VERSION" "$@" || return 1
+	dg_media_unpacked "$DG_ZLOGIN_DIR" fifo_zlogin
 }
 
 # dg_zlogin_smf_install: as its installer does, the log directory, then
@@ -48,12 +38,8 @@ function dg_zlogin_unpack {
 function dg_zlogin_smf_install {
 	typeset s
 	mkdir -p "$DG_ZLOGIN_LOG_DIR" || dg_fatal "cannot create $(dg_node_path "$DG_ZLOGIN_LOG_DIR")"
-	mkdir -p "$DG_CUSTOM_SMF" || dg_fatal "cannot create $(dg_node_path "$DG_CUSTOM_SMF")"
 	for s in $DG_ZLOGIN_SMF; do
-		cp "$DG_ZLOGIN_DIR/share/$s.xml" "$DG_CUSTOM_SMF/$s.xml" ||
-		    dg_fatal "cannot copy $s.xml to $(dg_node_path "$DG_CUSTOM_SMF")"
-		dg_run svccfg import "$DG_CUSTOM_SMF/$s.xml" ||
-		    dg_fatal "svccfg import $s.xml failed"
+		dg_smf_install "$DG_ZLOGIN_DIR/share" "$s"
 	done
 }
 
@@ -61,7 +47,7 @@ function dg_zlogin_smf_install {
 # carry a newer version, else nothing. Media without fifo_zlogin: chunter
 # 0.7.0 and older need none (the build refuses a chunter that does).
 function dg_step_zlogin {
-	typeset have want old
+	typeset have want
 	have=$(dg_chunter_version "$DG_ZLOGIN_DIR")
 	if ! dg_media_find any; then
 		dg_log "fifo_zlogin ${have:-not installed}; no media to compare with"
@@ -87,17 +73,7 @@ function dg_step_zlogin {
 		dg_log "installing fifo_zlogin $want"
 	fi
 	dg_zlogin_unpack || dg_fatal "cannot prepare fifo_zlogin $want"
-	if [[ -n $have ]]; then
-		if svcs -H -o state "$DG_ZLOGIN_FMRI" >/dev/null 2>&1; then
-			dg_run svcadm disable -s "$DG_ZLOGIN_FMRI" ||
-			    dg_fatal "cannot stop fifo_zlogin for the upgrade"
-		fi
-		old=$(dg_backup_name "$DG_ZLOGIN_DIR" "$have")
-		mv "$DG_ZLOGIN_DIR" "$old" || dg_fatal "cannot move the old fifo_zlogin aside"
-		dg_log "kept fifo_zlogin $have as $(dg_node_path "$old")"
-	fi
-	mv "$DG_ZLOGIN_DIR.dogeos-new" "$DG_ZLOGIN_DIR" ||
-	    dg_fatal "cannot move fifo_zlogin $want into place"
+	dg_swap_in fifo_zlogin "$DG_ZLOGIN_DIR" "$DG_ZLOGIN_FMRI" "$have" "$want"
 	dg_zlogin_smf_install
 }
 
@@ -105,34 +81,10 @@ function dg_step_zlogin {
 # epmd and fifo_zlogin are known and enabled (their manifests create the
 # default instance enabled; enabling again is harmless).
 function dg_step_zlogin_services {
-	typeset s fmri
+	typeset s
 	[[ -d $DG_ZLOGIN_DIR ]] || return 0
 	for s in $DG_ZLOGIN_SMF; do
-		fmri=$(dg_zlogin_fmri "$s")
-		if ! svcs -H -o state "$fmri" >/dev/null 2>&1; then
-			[[ -f $DG_CUSTOM_SMF/$s.xml ]] ||
-			    dg_fatal "$fmri is unknown and $(dg_node_path "$DG_CUSTOM_SMF")/$s.xml is missing"
-			dg_run svccfg import "$DG_CUSTOM_SMF/$s.xml" ||
-			    dg_fatal "svccfg import $s.xml failed"
-		fi
-		dg_run svcadm enable "$fmri" || dg_fatal "svcadm enable $fmri failed"
-	done
-}
-
-# dg_svc_wait FMRI: poll the global zone's FMRI until online, at most
-# DOGEOS_READY_TRIES times DOGEOS_READY_SLEEP s apart; maintenance fails
-# at once.
-function dg_svc_wait {
-	typeset fmri=$1 n=0 state
-	while :; do
-		((n += 1))
-		state=$(svcs -H -o state "$fmri" 2>/dev/null </dev/null) || state=unknown
-		[[ $state != online ]] || return 0
-		[[ $state != maintenance ]] ||
-		    dg_fatal "$fmri is in maintenance (see svcs -xv $fmri)"
-		((n < DOGEOS_READY_TRIES)) ||
-		    dg_fatal "$fmri not online: still '${state:-unknown}' after $n polls ${DOGEOS_READY_SLEEP}s apart"
-		sleep "$DOGEOS_READY_SLEEP"
+		dg_smf_ensure "$(dg_zlogin_fmri "$s")" "$s"
 	done
 }
 
