@@ -79,6 +79,8 @@ export interface MediaInput {
   /** Unattended first-boot answers: USB /private/answers.json, PXE type=file module. */
   readonly answersJson?: Uint8Array;
   readonly usb?: UsbOptions;
+  /** The target's output directory of the last build, which it may reuse parts of (never change). */
+  readonly previousDir?: string;
   readonly reporter?: Reporter;
   readonly signal?: AbortSignal;
 }

@@ -44,7 +44,8 @@ export const composeSealStage: Stage<SealedOutcome> = {
       code: ctx.code,
     };
   },
-  async run(ctx, dir) {
+  async run(ctx, dir, previous) {
+    const previousTarball = previous === undefined ? undefined : join(previous.dir, basename(previous.result.platformTarball));
     const r = await composeAndSeal({
       config: ctx.config,
       platformDir: ctx.acquired.platformDir,
@@ -57,6 +58,7 @@ export const composeSealStage: Stage<SealedOutcome> = {
       rootPasswordHash: ctx.rootPasswordHash,
       // Derived from the platform, kept across builds like the download cache.
       usrManifestCache: dirManifestCache(join(ctx.config.workDir, 'derived', 'usr-manifest')),
+      ...(previousTarball === undefined ? {} : { previousTarball }),
       reporter: ctx.reporter,
     });
     return { ...r, platformTarballFile: producedFile(r.platformTarball, r.platformTarballSha256) };

@@ -86,6 +86,8 @@ export interface PxeInput {
   readonly menuTimeoutSec?: number;
   /** Stops between steps when aborted (SIGINT/SIGTERM); the partial tree is removed. */
   readonly signal?: AbortSignal;
+  /** The PXE stage's output directory of the last build: its tarball's deflated blocks are reused. */
+  readonly previousDir?: string;
   readonly reporter?: Reporter;
   /** What the seal computed for platformDir (media/target.ts); absent: the archive is hashed. */
   readonly sealed?: SealedPlatform;
