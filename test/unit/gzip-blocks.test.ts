@@ -76,7 +76,7 @@ describe('gzip block reuse', () => {
     await writeIndexed(first, a);
     // Same size, other bytes, a new mtime: the index no longer describes it.
     const bytes = readFileSync(first);
-    bytes[bytes.length - 20] ^= 0xff;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 20) ^ 0xff, bytes.length - 20);
     writeFileSync(first, bytes);
     utimesSync(first, new Date(1_000_000), new Date(1_000_000));
     const drawn = new GzipBlockReuse(first);
