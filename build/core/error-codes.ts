@@ -152,6 +152,7 @@ export const ERROR_CODES = {
   IMAGE_NOT_FOUND: { status: 'usage', meaning: 'an image named on the command line cannot be opened' },
   INTERNAL: { status: 'internal', meaning: 'a bug: please report it with the `--debug` output' },
   INTERRUPTED: { status: 'interrupted', meaning: 'SIGINT/SIGTERM' },
+  ISO_LAYOUT_UNKNOWN: { status: 'internal', meaning: "xorriso's report of the new ISO does not place every byte of a file it holds" },
   ISO_NO_LOADER: { status: 'dataErr', meaning: 'the SmartOS release ISO has no /boot directory (the illumos loader)' },
   ISO_NO_PARTITION: { status: 'internal', meaning: 'xorriso wrote no GPT partition where the ISO layout puts the key root or the ESP' },
   LATEST_MALFORMED: { status: 'dataErr', meaning: "the release server's `latest` does not name a platform stamp" },

@@ -194,7 +194,7 @@ function dataTarget(input: MediaInput, imagePath: string, plan: UsbPlan, reporte
  * file's bytes lie, for the next build.
  */
 async function writeOrPatch(a: WriteImageArgs, key: string): Promise<{ files: PlacedFile[]; sha256?: string }> {
-  const previous = previousImage(a.input.previousDir, '-usb.img', key);
+  const previous = previousImage(a.input.incremental?.previousDir, '-usb.img', key);
   const known = previous === undefined ? [] : a.tree.files.map((f) => previous.extents.get(f.mediaPath));
   if (previous !== undefined && known.every((x) => x !== undefined)) {
     const files = a.tree.files.map((f, i) => ({ ...f, extents: known[i]! }));
@@ -208,6 +208,7 @@ async function writeOrPatch(a: WriteImageArgs, key: string): Promise<{ files: Pl
     return { files, sha256 };
   }
   await writeImage(a);
+  if (a.input.incremental === undefined) return { files: [] }; // nothing to record
   const extents = await fatFileExtents(
     dataTarget(a.input, a.imagePath, a.plan, a.reporter),
     a.tree.files.map((f) => ({ path: f.mediaPath, sizeBytes: f.sizeBytes })),
@@ -229,7 +230,7 @@ async function buildUsb(input: MediaInput, outDir: string): Promise<Artifact[]> 
     const images = await buildGrubImages({ workDir, markerPath: ids.markerPath, version: input.version, reporter, want: { eltorito: false } });
     const key = await usbLayoutKey(input, plan, tree, images.coreImgPath, images.efiPath);
     const finalPath = join(outDir, usbFileName(input.version));
-    const gzBlocks = new GzipBlockReuse(previousGz(input.previousDir));
+    const gzBlocks = new GzipBlockReuse(previousGz(input.incremental?.previousDir));
     const { result: written, paths } = await withPendingOutputs(async (outs) => {
       const imagePath = outs.add(finalPath);
       const image = await writeOrPatch({ input, imagePath, plan, tree, coreImgPath: images.coreImgPath, efiPath: images.efiPath, reporter }, key);
@@ -245,8 +246,10 @@ async function buildUsb(input: MediaInput, outDir: string): Promise<Artifact[]> 
       input.signal?.throwIfAborted();
       return image;
     });
-    writeLayout(finalPath, key, written.files);
-    if (input.usb?.gzip === true) gzBlocks.writeIndex(`${finalPath}.gz`);
+    if (input.incremental !== undefined) {
+      writeLayout(finalPath, key, written.files);
+      if (input.usb?.gzip === true) gzBlocks.writeIndex(`${finalPath}.gz`);
+    }
     const known = new Map(written.sha256 === undefined ? [] : [[finalPath, written.sha256]]);
     return await describeArtifacts('usb', paths, reporter, input.signal, known);
   } finally {

@@ -39,6 +39,8 @@ function dirs(up: MediaUpstream) {
 
 /** ISO and USB take one MediaInput; PXE its hosts and server besides. */
 function buildMedium(format: MediaFormat, ctx: BuildContext, up: MediaUpstream, dir: string, previousDir: string | undefined) {
+  // Stage directories record what the next build may reuse (media/target.ts MediaInput.incremental).
+  const incremental = previousDir === undefined ? {} : { previousDir };
   const { config, reporter, signal } = ctx;
   const boot = bootOf(config);
   const { sealed, platformDir, payloadDir } = dirs(up);
@@ -58,7 +60,7 @@ function buildMedium(format: MediaFormat, ctx: BuildContext, up: MediaUpstream, 
         hosts: ctx.hosts,
         server: { ip: pxe.serverIp, subnet: slash24Of(pxe.serverIp), httpPort: pxe.httpPort },
         ...(pxe.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: pxe.maxPayloadBytes }),
-        ...(previousDir === undefined ? {} : { previousDir }),
+        incremental,
         reporter,
         signal,
       },
@@ -76,7 +78,7 @@ function buildMedium(format: MediaFormat, ctx: BuildContext, up: MediaUpstream, 
     boot,
     ...(up.answersJson === undefined ? {} : { answersJson: up.answersJson }),
     usb: config.media.usb,
-    ...(previousDir === undefined ? {} : { previousDir }),
+    incremental,
     reporter,
     signal,
   };

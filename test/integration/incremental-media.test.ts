@@ -81,14 +81,16 @@ function expectPartialReuse(r: CollectingReporter): void {
 }
 
 /**
- * Whether the USB image was the last one with its files rewritten in place:
+ * Whether the USB image and the ISO were the last ones with its files rewritten in place:
  * so after an edit (the archive's size is fixed, the manifest's too), never
  * after a file was added or removed (the manifest's size moved the layout).
  */
-function expectUsbPatched(r: CollectingReporter, patched: boolean): void {
-  const got = reuses(r)['usb'];
-  if (patched) expect(got).toMatch(/^(\d+)\/\1$/);
-  else expect(got).toBeUndefined();
+function expectImagesPatched(r: CollectingReporter, patched: boolean): void {
+  for (const task of ['usb', 'iso']) {
+    const got = reuses(r)[task];
+    if (patched) expect(got, task).toMatch(/^(\d+)\/\1$/);
+    else expect(got, task).toBeUndefined();
+  }
 }
 
 describe('incremental media', () => {
@@ -97,13 +99,13 @@ describe('incremental media', () => {
     appendFileSync(join(overlay, 'dogeos', 'lib', 'common.sh'), '# one more line\n');
     const edited = await expectSameAsClean('edit');
     expectPartialReuse(edited);
-    expectUsbPatched(edited, true);
+    expectImagesPatched(edited, true);
     mkdirSync(join(overlay, 'dogeos', 'extra'));
     writeFileSync(join(overlay, 'dogeos', 'added.txt'), 'a file the last build did not have\n');
     writeFileSync(join(overlay, 'dogeos', 'extra', 'notes.txt'), 'and one in a new directory\n');
     const added = await expectSameAsClean('add');
     expectPartialReuse(added);
-    expectUsbPatched(added, false);
+    expectImagesPatched(added, false);
     rmSync(join(overlay, 'dogeos', 'extra', 'notes.txt'));
     expectPartialReuse(await expectSameAsClean('delete'));
   }, 600_000);

@@ -52,7 +52,7 @@ async function buildPxe(input: PxeInput, outDir: string): Promise<Artifact[]> {
     const entries = await listTree(root);
     await normaliseTree(root, entries, input.sourceDateEpoch);
     const tarTmp = join(work, `${plan.name}.tar.gz`);
-    const blocks = new GzipBlockReuse(previousTarball(input.previousDir));
+    const blocks = new GzipBlockReuse(previousTarball(input.incremental?.previousDir));
     const tar = await timedStage(reporter, 'pxe-tarball', async () => {
       try {
         return await writeTarGz({
@@ -82,7 +82,7 @@ async function buildPxe(input: PxeInput, outDir: string): Promise<Artifact[]> {
     await rm(finalTar, { force: true });
     await rename(root, finalDir);
     await rename(tarTmp, finalTar);
-    blocks.writeIndex(finalTar);
+    if (input.incremental !== undefined) blocks.writeIndex(finalTar);
 
     reporter.emit({ type: 'artifact', path: finalTar, sizeBytes: tarSize, sha256: tarSha256 });
     return [
