@@ -7,9 +7,12 @@
  * that wrote it: `xorriso -exec report_lba` for the ISO 9660 tree, mshowfat
  * for the key root (GPT partition 3).
  *
- * eltorito.img is not rewritten: xorriso patches its boot info table into
- * the copy in the image (-boot-info-table, --grub2-boot-info), and its
- * bytes are in the key, so the last image's copy is already the right one.
+ * Two ISO 9660 files are not rewritten: eltorito.img, whose copy in the
+ * image xorriso patches with its boot info table (-boot-info-table,
+ * --grub2-boot-info; its bytes are in the key, so the last image's copy is
+ * already right), and boot.cat, the El Torito catalog xorriso writes in
+ * place of any file of that name (a DogeOS release used as the platform
+ * brings one in its loader).
  */
 import { readFileSync } from 'node:fs';
 import { readPartitionTable } from '../codecs/gpt/partition-table.ts';
@@ -64,9 +67,12 @@ function keyRootOffset(isoPath: string): number {
 
 /**
  * Every file the next build rewrites, with where its bytes lie in `isoPath`:
- * the ISO 9660 files (as `iso:/path`) but `skip`, then the key root's (as `key:/path`).
+ * the ISO 9660 files (as `iso:/path`) but those xorriso writes itself (`skip`), then the key root's (as `key:/path`).
  */
-export async function isoPlacedFiles(isoPath: string, l: IsoLayoutInput & { readonly skip: string; readonly signal?: AbortSignal }): Promise<PlacedFile[]> {
+export async function isoPlacedFiles(
+  isoPath: string,
+  l: IsoLayoutInput & { readonly skip: readonly string[]; readonly signal?: AbortSignal },
+): Promise<PlacedFile[]> {
   const byPath = new Map<string, [number, number][]>();
   let listed = 0;
   for (const x of await isoFileExtents(isoPath, l.signal === undefined ? {} : { signal: l.signal })) {
@@ -74,7 +80,7 @@ export async function isoPlacedFiles(isoPath: string, l: IsoLayoutInput & { read
     listed += x.sizeBytes;
   }
   const iso = l.isoTree.files
-    .filter((f) => f.mediaPath !== l.skip)
+    .filter((f) => !l.skip.includes(f.mediaPath))
     .map((f) => {
       const extents = (byPath.get(f.mediaPath) ?? []).filter(([, n]) => n > 0);
       if (extents.reduce((n, [, len]) => n + len, 0) !== f.sizeBytes) {

@@ -39,6 +39,8 @@ export function isoFileName(version: string): string {
 
 const ELTORITO_PATH = '/boot/grub/eltorito.img';
 const CATALOG_PATH = '/boot/grub/boot.cat';
+/** Files of the tree xorriso writes itself in the image (iso-reuse.ts): not rewritten from the host. */
+const WRITTEN_BY_XORRISO = [ELTORITO_PATH, CATALOG_PATH];
 
 interface IsoArgs {
   readonly input: MediaInput;
@@ -139,7 +141,7 @@ async function writeIso(w: IsoWork, outputPath: string): Promise<PlacedFile[]> {
   });
   hybridiseIsoMbr(outputPath);
   if (input.incremental === undefined) return []; // nothing to record
-  return isoPlacedFiles(outputPath, { ...w.layout, skip: ELTORITO_PATH, ...signal });
+  return isoPlacedFiles(outputPath, { ...w.layout, skip: WRITTEN_BY_XORRISO, ...signal });
 }
 
 /** The last build's ISO with every file rewritten, when the layout is the same (iso-reuse.ts). */
@@ -147,7 +149,7 @@ async function patchIso(w: IsoWork, key: string, outputPath: string): Promise<{ 
   const previous = previousImage(w.input.incremental?.previousDir, '.iso', key);
   if (previous === undefined) return undefined;
   const wanted = [
-    ...w.layout.isoTree.files.filter((f) => f.mediaPath !== ELTORITO_PATH).map((f) => ({ ...f, mediaPath: `iso:${f.mediaPath}` })),
+    ...w.layout.isoTree.files.filter((f) => !WRITTEN_BY_XORRISO.includes(f.mediaPath)).map((f) => ({ ...f, mediaPath: `iso:${f.mediaPath}` })),
     ...w.layout.keyTree.files.map((f) => ({ ...f, mediaPath: `key:${f.mediaPath}` })),
   ];
   const files = wanted.map((f) => ({ ...f, extents: previous.extents.get(f.mediaPath) }));
