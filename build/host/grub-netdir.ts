@@ -9,6 +9,8 @@ import { existsSync } from 'node:fs';
 import { unavailableError } from '../core/errors.ts';
 import type { Reporter } from '../core/events.ts';
 import { run } from './exec.ts';
+import { GRUB_MODULE_MARKERS } from './grub.ts';
+import { installedIdentity, memoisedTree, toolVersionLine } from './tool-memo.ts';
 
 export const GRUB_EFI_MODULES_DIR = '/usr/lib/grub/x86_64-efi';
 export const GRUB_PC_MODULES_DIR = '/usr/lib/grub/i386-pc';
@@ -36,6 +38,8 @@ export interface GrubNetdirOptions {
    */
   readonly tftpServer?: string;
   readonly modulesDir?: string;
+  /** Keep the module tree here for the next build with the same inputs (host/tool-memo.ts). */
+  readonly memoDir?: string;
   readonly reporter?: Reporter;
 }
 
@@ -67,6 +71,23 @@ export async function grubMkNetdir(opts: GrubNetdirOptions): Promise<void> {
  * takes no prefix; the modules it copied stay).
  */
 export async function grubNetImage(opts: GrubNetdirOptions): Promise<void> {
+  const platform = opts.platform ?? 'x86_64-efi';
+  const modulesDir = opts.modulesDir ?? PLATFORMS[platform].dir;
+  requireGrubModules(platform, modulesDir);
+  const key = {
+    tool: 'grub-mknetdir',
+    versions: [await toolVersionLine('grub-mknetdir'), await toolVersionLine('grub-mkimage')],
+    installed: installedIdentity(modulesDir, GRUB_MODULE_MARKERS),
+    platform,
+    modulesDir,
+    subdir: opts.subdir,
+    tftpServer: opts.tftpServer ?? null,
+  };
+  // grub-mknetdir's tree does not depend on where it is written (the same bytes in any directory).
+  await memoisedTree(opts.memoDir, key, opts.netDirectory, (into) => makeNetImage({ ...opts, netDirectory: into }));
+}
+
+async function makeNetImage(opts: GrubNetdirOptions): Promise<void> {
   await grubMkNetdir(opts);
   if (opts.tftpServer === undefined) return;
   const platform = opts.platform ?? 'x86_64-efi';

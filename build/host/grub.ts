@@ -3,11 +3,13 @@
  * grub-efi-amd64-bin. We build images ourselves instead of grub-install:
  * no root, no devices, and the same bytes every time.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { unavailableError } from '../core/errors.ts';
 import type { Reporter } from '../core/events.ts';
+import { hashBytes } from '../core/hash.ts';
 import { run } from './exec.ts';
+import { installedIdentity, memoisedTree, toolVersionLine } from './tool-memo.ts';
 
 /** `-O` formats we use: BIOS disk core, BIOS El Torito core, UEFI x86-64 application. */
 export type GrubImageFormat = 'i386-pc' | 'i386-pc-eltorito' | 'x86_64-efi';
@@ -54,14 +56,33 @@ export interface GrubMkimageOptions {
   readonly prefix: string;
   readonly modules: readonly string[];
   readonly libDir?: string;
+  /** Keep the image here for the next build with the same inputs (host/tool-memo.ts). */
+  readonly memoDir?: string;
   readonly reporter?: Reporter;
 }
 
+/** Files whose identity stands for an installed GRUB module directory. */
+export const GRUB_MODULE_MARKERS = ['moddep.lst', 'kernel.img', 'modinfo.sh'];
+
 export async function grubMkimage(opts: GrubMkimageOptions): Promise<void> {
   const dir = grubModuleDir(opts.format, opts.libDir);
-  await run(
-    'grub-mkimage',
-    ['-d', dir, '-O', opts.format, '-o', opts.outputPath, '-c', opts.earlyConfigPath, '-p', opts.prefix, ...opts.modules],
-    opts.reporter === undefined ? {} : { reporter: opts.reporter },
+  const name = basename(opts.outputPath);
+  const key = {
+    tool: 'grub-mkimage',
+    version: await toolVersionLine('grub-mkimage'),
+    modulesDir: dir,
+    installed: installedIdentity(dir, GRUB_MODULE_MARKERS),
+    format: opts.format,
+    prefix: opts.prefix,
+    modules: opts.modules,
+    earlyConfig: hashBytes('sha256', readFileSync(opts.earlyConfigPath)),
+    name,
+  };
+  await memoisedTree(opts.memoDir, key, dirname(opts.outputPath), (into) =>
+    run(
+      'grub-mkimage',
+      ['-d', dir, '-O', opts.format, '-o', join(into, name), '-c', opts.earlyConfigPath, '-p', opts.prefix, ...opts.modules],
+      opts.reporter === undefined ? {} : { reporter: opts.reporter },
+    ).then(() => undefined),
   );
 }

@@ -171,7 +171,15 @@ async function buildIso(input: MediaInput, outDir: string): Promise<Artifact[]> 
   const workDir = mkdtempSync(join(tmpdir(), 'dogeos-iso-'));
   try {
     await verifyArchiveHash(input.platformDir, input.signal, input.sealed);
-    const images = await buildGrubImages({ workDir, markerPath: ids.markerPath, version: input.version, reporter, want: { bios: false } });
+    const memo = input.incremental?.toolMemoDir;
+    const images = await buildGrubImages({
+      workDir,
+      markerPath: ids.markerPath,
+      version: input.version,
+      reporter,
+      want: { bios: false },
+      ...(memo === undefined ? {} : { memoDir: memo }),
+    });
     const stagingDir = join(workDir, 'root');
     mkdirSync(stagingDir);
     stageBootFiles({ stagingDir, input, ids, extraFiles: { [ELTORITO_PATH]: images.eltoritoImgPath } });

@@ -59,6 +59,8 @@ export interface SealedPlatform {
 /** See MediaInput.incremental. */
 export interface Incremental {
   readonly previousDir?: string;
+  /** Where deterministic host tools keep their output across builds (host/tool-memo.ts: GRUB's images and module trees). */
+  readonly toolMemoDir?: string;
 }
 
 export interface MediaInput {

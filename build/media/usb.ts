@@ -227,7 +227,15 @@ async function buildUsb(input: MediaInput, outDir: string): Promise<Artifact[]> 
     const tree = dataTree(input, stagingDir);
     const plan = planFor(input, tree); // refuses an oversized payload before any output exists
     await verifyArchiveHash(input.platformDir, input.signal, input.sealed);
-    const images = await buildGrubImages({ workDir, markerPath: ids.markerPath, version: input.version, reporter, want: { eltorito: false } });
+    const memo = input.incremental?.toolMemoDir;
+    const images = await buildGrubImages({
+      workDir,
+      markerPath: ids.markerPath,
+      version: input.version,
+      reporter,
+      want: { eltorito: false },
+      ...(memo === undefined ? {} : { memoDir: memo }),
+    });
     const key = await usbLayoutKey(input, plan, tree, images.coreImgPath, images.efiPath);
     const finalPath = join(outDir, usbFileName(input.version));
     const gzBlocks = new GzipBlockReuse(previousGz(input.incremental?.previousDir));

@@ -40,7 +40,8 @@ function dirs(up: MediaUpstream) {
 /** ISO and USB take one MediaInput; PXE its hosts and server besides. */
 function buildMedium(format: MediaFormat, ctx: BuildContext, up: MediaUpstream, dir: string, previousDir: string | undefined) {
   // Stage directories record what the next build may reuse (media/target.ts MediaInput.incremental).
-  const incremental = previousDir === undefined ? {} : { previousDir };
+  const toolMemoDir = join(ctx.config.workDir, 'derived', 'tools');
+  const incremental = previousDir === undefined ? { toolMemoDir } : { previousDir, toolMemoDir };
   const { config, reporter, signal } = ctx;
   const boot = bootOf(config);
   const { sealed, platformDir, payloadDir } = dirs(up);

@@ -52,6 +52,8 @@ export interface BuildGrubImagesOptions {
   readonly version: string;
   readonly libDir?: string;
   readonly reporter?: Reporter;
+  /** Keep the images for the next build with the same inputs (host/tool-memo.ts). */
+  readonly memoDir?: string;
   /** Which images to build (all by default). */
   readonly want?: { readonly bios?: boolean; readonly eltorito?: boolean; readonly efi?: boolean };
 }
@@ -64,6 +66,7 @@ export async function buildGrubImages(o: BuildGrubImagesOptions): Promise<GrubIm
     earlyConfigPath,
     prefix: '/boot/grub',
     ...(o.libDir === undefined ? {} : { libDir: o.libDir }),
+    ...(o.memoDir === undefined ? {} : { memoDir: o.memoDir }),
     ...(o.reporter === undefined ? {} : { reporter: o.reporter }),
   };
   const images: GrubImages = {

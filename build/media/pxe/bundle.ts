@@ -189,7 +189,15 @@ export async function writeBundle(plan: PxePlan, root: string, reporter: Reporte
   // GRUB's netboot images for both firmwares (BIOS core.0, UEFI core.efi) and their modules.
   // They name the boot server: behind proxy-DHCP the DHCP ACK's next-server is the site's DHCP server.
   for (const platform of ['i386-pc', 'x86_64-efi'] as const) {
-    await grubNetImage({ netDirectory: root, subdir: GRUB_SUBDIR, platform, tftpServer: plan.server.ip, reporter });
+    const memoDir = plan.input.incremental?.toolMemoDir;
+    await grubNetImage({
+      netDirectory: root,
+      subdir: GRUB_SUBDIR,
+      platform,
+      tftpServer: plan.server.ip,
+      reporter,
+      ...(memoDir === undefined ? {} : { memoDir }),
+    });
   }
   await writeGeneric(plan, root, reporter);
   await writeHosts(plan, root);
