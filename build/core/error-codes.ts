@@ -139,6 +139,7 @@ export const ERROR_CODES = {
   HOST_TOOL_FAILED: { status: 'internal', meaning: 'a program exited non-zero; details hold the command, status, stderr tail' },
   HOST_TOOL_KILLED: { status: 'internal', meaning: 'a program was killed by a signal' },
   HOST_TOOL_MISSING: { status: 'unavailable', meaning: 'a program is not installed; the hint names the Debian package' },
+  HOST_TREE_TOO_DEEP: { status: 'dataErr', meaning: 'a host directory is nested deeper than the walk reads (build/core/walk-host.ts; a symlink loop?)' },
   HTTP_CLIENT_ERROR: { status: 'unavailable', meaning: 'the server answered with an HTTP 4xx other than 404' },
   HTTP_NOT_FOUND: { status: 'unavailable', meaning: 'the server answered HTTP 404: check the stamp, base URL or URL' },
   HTTP_SERVER_ERROR: { status: 'unavailable', meaning: 'the server answered with an HTTP 5xx; retry later' },
