@@ -185,6 +185,10 @@ export const ERROR_CODES = {
   MEDIA_BAD_VERSION: { status: 'config', meaning: 'the media version is not semver' },
   MEDIA_INTERRUPTED: { status: 'interrupted', meaning: 'the media build was interrupted (SIGINT/SIGTERM); partial media were removed' },
   MEDIA_LOADER_INCOMPLETE: { status: 'dataErr', meaning: 'the illumos loader directory for the media lacks a file piadm needs' },
+  MEDIA_NAME_NOT_UTF8: {
+    status: 'dataErr',
+    meaning: 'a file to put on the media has a name that is not UTF-8 (FAT long names are UTF-16; mcopy and xorriso take host paths as UTF-8 arguments)',
+  },
   MEDIA_PAYLOAD_MISSING: { status: 'dataErr', meaning: 'the payload directory for the media does not exist' },
   MEDIA_STAMP_MISMATCH: { status: 'dataErr', meaning: "the platform's VERSION is not the media stamp (piadm would refuse the media)" },
   MEDIA_TREE_TOO_DEEP: { status: 'dataErr', meaning: 'a tree to put on the media is too deep (a symlink loop?)' },
@@ -255,6 +259,10 @@ export const ERROR_CODES = {
   PXE_SERVE_ROOT_MISSING: { status: 'unavailable', meaning: '`pxe serve` cannot read the directory to serve' },
   PXE_TEMPLATE_FAILED: { status: 'internal', meaning: 'a bug: a PXE template failed to render' },
   PXE_TEMPLATE_MISSING: { status: 'internal', meaning: 'a PXE template is missing from templates/' },
+  PXE_TREE_NAME_NOT_UTF8: {
+    status: 'dataErr',
+    meaning: 'the PXE bundle or sealed platform tree holds a name that is not UTF-8 (later steps name entries by string paths)',
+  },
   PXE_TREE_UNSUPPORTED_FILE: { status: 'dataErr', meaning: 'the PXE bundle tree holds something other than files and directories' },
   QEMU_KERNEL_NEEDS_BIOS: { status: 'usage', meaning: 'a direct multiboot kernel boot was asked with UEFI firmware; QEMU supports it only with BIOS' },
   QEMU_MODULE_PATH_SPACE: { status: 'usage', meaning: 'a multiboot module path contains whitespace, which QEMU cuts at' },
