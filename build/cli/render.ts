@@ -97,6 +97,9 @@ export class CliReporter implements Reporter {
       case 'info':
         this.line(e.message);
         return;
+      case 'reuse':
+        this.line(`${e.task}: reused ${e.reused} of ${e.total} ${e.what} from the last build`);
+        return;
       case 'progress': {
         if (this.tty) {
           this.o.stderr.write(`\r\x1b[2K${bar(e, 30)}${progressText(e)}`);

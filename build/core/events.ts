@@ -34,6 +34,8 @@ export type BuildEvent =
       readonly sha256: string;
     }
   | { readonly type: 'warning'; readonly code: string; readonly message: string }
+  /** An incremental step: how much of an earlier build's output a task reused (gzip blocks, image files). */
+  | { readonly type: 'reuse'; readonly task: string; readonly reused: number; readonly total: number; readonly what: string }
   | { readonly type: 'info'; readonly message: string; readonly data?: Readonly<Record<string, unknown>> };
 
 export type BuildEventType = BuildEvent['type'];

@@ -11,6 +11,7 @@
  * are stored (see deflate-pool.ts PROBE_BYTES), which is what makes a boot archive
  * full of usr.lgz cheap to tar.gz (bench/README.md).
  */
+import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { createDeflatePool, type Deflater, defaultThreads } from './deflate-pool.ts';
@@ -25,6 +26,20 @@ export interface ParallelGzipOptions {
   readonly threads?: number;
   /** Use this deflater (not closed afterwards) instead of creating one. */
   readonly deflater?: Deflater;
+  /** Deflated blocks of an earlier stream to reuse, and where this stream's blocks land (core/gzip-blocks.ts). */
+  readonly blocks?: GzipBlockCache;
+}
+
+/**
+ * A block's deflated bytes are a function of the level, whether it is the
+ * last block, its preset dictionary and its data (and of zlib and the store
+ * heuristic, which the caller's cache is scoped to). `key` names exactly
+ * that, so a hit gives the bytes a fresh deflate would.
+ */
+export interface GzipBlockCache {
+  lookup(key: string): Uint8Array | undefined;
+  /** Every block of this stream, in order: its key and the span of its deflated bytes in the stream. */
+  record(key: string, offsetBytes: number, lengthBytes: number): void;
 }
 
 /** RFC 1952 §2.3 member header: CM 8, no flags, MTIME 0, XFL as zlib sets it, OS 3. */
@@ -38,7 +53,11 @@ class ParallelGzip extends Transform {
   private readonly deflater: Deflater;
   private readonly ownsDeflater: boolean;
   private readonly window: number;
-  private readonly inflight: Promise<Uint8Array>[] = [];
+  private readonly inflight: { key: string; bytes: Promise<Uint8Array> }[] = [];
+  private readonly blocks: GzipBlockCache | undefined;
+  /** sha256 of the previous block's data: it stands for the dictionary (its last 32 KiB). */
+  private previousDigest = '';
+  private outBytes = 0;
   private block = Buffer.allocUnsafe(PGZIP_BLOCK_BYTES);
   private fill = 0;
   private previous: Buffer | undefined;
@@ -54,6 +73,12 @@ class ParallelGzip extends Transform {
     this.deflater = o.deflater ?? createDeflatePool(threads);
     this.ownsDeflater = o.deflater === undefined;
     this.window = 2 * threads + 2;
+    this.blocks = o.blocks;
+  }
+
+  override push(chunk: Uint8Array | null): boolean {
+    if (chunk !== null) this.outBytes += chunk.length;
+    return super.push(chunk);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -103,9 +128,22 @@ class ParallelGzip extends Transform {
   private submit(last: boolean): void {
     const data = this.block.subarray(0, this.fill);
     const dictionary = this.previous?.subarray(this.previous.length - DICTIONARY_BYTES);
-    const job = this.deflater.deflateRaw(data, { level: this.level, last, ...(dictionary === undefined ? {} : { dictionary }) });
-    job.catch(() => {}); // awaited in order by drain(); avoid an unhandled rejection meanwhile
-    this.inflight.push(job);
+    let key = '';
+    let job: Promise<Uint8Array> | undefined;
+    if (this.blocks !== undefined) {
+      const digest = createHash('sha256').update(data).digest('hex');
+      key = createHash('sha256')
+        .update(`${this.level} ${last ? 1 : 0} ${dictionary === undefined ? '-' : this.previousDigest} ${digest}`)
+        .digest('hex');
+      this.previousDigest = digest;
+      const hit = this.blocks.lookup(key);
+      if (hit !== undefined) job = Promise.resolve(hit);
+    }
+    if (job === undefined) {
+      job = this.deflater.deflateRaw(data, { level: this.level, last, ...(dictionary === undefined ? {} : { dictionary }) });
+      job.catch(() => {}); // awaited in order by drain(); avoid an unhandled rejection meanwhile
+    }
+    this.inflight.push({ key, bytes: job });
     this.previous = this.fill >= DICTIONARY_BYTES ? this.block : undefined;
     this.block = Buffer.allocUnsafe(PGZIP_BLOCK_BYTES);
     this.fill = 0;
@@ -114,7 +152,10 @@ class ParallelGzip extends Transform {
   /** Pushes finished pieces, in order, until fewer than `keep` are in flight. */
   private async drain(keep: number): Promise<void> {
     while (this.inflight.length >= keep && this.inflight.length > 0) {
-      this.push(await this.inflight.shift()!);
+      const next = this.inflight.shift()!;
+      const bytes = await next.bytes;
+      this.blocks?.record(next.key, this.outBytes, bytes.length);
+      this.push(bytes);
     }
   }
 

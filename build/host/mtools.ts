@@ -19,7 +19,8 @@ export interface FatTarget {
   readonly signal?: AbortSignal;
 }
 
-function drive(t: FatTarget): string {
+/** mtools' drive argument for the file system: `image@@offset`. */
+export function drive(t: FatTarget): string {
   return t.offsetBytes === 0 ? t.imagePath : `${t.imagePath}@@${t.offsetBytes}`;
 }
 
@@ -33,7 +34,8 @@ function env(t: FatTarget): Record<string, string> {
   };
 }
 
-function opts(t: FatTarget) {
+/** The pinned environment, reporter and signal every mtools program runs with. */
+export function mtoolsOptions(t: FatTarget) {
   return { env: env(t), ...(t.reporter === undefined ? {} : { reporter: t.reporter }), ...(t.signal === undefined ? {} : { signal: t.signal }) };
 }
 
@@ -73,13 +75,13 @@ export async function mformat(o: MformatOptions): Promise<void> {
     o.label,
     '::',
   ];
-  await run('mformat', args, opts(o));
+  await run('mformat', args, mtoolsOptions(o));
 }
 
 /** Creates directories (parents first, in the order given). */
 export async function mmd(t: FatTarget, dirs: readonly string[]): Promise<void> {
   if (dirs.length === 0) return;
-  await run('mmd', ['-i', drive(t), ...dirs.map((d) => `::${d}`)], opts(t));
+  await run('mmd', ['-i', drive(t), ...dirs.map((d) => `::${d}`)], mtoolsOptions(t));
 }
 
 /**
@@ -90,5 +92,13 @@ export async function mmd(t: FatTarget, dirs: readonly string[]): Promise<void> 
  */
 export async function mcopy(t: FatTarget, hostPaths: readonly string[], fatDir: string): Promise<void> {
   if (hostPaths.length === 0) return;
-  await run('mcopy', ['-i', drive(t), '-D', 'o', ...hostPaths, `::${fatDir.endsWith('/') ? fatDir : `${fatDir}/`}`], opts(t));
+  await run('mcopy', ['-i', drive(t), '-D', 'o', ...hostPaths, `::${fatDir.endsWith('/') ? fatDir : `${fatDir}/`}`], mtoolsOptions(t));
+}
+
+let version: Promise<string> | undefined;
+
+/** `mformat --version`'s first line: part of every FAT image's layout key (media/image-reuse.ts). */
+export function mtoolsVersion(): Promise<string> {
+  version ??= run('mformat', ['--version']).then((r) => r.stdout.split('\n')[0] ?? '');
+  return version;
 }

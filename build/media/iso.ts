@@ -23,7 +23,9 @@ import { makeEspImage } from './esp.ts';
 import { checkFatNames } from './fat.ts';
 import { buildGrubImages } from './grub/images.ts';
 import { mediaIds } from './ids.ts';
+import { type PlacedFile, patchImage, previousImage, writeLayout } from './image-reuse.ts';
 import { checkMediaInput, stageBootFiles } from './input.ts';
+import { type IsoLayoutInput, isoLayoutKey, isoPlacedFiles } from './iso-reuse.ts';
 import { hybridiseIsoMbr, ISO_ESP_PARTITION, ISO_KEY_PARTITION, makeKeyRootImage } from './isokey.ts';
 import { scanHostTree } from './medium-tree.ts';
 import { asMediaError, describeArtifacts, withPendingOutputs } from './output.ts';
@@ -37,6 +39,8 @@ export function isoFileName(version: string): string {
 
 const ELTORITO_PATH = '/boot/grub/eltorito.img';
 const CATALOG_PATH = '/boot/grub/boot.cat';
+/** Files of the tree xorriso writes itself in the image (iso-reuse.ts): not rewritten from the host. */
+const WRITTEN_BY_XORRISO = [ELTORITO_PATH, CATALOG_PATH];
 
 interface IsoArgs {
   readonly input: MediaInput;
@@ -103,6 +107,64 @@ function xorrisoArgs(a: IsoArgs): string[] {
   ];
 }
 
+interface IsoWork {
+  readonly input: MediaInput;
+  readonly workDir: string;
+  readonly stagingDir: string;
+  readonly efiPath: string;
+  readonly mbrPath: string;
+  readonly layout: IsoLayoutInput;
+  readonly reporter: Reporter;
+}
+
+/** xorriso from scratch: the ESP and key root images, the ISO, its hybrid MBR; returns where its files lie. */
+async function writeIso(w: IsoWork, outputPath: string): Promise<PlacedFile[]> {
+  const { input, reporter } = w;
+  const ids = mediaIds(input.version);
+  const signal = input.signal === undefined ? {} : { signal: input.signal };
+  const espImagePath = join(w.workDir, 'esp.img');
+  await makeEspImage({ imagePath: espImagePath, efiPath: w.efiPath, serial: ids.isoEspSerial, sourceDateEpoch: input.sourceDateEpoch, reporter });
+  const keyImagePath = join(w.workDir, 'key.img');
+  await makeKeyRootImage({
+    imagePath: keyImagePath,
+    tree: w.layout.keyTree,
+    serial: ids.isoKeySerial,
+    sourceDateEpoch: input.sourceDateEpoch,
+    reporter,
+    ...signal,
+  });
+  input.signal?.throwIfAborted();
+  await xorrisofs(xorrisoArgs({ input, outputPath, stagingDir: w.stagingDir, espImagePath, keyImagePath, mbrPath: w.mbrPath }), {
+    sourceDateEpoch: input.sourceDateEpoch,
+    reporter,
+    ...signal,
+  });
+  hybridiseIsoMbr(outputPath);
+  if (input.incremental === undefined) return []; // nothing to record
+  return isoPlacedFiles(outputPath, { ...w.layout, skip: WRITTEN_BY_XORRISO, ...signal });
+}
+
+/** The last build's ISO with every file rewritten, when the layout is the same (iso-reuse.ts). */
+async function patchIso(w: IsoWork, key: string, outputPath: string): Promise<{ files: PlacedFile[]; sha256: string } | undefined> {
+  const previous = previousImage(w.input.incremental?.previousDir, '.iso', key);
+  if (previous === undefined) return undefined;
+  const wanted = [
+    ...w.layout.isoTree.files.filter((f) => !WRITTEN_BY_XORRISO.includes(f.mediaPath)).map((f) => ({ ...f, mediaPath: `iso:${f.mediaPath}` })),
+    ...w.layout.keyTree.files.map((f) => ({ ...f, mediaPath: `key:${f.mediaPath}` })),
+  ];
+  const files = wanted.map((f) => ({ ...f, extents: previous.extents.get(f.mediaPath) }));
+  if (files.some((f) => f.extents === undefined)) return undefined;
+  const placed = files as PlacedFile[];
+  const { sha256 } = await patchImage({
+    previous: previous.imagePath,
+    output: outputPath,
+    files: placed,
+    ...(w.input.signal === undefined ? {} : { signal: w.input.signal }),
+  });
+  w.reporter.emit({ type: 'reuse', task: 'iso', reused: placed.length, total: placed.length, what: 'file places (every file rewritten into the last image)' });
+  return { files: placed, sha256 };
+}
+
 async function buildIso(input: MediaInput, outDir: string): Promise<Artifact[]> {
   const reporter: Reporter = input.reporter ?? silentReporter;
   const ids = mediaIds(input.version);
@@ -113,37 +175,35 @@ async function buildIso(input: MediaInput, outDir: string): Promise<Artifact[]> 
     const stagingDir = join(workDir, 'root');
     mkdirSync(stagingDir);
     stageBootFiles({ stagingDir, input, ids, extraFiles: { [ELTORITO_PATH]: images.eltoritoImgPath } });
-    const espImagePath = join(workDir, 'esp.img');
-    await makeEspImage({ imagePath: espImagePath, efiPath: images.efiPath, serial: ids.isoEspSerial, sourceDateEpoch: input.sourceDateEpoch, reporter });
-    const keyImagePath = join(workDir, 'key.img');
     const keyTree = scanHostTree([
       { hostDir: stagingDir, mediaDir: '/' },
       { hostDir: input.platformDir, mediaDir: '/platform' },
     ]);
     checkFatNames(keyTree);
-    await makeKeyRootImage({
-      imagePath: keyImagePath,
-      tree: keyTree,
-      serial: ids.isoKeySerial,
-      sourceDateEpoch: input.sourceDateEpoch,
-      reporter,
-      ...(input.signal === undefined ? {} : { signal: input.signal }),
-    });
+    // The graft points of xorrisoArgs, as files.
+    const isoTree = scanHostTree([
+      { hostDir: stagingDir, mediaDir: '/' },
+      { hostDir: input.platformDir, mediaDir: '/platform' },
+      ...(input.payloadDir === undefined ? [] : [{ hostDir: input.payloadDir, mediaDir: '/dogeos' }]),
+    ]);
     const mbrPath = join(workDir, 'boot_hybrid.img');
     // boot_hybrid.img holds "y\0" of its "Floppy" message at 0x3e (usbkey.ts).
     writeFileSync(mbrPath, markUsbKeyVersion1(readFileSync(grubPcFile('boot_hybrid.img')), [0x79, 0x00]));
+    const layout: IsoLayoutInput = { input, isoTree, keyTree, bootFiles: [images.eltoritoImgPath, images.efiPath, mbrPath] };
+    const key = await isoLayoutKey(layout);
+    const w: IsoWork = { input, workDir, stagingDir, efiPath: images.efiPath, mbrPath, layout, reporter };
     input.signal?.throwIfAborted();
-    const { paths } = await withPendingOutputs(async (outs) => {
-      const tmp = outs.add(join(outDir, isoFileName(input.version)));
-      await xorrisofs(xorrisoArgs({ input, outputPath: tmp, stagingDir, espImagePath, keyImagePath, mbrPath }), {
-        sourceDateEpoch: input.sourceDateEpoch,
-        reporter,
-        ...(input.signal === undefined ? {} : { signal: input.signal }),
-      });
-      hybridiseIsoMbr(tmp);
+    const finalPath = join(outDir, isoFileName(input.version));
+    const { result, paths } = await withPendingOutputs(async (outs) => {
+      const tmp = outs.add(finalPath);
+      const patched = await patchIso(w, key, tmp);
+      const r = patched ?? { files: await writeIso(w, tmp), sha256: undefined };
       input.signal?.throwIfAborted();
+      return r;
     });
-    return await describeArtifacts('iso', paths, reporter, input.signal);
+    if (input.incremental !== undefined) writeLayout(finalPath, key, result.files);
+    const known = new Map(result.sha256 === undefined ? [] : [[finalPath, result.sha256]]);
+    return await describeArtifacts('iso', paths, reporter, input.signal, known);
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }

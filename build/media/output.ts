@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { DogeError, isDogeError } from '../core/errors.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
 import { hashFile } from '../core/hash.ts';
-import { createParallelGzip } from '../core/pgzip.ts';
+import { createParallelGzip, type GzipBlockCache } from '../core/pgzip.ts';
 import type { Artifact, MediaTargetName } from './target.ts';
 
 export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
@@ -22,10 +22,10 @@ export async function sha256File(path: string, signal?: AbortSignal): Promise<st
  * header (RFC 1952 §2.3), a fixed level, blocks cut independently of the
  * thread count (core/pgzip.ts).
  */
-export async function gzipFile(src: string, dst: string, signal?: AbortSignal): Promise<void> {
+export async function gzipFile(src: string, dst: string, signal?: AbortSignal, blocks?: GzipBlockCache): Promise<void> {
   await pipeline(
     createReadStream(src, signal === undefined ? { highWaterMark: 1 << 20 } : { highWaterMark: 1 << 20, signal }),
-    createParallelGzip({ level: 6 }),
+    createParallelGzip({ level: 6, ...(blocks === undefined ? {} : { blocks }) }),
     createWriteStream(dst),
     ...(signal === undefined ? [] : [{ signal }]),
   );
@@ -72,10 +72,12 @@ export async function describeArtifacts(
   paths: readonly string[],
   reporter: Reporter = silentReporter,
   signal?: AbortSignal,
+  /** Digests taken while the files were written, by final path: not read again. */
+  known: ReadonlyMap<string, string> = new Map(),
 ): Promise<Artifact[]> {
   const out: Artifact[] = [];
   for (const path of paths) {
-    const sha256 = await sha256File(path, signal);
+    const sha256 = known.get(path) ?? (await sha256File(path, signal));
     const sizeBytes = statSync(path).size;
     reporter.emit({ type: 'artifact', path, sizeBytes, sha256 });
     out.push({ target, name: basename(path), path, kind: 'file', sizeBytes, sha256 });

@@ -56,6 +56,11 @@ export interface SealedPlatform {
 }
 
 /** Typed inputs of every media target; the lead maps BuildConfig onto this. */
+/** See MediaInput.incremental. */
+export interface Incremental {
+  readonly previousDir?: string;
+}
+
 export interface MediaInput {
   /** Holds i86pc/kernel/amd64/unix, i86pc/amd64/boot_archive{,.hash}, … */
   readonly platformDir: string;
@@ -79,6 +84,13 @@ export interface MediaInput {
   /** Unattended first-boot answers: USB /private/answers.json, PXE type=file module. */
   readonly answersJson?: Uint8Array;
   readonly usb?: UsbOptions;
+  /**
+   * Incremental builds (the pipeline's stage directories): record beside each
+   * output what the next build may reuse, and reuse what `previousDir` (the
+   * target's output directory of the last build, never changed) recorded.
+   * Absent: outputs only, nothing recorded or reused.
+   */
+  readonly incremental?: Incremental;
   readonly reporter?: Reporter;
   readonly signal?: AbortSignal;
 }

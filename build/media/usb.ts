@@ -13,7 +13,7 @@
  * SmartOS mounts it as its USB key (usbkey.ts): the version-1 word at MBR
  * 0x3e, a hybrid MBR whose partition 1 is DOGEOSBOOT, and `.joyliveusb`.
  */
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GptAttribute } from '../codecs/gpt/entry.ts';
@@ -22,13 +22,17 @@ import { writeGpt } from '../codecs/gpt/table.ts';
 import { internalError } from '../core/errors.ts';
 import { type Reporter, silentReporter, timedStage } from '../core/events.ts';
 import { FileBlockDevice } from '../core/filedev.ts';
+import { GzipBlockReuse, reportReuse } from '../core/gzip-blocks.ts';
+import { digestOf, hashBytes } from '../core/hash.ts';
 import { grubPcFile } from '../host/grub.ts';
-import { type FatTarget, mformat } from '../host/mtools.ts';
+import { type FatTarget, mformat, mtoolsVersion } from '../host/mtools.ts';
 import { ESP_LABEL, fillEsp } from './esp.ts';
 import { checkFatNames, copyTreeToFat } from './fat.ts';
+import { fatFileExtents } from './fat-extents.ts';
 import { patchBootImg, patchCoreImg } from './grub/biosboot.ts';
 import { buildGrubImages } from './grub/images.ts';
 import { type MediaIds, mediaIds } from './ids.ts';
+import { type PlacedFile, patchImage, previousImage, writeLayout } from './image-reuse.ts';
 import { checkMediaInput, stageBootFiles } from './input.ts';
 import { type HostTree, scanHostTree } from './medium-tree.ts';
 import { asMediaError, describeArtifacts, gzipFile, withPendingOutputs } from './output.ts';
@@ -158,6 +162,60 @@ async function writeImage(a: WriteImageArgs): Promise<void> {
   });
 }
 
+/** Everything but the files' contents that the image's bytes depend on (media/image-reuse.ts). */
+async function usbLayoutKey(input: MediaInput, plan: UsbPlan, tree: HostTree, coreImgPath: string, efiPath: string): Promise<string> {
+  return digestOf({
+    medium: 'usb',
+    version: input.version,
+    epoch: input.sourceDateEpoch,
+    plan,
+    dirs: tree.dirs,
+    files: tree.files.map((f) => [f.mediaPath, f.sizeBytes]),
+    coreImg: hashBytes('sha256', readFileSync(coreImgPath)),
+    efi: hashBytes('sha256', readFileSync(efiPath)),
+    bootImg: hashBytes('sha256', readFileSync(grubPcFile('boot.img'))),
+    mtools: await mtoolsVersion(),
+  });
+}
+
+function dataTarget(input: MediaInput, imagePath: string, plan: UsbPlan, reporter: Reporter): FatTarget {
+  return {
+    imagePath,
+    offsetBytes: plan.data.firstLba * SECTOR_BYTES,
+    sourceDateEpoch: input.sourceDateEpoch,
+    reporter,
+    ...(input.signal === undefined ? {} : { signal: input.signal }),
+  };
+}
+
+/**
+ * The image: the last build's with every file rewritten when the layout is
+ * the same (image-reuse.ts), else written from scratch. Returns where each
+ * file's bytes lie, for the next build.
+ */
+async function writeOrPatch(a: WriteImageArgs, key: string): Promise<{ files: PlacedFile[]; sha256?: string }> {
+  const previous = previousImage(a.input.incremental?.previousDir, '-usb.img', key);
+  const known = previous === undefined ? [] : a.tree.files.map((f) => previous.extents.get(f.mediaPath));
+  if (previous !== undefined && known.every((x) => x !== undefined)) {
+    const files = a.tree.files.map((f, i) => ({ ...f, extents: known[i]! }));
+    const { sha256 } = await patchImage({
+      previous: previous.imagePath,
+      output: a.imagePath,
+      files,
+      ...(a.input.signal === undefined ? {} : { signal: a.input.signal }),
+    });
+    a.reporter.emit({ type: 'reuse', task: 'usb', reused: files.length, total: files.length, what: 'file places (every file rewritten into the last image)' });
+    return { files, sha256 };
+  }
+  await writeImage(a);
+  if (a.input.incremental === undefined) return { files: [] }; // nothing to record
+  const extents = await fatFileExtents(
+    dataTarget(a.input, a.imagePath, a.plan, a.reporter),
+    a.tree.files.map((f) => ({ path: f.mediaPath, sizeBytes: f.sizeBytes })),
+  );
+  return { files: a.tree.files.map((f, i) => ({ ...f, extents: extents[i]! })) };
+}
+
 async function buildUsb(input: MediaInput, outDir: string): Promise<Artifact[]> {
   const reporter = input.reporter ?? silentReporter;
   const ids = mediaIds(input.version);
@@ -170,20 +228,40 @@ async function buildUsb(input: MediaInput, outDir: string): Promise<Artifact[]> 
     const plan = planFor(input, tree); // refuses an oversized payload before any output exists
     await verifyArchiveHash(input.platformDir, input.signal, input.sealed);
     const images = await buildGrubImages({ workDir, markerPath: ids.markerPath, version: input.version, reporter, want: { eltorito: false } });
-    const { paths } = await withPendingOutputs(async (outs) => {
-      const finalPath = join(outDir, usbFileName(input.version));
+    const key = await usbLayoutKey(input, plan, tree, images.coreImgPath, images.efiPath);
+    const finalPath = join(outDir, usbFileName(input.version));
+    const gzBlocks = new GzipBlockReuse(previousGz(input.incremental?.previousDir));
+    const { result: written, paths } = await withPendingOutputs(async (outs) => {
       const imagePath = outs.add(finalPath);
-      await writeImage({ input, imagePath, plan, tree, coreImgPath: images.coreImgPath, efiPath: images.efiPath, reporter });
+      const image = await writeOrPatch({ input, imagePath, plan, tree, coreImgPath: images.coreImgPath, efiPath: images.efiPath, reporter }, key);
       if (input.usb?.gzip === true) {
         const gzPath = outs.add(`${finalPath}.gz`);
-        await gzipFile(imagePath, gzPath, input.signal);
+        try {
+          await gzipFile(imagePath, gzPath, input.signal, gzBlocks);
+        } finally {
+          gzBlocks.close();
+        }
+        reportReuse(reporter, 'usb-gzip', gzBlocks);
       }
       input.signal?.throwIfAborted();
+      return image;
     });
-    return await describeArtifacts('usb', paths, reporter, input.signal);
+    if (input.incremental !== undefined) {
+      writeLayout(finalPath, key, written.files);
+      if (input.usb?.gzip === true) gzBlocks.writeIndex(`${finalPath}.gz`);
+    }
+    const known = new Map(written.sha256 === undefined ? [] : [[finalPath, written.sha256]]);
+    return await describeArtifacts('usb', paths, reporter, input.signal, known);
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/** The last build's `usb.img.gz`, whose deflated blocks the new one may reuse. */
+function previousGz(dir: string | undefined): string | undefined {
+  if (dir === undefined || !existsSync(dir)) return undefined;
+  const name = readdirSync(dir).find((n) => n.endsWith('-usb.img.gz'));
+  return name === undefined ? undefined : join(dir, name);
 }
 
 export const usbTarget: MediaTarget = {

@@ -6,11 +6,12 @@
 import { basename, join } from 'node:path';
 import { digestOf, hashBytes } from '../core/hash.ts';
 import type { SealedPlatform } from '../media/target.ts';
+import { keepSealedFiles } from '../release/sbom.ts';
 import type { StageOutcome } from '../stages/cache.ts';
 import { overlayDir } from '../stages/compose/index.ts';
 import { type ComposeSealResult, composeAndSeal } from '../stages/compose-seal.ts';
 import { digestDir } from '../stages/digest-tree.ts';
-import { dirManifestCache } from '../stages/seal.ts';
+import { ARCHIVE_REL, dirManifestCache } from '../stages/seal.ts';
 import { REPO_DIR, type Stage } from './context.ts';
 import { type ProducedFile, producedFile } from './produced.ts';
 
@@ -44,7 +45,8 @@ export const composeSealStage: Stage<SealedOutcome> = {
       code: ctx.code,
     };
   },
-  async run(ctx, dir) {
+  async run(ctx, dir, previous) {
+    const previousTarball = previous === undefined ? undefined : join(previous.dir, basename(previous.result.platformTarball));
     const r = await composeAndSeal({
       config: ctx.config,
       platformDir: ctx.acquired.platformDir,
@@ -57,8 +59,10 @@ export const composeSealStage: Stage<SealedOutcome> = {
       rootPasswordHash: ctx.rootPasswordHash,
       // Derived from the platform, kept across builds like the download cache.
       usrManifestCache: dirManifestCache(join(ctx.config.workDir, 'derived', 'usr-manifest')),
+      ...(previousTarball === undefined ? {} : { previousTarball }),
       reporter: ctx.reporter,
     });
+    keepSealedFiles(dir, `platform/${ARCHIVE_REL}`);
     return { ...r, platformTarballFile: producedFile(r.platformTarball, r.platformTarballSha256) };
   },
 };

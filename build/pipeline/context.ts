@@ -14,7 +14,7 @@ import { sha512Crypt } from '../core/password.ts';
 import { dogeosStamp, stampEpoch } from '../core/stamp.ts';
 import { gitCommit, gitCommitTime } from '../media/sums.ts';
 import { acquirePlatform } from '../stages/acquire/index.ts';
-import { runCachedStage, type StageOutcome } from '../stages/cache.ts';
+import { type PreviousResult, runCachedStage, type StageOutcome } from '../stages/cache.ts';
 import { digestDir } from '../stages/digest-tree.ts';
 import { preflight } from '../stages/preflight.ts';
 
@@ -65,8 +65,11 @@ export interface Stage<T> {
   readonly name: string;
   /** Everything the output depends on. */
   key(ctx: BuildContext): Readonly<Record<string, unknown>>;
-  /** Produces the output into `dir` (a fresh temporary directory). */
-  run(ctx: BuildContext, dir: string): Promise<T>;
+  /**
+   * Produces the output into `dir` (a fresh temporary directory). `previous`
+   * is the stage's last complete result, which it may reuse parts of.
+   */
+  run(ctx: BuildContext, dir: string, previous: PreviousResult<T> | undefined): Promise<T>;
 }
 
 /** 20250724T001011Z → seconds since the epoch (0 for anything else). */
@@ -110,9 +113,22 @@ export async function buildContext(o: BuildOptions): Promise<BuildContext> {
   return { ...o, acquired, hosts, upstreamStamp, stamp, version, timeSec, rootPasswordHash, commit: await gitCommit(REPO_DIR), code: sourcesDigest() };
 }
 
-/** Runs (or reuses) one stage and records what happened in `log`. */
+/**
+ * Runs (or reuses) one stage and records what happened in `log`. The key is
+ * taken again after the run, so an input edited while the stage read it is
+ * never recorded under a key that does not describe it (stages/cache.ts).
+ */
 export async function runStage<T>(ctx: BuildContext, stage: Stage<T>, log: StageReport[]): Promise<StageOutcome<T>> {
-  const outcome = await runCachedStage<T>(ctx.config.workDir, { name: stage.name, key: stage.key(ctx), run: (dir) => stage.run(ctx, dir) }, ctx.reporter);
+  const outcome = await runCachedStage<T>(
+    ctx.config.workDir,
+    {
+      name: stage.name,
+      key: stage.key(ctx), // Reuse only what the same builder code made: a stage's bytes are a function of its code too.
+      run: (dir, previous) => stage.run(ctx, dir, previous?.key['code'] === ctx.code ? previous : undefined),
+      rekey: () => stage.key(ctx),
+    },
+    ctx.reporter,
+  );
   log.push({ stage: stage.name, ran: outcome.ran, reason: outcome.reason });
   return outcome;
 }

@@ -38,7 +38,9 @@ function dirs(up: MediaUpstream) {
 }
 
 /** ISO and USB take one MediaInput; PXE its hosts and server besides. */
-function buildMedium(format: MediaFormat, ctx: BuildContext, up: MediaUpstream, dir: string) {
+function buildMedium(format: MediaFormat, ctx: BuildContext, up: MediaUpstream, dir: string, previousDir: string | undefined) {
+  // Stage directories record what the next build may reuse (media/target.ts MediaInput.incremental).
+  const incremental = previousDir === undefined ? {} : { previousDir };
   const { config, reporter, signal } = ctx;
   const boot = bootOf(config);
   const { sealed, platformDir, payloadDir } = dirs(up);
@@ -58,6 +60,7 @@ function buildMedium(format: MediaFormat, ctx: BuildContext, up: MediaUpstream, 
         hosts: ctx.hosts,
         server: { ip: pxe.serverIp, subnet: slash24Of(pxe.serverIp), httpPort: pxe.httpPort },
         ...(pxe.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: pxe.maxPayloadBytes }),
+        incremental,
         reporter,
         signal,
       },
@@ -75,6 +78,7 @@ function buildMedium(format: MediaFormat, ctx: BuildContext, up: MediaUpstream, 
     boot,
     ...(up.answersJson === undefined ? {} : { answersJson: up.answersJson }),
     usb: config.media.usb,
+    incremental,
     reporter,
     signal,
   };
@@ -100,8 +104,8 @@ export function mediaStage(format: MediaFormat, up: MediaUpstream): Stage<Produc
         code: ctx.code,
       };
     },
-    async run(ctx, dir) {
-      const artifacts = await buildMedium(format, ctx, up, dir);
+    async run(ctx, dir, previous) {
+      const artifacts = await buildMedium(format, ctx, up, dir, previous?.dir);
       return artifacts.map((a) => producedFile(a.path, a.sha256));
     },
   };

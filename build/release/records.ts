@@ -13,7 +13,7 @@ import { hashFile } from '../core/hash.ts';
 import { type OutputFile, signSums, writeSha256Sums } from '../media/sums.ts';
 import type { PayloadResult } from '../stages/payload.ts';
 import { PROVENANCE_FILE, type ProvenanceInput, writeProvenance } from './provenance.ts';
-import { readComposeReport, renderSbom, SBOM_FILE, sealedFiles } from './sbom.ts';
+import { renderSbom, SBOM_FILE, sealedFilesOf } from './sbom.ts';
 
 const ARCHIVE_REL = 'platform/i86pc/amd64/boot_archive';
 
@@ -41,7 +41,7 @@ export interface ReleaseRecords {
 }
 
 export async function writeReleaseRecords(r: ReleaseRecordsInput): Promise<ReleaseRecords> {
-  const files = sealedFiles(join(r.sealedDir, ARCHIVE_REL), readComposeReport(join(r.sealedDir, 'changes.json')));
+  const files = sealedFilesOf(r.sealedDir, ARCHIVE_REL);
   const sbomPath = join(r.outDir, SBOM_FILE);
   const payloadInputs = r.payload.inputs.map((i) => ({ name: i.name, url: i.url, sha256: i.sha256 }));
   const text = renderSbom({

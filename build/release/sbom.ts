@@ -10,7 +10,8 @@
  * the content and SOURCE_DATE_EPOCH.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { openUfs } from '../codecs/ufs/index.ts';
 import { FileBlockDevice } from '../core/filedev.ts';
 import { hashBytes } from '../core/hash.ts';
@@ -85,6 +86,22 @@ export function sealedFiles(archivePath: string, report: ComposeReport): SbomFil
   } finally {
     dev.close();
   }
+}
+
+/** Where the compose-seal stage keeps sealedFiles' answer, so that collect need not open the archive on every build. */
+export const SBOM_FILES = 'sbom-files.json';
+
+/** sealedFiles of a sealed stage directory: its kept answer, else read from the archive. */
+export function sealedFilesOf(sealedDir: string, archiveRel: string): SbomFile[] {
+  const kept = join(sealedDir, SBOM_FILES);
+  if (existsSync(kept)) return JSON.parse(readFileSync(kept, 'utf8')) as SbomFile[];
+  return sealedFiles(join(sealedDir, archiveRel), readComposeReport(join(sealedDir, 'changes.json')));
+}
+
+/** Keeps sealedFiles' answer in the sealed stage directory (called by the stage, while it writes that directory). */
+export function keepSealedFiles(sealedDir: string, archiveRel: string): void {
+  const files = sealedFiles(join(sealedDir, archiveRel), readComposeReport(join(sealedDir, 'changes.json')));
+  writeFileSync(join(sealedDir, SBOM_FILES), JSON.stringify(files));
 }
 
 export function readComposeReport(path: string): ComposeReport {

@@ -3,6 +3,15 @@
  * `<workDir>/<stage>/<digest of its inputs>/`. When that directory exists and
  * is complete the stage is skipped; otherwise it runs into a temporary
  * directory that is renamed into place. `explain` says which input changed.
+ *
+ * Two guards make the cache safe to build on incrementally:
+ * - the stage may read its previous result (the one `last-key.json` names)
+ *   to reuse what did not change (gzip blocks, an image's metadata); it
+ *   gets it only when that result is complete;
+ * - the key is taken again after the run: when an input changed while the
+ *   stage read it, the result is used by this build but not recorded under
+ *   either key, so the next build runs the stage again (the stale-cache
+ *   class of mkosi#2458: an edit during a build must never be lost).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +24,16 @@ export interface CachedStage<T> {
   /** Everything the output depends on: input digests, config subset, code version. */
   readonly key: Readonly<Record<string, unknown>>;
   /** Produces the output into `dir` (a fresh temporary directory) and returns its summary. */
-  run(dir: string): Promise<T>;
+  run(dir: string, previous: PreviousResult<T> | undefined): Promise<T>;
+  /** The key as it is after the run (default: `key` again, unchanged). */
+  rekey?(): Readonly<Record<string, unknown>>;
+}
+
+/** The stage's last complete result, which a run may reuse parts of (never change). */
+export interface PreviousResult<T> {
+  readonly dir: string;
+  readonly key: Readonly<Record<string, unknown>>;
+  readonly result: T;
 }
 
 export interface StageOutcome<T> {
@@ -30,6 +48,16 @@ export interface StageOutcome<T> {
 export function changedKeys(before: Readonly<Record<string, unknown>>, after: Readonly<Record<string, unknown>>): string[] {
   const names = new Set([...Object.keys(before), ...Object.keys(after)]);
   return [...names].filter((k) => canonicalJson(before[k]) !== canonicalJson(after[k])).sort();
+}
+
+function previousResult<T>(stageDir: string, lastFile: string): PreviousResult<T> | undefined {
+  if (!existsSync(lastFile)) return undefined;
+  const key = JSON.parse(readFileSync(lastFile, 'utf8')) as Record<string, unknown>;
+  const digest = digestOf(key);
+  const dir = join(stageDir, digest);
+  const resultFile = join(stageDir, `${digest}.result.json`);
+  if (!existsSync(dir) || !existsSync(resultFile)) return undefined;
+  return { dir, key, result: JSON.parse(readFileSync(resultFile, 'utf8')) as T };
 }
 
 export async function runCachedStage<T>(workDir: string, stage: CachedStage<T>, reporter: Reporter): Promise<StageOutcome<T>> {
@@ -52,17 +80,32 @@ export async function runCachedStage<T>(workDir: string, stage: CachedStage<T>, 
     const changed = changedKeys(before, stage.key);
     if (changed.length > 0) reason = `changed: ${changed.join(', ')}`;
   }
+  const previous = previousResult<T>(stageDir, lastFile);
   reporter.emit({ type: 'stage-start', stage: stage.name, reason });
   mkdirSync(stageDir, { recursive: true });
   const tmp = tempSibling(dir);
   mkdirSync(tmp);
   let result: T;
   try {
-    result = await stage.run(tmp);
+    result = await stage.run(tmp, previous);
   } catch (e) {
     discardTemp(tmp);
     reporter.emit({ type: 'stage-end', stage: stage.name, durationMs: Math.round(performance.now() - start), reason, failed: failureOf(e) });
     throw e;
+  }
+  const after = stage.rekey?.() ?? stage.key;
+  const moved = changedKeys(stage.key, after);
+  if (moved.length > 0) {
+    // The output is what the stage read, but no key describes it: used by this build, recorded under none.
+    const volatile = join(stageDir, `unrecorded-${digest}`);
+    commitTemp(tmp, volatile);
+    reporter.emit({
+      type: 'warning',
+      code: 'INPUT_CHANGED_DURING_BUILD',
+      message: `${stage.name}: ${moved.join(', ')} changed while the stage ran; this build has what the stage read, and the next build runs it again`,
+    });
+    reporter.emit({ type: 'stage-end', stage: stage.name, durationMs: Math.round(performance.now() - start), reason });
+    return { dir: volatile, result, ran: true, reason, digest: digestOf({ volatile: after, at: Date.now() }) };
   }
   commitTemp(tmp, dir);
   writeFileSync(resultFile, JSON.stringify(result));

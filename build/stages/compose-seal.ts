@@ -29,6 +29,8 @@ export interface ComposeSealInput {
   readonly gitCommit: string;
   readonly rootPasswordHash: string | undefined;
   readonly usrManifestCache?: UsrManifestCache;
+  /** The last build's platform tarball, whose deflated blocks this one may reuse (core/gzip-blocks.ts). */
+  readonly previousTarball?: string;
   readonly reporter: Reporter;
 }
 
@@ -93,6 +95,7 @@ export async function composeAndSeal(input: ComposeSealInput): Promise<ComposeSe
       stamp: input.stamp,
       keepRootPassword: input.rootPasswordHash === undefined,
       ...(input.usrManifestCache === undefined ? {} : { usrManifestCache: input.usrManifestCache }),
+      ...(input.previousTarball === undefined ? {} : { previousTarball: input.previousTarball }),
       reporter: input.reporter,
     });
     const count = (k: string) => report.changes.filter((c) => c.kind === k).length;

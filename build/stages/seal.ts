@@ -15,8 +15,9 @@ import { dataError } from '../core/errors.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
 import { FileBlockDevice } from '../core/filedev.ts';
 import { listTree, normaliseTree } from '../core/fstree.ts';
+import { GzipBlockReuse, reportReuse } from '../core/gzip-blocks.ts';
 import { hashFile } from '../core/hash.ts';
-import { writeTarGz } from '../core/targz.ts';
+import { type TarGzResult, writeTarGz } from '../core/targz.ts';
 import type { DirNode } from '../core/tree.ts';
 import { archiveManifest, manifestBytes, type UsrManifestCache } from './archive-manifest.ts';
 
@@ -41,6 +42,8 @@ export interface SealInput {
   readonly keepRootPassword: boolean;
   /** Remembers /usr's half of the manifest across builds (see archive-manifest.ts). */
   readonly usrManifestCache?: UsrManifestCache;
+  /** The last build's platform tarball: its deflated blocks are reused where the bytes are the same. */
+  readonly previousTarball?: string;
   readonly reporter?: Reporter;
 }
 
@@ -111,7 +114,15 @@ export async function seal(input: SealInput): Promise<SealResult> {
     const entries = await listTree(join(staging, top));
     await normaliseTree(join(staging, top), entries, input.timeSec);
     const tarball = join(input.outDir, dogeosPlatformTarballName(input.version, input.stamp));
-    await writeTarGz({ cwd: staging, topDir: top, entries, outFile: tarball, epochSec: input.timeSec, reporter });
+    const blocks = new GzipBlockReuse(input.previousTarball);
+    let written: TarGzResult;
+    try {
+      written = await writeTarGz({ cwd: staging, topDir: top, entries, outFile: tarball, epochSec: input.timeSec, reporter, task: 'platform-tarball', blocks });
+    } finally {
+      blocks.close();
+    }
+    blocks.writeIndex(tarball);
+    reportReuse(reporter, 'platform-tarball', blocks);
     renameSync(join(staging, top), platform);
     rmSync(staging, { recursive: true, force: true });
     return {
@@ -121,7 +132,7 @@ export async function seal(input: SealInput): Promise<SealResult> {
       inodesUsed: summary.inodesUsed,
       fragsUsed: summary.fragsUsed,
       platformTarball: tarball,
-      platformTarballSha256: await hashFile('sha256', tarball),
+      platformTarballSha256: written.sha256,
     };
   } catch (e) {
     if (existsSync(join(staging, top))) renameSync(join(staging, top), platform);

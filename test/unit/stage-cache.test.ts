@@ -65,6 +65,61 @@ describe('atomic writes', () => {
   });
 });
 
+describe('incremental guards of the stage cache', () => {
+  it('offers a run the last complete result of the stage, never an incomplete one', async () => {
+    const work = join(tmp, 'work-prev');
+    const seen: (string | undefined)[] = [];
+    const stage = (v: string) => ({
+      name: 'seal',
+      key: { v },
+      async run(dir: string, previous: { dir: string; result: { v: string } } | undefined) {
+        seen.push(previous === undefined ? undefined : `${previous.result.v}:${readFileSync(join(previous.dir, 'out'), 'utf8')}`);
+        writeFileSync(join(dir, 'out'), `bytes of ${v}`);
+        return { v };
+      },
+    });
+    const r = new CollectingReporter();
+    await runCachedStage(work, stage('a'), r);
+    await runCachedStage(work, stage('b'), r);
+    // The result of 'b' loses its record: the next run must not be offered it.
+    const bDir = readdirSync(join(work, 'seal')).find((n) => n.endsWith('.result.json') && readFileSync(join(work, 'seal', n), 'utf8').includes('"b"'));
+    rmSync(join(work, 'seal', bDir!));
+    await runCachedStage(work, stage('c'), r);
+    expect(seen).toEqual([undefined, 'a:bytes of a', undefined]);
+  });
+
+  it('records no result when the key moved while the stage ran, and runs it again next time', async () => {
+    const work = join(tmp, 'work-moved');
+    let input = 'old';
+    let runs = 0;
+    const stage = () => {
+      const key = { overlay: input };
+      return {
+        name: 'compose',
+        key,
+        rekey: () => ({ overlay: input }),
+        async run(dir: string) {
+          runs++;
+          const read = input === 'old' ? 'new' : input; // the file is edited between keying and reading
+          input = read;
+          writeFileSync(join(dir, 'out'), read);
+          return { read };
+        },
+      };
+    };
+    const r = new CollectingReporter();
+    const first = await runCachedStage(work, stage(), r);
+    expect(readFileSync(join(first.dir, 'out'), 'utf8')).toBe('new');
+    expect(r.ofType('warning').map((w) => w.code)).toEqual(['INPUT_CHANGED_DURING_BUILD']);
+    // Back to the old content: the result read while it changed must not be served under the old key.
+    input = 'old';
+    const { rekey: _unused, ...plain } = stage();
+    const second = await runCachedStage(work, plain, r);
+    expect(second.ran).toBe(true);
+    expect(runs).toBe(2);
+  });
+});
+
 describe('a failed stage still reports its end', () => {
   it('timedStage emits stage-end with the error code, and rethrows', async () => {
     const r = new CollectingReporter();

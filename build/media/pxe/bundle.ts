@@ -3,7 +3,7 @@
  * caller provides an empty directory and handles the atomic rename.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { unavailableError } from '../../core/errors.ts';
 import type { Reporter } from '../../core/events.ts';
@@ -51,7 +51,26 @@ async function copyPlatform(plan: PxePlan, root: string): Promise<void> {
   await verifyArchiveHash(src, plan.input.signal, plan.input.sealed);
   for (const rel of [KERNEL_IN_PLATFORM, ARCHIVE_IN_PLATFORM, ARCHIVE_HASH_IN_PLATFORM]) {
     await mkdir(dirname(join(dst, rel)), { recursive: true });
-    await copyFile(join(src, rel), join(dst, rel));
+    if (!(await linkedAsIs(plan, join(src, rel), join(dst, rel)))) await copyFile(join(src, rel), join(dst, rel));
+  }
+}
+
+/**
+ * In the pipeline (stage directories) the sealed platform's files already
+ * carry the metadata the bundle gives every file (0644, mtime = the build's
+ * epoch: core/fstree.ts normaliseTree), so the bundle shares them by hard
+ * link instead of writing the 350 MB archive again; normalising the bundle
+ * then changes nothing on them. Anything else is copied.
+ */
+async function linkedAsIs(plan: PxePlan, from: string, to: string): Promise<boolean> {
+  if (plan.input.incremental === undefined) return false;
+  const st = await stat(from);
+  if ((st.mode & 0o7777) !== 0o644 || Math.floor(st.mtimeMs / 1000) !== plan.input.sourceDateEpoch || st.mtimeMs % 1000 !== 0) return false;
+  try {
+    await link(from, to);
+    return true;
+  } catch {
+    return false; // another file system (EXDEV) or no links: copy
   }
 }
 

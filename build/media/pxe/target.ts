@@ -4,13 +4,13 @@
  * Work happens in a hidden sibling directory that is renamed into place at
  * the end, and removed on any failure.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { unavailableError } from '../../core/errors.ts';
 import { type Reporter, silentReporter, timedStage } from '../../core/events.ts';
 import { listTree, normaliseTree, treeDigest } from '../../core/fstree.ts';
-import { hashFile } from '../../core/hash.ts';
+import { GzipBlockReuse, reportReuse } from '../../core/gzip-blocks.ts';
 import { writeTarGz } from '../../core/targz.ts';
 import { requireTool } from '../../host/exec.ts';
 import { requireGrubModules } from '../../host/grub-netdir.ts';
@@ -31,6 +31,13 @@ function checkHost(): void {
   }
 }
 
+/** The tarball of the last build's PXE output, when it left one with a block index. */
+function previousTarball(dir: string | undefined): string | undefined {
+  if (dir === undefined || !existsSync(dir)) return undefined;
+  const name = readdirSync(dir).find((n) => n.endsWith('-pxe.tar.gz'));
+  return name === undefined ? undefined : join(dir, name);
+}
+
 async function buildPxe(input: PxeInput, outDir: string): Promise<Artifact[]> {
   const reporter: Reporter = input.reporter ?? silentReporter;
   const plan = planPxe(input);
@@ -45,13 +52,28 @@ async function buildPxe(input: PxeInput, outDir: string): Promise<Artifact[]> {
     const entries = await listTree(root);
     await normaliseTree(root, entries, input.sourceDateEpoch);
     const tarTmp = join(work, `${plan.name}.tar.gz`);
-    await timedStage(reporter, 'pxe-tarball', () =>
-      writeTarGz({ cwd: work, topDir: plan.name, entries, outFile: tarTmp, epochSec: input.sourceDateEpoch, reporter }),
-    );
+    const blocks = new GzipBlockReuse(previousTarball(input.incremental?.previousDir));
+    const tar = await timedStage(reporter, 'pxe-tarball', async () => {
+      try {
+        return await writeTarGz({
+          cwd: work,
+          topDir: plan.name,
+          entries,
+          outFile: tarTmp,
+          epochSec: input.sourceDateEpoch,
+          reporter,
+          task: 'pxe-tarball',
+          blocks,
+        });
+      } finally {
+        blocks.close();
+      }
+    });
+    reportReuse(reporter, 'pxe-tarball', blocks);
     input.signal?.throwIfAborted();
     const digest = await treeDigest(root, entries);
-    const tarSha256 = await hashFile('sha256', tarTmp);
-    const tarSize = (await stat(tarTmp)).size;
+    const tarSha256 = tar.sha256;
+    const tarSize = tar.sizeBytes;
 
     input.signal?.throwIfAborted();
     const finalDir = join(outDir, plan.name);
@@ -60,6 +82,7 @@ async function buildPxe(input: PxeInput, outDir: string): Promise<Artifact[]> {
     await rm(finalTar, { force: true });
     await rename(root, finalDir);
     await rename(tarTmp, finalTar);
+    if (input.incremental !== undefined) blocks.writeIndex(finalTar);
 
     reporter.emit({ type: 'artifact', path: finalTar, sizeBytes: tarSize, sha256: tarSha256 });
     return [

@@ -1,6 +1,6 @@
 /** Types of the PXE target's input; its target and artifact types are media/target.ts's. */
 import type { Reporter } from '../../core/events.ts';
-import type { SealedPlatform } from '../target.ts';
+import type { Incremental, SealedPlatform } from '../target.ts';
 
 export type ConsoleKind = 'text' | 'ttya' | 'ttyb';
 export type HostRole = 'hypervisor' | 'head';
@@ -86,6 +86,8 @@ export interface PxeInput {
   readonly menuTimeoutSec?: number;
   /** Stops between steps when aborted (SIGINT/SIGTERM); the partial tree is removed. */
   readonly signal?: AbortSignal;
+  /** Record and reuse the tarball's deflated blocks (media/target.ts MediaInput.incremental). */
+  readonly incremental?: Incremental;
   readonly reporter?: Reporter;
   /** What the seal computed for platformDir (media/target.ts); absent: the archive is hashed. */
   readonly sealed?: SealedPlatform;

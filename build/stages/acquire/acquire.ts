@@ -8,11 +8,11 @@ import { basename, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isDogeError } from '../../core/errors.ts';
 import { type Reporter, silentReporter, timedStage } from '../../core/events.ts';
-import { hashFile } from '../../core/hash.ts';
 import { BlobCache } from '../../fetch/cache.ts';
 import { cachedFetch } from '../../fetch/cached-fetch.ts';
 import { checksumMismatch, type ExpectedDigest } from '../../fetch/digest.ts';
 import { type HttpOptions, httpOptions } from '../../fetch/http.ts';
+import { localSha256 } from '../../fetch/local-digest.ts';
 import { type LockChange, type LockedInput, type LockFile, type LockMode, lockDrift, readLockFile, withInput, writeLockFile } from '../../fetch/lockfile.ts';
 import { DEFAULT_BASE_URL, stampIn } from './layout.ts';
 import { commitIsoLock, extractLoader, fetchReleaseIso, lockedIso } from './loader.ts';
@@ -155,7 +155,7 @@ async function fetchRemote(ctx: ResolveContext, o: FetchPlatformOptions, resolve
 }
 
 async function fetchLocal(o: FetchPlatformOptions, src: Extract<PlatformSource, { type: 'path' }>, lock: LockFile | undefined) {
-  const sha256 = await hashFile('sha256', src.path);
+  const sha256 = await localSha256(src.path, o.cacheDir, o.signal);
   if (o.pinnedSha256 !== undefined && sha256 !== o.pinnedSha256.toLowerCase()) {
     throw checksumMismatch(src.path, { algorithm: 'sha256', hex: o.pinnedSha256.toLowerCase(), source: 'pinned sha256' }, sha256);
   }

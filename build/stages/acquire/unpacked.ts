@@ -8,7 +8,9 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { rememberedDigest } from '../../fetch/local-digest.ts';
 import { checkPlatformDir } from './platform-check.ts';
+import { BOOT_ARCHIVE } from './platform-rules.ts';
 import { type UnpackOptions, type UnpackResult, unpackPlatform } from './unpack.ts';
 
 export const UNPACKED_FILE = 'platform.unpacked.json';
@@ -24,7 +26,9 @@ async function reusable(workDir: string, sha256: string, expectedStamp: string |
   try {
     const rec = JSON.parse(await readFile(join(workDir, UNPACKED_FILE), 'utf8')) as Partial<UnpackedRecord>;
     if (rec.sha256 !== sha256 || typeof rec.stamp !== 'string') return undefined;
-    const { stamp } = await checkPlatformDir({ dir: platformDir, expectedStamp: expectedStamp ?? rec.stamp, origin: platformDir });
+    // The checks run again; the archive's SHA-1 is read again only when the file changed since (fetch/local-digest.ts).
+    const bootArchiveSha1 = await rememberedDigest('sha1', join(platformDir, BOOT_ARCHIVE), workDir);
+    const { stamp } = await checkPlatformDir({ dir: platformDir, expectedStamp: expectedStamp ?? rec.stamp, origin: platformDir, bootArchiveSha1 });
     return { platformDir, stamp };
   } catch {
     return undefined; // no record, a damaged one, or a platform that no longer passes its checks

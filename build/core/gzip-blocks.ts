@@ -1,0 +1,124 @@
+/**
+ * Reuse of deflated blocks between builds (core/pgzip.ts's GzipBlockCache):
+ * a gzip stream we write gets an index beside it, `<file>.blocks.json`, that
+ * names each block by its key and says where its deflated bytes lie; the
+ * next stream of the same role reads the blocks it shares with the earlier
+ * one from the earlier file instead of deflating them again. An edit to one
+ * overlay file changes a few 256 KiB blocks of a 350 MB boot archive; the
+ * tarballs that carry it then cost little more than reading and hashing.
+ *
+ * The earlier file is trusted only while it is the one indexed: same size,
+ * same mtime, same inode, and a key that names the data and the dictionary
+ * exactly (pgzip.ts). The index is scoped to the zlib that made it.
+ */
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import type { Reporter } from './events.ts';
+import type { GzipBlockCache } from './pgzip.ts';
+
+const FORMAT = 'dogeos-gzip-blocks';
+const VERSION = 1;
+
+interface IndexFile {
+  readonly format: typeof FORMAT;
+  readonly version: typeof VERSION;
+  readonly zlib: string;
+  readonly sizeBytes: number;
+  readonly mtimeMs: number;
+  readonly ino: number;
+  /** [key, offset, length] of each block, in stream order. */
+  readonly blocks: [string, number, number][];
+}
+
+export function blockIndexPath(gzPath: string): string {
+  return `${gzPath}.blocks.json`;
+}
+
+function readIndex(gzPath: string): IndexFile | undefined {
+  const path = blockIndexPath(gzPath);
+  if (!existsSync(path) || !existsSync(gzPath)) return undefined;
+  try {
+    const index = JSON.parse(readFileSync(path, 'utf8')) as IndexFile;
+    const st = statSync(gzPath);
+    const same = index.format === FORMAT && index.version === VERSION && index.zlib === process.versions.zlib;
+    if (!same || st.size !== index.sizeBytes || st.mtimeMs !== index.mtimeMs || st.ino !== index.ino) return undefined;
+    return index;
+  } catch {
+    return undefined; // an unreadable index only costs the reuse
+  }
+}
+
+/** What a stream reused, for the build's report and the tests. */
+export interface BlockReuseStats {
+  reused: number;
+  deflated: number;
+}
+
+/** Reads blocks from `previousGz` (when it has a valid index) and records this stream's blocks. */
+export class GzipBlockReuse implements GzipBlockCache {
+  readonly stats: BlockReuseStats = { reused: 0, deflated: 0 };
+  /** Whether an earlier stream with a valid index was found. */
+  readonly drawsOnEarlier: boolean = false;
+  private readonly known = new Map<string, [number, number]>();
+  private readonly recorded: [string, number, number][] = [];
+  private fd: number | undefined;
+
+  constructor(previousGz: string | undefined) {
+    const index = previousGz === undefined ? undefined : readIndex(previousGz);
+    if (previousGz === undefined || index === undefined) return;
+    this.fd = openSync(previousGz, 'r');
+    // The file opened must still be the one indexed (it could be replaced between stat and open).
+    const st = fstatSync(this.fd);
+    if (st.ino !== index.ino || st.size !== index.sizeBytes) {
+      this.close();
+      return;
+    }
+    for (const [key, off, len] of index.blocks) this.known.set(key, [off, len]);
+    this.drawsOnEarlier = true;
+  }
+
+  lookup(key: string): Uint8Array | undefined {
+    const at = this.fd === undefined ? undefined : this.known.get(key);
+    if (at === undefined || this.fd === undefined) {
+      this.stats.deflated++;
+      return undefined;
+    }
+    const buf = Buffer.allocUnsafe(at[1]);
+    if (readSync(this.fd, buf, 0, at[1], at[0]) !== at[1]) {
+      this.stats.deflated++;
+      return undefined;
+    }
+    this.stats.reused++;
+    return buf;
+  }
+
+  record(key: string, offsetBytes: number, lengthBytes: number): void {
+    this.recorded.push([key, offsetBytes, lengthBytes]);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  /** Writes the index of the stream just written to `gzPath` (call once the file is complete, before any rename). */
+  writeIndex(gzPath: string): void {
+    this.close();
+    const st = statSync(gzPath);
+    const index: IndexFile = {
+      format: FORMAT,
+      version: VERSION,
+      zlib: process.versions.zlib,
+      sizeBytes: st.size,
+      mtimeMs: st.mtimeMs,
+      ino: st.ino,
+      blocks: this.recorded,
+    };
+    writeFileSync(blockIndexPath(gzPath), JSON.stringify(index));
+  }
+}
+
+/** One `reuse` event for a stream that had an earlier one to draw on. */
+export function reportReuse(reporter: Reporter, task: string, blocks: GzipBlockReuse): void {
+  const { reused, deflated } = blocks.stats;
+  if (blocks.drawsOnEarlier) reporter.emit({ type: 'reuse', task, reused, total: reused + deflated, what: 'deflated blocks' });
+}

@@ -1,0 +1,137 @@
+/**
+ * The pieces of incremental images (media/fat-extents.ts,
+ * media/image-reuse.ts) against real mtools:
+ * - the extents mshowfat's clusters give hold each file's bytes, as mtools
+ *   itself reads them back (mtype), for files of one cluster, many
+ *   clusters, none, and in FAT16 and FAT32;
+ * - an image patched from the last one (same names and sizes, other bytes)
+ *   is byte-for-byte the image mformat + mcopy make from scratch, holes and
+ *   all, and the sha256 the patch returns is the file's;
+ * - a file whose size moved since the layout was planned is refused.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mcopy, mformat, mmd } from '../../build/host/mtools.ts';
+import { type Extents, fatFileExtents } from '../../build/media/fat-extents.ts';
+import { patchImage } from '../../build/media/image-reuse.ts';
+import { noise } from '../helpers/acquire-env.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'dogeos-image-reuse-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const OFFSET = 1 << 20; // the file system starts 1 MiB into the image, as a partition does
+const EPOCH = 1_767_225_600;
+
+interface Host {
+  readonly dir: string;
+  readonly files: { readonly path: string; readonly host: string; readonly sizeBytes: number }[];
+}
+
+/** Host files: one of 3 bytes, one of several clusters, an empty one, one in a subdirectory. */
+function hostFiles(name: string, seed: number): Host {
+  const dir = join(tmp, name);
+  mkdirSync(join(dir, 'sub'), { recursive: true });
+  const contents: [string, Uint8Array][] = [
+    ['tiny.txt', new TextEncoder().encode(`v${seed}\n`)],
+    ['big.bin', noise(150_001, seed)],
+    ['empty', new Uint8Array(0)],
+    ['sub/mid.bin', noise(9_000, seed + 100)],
+  ];
+  for (const [rel, bytes] of contents) writeFileSync(join(dir, rel), bytes);
+  return { dir, files: contents.map(([rel, bytes]) => ({ path: `/${rel}`, host: join(dir, rel), sizeBytes: bytes.length })) };
+}
+
+async function makeImage(path: string, host: Host, fat32: boolean): Promise<void> {
+  rmSync(path, { force: true });
+  writeFileSync(path, '');
+  truncateSync(path, OFFSET + 80 * (1 << 20));
+  const t = { imagePath: path, offsetBytes: OFFSET, sourceDateEpoch: EPOCH };
+  await mformat({ ...t, totalSectors: 80 * 2048, fat32, label: 'TESTFAT', serial: 0x1234abcd, hiddenSectors: OFFSET / 512 });
+  await mmd(t, ['/sub']);
+  await mcopy(
+    t,
+    host.files.filter((f) => !f.path.startsWith('/sub/')).map((f) => f.host),
+    '/',
+  );
+  await mcopy(t, [join(host.dir, 'sub', 'mid.bin')], '/sub');
+}
+
+function readExtents(image: string, extents: Extents): Buffer {
+  const fd = openSync(image, 'r');
+  try {
+    return Buffer.concat(
+      extents.map(([off, len]) => {
+        const b = Buffer.alloc(len);
+        readSync(fd, b, 0, len, off);
+        return b;
+      }),
+    );
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe('FAT file extents from mshowfat', () => {
+  for (const fat32 of [false, true]) {
+    it(`place every file's bytes where mtools reads them (${fat32 ? 'FAT32' : 'FAT16'})`, async () => {
+      const host = hostFiles(`extents-${fat32}`, 1);
+      const image = join(tmp, `extents-${fat32}.img`);
+      await makeImage(image, host, fat32);
+      const extents = await fatFileExtents(
+        { imagePath: image, offsetBytes: OFFSET, sourceDateEpoch: EPOCH },
+        host.files.map((f) => ({ path: f.path, sizeBytes: f.sizeBytes })),
+      );
+      host.files.forEach((f, i) => {
+        const viaMtools = execFileSync('mtype', ['-i', `${image}@@${OFFSET}`, `::${f.path}`], {
+          env: { ...process.env, MTOOLS_SKIP_CHECK: '1', MTOOLSRC: '/dev/null' },
+          maxBuffer: 1 << 24,
+        });
+        expect(readExtents(image, extents[i]!).equals(viaMtools), f.path).toBe(true);
+        expect(viaMtools.equals(readFileSync(f.host)), f.path).toBe(true);
+      });
+      expect(extents[2]).toEqual([]); // the empty file has no clusters
+    });
+  }
+});
+
+describe('patching an image from the last one', () => {
+  it('gives the bytes mformat + mcopy give from scratch, and their sha256', async () => {
+    const before = hostFiles('before', 1);
+    const after = hostFiles('after', 2); // same names and sizes, other bytes
+    const last = join(tmp, 'last.img');
+    await makeImage(last, before, true);
+    const target = { imagePath: last, offsetBytes: OFFSET, sourceDateEpoch: EPOCH };
+    const extents = await fatFileExtents(
+      target,
+      before.files.map((f) => ({ path: f.path, sizeBytes: f.sizeBytes })),
+    );
+    const patched = join(tmp, 'patched.img');
+    const files = after.files.map((f, i) => ({ mediaPath: f.path, hostPath: f.host, sizeBytes: f.sizeBytes, extents: extents[i]! }));
+    const { sha256 } = await patchImage({ previous: last, output: patched, files });
+
+    const scratch = join(tmp, 'scratch.img');
+    await makeImage(scratch, after, true);
+    expect(readFileSync(patched).equals(readFileSync(scratch))).toBe(true);
+    expect(readFileSync(patched).equals(readFileSync(last))).toBe(false);
+    expect(sha256).toBe(createHash('sha256').update(readFileSync(scratch)).digest('hex'));
+    // The holes of the last image stay holes: the patched image takes no more room than the one mtools wrote.
+    expect(statSync(patched).blocks).toBeLessThanOrEqual(statSync(last).blocks);
+  });
+
+  it('refuses a file that is no longer the size the layout was planned for', async () => {
+    const before = hostFiles('grown-before', 3);
+    const last = join(tmp, 'grown.img');
+    await makeImage(last, before, true);
+    const extents = await fatFileExtents(
+      { imagePath: last, offsetBytes: OFFSET, sourceDateEpoch: EPOCH },
+      before.files.map((f) => ({ path: f.path, sizeBytes: f.sizeBytes })),
+    );
+    writeFileSync(before.files[0]!.host, 'grown since the plan\n');
+    const files = before.files.map((f, i) => ({ mediaPath: f.path, hostPath: f.host, sizeBytes: f.sizeBytes, extents: extents[i]! }));
+    await expect(patchImage({ previous: last, output: join(tmp, 'grown-out.img'), files })).rejects.toMatchObject({ code: 'MEDIA_FILE_CHANGED' });
+  });
+});

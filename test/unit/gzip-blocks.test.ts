@@ -1,0 +1,95 @@
+/**
+ * Reused deflated blocks (core/gzip-blocks.ts over core/pgzip.ts): a stream
+ * that draws on an earlier one is byte-for-byte the stream a fresh gzip of
+ * the same input gives, GNU gzip reads it, and only the blocks whose data
+ * or dictionary changed are deflated again. An earlier file that is no
+ * longer the one indexed (rewritten, truncated) is not drawn on.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { afterAll, describe, expect, it } from 'vitest';
+import { blockIndexPath, GzipBlockReuse } from '../../build/core/gzip-blocks.ts';
+import { createParallelGzip, PGZIP_BLOCK_BYTES } from '../../build/core/pgzip.ts';
+import { noise } from '../helpers/acquire-env.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'dogeos-gzip-blocks-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function gz(data: Uint8Array, blocks?: GzipBlockReuse): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for (let o = 0; o < data.length; o += 65_537) chunks.push(Buffer.from(data.subarray(o, o + 65_537)));
+  return buffer(Readable.from(chunks).pipe(createParallelGzip({ level: 6, threads: 2, ...(blocks === undefined ? {} : { blocks }) })));
+}
+
+/** Writes `data` gzipped to `path` with an index, drawing on `previous`. */
+async function writeIndexed(path: string, data: Uint8Array, previous?: string): Promise<GzipBlockReuse> {
+  const blocks = new GzipBlockReuse(previous);
+  writeFileSync(path, await gz(data, blocks));
+  blocks.writeIndex(path);
+  return blocks;
+}
+
+// Ten blocks of text-like data (compressible, so deflate really runs) with noise mixed in.
+function input(): Uint8Array {
+  const out = new Uint8Array(10 * PGZIP_BLOCK_BYTES + 1234);
+  const words = new TextEncoder().encode('svc:/fifo/chunter:default svc:/network/epmd ');
+  for (let i = 0; i < out.length; i++) out[i] = words[i % words.length] ?? 0;
+  out.set(noise(PGZIP_BLOCK_BYTES / 4, 7), 3 * PGZIP_BLOCK_BYTES);
+  return out;
+}
+
+describe('gzip block reuse', () => {
+  it('gives the bytes of a fresh gzip and deflates only the changed block and the one after it', async () => {
+    const a = input();
+    const first = join(tmp, 'a.gz');
+    const made = await writeIndexed(first, a);
+    expect(made.drawsOnEarlier).toBe(false);
+
+    const b = Uint8Array.from(a);
+    b[5 * PGZIP_BLOCK_BYTES + 100] = 0x21; // one byte in block 5 of 11
+    const second = join(tmp, 'b.gz');
+    const drawn = await writeIndexed(second, b, first);
+    expect(readFileSync(second).equals(await gz(b))).toBe(true);
+    expect(execFileSync('gzip', ['-dc', second], { maxBuffer: 1 << 26 }).equals(Buffer.from(b))).toBe(true);
+    // Block 5's data changed; block 6's dictionary (block 5's last 32 KiB) did too.
+    expect(drawn.stats).toEqual({ reused: 9, deflated: 2 });
+  });
+
+  it('deflates everything again when the input grows at its start (every block shifts)', async () => {
+    const a = input();
+    const first = join(tmp, 'c.gz');
+    await writeIndexed(first, a);
+    const b = new Uint8Array(a.length + 1);
+    b.set(a, 1);
+    const drawn = await writeIndexed(join(tmp, 'd.gz'), b, first);
+    expect(readFileSync(join(tmp, 'd.gz')).equals(await gz(b))).toBe(true);
+    expect(drawn.stats.reused).toBe(0);
+  });
+
+  it('does not draw on an earlier file that was rewritten after its index', async () => {
+    const a = input();
+    const first = join(tmp, 'e.gz');
+    await writeIndexed(first, a);
+    // Same size, other bytes, a new mtime: the index no longer describes it.
+    const bytes = readFileSync(first);
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 20) ^ 0xff, bytes.length - 20);
+    writeFileSync(first, bytes);
+    utimesSync(first, new Date(1_000_000), new Date(1_000_000));
+    const drawn = new GzipBlockReuse(first);
+    expect(drawn.drawsOnEarlier).toBe(false);
+    drawn.close();
+  });
+
+  it('ignores an index that is not one (no reuse, no error)', async () => {
+    const first = join(tmp, 'f.gz');
+    await writeIndexed(first, input());
+    writeFileSync(blockIndexPath(first), '{"format":');
+    const drawn = new GzipBlockReuse(first);
+    expect(drawn.drawsOnEarlier).toBe(false);
+    drawn.close();
+  });
+});
