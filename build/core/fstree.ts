@@ -7,10 +7,12 @@
  * same order on every machine.
  */
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, lstat, mkdir, readdir, utimes } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dataError } from './errors.ts';
 import { hashFile } from './hash.ts';
+import { escapeName, hasEscapedBytes } from './names.ts';
+import { walkHost } from './walk-host.ts';
 
 export interface TreeEntry {
   /** Path relative to the tree root, `/`-separated. */
@@ -19,28 +21,34 @@ export interface TreeEntry {
   readonly sizeBytes: number;
 }
 
-/** Lists a tree (root excluded), sorted; rejects anything but files and directories. */
+/**
+ * Lists a tree (root excluded), sorted; rejects anything but files and
+ * directories (lstat: a link is rejected, not followed), and names that are
+ * not UTF-8 (every later step names an entry by a string path).
+ */
 export async function listTree(root: string): Promise<TreeEntry[]> {
   const out: TreeEntry[] = [];
-  async function walk(rel: string): Promise<void> {
-    const names = (await readdir(join(root, rel))).sort();
-    for (const name of names) {
-      const childRel = rel === '' ? name : `${rel}/${name}`;
-      const st = await lstat(join(root, childRel));
-      if (st.isDirectory()) {
-        out.push({ rel: childRel, type: 'dir', sizeBytes: 0 });
-        await walk(childRel);
-      } else if (st.isFile()) {
-        out.push({ rel: childRel, type: 'file', sizeBytes: st.size });
-      } else {
-        throw dataError('PXE_TREE_UNSUPPORTED_FILE', `${join(root, childRel)} is neither a file nor a directory`, {
-          hint: 'the PXE bundle holds only regular files and directories; replace links by copies',
-          details: { path: join(root, childRel) },
-        });
-      }
+  for (const e of walkHost(root)) {
+    const path = join(root, e.relName);
+    if (hasEscapedBytes(e.nameStr)) {
+      const shown = join(root, escapeName(e.relName));
+      throw dataError('PXE_TREE_NAME_NOT_UTF8', `${shown}: the name is not UTF-8`, {
+        hint: 'rename it: the tree is copied, listed and served by path names',
+        details: { path: shown },
+      });
+    }
+    if (e.stats.isDirectory()) {
+      out.push({ rel: e.relName, type: 'dir', sizeBytes: 0 });
+    } else if (e.stats.isFile()) {
+      out.push({ rel: e.relName, type: 'file', sizeBytes: e.stats.size });
+    } else {
+      throw dataError('PXE_TREE_UNSUPPORTED_FILE', `${path} is neither a file nor a directory`, {
+        hint: 'the PXE bundle holds only regular files and directories; replace links by copies',
+        details: { path },
+      });
     }
   }
-  await walk('');
+  // Code-unit order by path, as the listing has always been (the tarball and the PXE sums follow it).
   return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
 }
 

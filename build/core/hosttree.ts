@@ -6,6 +6,7 @@
  * and read back by readHostTree, so extract → pack gives the same tree.
  */
 import {
+  type BigIntStats,
   chmodSync,
   closeSync,
   ftruncateSync,
@@ -28,6 +29,7 @@ import { type HoleFinder, hostFileContent, looksSparse } from './hostfile.ts';
 import { nameFromBytes, nameToBytes } from './names.ts';
 import type { ContentSource, DirNode, FsMeta, FsNode, FsNodeType, FsTime } from './tree.ts';
 import { walk } from './tree.ts';
+import { type HostWalkEntry, walkHost } from './walk-host.ts';
 
 export const META_FILE = '.dogeos-meta.json';
 
@@ -179,38 +181,33 @@ export function readHostTree(dir: string, opts: { findHoles?: HoleFinder } = {})
   const meta = readMeta(dir);
   const byInode = new Map<string, FsNode>();
   const byPath = new Map<string, FsNode>();
-  const root = makeNode(dir, '/', meta['/']);
+  const root = makeNode(dir, lstatSync(dir, { bigint: true }), '/', meta['/']);
   if (root.type !== 'dir') throw usageError('HOSTTREE_NOT_DIR', `${dir} is not a directory`);
-  // Names are read as bytes (Buffers), never decoded: see names.ts.
-  const stack: { host: Buffer; path: string; node: DirNode }[] = [{ host: nameToBytes(dir), path: '/', node: root }];
-  while (stack.length > 0) {
-    const { host, path, node } = stack.pop()!;
-    for (const raw of readdirSync(host, { encoding: 'buffer' })) {
-      const name = nameFromBytes(raw);
-      if (path === '/' && name === META_FILE) continue;
-      const childHost = Buffer.concat([host, SLASH, raw]);
-      const childPath = path === '/' ? `/${name}` : `${path}/${name}`;
-      const m = meta[childPath];
-      const st = lstatSync(childHost, { bigint: true });
-      const inodeKey = `${st.dev}:${st.ino}`;
-      let child = st.nlink > 1n && !st.isDirectory() ? byInode.get(inodeKey) : undefined;
-      if (child === undefined && m?.link !== undefined) child = byPath.get(m.link);
-      if (child === undefined) {
-        child = makeNode(childHost, childPath, m, opts.findHoles);
-        if (st.nlink > 1n && !st.isDirectory()) byInode.set(inodeKey, child);
-      }
-      byPath.set(childPath, child);
-      node.entries.set(name, child);
-      if (child.type === 'dir') stack.push({ host: childHost, path: childPath, node: child });
+  byPath.set('/', root);
+  // Pre-order, sorted by bytes: the first name of a hard link is met first, as writeHostTree recorded it.
+  const skip = (e: HostWalkEntry<BigIntStats>) => e.depth === 1 && e.nameStr === META_FILE;
+  for (const e of walkHost(dir, { bigint: true, skip })) {
+    const childPath = `/${e.relName}`;
+    const parent = byPath.get(e.depth === 1 ? '/' : childPath.slice(0, childPath.length - e.nameStr.length - 1));
+    // A host directory that became a non-directory node (a sidecar `link`) holds nothing in the tree.
+    if (parent?.type !== 'dir') continue;
+    const m = meta[childPath];
+    const st = e.stats;
+    const inodeKey = `${st.dev}:${st.ino}`;
+    const linked = st.nlink > 1n && !st.isDirectory();
+    let child = linked ? byInode.get(inodeKey) : undefined;
+    if (child === undefined && m?.link !== undefined) child = byPath.get(m.link);
+    if (child === undefined) {
+      child = makeNode(e.hostPath, st, childPath, m, opts.findHoles);
+      if (linked) byInode.set(inodeKey, child);
     }
+    byPath.set(childPath, child);
+    parent.entries.set(e.nameStr, child);
   }
   return root;
 }
 
-const SLASH = Buffer.from('/');
-
-function makeNode(host: string | Buffer, path: string, m: MetaEntry | undefined, findHoles?: HoleFinder): FsNode {
-  const st = lstatSync(host, { bigint: true });
+function makeNode(host: string | Buffer, st: BigIntStats, path: string, m: MetaEntry | undefined, findHoles?: HoleFinder): FsNode {
   const mtime = nsOf(st.mtimeNs);
   const metaFields: FsMeta =
     m === undefined

@@ -3,9 +3,10 @@
  * lands (`/platform/…`, `/dogeos/…`), how big it is, in sorted order so the
  * file systems we write list them the same way every time.
  */
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataError } from '../core/errors.ts';
+import { escapeName, hasEscapedBytes } from '../core/names.ts';
+import { type HostWalkEntry, walkHost } from '../core/walk-host.ts';
 
 export interface HostFile {
   /** Absolute path on the medium, e.g. /platform/i86pc/amd64/boot_archive. */
@@ -41,18 +42,23 @@ function parentsOf(mediaPath: string): string[] {
   return parts.slice(0, -1).map((_, i) => `/${parts.slice(0, i + 1).join('/')}`);
 }
 
-function walk(hostDir: string, mediaDir: string, depth: number, dirs: Set<string>, files: HostFile[]): void {
-  if (depth > MAX_DEPTH) {
-    throw dataError('MEDIA_TREE_TOO_DEEP', `${hostDir} is more than ${MAX_DEPTH} directories deep (a symlink loop?)`, { details: { path: hostDir } });
-  }
-  dirs.add(mediaDir);
-  for (const name of readdirSync(hostDir).sort(compare)) {
-    const hostPath = join(hostDir, name);
-    // Follow symlinks: FAT and our ISO keep no links, the medium carries their targets.
-    const st = statSync(hostPath);
-    const mediaPath = mediaDir === '/' ? `/${name}` : `${mediaDir}/${name}`;
-    if (st.isDirectory()) walk(hostPath, mediaPath, depth + 1, dirs, files);
-    else if (st.isFile()) files.push({ mediaPath, hostPath, sizeBytes: st.size });
+/** One source's dirs and files. Policy over walk-host.ts: follow symlinks, files and directories only, MAX_DEPTH. */
+function scanSource(s: TreeSource, dirs: Set<string>, files: HostFile[]): void {
+  dirs.add(s.mediaDir);
+  const hostOf = (e: HostWalkEntry) => join(s.hostDir, e.relName);
+  const tooDeep = (e: HostWalkEntry) =>
+    dataError('MEDIA_TREE_TOO_DEEP', `${hostOf(e)} is more than ${MAX_DEPTH} directories deep (a symlink loop?)`, { details: { path: hostOf(e) } });
+  // Follow symlinks: FAT and our ISO keep no links, the medium carries their targets.
+  for (const e of walkHost(s.hostDir, { follow: true, maxDepth: MAX_DEPTH, tooDeep })) {
+    const hostPath = hostOf(e);
+    // mcopy and xorriso get host paths as (UTF-8) arguments, and FAT long names are UTF-16: such a name cannot get there intact.
+    if (hasEscapedBytes(e.nameStr)) {
+      const path = join(s.hostDir, escapeName(e.relName));
+      throw dataError('MEDIA_NAME_NOT_UTF8', `${path}: the name is not UTF-8, so it cannot go onto the medium`, { details: { path } });
+    }
+    const mediaPath = s.mediaDir === '/' ? `/${e.relName}` : `${s.mediaDir}/${e.relName}`;
+    if (e.stats.isDirectory()) dirs.add(mediaPath);
+    else if (e.stats.isFile()) files.push({ mediaPath, hostPath, sizeBytes: e.stats.size });
     else throw dataError('MEDIA_UNSUPPORTED_FILE', `${hostPath} is neither a file nor a directory`, { details: { path: hostPath } });
   }
 }
@@ -62,7 +68,7 @@ export function scanHostTree(sources: readonly TreeSource[]): HostTree {
   const files: HostFile[] = [];
   for (const s of sources) {
     for (const p of parentsOf(`${s.mediaDir}/x`)) dirs.add(p);
-    walk(s.hostDir, s.mediaDir, 0, dirs, files);
+    scanSource(s, dirs, files);
   }
   files.sort((a, b) => compare(a.mediaPath, b.mediaPath));
   return { dirs: [...dirs].sort(compare), files };

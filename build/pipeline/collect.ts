@@ -4,11 +4,13 @@
  * SHA256SUMS, the SBOM, the provenance and build-manifest.json. Nothing is
  * in outDir until every medium is complete.
  */
-import { copyFileSync, linkSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { commitTemp, tempSibling } from '../core/atomic.ts';
 import { timedStage } from '../core/events.ts';
 import { digestOf } from '../core/hash.ts';
+import { nameToBytes } from '../core/names.ts';
+import { walkHost } from '../core/walk-host.ts';
 import { type OutputFile, toolVersions, writeBuildManifest } from '../media/sums.ts';
 import { writeReleaseRecords } from '../release/records.ts';
 import type { StageOutcome } from '../stages/cache.ts';
@@ -37,21 +39,32 @@ export interface CollectInput {
   readonly stages: readonly StageReport[];
 }
 
-/** Hard-links (or copies, across filesystems) a file or tree into place. */
+/** Hard-links (or copies, across filesystems) a file or tree into place; links in a tree are followed (stat). */
 function linkInto(src: string, dst: string): void {
   rmSync(dst, { recursive: true, force: true });
-  const st = statSync(src);
-  if (st.isDirectory()) {
-    mkdirSync(dst, { recursive: true });
-    for (const n of readdirSync(src)) linkInto(join(src, n), join(dst, n));
+  if (!statSync(src).isDirectory()) {
+    linkOrCopy(src, dst);
     return;
   }
+  mkdirSync(dst, { recursive: true });
+  const top = nameToBytes(dst);
+  // Our own trees are shallow: the limit only turns a symlink loop into an error.
+  for (const e of walkHost(src, { follow: true, maxDepth: 64 })) {
+    const to = Buffer.concat([top, SLASH, e.rel]);
+    if (e.stats.isDirectory()) mkdirSync(to, { recursive: true });
+    else linkOrCopy(e.hostPath, to);
+  }
+}
+
+function linkOrCopy(src: string | Buffer, dst: string | Buffer): void {
   try {
     linkSync(src, dst);
   } catch {
     copyFileSync(src, dst);
   }
 }
+
+const SLASH = Buffer.from('/');
 
 async function linkOutputs(ctx: BuildContext, produced: CollectInput['produced']): Promise<OutputFile[]> {
   const { config, reporter } = ctx;

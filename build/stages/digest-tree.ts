@@ -1,7 +1,8 @@
 /** Digests of host directories (overlays, manifests, templates, sources) for the stage cache. */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, existsSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, openSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import { looksSparse } from '../core/hostfile.ts';
+import { walkHost } from '../core/walk-host.ts';
 import { findHoles } from '../host/holes.ts';
 
 const CHUNK = 1 << 20;
@@ -35,21 +36,22 @@ export function digestDir(dir: string): string {
   const h = createHash('sha256');
   if (!existsSync(dir)) return h.update('absent').digest('hex');
   const buf = Buffer.allocUnsafeSlow(CHUNK);
-  const visit = (d: Buffer, rel: Buffer) => {
-    for (const name of readdirSync(d, { encoding: 'buffer' }).sort(Buffer.compare)) {
-      const p = Buffer.concat([d, SLASH, name]);
-      const r = Buffer.concat([rel, SLASH, name]);
-      const st = lstatSync(p);
-      h.update(r);
-      h.update(`\0${st.mode.toString(8)}\0`);
-      if (st.isDirectory()) visit(p, r);
-      else if (st.isSymbolicLink()) h.update(readlinkSync(p, { encoding: 'buffer' }));
-      else if (st.isFile()) updateWithFile(h, p, st, buf);
-      h.update('\0');
-    }
-  };
-  visit(Buffer.from(dir), Buffer.alloc(0));
+  // Every entry ends with a NUL; a directory's comes after everything below it (this digest's format predates
+  // the pre-order walker: keep it, or every cached stage would rebuild). `open` counts the directories not yet ended.
+  let open = 0;
+  for (const e of walkHost(dir)) {
+    for (; open >= e.depth; open--) h.update(NUL);
+    h.update(Buffer.concat([SLASH, e.rel]));
+    h.update(`\0${e.stats.mode.toString(8)}\0`);
+    // lstat: a symlink is hashed as its target's name, never followed.
+    if (e.stats.isSymbolicLink()) h.update(readlinkSync(e.hostPath, { encoding: 'buffer' }));
+    else if (e.stats.isFile()) updateWithFile(h, e.hostPath, e.stats, buf);
+    if (e.stats.isDirectory()) open = e.depth;
+    else h.update(NUL);
+  }
+  for (; open > 0; open--) h.update(NUL);
   return h.digest('hex');
 }
 
 const SLASH = Buffer.from('/');
+const NUL = Buffer.of(0);

@@ -4,11 +4,12 @@
  * otherwise, shared/DESIGN.md), the files a boot needs are there, no
  * symlink resolves outside, and `etc/version/platform` agrees with the stamp.
  */
-import { existsSync, lstatSync } from 'node:fs';
-import { lstat, readdir, readFile, readlink, realpath } from 'node:fs/promises';
+import { existsSync, lstatSync, type Stats } from 'node:fs';
+import { readFile, readlink, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { dataError } from '../../core/errors.ts';
 import { hashFile } from '../../core/hash.ts';
+import { walkHost } from '../../core/walk-host.ts';
 import { isStamp } from './layout.ts';
 import {
   BOOT_ARCHIVE,
@@ -73,46 +74,33 @@ function checkRequired(o: PlatformCheckOptions): void {
 }
 
 /** Every symlink must resolve (if it resolves at all) inside the platform directory. */
-async function checkSymlinksResolveInside(root: string, rel: string[] = []): Promise<void> {
+async function checkSymlinksResolveInside(root: string): Promise<void> {
   const realRoot = await realpath(root);
-  const here = join(root, ...rel);
-  for (const name of await readdir(here)) {
-    const parts = [...rel, name];
-    const p = join(root, ...parts);
-    const st = await lstat(p);
-    if (st.isDirectory()) {
-      await checkSymlinksResolveInside(root, parts);
-    } else if (st.isSymbolicLink()) {
-      const real = await realpath(p).catch(() => undefined);
-      if (real !== undefined && real !== realRoot && !real.startsWith(realRoot + sep)) {
-        throw linkEscape(parts.join('/'), await readlink(p), 'resolves outside the platform');
-      }
+  for (const e of walkHost(root)) {
+    if (!e.stats.isSymbolicLink()) continue;
+    const real = await realpath(e.hostPath).catch(() => undefined);
+    if (real !== undefined && real !== realRoot && !real.startsWith(realRoot + sep)) {
+      throw linkEscape(e.relName, await readlink(e.hostPath, 'utf8'), 'resolves outside the platform');
     }
   }
 }
 
-/** Applies the entry rules to a tree copied out of an ISO or USB image. */
-export async function checkTreeEntries(root: string, rel: string[] = []): Promise<void> {
-  for (const name of (await readdir(join(root, ...rel))).sort()) {
-    const parts = [...rel, name];
-    const p = join(root, ...parts);
-    const st = await lstat(p);
-    const kind: EntryKind = st.isFile()
-      ? 'file'
-      : st.isDirectory()
-        ? 'dir'
-        : st.isSymbolicLink()
-          ? 'symlink'
-          : st.isCharacterDevice() || st.isBlockDevice()
-            ? 'device'
-            : st.isFIFO()
-              ? 'fifo'
-              : 'other';
-    const entry = parts.join('/');
-    checkKind(kind, entry);
-    checkLayout(parts, kind, entry);
-    if (kind === 'symlink') checkSymlinkTarget(parts, await readlink(p), entry);
-    if (kind === 'dir') await checkTreeEntries(root, parts);
+function kindOf(st: Stats): EntryKind {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'device';
+  return st.isFIFO() ? 'fifo' : 'other';
+}
+
+/** Applies the entry rules to a tree copied out of an ISO or USB image (lstat, parents before children). */
+export async function checkTreeEntries(root: string): Promise<void> {
+  for (const e of walkHost(root)) {
+    const kind = kindOf(e.stats);
+    const parts = e.relName.split('/');
+    checkKind(kind, e.relName);
+    checkLayout(parts, kind, e.relName);
+    if (kind === 'symlink') checkSymlinkTarget(parts, await readlink(e.hostPath, 'utf8'), e.relName);
   }
 }
 

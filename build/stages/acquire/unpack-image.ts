@@ -5,7 +5,7 @@
  * Nothing is mounted.
  */
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { chmod, lstat, mkdir, readdir, rename } from 'node:fs/promises';
+import { chmod, mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -13,16 +13,16 @@ import { fatCandidates, readPartitionTable } from '../../codecs/gpt/partition-ta
 import { dataError } from '../../core/errors.ts';
 import type { Reporter } from '../../core/events.ts';
 import { FileBlockDevice } from '../../core/filedev.ts';
+import { walkHost } from '../../core/walk-host.ts';
 import { run } from '../../host/exec.ts';
 
 /** Directories as extracted can be read-only (ISO permissions); make the tree ours to move and delete. */
 async function makeOwnerWritable(dir: string): Promise<void> {
   await chmod(dir, 0o755);
-  for (const name of await readdir(dir)) {
-    const p = join(dir, name);
-    const st = await lstat(p);
-    if (st.isDirectory()) await makeOwnerWritable(p);
-    else if (st.isFile()) await chmod(p, (st.mode & 0o777) | 0o600);
+  // The walk is lazy: each directory is made writable when it is met, before the walker reads it.
+  for (const e of walkHost(dir)) {
+    if (e.stats.isDirectory()) await chmod(e.hostPath, 0o755);
+    else if (e.stats.isFile()) await chmod(e.hostPath, (e.stats.mode & 0o777) | 0o600);
   }
 }
 

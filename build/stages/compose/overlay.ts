@@ -5,13 +5,14 @@
  * is not declared is a conflict; every conflict is listed before anything
  * is changed.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { configError, dataError } from '../../core/errors.ts';
 import { hostFileContent, looksSparse } from '../../core/hostfile.ts';
-import { escapeName, nameFromBytes, nameToBytes } from '../../core/names.ts';
+import { escapeName, nameFromBytes } from '../../core/names.ts';
 import { type DirNode, type FsMeta, type FsNode, lookup, makeDir, makeFile, makeSymlink, splitPath, timeAt } from '../../core/tree.ts';
+import { type HostWalkEntry, walkHost } from '../../core/walk-host.ts';
 import { findHoles } from '../../host/holes.ts';
 
 const modeString = z.string().regex(/^0?[0-7]{3,4}$/, 'must be an octal mode like "0755"');
@@ -128,37 +129,30 @@ interface HostEntry {
   readonly node: FsNode;
 }
 
-/** Reads an overlay's files (lstat: symlinks are copied, never followed). */
+/** Reads an overlay's files (lstat: symlinks are copied, never followed), parents before children, sorted by bytes. */
 export function readOverlayEntries(o: Overlay, timeSec: number): HostEntry[] {
   const out: HostEntry[] = [];
-  // Names are bytes (names.ts): list them as Buffers, sort by bytes, never decode lossily.
-  const visit = (hostDir: Buffer, imageDir: string, top: boolean) => {
-    for (const raw of readdirSync(hostDir, { encoding: 'buffer' }).sort(Buffer.compare)) {
-      const name = nameFromBytes(raw);
-      if (top && NOT_CONTENT.has(name)) continue;
-      const host = Buffer.concat([hostDir, Buffer.from('/'), raw]);
-      const path = imageDir === '/' ? `/${name}` : `${imageDir}/${name}`;
-      const st = lstatSync(host);
-      if (st.isDirectory()) {
-        out.push({ path, node: makeDir(metaFor(o, path, 'dir', timeSec)) });
-        visit(host, path, false);
-      } else if (st.isFile()) {
-        const kind = (st.mode & 0o111) !== 0 ? 'exec' : 'file';
-        out.push({ path, node: makeFile(overlayFileContent(host, st), metaFor(o, path, kind, timeSec)) });
-      } else if (st.isSymbolicLink()) {
-        out.push({ path, node: makeSymlink(nameFromBytes(readlinkSync(host, { encoding: 'buffer' })), metaFor(o, path, 'symlink', timeSec)) });
-      } else {
-        throw configError(
-          'OVERLAY_BAD_ENTRY',
-          `overlay '${o.name}': ${escapeName(nameFromBytes(host))} is a device, fifo or socket; overlays hold files, directories and symlinks`,
-          {
-            details: { overlay: o.name, file: escapeName(nameFromBytes(host)) },
-          },
-        );
-      }
+  const skip = (e: HostWalkEntry) => e.depth === 1 && NOT_CONTENT.has(e.nameStr);
+  for (const e of walkHost(o.dir, { skip })) {
+    const { hostPath: host, stats: st } = e;
+    const path = `/${e.relName}`;
+    if (st.isDirectory()) {
+      out.push({ path, node: makeDir(metaFor(o, path, 'dir', timeSec)) });
+    } else if (st.isFile()) {
+      const kind = (st.mode & 0o111) !== 0 ? 'exec' : 'file';
+      out.push({ path, node: makeFile(overlayFileContent(host, st), metaFor(o, path, kind, timeSec)) });
+    } else if (st.isSymbolicLink()) {
+      out.push({ path, node: makeSymlink(nameFromBytes(readlinkSync(host, { encoding: 'buffer' })), metaFor(o, path, 'symlink', timeSec)) });
+    } else {
+      throw configError(
+        'OVERLAY_BAD_ENTRY',
+        `overlay '${o.name}': ${escapeName(nameFromBytes(host))} is a device, fifo or socket; overlays hold files, directories and symlinks`,
+        {
+          details: { overlay: o.name, file: escapeName(nameFromBytes(host)) },
+        },
+      );
     }
-  };
-  visit(nameToBytes(o.dir), '/', true);
+  }
   return out;
 }
 
