@@ -60,16 +60,21 @@ export function writeLayout(imagePath: string, key: string, files: readonly Plac
   writeFileSync(layoutPath(imagePath), JSON.stringify(record));
 }
 
+/** The file of the last build's output directory `dir` whose name ends in `suffix` (outputs are named by version). */
+export function previousOutput(dir: string | undefined, suffix: string): string | undefined {
+  if (dir === undefined || !existsSync(dir)) return undefined;
+  const name = readdirSync(dir).find((n) => n.endsWith(suffix));
+  return name === undefined ? undefined : join(dir, name);
+}
+
 /** The last build's image in `dir` (named `*<suffix>`) and its files' extents, when its layout key is `key`. */
 export function previousImage(
   dir: string | undefined,
   suffix: string,
   key: string,
 ): { readonly imagePath: string; readonly extents: ReadonlyMap<string, Extents> } | undefined {
-  if (dir === undefined || !existsSync(dir)) return undefined;
-  const name = readdirSync(dir).find((n) => n.endsWith(suffix));
-  if (name === undefined) return undefined;
-  const imagePath = join(dir, name);
+  const imagePath = previousOutput(dir, suffix);
+  if (imagePath === undefined) return undefined;
   try {
     const record = JSON.parse(readFileSync(layoutPath(imagePath), 'utf8')) as LayoutRecord;
     const st = statSync(imagePath);

@@ -13,7 +13,7 @@
  * SmartOS mounts it as its USB key (usbkey.ts): the version-1 word at MBR
  * 0x3e, a hybrid MBR whose partition 1 is DOGEOSBOOT, and `.joyliveusb`.
  */
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GptAttribute } from '../codecs/gpt/entry.ts';
@@ -32,7 +32,7 @@ import { fatFileExtents } from './fat-extents.ts';
 import { patchBootImg, patchCoreImg } from './grub/biosboot.ts';
 import { buildGrubImages } from './grub/images.ts';
 import { type MediaIds, mediaIds } from './ids.ts';
-import { type PlacedFile, patchImage, previousImage, writeLayout } from './image-reuse.ts';
+import { type PlacedFile, patchImage, previousImage, previousOutput, writeLayout } from './image-reuse.ts';
 import { checkMediaInput, stageBootFiles } from './input.ts';
 import { type HostTree, scanHostTree } from './medium-tree.ts';
 import { asMediaError, describeArtifacts, gzipFile, withPendingOutputs } from './output.ts';
@@ -238,7 +238,7 @@ async function buildUsb(input: MediaInput, outDir: string): Promise<Artifact[]> 
     });
     const key = await usbLayoutKey(input, plan, tree, images.coreImgPath, images.efiPath);
     const finalPath = join(outDir, usbFileName(input.version));
-    const gzBlocks = new GzipBlockReuse(previousGz(input.incremental?.previousDir));
+    const gzBlocks = new GzipBlockReuse(previousOutput(input.incremental?.previousDir, '-usb.img.gz'));
     const { result: written, paths } = await withPendingOutputs(async (outs) => {
       const imagePath = outs.add(finalPath);
       const image = await writeOrPatch({ input, imagePath, plan, tree, coreImgPath: images.coreImgPath, efiPath: images.efiPath, reporter }, key);
@@ -263,13 +263,6 @@ async function buildUsb(input: MediaInput, outDir: string): Promise<Artifact[]> 
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
-}
-
-/** The last build's `usb.img.gz`, whose deflated blocks the new one may reuse. */
-function previousGz(dir: string | undefined): string | undefined {
-  if (dir === undefined || !existsSync(dir)) return undefined;
-  const name = readdirSync(dir).find((n) => n.endsWith('-usb.img.gz'));
-  return name === undefined ? undefined : join(dir, name);
 }
 
 export const usbTarget: MediaTarget = {

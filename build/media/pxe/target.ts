@@ -4,7 +4,7 @@
  * Work happens in a hidden sibling directory that is renamed into place at
  * the end, and removed on any failure.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { unavailableError } from '../../core/errors.ts';
@@ -14,6 +14,7 @@ import { GzipBlockReuse, reportReuse } from '../../core/gzip-blocks.ts';
 import { writeTarGz } from '../../core/targz.ts';
 import { requireTool } from '../../host/exec.ts';
 import { requireGrubModules } from '../../host/grub-netdir.ts';
+import { previousOutput } from '../image-reuse.ts';
 import type { Artifact, MediaTarget } from '../target.ts';
 import { UNDIONLY_SOURCE, writeBundle } from './bundle.ts';
 import { planPxe } from './plan.ts';
@@ -31,13 +32,6 @@ function checkHost(): void {
   }
 }
 
-/** The tarball of the last build's PXE output, when it left one with a block index. */
-function previousTarball(dir: string | undefined): string | undefined {
-  if (dir === undefined || !existsSync(dir)) return undefined;
-  const name = readdirSync(dir).find((n) => n.endsWith('-pxe.tar.gz'));
-  return name === undefined ? undefined : join(dir, name);
-}
-
 async function buildPxe(input: PxeInput, outDir: string): Promise<Artifact[]> {
   const reporter: Reporter = input.reporter ?? silentReporter;
   const plan = planPxe(input);
@@ -52,7 +46,7 @@ async function buildPxe(input: PxeInput, outDir: string): Promise<Artifact[]> {
     const entries = await listTree(root);
     await normaliseTree(root, entries, input.sourceDateEpoch);
     const tarTmp = join(work, `${plan.name}.tar.gz`);
-    const blocks = new GzipBlockReuse(previousTarball(input.incremental?.previousDir));
+    const blocks = new GzipBlockReuse(previousOutput(input.incremental?.previousDir, '-pxe.tar.gz'));
     const tar = await timedStage(reporter, 'pxe-tarball', async () => {
       try {
         return await writeTarGz({
