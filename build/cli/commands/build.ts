@@ -13,8 +13,9 @@ export const command: CommandSpec = {
 Runs the whole pipeline: acquire (download, verify, cache, unpack) → compose
 (overlays, SMF manifests, first-boot configuration) → seal (new boot
 archive, .hash, .manifest, platform tarball) → media (ISO, USB image, PXE
-bundle) → verify (SHA256SUMS, build-manifest.json). Outputs go to outDir
-(--out). Stages whose inputs did not change are skipped.
+bundle) → collect (SHA256SUMS, build-manifest.json, SBOM). Outputs go to
+outDir (--out). Stages whose inputs did not change are skipped; after an
+edit the others rebuild from their last result (README "Rebuilds").
 
 Options:
   --platform SRC   release stamp, "latest", a URL, or a local .tgz/.iso/.img(.gz)
