@@ -15,10 +15,10 @@
  *   noop         nothing changed: every stage skipped
  *   incremental  one overlay file edited: compose-seal and the media again
  *
- * Every measured step starts after `sync`: the previous step's dirty pages
- * (a cold build leaves ~3 GB) are written back before it, not during it,
- * where the kernel's dirty-page throttling would charge them to the next
- * build (a warm build took 38 s after a cold one and 19 s after `sync`).
+ * Every measured step starts after `sync` (tools/bench/measure.ts): the
+ * previous step's dirty pages are written back before it, not during it.
+ * That did not explain why builds inside the bench take about twice as long
+ * as the same command by hand (bench/README.md, "Anomaly").
  */
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -67,7 +67,6 @@ export function setupBuildBench(dir: string, tarball: string): BuildBench {
 }
 
 function build(b: BuildBench, name: string): Promise<Sample> {
-  spawnSync('sync');
   return measure({ cmd: process.execPath, args: [DOGEOS, 'build', '--config', b.config], cwd: b.dir, logFile: join(b.dir, `${name}.log`) });
 }
 

@@ -4,7 +4,6 @@
  * UFS pack (makefs -t ffs, mke2fs -d), UFS read (the host page cache),
  * lofi pack (pigz -6 -p N, gzip -6).
  */
-import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchInputs } from './inputs.ts';
@@ -114,10 +113,9 @@ export function codecSteps(inputs: BenchInputs, threads: number): Step[] {
   ];
 }
 
-/** Runs one step once, after `sync` (no writeback of the step before it); the scratch directory must exist. */
+/** Runs one step once; the scratch directory must exist. */
 export async function runStep(step: Step, scratch: string): Promise<Sample> {
   step.cleanup?.(scratch);
-  spawnSync('sync');
   try {
     return await measure(step.command(scratch));
   } finally {

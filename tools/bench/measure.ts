@@ -4,7 +4,7 @@
  * of the largest process in the child's tree. Our node children also print
  * `BENCH {"opMs":…}`, the operation's own time.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import type { Sample } from './stats.ts';
 
@@ -40,8 +40,10 @@ export function parseBenchLine(text: string): { opMs?: number; bytes?: number } 
   return JSON.parse(line.slice('BENCH '.length)) as { opMs?: number; bytes?: number };
 }
 
+/** Every step starts after `sync`, so no step is charged the writeback of the one before it. */
 export async function measure(step: StepCommand): Promise<Sample & { bytes?: number }> {
   if (!existsSync(GNU_TIME)) throw new Error(`${GNU_TIME} is missing: apt-get install time`);
+  spawnSync('sync');
   const timeFile = `${step.logFile}.time`;
   const log = openSync(step.logFile, 'w');
   const out = step.stdoutFile === undefined ? log : openSync(step.stdoutFile, 'w');
