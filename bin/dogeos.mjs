@@ -1,9 +1,31 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx (no separate compile step).
-import { register } from 'tsx/esm/api';
+// Runs the CLI: its esbuild bundle when one can be made for the current
+// sources (bin/cli-bundle.mjs), else the TypeScript through tsx.
+// DOGEOS_CLI=tsx always takes tsx; DOGEOS_CLI=bundle fails rather than fall back.
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-register();
-const { main } = await import('../build/cli/main.ts');
+async function loadMain() {
+  const mode = process.env.DOGEOS_CLI ?? '';
+  if (mode !== 'tsx') {
+    try {
+      const { ensureBundle } = await import('./cli-bundle.mjs');
+      const bundle = await ensureBundle({
+        root: fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, ''),
+        sourceDirs: ['build', 'tools'],
+        entry: fileURLToPath(new URL('../build/cli/main.ts', import.meta.url)),
+        cacheDir: fileURLToPath(new URL('../node_modules/.cache/dogeos-cli', import.meta.url)),
+      });
+      return (await import(pathToFileURL(bundle).href)).main;
+    } catch (e) {
+      if (mode === 'bundle') throw e;
+    }
+  }
+  const { register } = await import('tsx/esm/api');
+  register();
+  return (await import('../build/cli/main.ts')).main;
+}
+
+const main = await loadMain();
 // `dogeos archive ls … | head`: a closed pipe ends the command quietly, as in any Unix tool.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e) => {
