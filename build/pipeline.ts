@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { type BuildResult, collect } from './pipeline/collect.ts';
 import { composeSealStage, sealedPlatform } from './pipeline/compose-seal.ts';
-import { type BuildOptions, buildContext, runStage, type StageReport } from './pipeline/context.ts';
+import { type BuildOptions, buildContext, runStage, runStagesTogether, type StageReport } from './pipeline/context.ts';
 import { mediaStage } from './pipeline/media.ts';
 import { lockPayload, payloadStage, payloadWarnings } from './pipeline/payload.ts';
 import type { ProducedFile } from './pipeline/produced.ts';
@@ -20,6 +20,9 @@ import { withComposedTree } from './stages/compose-seal.ts';
 
 export type { BuildResult } from './pipeline/collect.ts';
 export { type BuildOptions, fullVersion, REPO_DIR, type StageReport, stampToEpoch } from './pipeline/context.ts';
+
+/** Media stages at once: all three; each is mostly one thread, a child process or the disk. */
+const MEDIA_JOBS = 3;
 
 export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   const locks = await lockBuildDirs({ outDir: o.config.outDir, workDir: o.config.workDir, reporter: o.reporter, signal: o.signal });
@@ -53,9 +56,11 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
 
   const sealed = await runStage(ctx, composeSealStage, stages);
   const produced: { path: string; known: ProducedFile }[] = [{ path: sealedPlatform(sealed).tarballPath, known: sealed.result.platformTarballFile }];
-  for (const format of config.media.formats) {
-    signal.throwIfAborted();
-    const medium = await runStage(ctx, mediaStage(format, { sealed, payload, answersJson }), stages);
+  // The media are independent of each other: they run together. Most of an
+  // incremental ISO or USB image is a kernel copy and a pass in a worker
+  // thread (media/image-reuse.ts), so PXE's tarball has the main thread.
+  const media = config.media.formats.map((format) => mediaStage(format, { sealed, payload, answersJson }));
+  for (const medium of await runStagesTogether(ctx, media, stages, MEDIA_JOBS)) {
     produced.push(...medium.result.map((known) => ({ path: join(medium.dir, known.name), known })));
   }
 

@@ -151,6 +151,7 @@ export const ERROR_CODES = {
   IMAGE_MANIFEST_INVALID: { status: 'dataErr', meaning: 'the base image manifest is not IMGAPI JSON with `uuid` and `files[0]` (sha1, size, compression)' },
   IMAGE_MANIFEST_MISMATCH: { status: 'dataErr', meaning: "the image file's size or SHA-1 differs from its manifest (imgadm would refuse it)" },
   IMAGE_NOT_FOUND: { status: 'usage', meaning: 'an image named on the command line cannot be opened' },
+  IMAGE_PATCH_FAILED: { status: 'internal', meaning: "a bug or a host failure: the pass that patches the last build's USB image or ISO stopped" },
   INTERNAL: { status: 'internal', meaning: 'a bug: please report it with the `--debug` output' },
   INTERRUPTED: { status: 'interrupted', meaning: 'SIGINT/SIGTERM' },
   ISO_LAYOUT_UNKNOWN: { status: 'internal', meaning: "xorriso's report of the new ISO does not place every byte of a file it holds" },

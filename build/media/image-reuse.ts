@@ -6,9 +6,10 @@
  * and the mtools that wrote it (mcopy allocates clusters in that order,
  * whatever the bytes are). So when the layout key of this build equals
  * the one recorded beside the last image, the new image is the last one
- * with every file's bytes written again where the last build's `mshowfat`
- * said they lie. Every file is rewritten, changed or not: no stale byte
- * can survive, and the cost is one sequential pass that also yields the
+ * (copied by the kernel) with every file's bytes compared where the last
+ * build's `mshowfat` said they lie, and written where they differ. Every
+ * file is compared, changed or not: no stale byte can survive, and the
+ * cost is one sequential pass, in a worker thread, that also yields the
  * image's sha256.
  *
  * The record, `<image>.layout.json`, names the image it describes by size,
@@ -16,11 +17,12 @@
  * not drawn on. `make repro` and test/integration/incremental-media.test.ts
  * hold the patched image to a clean build's bytes.
  */
-import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { dataError, internalError } from '../core/errors.ts';
 import type { Extent } from '../core/tree.ts';
+import { run } from '../host/exec.ts';
 import { findHoles } from '../host/holes.ts';
 import type { Extents } from './fat-extents.ts';
 
@@ -86,19 +88,13 @@ export function previousImage(
   }
 }
 
-const CHUNK = 4 << 20;
-const ZEROS = Buffer.alloc(CHUNK);
+/** One run of the new image: a file's bytes, the last image's data, or a hole (zeros). */
+type Step =
+  | { readonly kind: 'file'; readonly offset: number; readonly length: number; readonly fd: number; readonly fileOffset: number }
+  | { readonly kind: 'data' | 'zeros'; readonly offset: number; readonly length: number };
 
-/** One run of a file's bytes at its place in the image. */
-interface Piece {
-  readonly offset: number;
-  readonly length: number;
-  readonly fd: number;
-  readonly fileOffset: number;
-}
-
-function piecesOf(files: readonly PlacedFile[], fds: Map<string, number>): Piece[] {
-  const pieces: Piece[] = [];
+function piecesOf(files: readonly PlacedFile[], fds: Map<string, number>): Step[] {
+  const pieces: Step[] = [];
   for (const f of files) {
     let fd = fds.get(f.hostPath);
     if (fd === undefined) {
@@ -110,7 +106,7 @@ function piecesOf(files: readonly PlacedFile[], fds: Map<string, number>): Piece
     }
     let at = 0;
     for (const [offset, length] of f.extents) {
-      pieces.push({ offset, length, fd, fileOffset: at });
+      pieces.push({ kind: 'file', offset, length, fd, fileOffset: at });
       at += length;
     }
   }
@@ -122,91 +118,146 @@ function piecesOf(files: readonly PlacedFile[], fds: Map<string, number>): Piece
   return pieces;
 }
 
-/**
- * One sequential pass that writes the new image and hashes it: the last
- * image's data where no file lies (its holes stay holes and are hashed as
- * the zeros they read as), each file's bytes where it lies. Nothing is read
- * twice and no digest needs a pass of its own.
- */
-class ImageWriter {
-  readonly hash = createHash('sha256');
-  private readonly buf = Buffer.allocUnsafe(CHUNK);
-  private chunks = 0;
-
-  constructor(
-    private readonly out: number,
-    private readonly signal: AbortSignal | undefined,
-  ) {}
-
-  /** Copies [from, to) of `src` (file offset = image offset + `shift`) to the same place. */
-  async copy(src: number, from: number, to: number, shift: number, what: string): Promise<void> {
-    for (let at = from; at < to; ) {
-      const n = readSync(src, this.buf, 0, Math.min(CHUNK, to - at), at + shift);
-      if (n === 0) throw dataError('MEDIA_FILE_CHANGED', `${what} shrank while the medium was written`);
-      writeSync(this.out, this.buf, 0, n, at);
-      this.hash.update(this.buf.subarray(0, n));
-      at += n;
-      await this.tick();
-    }
-  }
-
-  async zeros(from: number, to: number): Promise<void> {
-    for (let at = from; at < to; at += CHUNK) {
-      this.hash.update(ZEROS.subarray(0, Math.min(CHUNK, to - at)));
-      await this.tick();
-    }
-  }
-
-  /** Lets an interruption through every 64 MiB (the pass is synchronous I/O). */
-  private async tick(): Promise<void> {
-    if (++this.chunks % 16 !== 0) return;
-    await new Promise((r) => setImmediate(r));
-    this.signal?.throwIfAborted();
-  }
-}
-
-/** [from, to) of the last image: its data extents copied, its holes left as holes. */
-async function copyPrevious(w: ImageWriter, prev: number, data: readonly Extent[], from: number, to: number): Promise<void> {
+/** [from, to) of the last image as steps: its data extents, and zeros between them. */
+function gapSteps(data: readonly Extent[], from: number, to: number, out: Step[]): void {
   let pos = from;
   for (const x of data) {
     const start = Math.max(x.offsetBytes, pos);
     const end = Math.min(x.offsetBytes + x.lengthBytes, to);
     if (end <= start) continue;
-    await w.zeros(pos, start);
-    await w.copy(prev, start, end, 0, 'the last image');
+    if (start > pos) out.push({ kind: 'zeros', offset: pos, length: start - pos });
+    out.push({ kind: 'data', offset: start, length: end - start });
     pos = end;
   }
-  await w.zeros(pos, to);
+  if (to > pos) out.push({ kind: 'zeros', offset: pos, length: to - pos });
+}
+
+/** Every byte of the new image, in order, as steps. */
+function stepsOf(pieces: readonly Step[], data: readonly Extent[], size: number): Step[] {
+  const steps: Step[] = [];
+  let pos = 0;
+  for (const p of pieces) {
+    gapSteps(data, pos, p.offset, steps);
+    steps.push(p);
+    pos = p.offset + p.length;
+  }
+  gapSteps(data, pos, size, steps);
+  return steps;
+}
+
+/**
+ * The pass over the copy, in a worker thread so the build's other media go
+ * on meanwhile (pipeline.ts runs them together). Inline CommonJS for the
+ * reason core/deflate-pool.ts gives. Where a file lies, its bytes are
+ * compared with the copy's and only the 64 KiB pieces that differ are
+ * written; every byte of the image goes through the hash in order (the
+ * last image's data read back, holes as zeros), so the digest is the new
+ * image's without a pass of its own.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { readSync, writeSync } = require('node:fs');
+const { createHash } = require('node:crypto');
+const CHUNK = ${4 << 20}, PIECE = ${64 << 10};
+const { steps, prev, out } = workerData;
+const h = createHash('sha256');
+const a = Buffer.allocUnsafe(CHUNK), b = Buffer.allocUnsafe(CHUNK), zeros = Buffer.alloc(CHUNK);
+function fill(fd, buf, n, pos, what) {
+  let done = 0;
+  while (done < n) {
+    const r = readSync(fd, buf, done, n - done, pos + done);
+    if (r === 0) { const e = new Error(what + ' shrank while the medium was written'); e.code = 'MEDIA_FILE_CHANGED'; throw e; }
+    done += r;
+  }
+}
+function put(buf, from, to, pos) {
+  for (let at = from; at < to; ) at += writeSync(out, buf, at, to - at, pos + at);
+}
+try {
+  let written = 0;
+  for (const s of steps) {
+    for (let at = 0; at < s.length; ) {
+      const n = Math.min(CHUNK, s.length - at);
+      if (s.kind === 'zeros') {
+        h.update(zeros.subarray(0, n));
+      } else if (s.kind === 'data') {
+        fill(prev, a, n, s.offset + at, 'the last image');
+        h.update(a.subarray(0, n));
+      } else {
+        fill(s.fd, a, n, s.fileOffset + at, 'a file of the medium');
+        fill(out, b, n, s.offset + at, 'the copy of the last image');
+        for (let p = 0; p < n; p += PIECE) {
+          const q = Math.min(n, p + PIECE);
+          if (a.compare(b, p, q, p, q) !== 0) { put(a, p, q, s.offset + at); written += q - p; }
+        }
+        h.update(a.subarray(0, n));
+      }
+      at += n;
+    }
+  }
+  parentPort.postMessage({ sha256: h.digest('hex'), written });
+} catch (e) {
+  parentPort.postMessage({ error: String((e && e.message) || e), code: e && e.code });
+}
+`;
+
+type Reply = { readonly sha256: string; readonly written: number } | { readonly error: string; readonly code?: string };
+
+function runPass(steps: readonly Step[], prev: number, out: number, signal: AbortSignal | undefined): Promise<{ sha256: string; written: number }> {
+  signal?.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { steps, prev, out } });
+    let settled = false;
+    const done = (f: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      f();
+    };
+    const onAbort = () => done(() => void w.terminate().then(() => reject(signal?.reason), reject));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    w.once('message', (r: Reply) =>
+      done(() => {
+        void w.terminate();
+        if ('sha256' in r) resolve(r);
+        else if (r.code === 'MEDIA_FILE_CHANGED') reject(dataError('MEDIA_FILE_CHANGED', r.error));
+        else reject(internalError('IMAGE_PATCH_FAILED', `patching the image failed: ${r.error}`));
+      }),
+    );
+    w.once('error', (e) => done(() => reject(internalError('IMAGE_PATCH_FAILED', `patching the image failed: ${e.message}`))));
+    w.once('exit', (code) => done(() => reject(internalError('IMAGE_PATCH_FAILED', `the image patch worker exited with code ${code}`))));
+  });
 }
 
 /**
  * `output` := `previous` with every file of `files` written again at its
- * extents; returns the new image's sha256, taken while writing.
+ * extents; returns the new image's sha256, taken in the same pass. The
+ * copy itself is the kernel's (`cp --sparse=auto`: holes stay holes, and
+ * a reflink where the file system has them), so the pass writes only the
+ * bytes that changed.
  */
 export async function patchImage(o: {
   readonly previous: string;
   readonly output: string;
   readonly files: readonly PlacedFile[];
   readonly signal?: AbortSignal;
-}): Promise<{ readonly sha256: string }> {
+}): Promise<{ readonly sha256: string; readonly writtenBytes: number }> {
+  o.signal?.throwIfAborted();
   const fds = new Map<string, number>();
   const prev = openSync(o.previous, 'r');
-  const out = openSync(o.output, 'w');
   try {
     const size = fstatSync(prev).size;
-    ftruncateSync(out, size); // sparse: what is not written stays a hole
-    const data = findHoles(prev, size);
-    const w = new ImageWriter(out, o.signal);
-    let pos = 0;
-    for (const p of piecesOf(o.files, fds)) {
-      await copyPrevious(w, prev, data, pos, p.offset);
-      await w.copy(p.fd, p.offset, p.offset + p.length, p.fileOffset - p.offset, 'a file of the medium');
-      pos = p.offset + p.length;
+    const steps = stepsOf(piecesOf(o.files, fds), findHoles(prev, size), size);
+    await run('cp', ['--sparse=auto', '--reflink=auto', '--', o.previous, o.output], o.signal === undefined ? {} : { signal: o.signal });
+    const out = openSync(o.output, 'r+');
+    try {
+      if (fstatSync(out).size !== size) throw dataError('MEDIA_FILE_CHANGED', `${o.previous} changed size while it was copied`);
+      const r = await runPass(steps, prev, out, o.signal);
+      return { sha256: r.sha256, writtenBytes: r.written };
+    } finally {
+      closeSync(out);
     }
-    await copyPrevious(w, prev, data, pos, size);
-    return { sha256: w.hash.digest('hex') };
   } finally {
-    closeSync(out);
     closeSync(prev);
     for (const fd of fds.values()) closeSync(fd);
   }

@@ -144,7 +144,7 @@ async function writeIso(w: IsoWork, outputPath: string): Promise<PlacedFile[]> {
   return isoPlacedFiles(outputPath, { ...w.layout, skip: WRITTEN_BY_XORRISO, ...signal });
 }
 
-/** The last build's ISO with every file rewritten, when the layout is the same (iso-reuse.ts). */
+/** The last build's ISO with every file compared and its changed bytes rewritten, when the layout is the same (iso-reuse.ts). */
 async function patchIso(w: IsoWork, key: string, outputPath: string): Promise<{ files: PlacedFile[]; sha256: string } | undefined> {
   const previous = previousImage(w.input.incremental?.previousDir, '.iso', key);
   if (previous === undefined) return undefined;
@@ -155,13 +155,19 @@ async function patchIso(w: IsoWork, key: string, outputPath: string): Promise<{ 
   const files = wanted.map((f) => ({ ...f, extents: previous.extents.get(f.mediaPath) }));
   if (files.some((f) => f.extents === undefined)) return undefined;
   const placed = files as PlacedFile[];
-  const { sha256 } = await patchImage({
+  const { sha256, writtenBytes } = await patchImage({
     previous: previous.imagePath,
     output: outputPath,
     files: placed,
     ...(w.input.signal === undefined ? {} : { signal: w.input.signal }),
   });
-  w.reporter.emit({ type: 'reuse', task: 'iso', reused: placed.length, total: placed.length, what: 'file places (every file rewritten into the last image)' });
+  w.reporter.emit({
+    type: 'reuse',
+    task: 'iso',
+    reused: placed.length,
+    total: placed.length,
+    what: `file places (every file compared with the last image, ${writtenBytes} bytes rewritten)`,
+  });
   return { files: placed, sha256 };
 }
 

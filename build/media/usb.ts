@@ -189,7 +189,7 @@ function dataTarget(input: MediaInput, imagePath: string, plan: UsbPlan, reporte
 }
 
 /**
- * The image: the last build's with every file rewritten when the layout is
+ * The image: the last build's with every file compared and its changed bytes rewritten when the layout is
  * the same (image-reuse.ts), else written from scratch. Returns where each
  * file's bytes lie, for the next build.
  */
@@ -198,13 +198,19 @@ async function writeOrPatch(a: WriteImageArgs, key: string): Promise<{ files: Pl
   const known = previous === undefined ? [] : a.tree.files.map((f) => previous.extents.get(f.mediaPath));
   if (previous !== undefined && known.every((x) => x !== undefined)) {
     const files = a.tree.files.map((f, i) => ({ ...f, extents: known[i]! }));
-    const { sha256 } = await patchImage({
+    const { sha256, writtenBytes } = await patchImage({
       previous: previous.imagePath,
       output: a.imagePath,
       files,
       ...(a.input.signal === undefined ? {} : { signal: a.input.signal }),
     });
-    a.reporter.emit({ type: 'reuse', task: 'usb', reused: files.length, total: files.length, what: 'file places (every file rewritten into the last image)' });
+    a.reporter.emit({
+      type: 'reuse',
+      task: 'usb',
+      reused: files.length,
+      total: files.length,
+      what: `file places (every file compared with the last image, ${writtenBytes} bytes rewritten)`,
+    });
     return { files, sha256 };
   }
   await writeImage(a);

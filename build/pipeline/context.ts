@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pLimit from 'p-limit';
 import type { BuildConfig } from '../config/schema.ts';
 import type { Reporter } from '../core/events.ts';
 import { digestOf } from '../core/hash.ts';
@@ -131,4 +132,36 @@ export async function runStage<T>(ctx: BuildContext, stage: Stage<T>, log: Stage
   );
   log.push({ stage: stage.name, ran: outcome.ran, reason: outcome.reason });
   return outcome;
+}
+
+/**
+ * Runs independent stages at once, at most `jobs` at a time, and logs them
+ * in the order given. The first failure aborts the others (they see the
+ * build's signal abort) and is what this throws, once every stage has
+ * settled: a stage that is still writing when another fails is never left
+ * running, and each removes its own temporary output (stages/cache.ts).
+ */
+export async function runStagesTogether<T>(ctx: BuildContext, stages: readonly Stage<T>[], log: StageReport[], jobs: number): Promise<StageOutcome<T>[]> {
+  const local = new AbortController();
+  const together: BuildContext = { ...ctx, signal: AbortSignal.any([ctx.signal, local.signal]) };
+  const logs = stages.map((): StageReport[] => []);
+  const limit = pLimit(Math.max(1, jobs));
+  let first: { error: unknown } | undefined;
+  const settled = await Promise.allSettled(
+    stages.map((stage, i) =>
+      limit(async () => {
+        try {
+          together.signal.throwIfAborted();
+          return await runStage(together, stage, logs[i]!);
+        } catch (e) {
+          first ??= { error: e };
+          local.abort(e);
+          throw e;
+        }
+      }),
+    ),
+  );
+  log.push(...logs.flat());
+  if (first !== undefined) throw first.error;
+  return settled.map((r) => (r as PromiseFulfilledResult<StageOutcome<T>>).value);
 }

@@ -7,6 +7,10 @@
  * - an image patched from the last one (same names and sizes, other bytes)
  *   is byte-for-byte the image mformat + mcopy make from scratch, holes and
  *   all, and the sha256 the patch returns is the file's;
+ * - only what changed is written: nothing when every file is the same,
+ *   and no more than the 64 KiB pieces of one changed file otherwise;
+ * - an interruption stops the pass (its worker thread) with the signal's
+ *   reason;
  * - a file whose size moved since the layout was planned is refused.
  */
 import { execFileSync } from 'node:child_process';
@@ -120,6 +124,46 @@ describe('patching an image from the last one', () => {
     expect(sha256).toBe(createHash('sha256').update(readFileSync(scratch)).digest('hex'));
     // The holes of the last image stay holes: the patched image takes no more room than the one mtools wrote.
     expect(statSync(patched).blocks).toBeLessThanOrEqual(statSync(last).blocks);
+  });
+
+  it('writes only the pieces that changed, and stops when interrupted', async () => {
+    const host = hostFiles('same', 4);
+    const last = join(tmp, 'same.img');
+    await makeImage(last, host, true);
+    const extents = await fatFileExtents(
+      { imagePath: last, offsetBytes: OFFSET, sourceDateEpoch: EPOCH },
+      host.files.map((f) => ({ path: f.path, sizeBytes: f.sizeBytes })),
+    );
+    const files = host.files.map((f, i) => ({ mediaPath: f.path, hostPath: f.host, sizeBytes: f.sizeBytes, extents: extents[i]! }));
+    const same = await patchImage({ previous: last, output: join(tmp, 'same-out.img'), files });
+    expect(same.writtenBytes).toBe(0);
+    expect(readFileSync(join(tmp, 'same-out.img')).equals(readFileSync(last))).toBe(true);
+
+    // One byte of big.bin (150 001 bytes, several 64 KiB pieces) changes: one piece is written.
+    const big = readFileSync(host.files[1]!.host);
+    big[100_000] = big[100_000]! ^ 0xff;
+    writeFileSync(host.files[1]!.host, big);
+    const one = await patchImage({ previous: last, output: join(tmp, 'one-out.img'), files });
+    expect(one.writtenBytes).toBeGreaterThan(0);
+    expect(one.writtenBytes).toBeLessThanOrEqual(64 << 10);
+    expect(readExtents(join(tmp, 'one-out.img'), extents[1]!).equals(big)).toBe(true);
+    expect(one.sha256).toBe(
+      createHash('sha256')
+        .update(readFileSync(join(tmp, 'one-out.img')))
+        .digest('hex'),
+    );
+
+    // Interrupted before it starts, and while the worker hashes 8 GiB of holes (far longer than 300 ms).
+    const before = new AbortController();
+    const reason = new Error('stopped by the test');
+    before.abort(reason);
+    await expect(patchImage({ previous: last, output: join(tmp, 'stopped-out.img'), files, signal: before.signal })).rejects.toBe(reason);
+    const huge = join(tmp, 'huge.img');
+    writeFileSync(huge, '');
+    truncateSync(huge, 8 * 2 ** 30);
+    const during = new AbortController();
+    setTimeout(() => during.abort(reason), 300);
+    await expect(patchImage({ previous: huge, output: join(tmp, 'huge-out.img'), files: [], signal: during.signal })).rejects.toBe(reason);
   });
 
   it('refuses a file that is no longer the size the layout was planned for', async () => {
