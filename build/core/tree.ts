@@ -25,6 +25,12 @@ export interface ContentSource {
   read(offsetBytes: number, lengthBytes: number): Uint8Array;
   /** Data extents, sorted; undefined means "all data, no holes". */
   extents?(): readonly Extent[];
+  /**
+   * Names these bytes for good, when the source can: two sources with the
+   * same identity hold the same bytes (a file of an image whose digest is
+   * known, by inode), so a digest of them may be remembered across builds.
+   */
+  readonly identity?: string;
 }
 
 export interface FsMeta {

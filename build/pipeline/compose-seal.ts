@@ -3,16 +3,18 @@
  * stock boot archive, sealed (build/stages/compose-seal.ts). Its key names
  * every input the sealed platform depends on.
  */
+import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { digestOf, hashBytes } from '../core/hash.ts';
+import { rememberedDigest } from '../fetch/local-digest.ts';
 import type { SealedPlatform } from '../media/target.ts';
 import { keepSealedFiles } from '../release/sbom.ts';
 import type { StageOutcome } from '../stages/cache.ts';
 import { overlayDir } from '../stages/compose/index.ts';
 import { type ComposeSealResult, composeAndSeal } from '../stages/compose-seal.ts';
 import { digestDir } from '../stages/digest-tree.ts';
-import { ARCHIVE_REL, dirManifestCache } from '../stages/seal.ts';
-import { REPO_DIR, type Stage } from './context.ts';
+import { ARCHIVE_REL, dirManifestCache, fileDigestMemo } from '../stages/seal.ts';
+import { type BuildContext, REPO_DIR, type Stage } from './context.ts';
 import { type ProducedFile, producedFile } from './produced.ts';
 
 export type SealedOutcome = ComposeSealResult & { readonly platformTarballFile: ProducedFile };
@@ -27,6 +29,18 @@ export function sealedPlatform(outcome: StageOutcome<SealedOutcome>): SealedPlat
     tarballPath: join(outcome.dir, basename(r.platformTarball)),
     tarballSha256: r.platformTarballSha256,
   };
+}
+
+/**
+ * The stock archive's SHA-1 (remembered while the file is unchanged,
+ * fetch/local-digest.ts) and the memo of its files' digests kept under it
+ * in the derived directory, beside the /usr manifest cache.
+ */
+async function stockDigests(ctx: BuildContext) {
+  const derived = join(ctx.config.workDir, 'derived');
+  mkdirSync(join(derived, 'archive-digests'), { recursive: true });
+  const archiveSha1 = await rememberedDigest('sha1', join(ctx.acquired.platformDir, ARCHIVE_REL), derived, ctx.signal);
+  return { archiveSha1, memo: fileDigestMemo(join(derived, 'archive-digests', `${archiveSha1}.json`)) };
 }
 
 export const composeSealStage: Stage<SealedOutcome> = {
@@ -59,6 +73,7 @@ export const composeSealStage: Stage<SealedOutcome> = {
       rootPasswordHash: ctx.rootPasswordHash,
       // Derived from the platform, kept across builds like the download cache.
       usrManifestCache: dirManifestCache(join(ctx.config.workDir, 'derived', 'usr-manifest')),
+      stockDigests: await stockDigests(ctx),
       ...(previousTarball === undefined ? {} : { previousTarball }),
       reporter: ctx.reporter,
     });

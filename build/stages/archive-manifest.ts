@@ -48,7 +48,51 @@ export function dirManifestCache(dir: string): UsrManifestCache {
   };
 }
 
-function digestOf(algorithm: 'md5' | 'sha256', node: FileNode): string {
+/**
+ * Digests of file contents by their ContentSource identity (a file of the
+ * stock archive, named by the archive's SHA-1 and its inode): a rebuild
+ * after an overlay edit digests only the files the overlays brought.
+ */
+export interface DigestMemo {
+  get(key: string): string | undefined;
+  set(key: string, hex: string): void;
+}
+
+/** A DigestMemo in one JSON file, read when made and written by save() when it learned something; unreadable means empty. */
+export function fileDigestMemo(path: string): DigestMemo & { save(): void } {
+  let known: Record<string, string> = {};
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    if (v !== null && typeof v === 'object' && Object.values(v).every((x) => typeof x === 'string' && /^[0-9a-f]{32,64}$/.test(x))) {
+      known = v as Record<string, string>;
+    }
+  } catch {
+    // no memo yet, or a damaged one: every file is digested once more
+  }
+  let learned = false;
+  return {
+    get: (key) => (Object.hasOwn(known, key) ? known[key] : undefined),
+    set(key, hex) {
+      known[key] = hex;
+      learned = true;
+    },
+    save() {
+      if (learned) writeFileAtomicallySync(path, JSON.stringify(known));
+      learned = false;
+    },
+  };
+}
+
+function digestOf(algorithm: 'md5' | 'sha256', node: FileNode, memo?: DigestMemo): string {
+  const key = node.content.identity === undefined ? undefined : `${algorithm}:${node.content.identity}`;
+  const known = key === undefined ? undefined : memo?.get(key);
+  if (known !== undefined) return known;
+  const hex = freshDigest(algorithm, node);
+  if (key !== undefined) memo?.set(key, hex);
+  return hex;
+}
+
+function freshDigest(algorithm: 'md5' | 'sha256', node: FileNode): string {
   const h = createHash(algorithm);
   for (let off = 0; off < node.content.sizeBytes; off += STEP_BYTES) {
     h.update(node.content.read(off, Math.min(STEP_BYTES, node.content.sizeBytes - off)));
@@ -88,7 +132,7 @@ function usrEntries(lgz: FileNode): [string, string][] {
  * left out, as build_live's find never sees them; without one (a root that
  * is not SmartOS-shaped) /usr is listed from the root.
  */
-export function archiveManifest(root: DirNode, cache?: UsrManifestCache): string[] {
+export function archiveManifest(root: DirNode, cache?: UsrManifestCache, memo?: DigestMemo): string[] {
   const lines = new Map<string, string>();
   const seen = new Map<FileNode, string>();
   const lgz = root.entries.get('usr.lgz');
@@ -98,13 +142,13 @@ export function archiveManifest(root: DirNode, cache?: UsrManifestCache): string
     if (hasLgz && (e.path === '/usr.lgz' || e.path.startsWith('/usr/'))) continue;
     let sum = seen.get(e.node);
     if (sum === undefined) {
-      sum = digestOf('md5', e.node);
+      sum = digestOf('md5', e.node, memo);
       seen.set(e.node, sum);
     }
     if (!lines.has(e.path)) lines.set(e.path, `${sum}  .${e.path}`);
   }
   if (lgz?.type === 'file') {
-    const key = cache === undefined ? undefined : `usr-v${USR_MANIFEST_FORMAT}-${digestOf('sha256', lgz)}`;
+    const key = cache === undefined ? undefined : `usr-v${USR_MANIFEST_FORMAT}-${digestOf('sha256', lgz, memo)}`;
     let usr = key === undefined ? undefined : cache?.get(key);
     if (usr === undefined) {
       usr = usrEntries(lgz);

@@ -12,6 +12,7 @@ import { dataError } from '../core/errors.ts';
 import type { Reporter } from '../core/events.ts';
 import { FileBlockDevice } from '../core/filedev.ts';
 import { type DirNode, type FileNode, lookup, readAll } from '../core/tree.ts';
+import type { DigestMemo } from './archive-manifest.ts';
 import { type ComposeReport, compose } from './compose/index.ts';
 import { DTD_PATH_IN_USR } from './compose/smf.ts';
 import { ARCHIVE_REL, contentDevice, type SealResult, seal, type UsrManifestCache } from './seal.ts';
@@ -29,6 +30,11 @@ export interface ComposeSealInput {
   readonly gitCommit: string;
   readonly rootPasswordHash: string | undefined;
   readonly usrManifestCache?: UsrManifestCache;
+  /**
+   * The stock archive's SHA-1 and a memo of its files' digests under it:
+   * the manifest then digests only what the overlays brought.
+   */
+  readonly stockDigests?: { readonly archiveSha1: string; readonly memo: DigestMemo & { save(): void } };
   /** The last build's platform tarball, whose deflated blocks this one may reuse (core/gzip-blocks.ts). */
   readonly previousTarball?: string;
   readonly reporter: Reporter;
@@ -61,7 +67,8 @@ export async function withComposedTree<T>(
   const archivePath = join(input.platformDir, ARCHIVE_REL);
   const dev = FileBlockDevice.openRead(archivePath);
   try {
-    const root = openUfs(dev).readTree();
+    const sha1 = input.stockDigests?.archiveSha1;
+    const root = openUfs(dev, sha1 === undefined ? {} : { identity: `boot_archive-sha1-${sha1}` }).readTree();
     const lgz = lookup(root, '/usr.lgz');
     const report = await compose({
       root,
@@ -95,9 +102,11 @@ export async function composeAndSeal(input: ComposeSealInput): Promise<ComposeSe
       stamp: input.stamp,
       keepRootPassword: input.rootPasswordHash === undefined,
       ...(input.usrManifestCache === undefined ? {} : { usrManifestCache: input.usrManifestCache }),
+      ...(input.stockDigests === undefined ? {} : { digestMemo: input.stockDigests.memo }),
       ...(input.previousTarball === undefined ? {} : { previousTarball: input.previousTarball }),
       reporter: input.reporter,
     });
+    input.stockDigests?.memo.save();
     const count = (k: string) => report.changes.filter((c) => c.kind === k).length;
     return { ...sealed, added: count('added'), replaced: count('replaced'), removed: count('removed') };
   });

@@ -19,9 +19,9 @@ import { GzipBlockReuse, reportReuse } from '../core/gzip-blocks.ts';
 import { hashFile } from '../core/hash.ts';
 import { type TarGzResult, writeTarGz } from '../core/targz.ts';
 import type { DirNode } from '../core/tree.ts';
-import { archiveManifest, manifestBytes, type UsrManifestCache } from './archive-manifest.ts';
+import { archiveManifest, type DigestMemo, manifestBytes, type UsrManifestCache } from './archive-manifest.ts';
 
-export { archiveManifest, contentDevice, dirManifestCache, type UsrManifestCache } from './archive-manifest.ts';
+export { archiveManifest, contentDevice, dirManifestCache, fileDigestMemo, type UsrManifestCache } from './archive-manifest.ts';
 
 export const ARCHIVE_REL = 'i86pc/amd64/boot_archive';
 export const KERNEL_REL = 'i86pc/kernel/amd64/unix';
@@ -42,6 +42,8 @@ export interface SealInput {
   readonly keepRootPassword: boolean;
   /** Remembers /usr's half of the manifest across builds (see archive-manifest.ts). */
   readonly usrManifestCache?: UsrManifestCache;
+  /** Digests of the stock archive's files, by content identity (archive-manifest.ts DigestMemo). */
+  readonly digestMemo?: DigestMemo;
   /** The last build's platform tarball: its deflated blocks are reused where the bytes are the same. */
   readonly previousTarball?: string;
   readonly reporter?: Reporter;
@@ -91,7 +93,7 @@ export async function seal(input: SealInput): Promise<SealResult> {
   }
   const archiveSha1 = await hashFile('sha1', archivePath);
   writeFileSync(`${archivePath}.hash`, `${archiveSha1}\n`);
-  const manifest = archiveManifest(input.root, input.usrManifestCache);
+  const manifest = archiveManifest(input.root, input.usrManifestCache, input.digestMemo);
   writeFileSync(`${archivePath}.manifest`, manifestBytes(manifest));
 
   copyIfPresent(join(input.platformDir, KERNEL_REL), join(platform, KERNEL_REL));

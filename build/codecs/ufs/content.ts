@@ -10,11 +10,12 @@ import type { Superblock } from './superblock.ts';
 
 type ContentGeom = Pick<Superblock, 'bsize' | 'fsize' | 'frag'>;
 
-export function mappedContent(dev: BlockDevice, sb: ContentGeom, map: BlockMap, sizeBytes: number): ContentSource {
+export function mappedContent(dev: BlockDevice, sb: ContentGeom, map: BlockMap, sizeBytes: number, identity?: string): ContentSource {
   const nblocks = Math.ceil(sizeBytes / sb.bsize);
   const dense = map.lbns.length === nblocks;
   const src: ContentSource = {
     sizeBytes,
+    ...(identity === undefined ? {} : { identity }),
     read(offsetBytes, lengthBytes) {
       const start = Math.max(0, Math.min(offsetBytes, sizeBytes));
       const end = Math.max(start, Math.min(sizeBytes, offsetBytes + Math.max(0, lengthBytes)));

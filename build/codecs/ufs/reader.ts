@@ -27,6 +27,11 @@ export type { UfsStat } from './stat.ts';
 export interface OpenUfsOptions {
   /** Read the superblock copy in cylinder group 0 instead of the primary. */
   readonly useBackupSuperblock?: boolean;
+  /**
+   * Names the image's bytes for good (its digest): each file's content then
+   * carries `<identity>#<inode>` as its ContentSource identity.
+   */
+  readonly identity?: string;
 }
 
 export interface UfsInfo {
@@ -101,7 +106,7 @@ export function openUfs(dev: BlockDevice, opts: OpenUfsOptions = {}): UfsImage {
   if (opts.useBackupSuperblock === true && cgsblock(sb, 0) * sb.fsize !== offset) {
     throw corrupt('UFS_BAD_SUPERBLOCK', 'superblock', offset, 'backup superblock does not describe itself at this offset');
   }
-  return new UfsImage(dev, sb);
+  return new UfsImage(dev, sb, opts.identity);
 }
 
 function isBackupUsable(dev: BlockDevice): boolean {
@@ -119,7 +124,11 @@ export class UfsImage {
   readonly maxIno: number;
   private readonly inodeBlocks = new Map<number, Uint8Array>();
 
-  constructor(dev: BlockDevice, sb: Superblock) {
+  constructor(
+    dev: BlockDevice,
+    sb: Superblock,
+    private readonly identity?: string,
+  ) {
     this.dev = dev;
     this.superblock = sb;
     this.maxIno = sb.ncg * sb.ipg;
@@ -207,7 +216,7 @@ export class UfsImage {
   }
 
   content(ino: number, di: Dinode = this.readInode(ino), map: BlockMap = this.blockMap(ino, di)): ContentSource {
-    return mappedContent(this.dev, this.superblock, map, di.size);
+    return mappedContent(this.dev, this.superblock, map, di.size, this.identity === undefined ? undefined : `${this.identity}#${ino}`);
   }
 
   /** A directory's data, refusing holes and sizes that are not whole 512-byte chunks. */
