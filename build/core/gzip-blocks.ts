@@ -16,7 +16,7 @@ import type { Reporter } from './events.ts';
 import type { GzipBlockCache } from './pgzip.ts';
 
 const FORMAT = 'dogeos-gzip-blocks';
-const VERSION = 1;
+const VERSION = 2;
 
 interface IndexFile {
   readonly format: typeof FORMAT;
@@ -25,12 +25,19 @@ interface IndexFile {
   readonly sizeBytes: number;
   readonly mtimeMs: number;
   readonly ino: number;
-  /** [key, offset, length] of each block, in stream order. */
-  readonly blocks: [string, number, number][];
+  /** [key, offset, length, CRC-32 of the block's data] of each block, in stream order. */
+  readonly blocks: [string, number, number, number][];
 }
 
 export function blockIndexPath(gzPath: string): string {
   return `${gzPath}.blocks.json`;
+}
+
+function wellFormed(b: unknown): boolean {
+  if (!Array.isArray(b) || b.length !== 4 || typeof b[0] !== 'string') return false;
+  const [, off, len, crc] = b as [string, unknown, unknown, unknown];
+  const count = (x: unknown) => Number.isSafeInteger(x) && (x as number) >= 0;
+  return count(off) && count(len) && count(crc) && (crc as number) <= 0xffffffff;
 }
 
 function readIndex(gzPath: string): IndexFile | undefined {
@@ -41,6 +48,8 @@ function readIndex(gzPath: string): IndexFile | undefined {
     const st = statSync(gzPath);
     const same = index.format === FORMAT && index.version === VERSION && index.zlib === process.versions.zlib;
     if (!same || st.size !== index.sizeBytes || st.mtimeMs !== index.mtimeMs || st.ino !== index.ino) return undefined;
+    // A reused block's CRC-32 goes into the new stream's trailer unchecked: a damaged entry means no reuse at all.
+    if (!Array.isArray(index.blocks) || !index.blocks.every(wellFormed)) return undefined;
     return index;
   } catch {
     return undefined; // an unreadable index only costs the reuse
@@ -58,8 +67,8 @@ export class GzipBlockReuse implements GzipBlockCache {
   readonly stats: BlockReuseStats = { reused: 0, deflated: 0 };
   /** Whether an earlier stream with a valid index was found. */
   readonly drawsOnEarlier: boolean = false;
-  private readonly known = new Map<string, [number, number]>();
-  private readonly recorded: [string, number, number][] = [];
+  private readonly known = new Map<string, [number, number, number]>();
+  private readonly recorded: [string, number, number, number][] = [];
   private fd: number | undefined;
 
   constructor(previousGz: string | undefined) {
@@ -72,11 +81,11 @@ export class GzipBlockReuse implements GzipBlockCache {
       this.close();
       return;
     }
-    for (const [key, off, len] of index.blocks) this.known.set(key, [off, len]);
+    for (const [key, off, len, crc] of index.blocks) this.known.set(key, [off, len, crc]);
     this.drawsOnEarlier = true;
   }
 
-  lookup(key: string): Uint8Array | undefined {
+  lookup(key: string): { readonly deflated: Uint8Array; readonly crc32: number } | undefined {
     const at = this.fd === undefined ? undefined : this.known.get(key);
     if (at === undefined || this.fd === undefined) {
       this.stats.deflated++;
@@ -88,11 +97,11 @@ export class GzipBlockReuse implements GzipBlockCache {
       return undefined;
     }
     this.stats.reused++;
-    return buf;
+    return { deflated: buf, crc32: at[2] };
   }
 
-  record(key: string, offsetBytes: number, lengthBytes: number): void {
-    this.recorded.push([key, offsetBytes, lengthBytes]);
+  record(key: string, offsetBytes: number, lengthBytes: number, crc32: number): void {
+    this.recorded.push([key, offsetBytes, lengthBytes, crc32]);
   }
 
   close(): void {

@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
+import { crc32Combine } from './crc32-combine.ts';
 import { createDeflatePool, type Deflater, defaultThreads } from './deflate-pool.ts';
 
 export const PGZIP_BLOCK_BYTES = 256 * 1024;
@@ -37,9 +38,10 @@ export interface ParallelGzipOptions {
  * that, so a hit gives the bytes a fresh deflate would.
  */
 export interface GzipBlockCache {
-  lookup(key: string): Uint8Array | undefined;
-  /** Every block of this stream, in order: its key and the span of its deflated bytes in the stream. */
-  record(key: string, offsetBytes: number, lengthBytes: number): void;
+  /** A block's deflated bytes and the CRC-32 of its data, when the cache holds the key. */
+  lookup(key: string): { readonly deflated: Uint8Array; readonly crc32: number } | undefined;
+  /** Every block of this stream, in order: its key, the span of its deflated bytes in the stream, and its data's CRC-32. */
+  record(key: string, offsetBytes: number, lengthBytes: number, crc32: number): void;
 }
 
 /** RFC 1952 §2.3 member header: CM 8, no flags, MTIME 0, XFL as zlib sets it, OS 3. */
@@ -53,7 +55,7 @@ class ParallelGzip extends Transform {
   private readonly deflater: Deflater;
   private readonly ownsDeflater: boolean;
   private readonly window: number;
-  private readonly inflight: { key: string; bytes: Promise<Uint8Array> }[] = [];
+  private readonly inflight: { key: string; crc: number; bytes: Promise<Uint8Array> }[] = [];
   private readonly blocks: GzipBlockCache | undefined;
   /** sha256 of the previous block's data: it stands for the dictionary (its last 32 KiB). */
   private previousDigest = '';
@@ -109,7 +111,8 @@ class ParallelGzip extends Transform {
       this.started = true;
       this.push(gzipHeader(this.level));
     }
-    this.crc = crc32(chunk, this.crc);
+    // With a block cache the CRC is taken per block (submit), so a reused block's comes from the cache.
+    if (this.blocks === undefined) this.crc = crc32(chunk, this.crc);
     this.sizeBytes += chunk.length;
     let off = 0;
     while (off < chunk.length) {
@@ -129,6 +132,7 @@ class ParallelGzip extends Transform {
     const data = this.block.subarray(0, this.fill);
     const dictionary = this.previous?.subarray(this.previous.length - DICTIONARY_BYTES);
     let key = '';
+    let blockCrc = 0;
     let job: Promise<Uint8Array> | undefined;
     if (this.blocks !== undefined) {
       const digest = createHash('sha256').update(data).digest('hex');
@@ -137,13 +141,16 @@ class ParallelGzip extends Transform {
         .digest('hex');
       this.previousDigest = digest;
       const hit = this.blocks.lookup(key);
-      if (hit !== undefined) job = Promise.resolve(hit);
+      if (hit !== undefined) job = Promise.resolve(hit.deflated);
+      // The key names the data exactly, so a hit's CRC is this data's (core/crc32-combine.ts).
+      blockCrc = hit?.crc32 ?? crc32(data);
+      this.crc = crc32Combine(this.crc, blockCrc, data.length);
     }
     if (job === undefined) {
       job = this.deflater.deflateRaw(data, { level: this.level, last, ...(dictionary === undefined ? {} : { dictionary }) });
       job.catch(() => {}); // awaited in order by drain(); avoid an unhandled rejection meanwhile
     }
-    this.inflight.push({ key, bytes: job });
+    this.inflight.push({ key, crc: blockCrc, bytes: job });
     this.previous = this.fill >= DICTIONARY_BYTES ? this.block : undefined;
     this.block = Buffer.allocUnsafe(PGZIP_BLOCK_BYTES);
     this.fill = 0;
@@ -154,7 +161,7 @@ class ParallelGzip extends Transform {
     while (this.inflight.length >= keep && this.inflight.length > 0) {
       const next = this.inflight.shift()!;
       const bytes = await next.bytes;
-      this.blocks?.record(next.key, this.outBytes, bytes.length);
+      this.blocks?.record(next.key, this.outBytes, bytes.length, next.crc);
       this.push(bytes);
     }
   }

@@ -2,8 +2,10 @@
  * Reused deflated blocks (core/gzip-blocks.ts over core/pgzip.ts): a stream
  * that draws on an earlier one is byte-for-byte the stream a fresh gzip of
  * the same input gives, GNU gzip reads it, and only the blocks whose data
- * or dictionary changed are deflated again. An earlier file that is no
- * longer the one indexed (rewritten, truncated) is not drawn on.
+ * or dictionary changed are deflated again; the trailer's CRC-32 is then
+ * combined from the blocks' (gzip -dc checks it). An earlier file that is
+ * no longer the one indexed (rewritten, truncated), or an index entry
+ * without a valid CRC, is not drawn on.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
@@ -87,9 +89,23 @@ describe('gzip block reuse', () => {
   it('ignores an index that is not one (no reuse, no error)', async () => {
     const first = join(tmp, 'f.gz');
     await writeIndexed(first, input());
+    const good = readFileSync(blockIndexPath(first), 'utf8');
     writeFileSync(blockIndexPath(first), '{"format":');
     const drawn = new GzipBlockReuse(first);
     expect(drawn.drawsOnEarlier).toBe(false);
     drawn.close();
+    // A reused block's CRC-32 goes into the trailer: an entry without one (the version 1 shape), or with
+    // one that is not a CRC, means no reuse at all rather than a gzip file with a wrong trailer.
+    const index = JSON.parse(good) as { version: number; blocks: unknown[][] };
+    for (const damage of [(b: unknown[]) => b.slice(0, 3), (b: unknown[]) => [...b.slice(0, 3), 2 ** 32], (b: unknown[]) => [...b.slice(0, 3), '0']]) {
+      writeFileSync(blockIndexPath(first), JSON.stringify({ ...index, blocks: index.blocks.map((b, i) => (i === 4 ? damage(b) : b)) }));
+      const damaged = new GzipBlockReuse(first);
+      expect(damaged.drawsOnEarlier).toBe(false);
+      damaged.close();
+    }
+    writeFileSync(blockIndexPath(first), good);
+    const intact = new GzipBlockReuse(first);
+    expect(intact.drawsOnEarlier).toBe(true);
+    intact.close();
   });
 });
