@@ -116,6 +116,16 @@ class ParallelGzip extends Transform {
     this.sizeBytes += chunk.length;
     let off = 0;
     while (off < chunk.length) {
+      if (this.fill === 0 && chunk.length - off >= PGZIP_BLOCK_BYTES) {
+        // A whole block inside the chunk is taken as a view, not copied: a
+        // stream's chunk is not written to after it is pushed, the deflate
+        // pool copies what it sends to a worker, and a reused block is never
+        // read again but for its last 32 KiB (the next block's dictionary).
+        this.submit(false, chunk.subarray(off, off + PGZIP_BLOCK_BYTES));
+        off += PGZIP_BLOCK_BYTES;
+        await this.drain(this.window);
+        continue;
+      }
       const n = Math.min(PGZIP_BLOCK_BYTES - this.fill, chunk.length - off);
       chunk.copy(this.block, this.fill, off, off + n);
       this.fill += n;
@@ -127,9 +137,13 @@ class ParallelGzip extends Transform {
     }
   }
 
-  /** Queues the current block; the next block starts fresh, with this one's tail as its dictionary. */
-  private submit(last: boolean): void {
-    const data = this.block.subarray(0, this.fill);
+  /**
+   * Queues the current block (or `whole`, a full block given as a view of
+   * the input while the current one is empty); the next block starts fresh,
+   * with this one's tail as its dictionary.
+   */
+  private submit(last: boolean, whole?: Buffer): void {
+    const data = whole ?? this.block.subarray(0, this.fill);
     const dictionary = this.previous?.subarray(this.previous.length - DICTIONARY_BYTES);
     let key = '';
     let blockCrc = 0;
@@ -151,6 +165,10 @@ class ParallelGzip extends Transform {
       job.catch(() => {}); // awaited in order by drain(); avoid an unhandled rejection meanwhile
     }
     this.inflight.push({ key, crc: blockCrc, bytes: job });
+    if (whole !== undefined) {
+      this.previous = whole;
+      return; // this.block was not used: it stays empty for the next bytes
+    }
     this.previous = this.fill >= DICTIONARY_BYTES ? this.block : undefined;
     this.block = Buffer.allocUnsafe(PGZIP_BLOCK_BYTES);
     this.fill = 0;

@@ -21,16 +21,16 @@ import { noise } from '../helpers/acquire-env.ts';
 const tmp = mkdtempSync(join(tmpdir(), 'dogeos-gzip-blocks-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function gz(data: Uint8Array, blocks?: GzipBlockReuse): Promise<Buffer> {
+async function gz(data: Uint8Array, blocks?: GzipBlockReuse, chunkBytes = 65_537): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for (let o = 0; o < data.length; o += 65_537) chunks.push(Buffer.from(data.subarray(o, o + 65_537)));
+  for (let o = 0; o < data.length; o += chunkBytes) chunks.push(Buffer.from(data.subarray(o, o + chunkBytes)));
   return buffer(Readable.from(chunks).pipe(createParallelGzip({ level: 6, threads: 2, ...(blocks === undefined ? {} : { blocks }) })));
 }
 
 /** Writes `data` gzipped to `path` with an index, drawing on `previous`. */
-async function writeIndexed(path: string, data: Uint8Array, previous?: string): Promise<GzipBlockReuse> {
+async function writeIndexed(path: string, data: Uint8Array, previous?: string, chunkBytes?: number): Promise<GzipBlockReuse> {
   const blocks = new GzipBlockReuse(previous);
-  writeFileSync(path, await gz(data, blocks));
+  writeFileSync(path, await gz(data, blocks, chunkBytes));
   blocks.writeIndex(path);
   return blocks;
 }
@@ -58,6 +58,19 @@ describe('gzip block reuse', () => {
     expect(readFileSync(second).equals(await gz(b))).toBe(true);
     expect(execFileSync('gzip', ['-dc', second], { maxBuffer: 1 << 26 }).equals(Buffer.from(b))).toBe(true);
     // Block 5's data changed; block 6's dictionary (block 5's last 32 KiB) did too.
+    expect(drawn.stats).toEqual({ reused: 9, deflated: 2 });
+  });
+
+  it('reuses the same blocks when the input comes in chunks of several blocks (whole blocks taken as views)', async () => {
+    const a = input();
+    const first = join(tmp, 'views-a.gz');
+    await writeIndexed(first, a, undefined, 3 * PGZIP_BLOCK_BYTES + 5);
+    expect(readFileSync(first).equals(await gz(a))).toBe(true);
+    const b = Uint8Array.from(a);
+    b[5 * PGZIP_BLOCK_BYTES + 100] = 0x21;
+    const second = join(tmp, 'views-b.gz');
+    const drawn = await writeIndexed(second, b, first, 1 << 20);
+    expect(readFileSync(second).equals(await gz(b))).toBe(true);
     expect(drawn.stats).toEqual({ reused: 9, deflated: 2 });
   });
 

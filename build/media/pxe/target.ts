@@ -47,25 +47,34 @@ async function buildPxe(input: PxeInput, outDir: string): Promise<Artifact[]> {
     await normaliseTree(root, entries, input.sourceDateEpoch);
     const tarTmp = join(work, `${plan.name}.tar.gz`);
     const blocks = new GzipBlockReuse(previousOutput(input.incremental?.previousDir, '-pxe.tar.gz'));
-    const tar = await timedStage(reporter, 'pxe-tarball', async () => {
-      try {
-        return await writeTarGz({
-          cwd: work,
-          topDir: plan.name,
-          entries,
-          outFile: tarTmp,
-          epochSec: input.sourceDateEpoch,
-          reporter,
-          task: 'pxe-tarball',
-          blocks,
-        });
-      } finally {
-        blocks.close();
-      }
-    });
+    // The tree's digest is read while the tarball is written: both read the
+    // same files, and the hashing fills what the tarball's waits leave idle.
+    // Both settle before anything is thrown, so no read outlives the work directory.
+    const [tarred, digested] = await Promise.allSettled([
+      timedStage(reporter, 'pxe-tarball', async () => {
+        try {
+          return await writeTarGz({
+            cwd: work,
+            topDir: plan.name,
+            entries,
+            outFile: tarTmp,
+            epochSec: input.sourceDateEpoch,
+            reporter,
+            task: 'pxe-tarball',
+            blocks,
+          });
+        } finally {
+          blocks.close();
+        }
+      }),
+      treeDigest(root, entries),
+    ]);
+    if (tarred.status === 'rejected') throw tarred.reason;
+    if (digested.status === 'rejected') throw digested.reason;
+    const tar = tarred.value;
+    const digest = digested.value;
     reportReuse(reporter, 'pxe-tarball', blocks);
     input.signal?.throwIfAborted();
-    const digest = await treeDigest(root, entries);
     const tarSha256 = tar.sha256;
     const tarSize = tar.sizeBytes;
 
