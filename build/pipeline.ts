@@ -15,6 +15,7 @@ import { lockPayload, payloadStage, payloadWarnings } from './pipeline/payload.t
 import type { ProducedFile } from './pipeline/produced.ts';
 import { answersJsonFor, platformAnswersWarning } from './stages/answers.ts';
 import { lockBuildDirs } from './stages/build-lock.ts';
+import { KEPT_RESULTS, pruneStageResults, type StageOutcome } from './stages/cache.ts';
 import type { ComposeReport } from './stages/compose/index.ts';
 import { withComposedTree } from './stages/compose-seal.ts';
 
@@ -60,13 +61,45 @@ async function buildLocked(o: BuildOptions): Promise<BuildResult> {
   // incremental ISO or USB image is a kernel copy and a pass in a worker
   // thread (media/image-reuse.ts), so PXE's tarball has the main thread.
   const media = config.media.formats.map((format) => mediaStage(format, { sealed, payload, answersJson }));
-  for (const medium of await runStagesTogether(ctx, media, stages, MEDIA_JOBS)) {
+  const made = await runStagesTogether(ctx, media, stages, MEDIA_JOBS);
+  for (const medium of made) {
     produced.push(...medium.result.map((known) => ({ path: join(medium.dir, known.name), known })));
   }
 
   // An interruption during the last medium stops here: nothing is published.
   signal.throwIfAborted();
-  return collect(ctx, { payload, sealed, produced, stages });
+  const result = await collect(ctx, { payload, sealed, produced, stages });
+  await pruneWork(ctx, [['payload', payload], ['compose-seal', sealed], ...config.media.formats.map((f, i) => [`media-${f}`, made[i]!] as const)]);
+  return result;
+}
+
+/**
+ * Each stage keeps its last KEPT_RESULTS results (stages/cache.ts); out/
+ * holds hard links, so what was published stays. A result that cannot be
+ * removed costs disk, not the build: a warning names it.
+ */
+async function pruneWork(
+  ctx: { config: { workDir: string }; reporter: BuildOptions['reporter'] },
+  used: readonly (readonly [string, StageOutcome<unknown>])[],
+): Promise<void> {
+  const removed: string[] = [];
+  for (const [name, outcome] of used) {
+    try {
+      const gone = await pruneStageResults(ctx.config.workDir, name, outcome.dir);
+      if (gone.length > 0) removed.push(`${name} ${gone.filter((n) => !n.endsWith('.result.json')).length}`);
+    } catch (e) {
+      ctx.reporter.emit({
+        type: 'warning',
+        code: 'WORK_PRUNE_FAILED',
+        message: `could not remove earlier results of ${name} in ${join(ctx.config.workDir, name)}: ${(e as Error).message}; they only take disk space`,
+      });
+    }
+  }
+  if (removed.length > 0)
+    ctx.reporter.emit({
+      type: 'info',
+      message: `work directory: kept the last ${KEPT_RESULTS} results of each stage, removed earlier ones (${removed.join(', ')})`,
+    });
 }
 
 export interface DiffResult {

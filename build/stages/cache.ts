@@ -12,8 +12,14 @@
  *   stage read it, the result is used by this build but not recorded under
  *   either key, so the next build runs the stage again (the stale-cache
  *   class of mkosi#2458: an edit during a build must never be lost).
+ *
+ * A result's `.result.json` mtime says when a build last used it; after a
+ * build each stage keeps its KEPT_RESULTS most recently used results
+ * (pruneStageResults), so editing overlays does not fill the disk with a
+ * 700 MB ISO per edit.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { commitTemp, discardTemp, tempSibling } from '../core/atomic.ts';
 import { failureOf, type Reporter } from '../core/events.ts';
@@ -72,6 +78,8 @@ export async function runCachedStage<T>(workDir: string, stage: CachedStage<T>, 
     const reason = 'inputs unchanged';
     reporter.emit({ type: 'stage-end', stage: stage.name, durationMs: 0, skipped: true, reason });
     writeFileSync(lastFile, canonicalJson(stage.key));
+    const now = new Date();
+    utimesSync(resultFile, now, now); // used now: the last to be pruned
     return { dir, result: JSON.parse(readFileSync(resultFile, 'utf8')) as T, ran: false, reason, digest };
   }
   let reason = 'no earlier result';
@@ -112,4 +120,56 @@ export async function runCachedStage<T>(workDir: string, stage: CachedStage<T>, 
   writeFileSync(lastFile, canonicalJson(stage.key));
   reporter.emit({ type: 'stage-end', stage: stage.name, durationMs: Math.round(performance.now() - start), reason });
   return { dir, result, ran: true, reason, digest };
+}
+
+/**
+ * Results each stage keeps: this build's, the one before it (the next
+ * incremental build draws on the last one) and one more, so going back and
+ * forth between two configurations stays a skip.
+ */
+export const KEPT_RESULTS = 3;
+
+const RESULT_RE = /^([0-9a-f]{64})\.result\.json$/;
+const DIGEST_RE = /^[0-9a-f]{64}$/;
+/** What an interrupted run leaves: a temporary (core/atomic.ts tempSibling) or a result no key describes. */
+const LEFTOVER_RE = /^(\.[0-9a-f]{64}\.tmp-\d+-\d+|unrecorded-[0-9a-f]{64})$/;
+
+/**
+ * Removes a stage's results beyond the `keep` most recently used, and what
+ * earlier runs left behind (incomplete results, temporaries, unrecorded
+ * results). Never `inUse` (the result this build used) nor the one
+ * `last-key.json` names. Call it with the work directory locked
+ * (stages/build-lock.ts) and no stage running: nothing else writes there
+ * then. Returns the names removed.
+ */
+export async function pruneStageResults(workDir: string, stageName: string, inUse: string, keep = KEPT_RESULTS): Promise<string[]> {
+  const stageDir = join(workDir, stageName);
+  if (!existsSync(stageDir)) return [];
+  const names = readdirSync(stageDir);
+  const lastFile = join(stageDir, 'last-key.json');
+  const protectedDigests = new Set<string>();
+  if (existsSync(lastFile)) protectedDigests.add(digestOf(JSON.parse(readFileSync(lastFile, 'utf8')) as unknown));
+  const results = names
+    .map((n) => RESULT_RE.exec(n)?.[1])
+    .filter((d): d is string => d !== undefined && names.includes(d))
+    .map((digest) => ({ digest, usedMs: statSync(join(stageDir, `${digest}.result.json`)).mtimeMs }))
+    .sort((a, b) => b.usedMs - a.usedMs || (a.digest < b.digest ? -1 : 1));
+  const kept = new Set(results.slice(0, keep).map((r) => r.digest));
+  const doomed: string[] = [];
+  for (const r of results) {
+    if (kept.has(r.digest) || protectedDigests.has(r.digest) || join(stageDir, r.digest) === inUse) continue;
+    doomed.push(r.digest, `${r.digest}.result.json`);
+  }
+  for (const n of names) {
+    const path = join(stageDir, n);
+    if (path === inUse) continue;
+    const complete = results.some((r) => r.digest === n);
+    // A result directory without its .result.json was never recorded (the run stopped between the two).
+    if ((DIGEST_RE.test(n) && !complete) || LEFTOVER_RE.test(n)) doomed.push(n);
+    // A .result.json without its directory names nothing.
+    const orphan = RESULT_RE.exec(n)?.[1];
+    if (orphan !== undefined && !names.includes(orphan)) doomed.push(n);
+  }
+  for (const n of doomed) await rm(join(stageDir, n), { recursive: true, force: true });
+  return doomed;
 }

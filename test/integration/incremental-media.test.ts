@@ -8,7 +8,7 @@
  * by the next one, never lost behind a cache entry (mkosi#2458's class).
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../build/config/schema.ts';
 import { type BuildEvent, CollectingReporter, type Reporter } from '../../build/core/events.ts';
 import { REPO_DIR, runBuild } from '../../build/pipeline.ts';
+import { KEPT_RESULTS } from '../../build/stages/cache.ts';
 import { buildFixturePlatform } from '../../tools/fixture/platform.ts';
 
 let dir: string;
@@ -108,6 +109,11 @@ describe('incremental media', () => {
     expectImagesPatched(added, false);
     rmSync(join(overlay, 'dogeos', 'extra', 'notes.txt'));
     expectPartialReuse(await expectSameAsClean('delete'));
+    // Four builds, four keys for every stage after payload: each keeps its last KEPT_RESULTS.
+    for (const stage of ['compose-seal', 'media-iso', 'media-usb', 'media-pxe']) {
+      const results = readdirSync(join(dir, 'inc', 'work', stage)).filter((n) => /^[0-9a-f]{64}$/.test(n));
+      expect(results, stage).toHaveLength(KEPT_RESULTS);
+    }
   }, 600_000);
 
   it('never loses an edit made while compose-seal runs', async () => {

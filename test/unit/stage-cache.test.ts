@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeAtomically } from '../../build/core/atomic.ts';
 import { dataError } from '../../build/core/errors.ts';
 import { CollectingReporter, timedStage } from '../../build/core/events.ts';
-import { runCachedStage } from '../../build/stages/cache.ts';
+import { KEPT_RESULTS, pruneStageResults, runCachedStage } from '../../build/stages/cache.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dogeos-cache-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -117,6 +117,95 @@ describe('incremental guards of the stage cache', () => {
     const second = await runCachedStage(work, plain, r);
     expect(second.ran).toBe(true);
     expect(runs).toBe(2);
+  });
+});
+
+describe('pruning the earlier results of a stage', () => {
+  const stage = (v: string) => ({
+    name: 'media-iso',
+    key: { v },
+    async run(dir: string) {
+      writeFileSync(join(dir, 'image'), v);
+      return { v };
+    },
+  });
+  /** Which keys' results are on disk, by the content their run wrote. */
+  const onDisk = (work: string) =>
+    readdirSync(join(work, 'media-iso'))
+      .filter((n) => /^[0-9a-f]{64}$/.test(n))
+      .map((n) => readFileSync(join(work, 'media-iso', n, 'image'), 'utf8'))
+      .sort();
+  // Results used one after another get distinct, increasing "last used" times.
+  let clock = Date.parse('2026-01-01T00:00:00Z') / 1000;
+  async function use(work: string, v: string) {
+    const o = await runCachedStage(work, stage(v), new CollectingReporter());
+    clock += 10;
+    const resultFile = `${o.dir}.result.json`;
+    if (o.ran) utimesSync(resultFile, clock, clock);
+    return { ...o, resultFile };
+  }
+
+  it('keeps the most recently used results, a reused one counting as used, and removes the rest', async () => {
+    expect(KEPT_RESULTS).toBeGreaterThanOrEqual(2); // the last one must survive for the next incremental build
+    const work = join(tmp, 'work-prune');
+    for (const v of ['a', 'b', 'c', 'd']) await use(work, v);
+    // 'a' used again: a skip, and it becomes the most recent.
+    const again = await use(work, 'a');
+    expect(again.ran).toBe(false);
+    const gone = await pruneStageResults(work, 'media-iso', again.dir, 3);
+    expect(onDisk(work)).toEqual(['a', 'c', 'd']);
+    expect(gone.filter((n) => n.endsWith('.result.json'))).toHaveLength(1);
+    // The next build still finds its last result as "previous" (the one last-key.json names).
+    let previous: unknown;
+    await runCachedStage(
+      work,
+      {
+        ...stage('e'),
+        run: async (dir: string, prev) => {
+          previous = prev?.result;
+          writeFileSync(join(dir, 'image'), 'e');
+          return { v: 'e' };
+        },
+      },
+      new CollectingReporter(),
+    );
+    expect(previous).toEqual({ v: 'a' });
+  });
+
+  it('never removes the result in use or the last recorded one, even when they are the oldest', async () => {
+    const work = join(tmp, 'work-prune-used');
+    const first = await use(work, 'a');
+    for (const v of ['b', 'c']) await use(work, v);
+    utimesSync(first.resultFile, 1, 1); // the oldest by far
+    await pruneStageResults(work, 'media-iso', first.dir, 1);
+    // 'c' is named by last-key.json, 'a' is in use; 'b' is neither.
+    expect(onDisk(work)).toEqual(['a', 'c']);
+  });
+
+  it('removes what interrupted runs left: incomplete results, temporaries, unrecorded results, lone .result.json', async () => {
+    const work = join(tmp, 'work-prune-left');
+    const kept = await use(work, 'a');
+    const dir = join(work, 'media-iso');
+    const d = (c: string) => c.repeat(64);
+    mkdirSync(join(dir, d('1'))); // no .result.json: never recorded
+    mkdirSync(join(dir, `.${d('2')}.tmp-123-4`));
+    mkdirSync(join(dir, `unrecorded-${d('3')}`));
+    writeFileSync(join(dir, `${d('5')}.result.json`), '{}');
+    writeFileSync(join(dir, 'notes.txt'), 'not ours to remove');
+    const gone = await pruneStageResults(work, 'media-iso', kept.dir);
+    expect(gone.sort()).toEqual([`.${d('2')}.tmp-123-4`, d('1'), `${d('5')}.result.json`, `unrecorded-${d('3')}`].sort());
+    expect(readdirSync(dir).sort()).toEqual(
+      [kept.dir.slice(dir.length + 1), `${kept.dir.slice(dir.length + 1)}.result.json`, 'last-key.json', 'notes.txt'].sort(),
+    );
+  });
+
+  it('keeps an unrecorded result this build is using', async () => {
+    const work = join(tmp, 'work-prune-unrecorded');
+    await use(work, 'a');
+    const inUse = join(work, 'media-iso', `unrecorded-${'9'.repeat(64)}`);
+    mkdirSync(inUse);
+    await pruneStageResults(work, 'media-iso', inUse);
+    expect(existsSync(inUse)).toBe(true);
   });
 });
 
