@@ -7,6 +7,8 @@ export interface BlockDevice {
   readonly sizeBytes: number;
   /** Reads exactly `lengthBytes` at `offsetBytes`; throws if out of range. */
   readAt(offsetBytes: number, lengthBytes: number): Uint8Array;
+  /** Reads exactly `target.length` bytes at `offsetBytes` into `target` (a caller's buffer, reused); throws if out of range. */
+  readInto?(offsetBytes: number, target: Uint8Array): void;
   /** Writes `data` at `offsetBytes`; read-only devices throw. */
   writeAt(offsetBytes: number, data: Uint8Array): void;
 }
@@ -27,6 +29,9 @@ export class MemoryBlockDevice implements BlockDevice {
       throw new RangeError(`read of ${lengthBytes} bytes at offset ${offsetBytes} is outside the ${this.bytes.length}-byte device`);
     }
     return this.bytes.subarray(offsetBytes, offsetBytes + lengthBytes);
+  }
+  readInto(offsetBytes: number, target: Uint8Array): void {
+    target.set(this.readAt(offsetBytes, target.length));
   }
   writeAt(offsetBytes: number, data: Uint8Array): void {
     if (this.readOnly) throw new Error('device is read-only');

@@ -71,11 +71,32 @@ function rawBlock(job) {
   if (job.dictionary !== undefined) opts.dictionary = job.dictionary;
   return deflateRawSync(job.data, opts);
 }
+// Ours to give: a buffer that is its whole ArrayBuffer moves without a copy.
+function owned(z) {
+  if (z.byteOffset === 0 && z.byteLength === z.buffer.byteLength) return z;
+  const out = new Uint8Array(z.length);
+  out.set(z);
+  return out;
+}
 parentPort.on('message', (job) => {
   try {
-    const z = job.raw ? rawBlock(job) : deflateSync(job.data, { level: job.level });
-    const out = new Uint8Array(z.length);
-    out.set(z);
+    if (job.pieceBytes > 0) {
+      // One output chunk holds a whole piece's stream (zlib's deflateBound), so each
+      // result is a view of a buffer of its own, which moves to the caller uncopied.
+      const chunkSize = Math.max(16384, job.pieceBytes + (job.pieceBytes >> 10) + 64);
+      const outs = [];
+      const moved = new Set([job.data.buffer]);
+      for (let at = 0; at < job.data.length; at += job.pieceBytes) {
+        let z = deflateSync(job.data.subarray(at, at + job.pieceBytes), { level: job.level, chunkSize });
+        if (moved.has(z.buffer)) z = owned(z);
+        moved.add(z.buffer);
+        outs.push(z);
+      }
+      // The input goes back to its owner, who reuses it.
+      parentPort.postMessage({ id: job.id, outs, input: job.data }, [...moved]);
+      return;
+    }
+    const out = owned(job.raw ? rawBlock(job) : deflateSync(job.data, { level: job.level }));
     parentPort.postMessage({ id: job.id, out }, [out.buffer]);
   } catch (e) {
     parentPort.postMessage({ id: job.id, error: String((e && e.message) || e) });
@@ -97,6 +118,14 @@ export interface Deflater {
   readonly threads: number;
   /** zlib-format deflate of `data` at `level` (1…9). */
   deflate(data: Uint8Array, level: number): Promise<Uint8Array>;
+  /**
+   * zlib-format deflate of each `pieceBytes` piece of `data` on its own (the
+   * last may be shorter), in one job: the lofi segments of a batch, one
+   * message each way instead of one per segment. `data` is handed over:
+   * when it spans its whole ArrayBuffer it moves to the worker and comes
+   * back as `input` (the caller reads and reuses that, not `data`), with no copy.
+   */
+  deflateEach(data: Uint8Array, pieceBytes: number, level: number): Promise<DeflatedPieces>;
   /** Raw deflate of one block; the blocks of a stream, concatenated in order, are one valid deflate stream. */
   deflateRaw(data: Uint8Array, opts: RawBlockOptions): Promise<Uint8Array>;
   /** Stops the workers; pending jobs are rejected. */
@@ -108,11 +137,26 @@ interface Job {
   readonly data: Uint8Array;
   readonly level: number;
   readonly raw?: { readonly dictionary: Uint8Array | undefined; readonly last: boolean };
-  readonly resolve: (out: Uint8Array) => void;
+  /** deflateEach: the piece size (the reply is `outs`). */
+  readonly pieceBytes?: number;
+  readonly resolve: (out: Uint8Array | DeflatedPieces) => void;
   readonly reject: (e: unknown) => void;
 }
 
-type Reply = { id: number; out: Uint8Array } | { id: number; error: string };
+/** What deflateEach gives back: each piece deflated, and the input's bytes. */
+export interface DeflatedPieces {
+  readonly outs: Uint8Array[];
+  readonly input: Uint8Array;
+}
+
+type Reply = { id: number; out: Uint8Array } | ({ id: number } & DeflatedPieces) | { id: number; error: string };
+
+function eachPiece(data: Uint8Array, pieceBytes: number, fn: (piece: Uint8Array) => Uint8Array): Uint8Array[] {
+  if (!Number.isInteger(pieceBytes) || pieceBytes <= 0) throw internalError('DEFLATE_POOL_FAILED', `piece size ${pieceBytes} is not a positive integer`);
+  const outs: Uint8Array[] = [];
+  for (let at = 0; at < data.length; at += pieceBytes) outs.push(fn(data.subarray(at, at + pieceBytes)));
+  return outs;
+}
 
 function rawBlockInline(data: Uint8Array, o: RawBlockOptions): Uint8Array {
   const finishFlush = o.last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH;
@@ -125,11 +169,19 @@ function rawBlockInline(data: Uint8Array, o: RawBlockOptions): Uint8Array {
   return deflateRawSync(data, o.dictionary === undefined ? { level: o.level, finishFlush } : { level: o.level, finishFlush, dictionary: o.dictionary });
 }
 
+/** A copy with its own ArrayBuffer; every byte is overwritten at once, so no zero-fill first. */
+function copyOf(data: Uint8Array): Uint8Array {
+  const copy = Buffer.allocUnsafeSlow(data.length);
+  copy.set(data);
+  return copy;
+}
+
 /** Deflates in the calling thread; for threads = 1 and tiny inputs. */
 export function inlineDeflater(): Deflater {
   return {
     threads: 1,
     deflate: async (data, level) => deflateSync(data, { level }),
+    deflateEach: async (data, pieceBytes, level) => ({ outs: eachPiece(data, pieceBytes, (piece) => deflateSync(piece, { level })), input: data }),
     deflateRaw: async (data, o) => rawBlockInline(data, o),
     close: async () => {},
   };
@@ -157,17 +209,32 @@ class WorkerDeflater implements Deflater {
   }
 
   deflate(data: Uint8Array, level: number): Promise<Uint8Array> {
-    return this.enqueue(data, level, undefined);
+    return this.enqueue(data, level, undefined) as Promise<Uint8Array>;
+  }
+
+  deflateEach(data: Uint8Array, pieceBytes: number, level: number): Promise<DeflatedPieces> {
+    if (!Number.isInteger(pieceBytes) || pieceBytes <= 0) {
+      return Promise.reject(internalError('DEFLATE_POOL_FAILED', `piece size ${pieceBytes} is not a positive integer`));
+    }
+    return this.enqueue(data, level, undefined, pieceBytes) as Promise<DeflatedPieces>;
   }
 
   deflateRaw(data: Uint8Array, o: RawBlockOptions): Promise<Uint8Array> {
-    return this.enqueue(data, o.level, { dictionary: o.dictionary, last: o.last });
+    return this.enqueue(data, o.level, { dictionary: o.dictionary, last: o.last }) as Promise<Uint8Array>;
   }
 
-  private enqueue(data: Uint8Array, level: number, raw: Job['raw']): Promise<Uint8Array> {
+  private enqueue(data: Uint8Array, level: number, raw: Job['raw'], pieceBytes?: number): Promise<Uint8Array | DeflatedPieces> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, data, level, ...(raw === undefined ? {} : { raw }), resolve, reject });
+      this.queue.push({
+        id: this.nextId++,
+        data,
+        level,
+        ...(raw === undefined ? {} : { raw }),
+        ...(pieceBytes === undefined ? {} : { pieceBytes }),
+        resolve,
+        reject,
+      });
       this.pump();
     });
   }
@@ -179,11 +246,23 @@ class WorkerDeflater implements Deflater {
       this.running.set(w, job);
       // Copy first: posting a view would clone its whole backing buffer, and
       // transferring it would detach the caller's. (Not .slice(): on a
-      // Buffer that is a view, not a copy.)
-      const copy = new Uint8Array(job.data);
+      // Buffer that is a view, not a copy.) deflateEach's input is handed
+      // over: it moves as it is when it is its whole ArrayBuffer.
+      const given = job.pieceBytes !== undefined && job.data.byteOffset === 0 && job.data.byteLength === job.data.buffer.byteLength;
+      const copy = given ? job.data : copyOf(job.data);
       const dictionary = job.raw?.dictionary === undefined ? undefined : new Uint8Array(job.raw.dictionary);
-      const msg = { id: job.id, data: copy, level: job.level, raw: job.raw !== undefined, last: job.raw?.last === true, dictionary };
-      w.postMessage(msg, dictionary === undefined ? [copy.buffer] : [copy.buffer, dictionary.buffer]);
+      const msg = {
+        id: job.id,
+        data: copy,
+        level: job.level,
+        raw: job.raw !== undefined,
+        last: job.raw?.last === true,
+        dictionary,
+        pieceBytes: job.pieceBytes ?? 0,
+      };
+      const moved = [copy.buffer as ArrayBuffer];
+      if (dictionary !== undefined) moved.push(dictionary.buffer);
+      w.postMessage(msg, moved);
     }
   }
 
@@ -193,7 +272,7 @@ class WorkerDeflater implements Deflater {
     this.idle.push(w);
     if (job !== undefined) {
       if ('error' in reply) job.reject(internalError('DEFLATE_POOL_FAILED', `deflate failed: ${reply.error}`));
-      else job.resolve(reply.out);
+      else job.resolve('outs' in reply ? { outs: reply.outs, input: reply.input } : reply.out);
     }
     this.pump();
   }

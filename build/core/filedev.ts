@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync, writevSync } from 'node:fs';
 import type { BlockDevice } from './blockdev.ts';
 import { fileSystemError } from './fs-errors.ts';
 
@@ -32,13 +32,21 @@ export class FileBlockDevice implements BlockDevice {
     }
     // Every byte is read into it (or we throw): no need to zero it first. Not pooled.
     const buf = Buffer.allocUnsafeSlow(lengthBytes);
+    this.readInto(offsetBytes, buf);
+    return buf;
+  }
+
+  readInto(offsetBytes: number, target: Uint8Array): void {
+    const lengthBytes = target.length;
+    if (offsetBytes < 0 || offsetBytes + lengthBytes > this.sizeBytes) {
+      throw new RangeError(`read of ${lengthBytes} bytes at offset ${offsetBytes} is outside ${this.path} (${this.sizeBytes} bytes)`);
+    }
     let done = 0;
     while (done < lengthBytes) {
-      const n = readSync(this.fd, buf, done, lengthBytes - done, offsetBytes + done);
+      const n = readSync(this.fd, target, done, lengthBytes - done, offsetBytes + done);
       if (n === 0) throw new RangeError(`unexpected end of ${this.path} at ${offsetBytes + done}`);
       done += n;
     }
-    return buf;
   }
 
   writeAt(offsetBytes: number, data: Uint8Array): void {
@@ -50,6 +58,25 @@ export class FileBlockDevice implements BlockDevice {
       }
     } catch (e) {
       // fd-based errors carry no path: name the file here.
+      throw fileSystemError(e, this.path) ?? e;
+    }
+  }
+
+  /** Writes `parts` back to back from `offsetBytes`, in as few system calls as the kernel takes (pwritev). */
+  writevAt(offsetBytes: number, parts: readonly Uint8Array[]): void {
+    if (!this.writable) throw new Error(`${this.path} is open read-only`);
+    let rest = parts.filter((x) => x.length > 0);
+    let at = offsetBytes;
+    try {
+      while (rest.length > 0) {
+        let n = writevSync(this.fd, rest as Uint8Array[], at);
+        at += n;
+        // A short write: drop what went out, go on from the first part not fully written.
+        let i = 0;
+        while (i < rest.length && n >= rest[i]!.length) n -= rest[i++]!.length;
+        rest = i < rest.length && n > 0 ? [rest[i]!.subarray(n), ...rest.slice(i + 1)] : rest.slice(i);
+      }
+    } catch (e) {
       throw fileSystemError(e, this.path) ?? e;
     }
   }

@@ -46,7 +46,10 @@ export interface PackLofiOptions {
 
 /** Where packLofiTo writes; a FileBlockDevice or a memory buffer. */
 export interface LofiSink {
+  /** Takes `data` before it returns: the writer reads into the same buffers again. */
   writeAt(offsetBytes: number, data: Uint8Array): void;
+  /** Writes `parts` back to back from `offsetBytes` (one system call for a batch of segments), taken before it returns. */
+  writevAt?(offsetBytes: number, parts: readonly Uint8Array[]): void;
 }
 
 export interface PackResult {
@@ -64,14 +67,24 @@ export interface PackResult {
  * the stream is longer than the chunk itself (spec §3, "stricter rule").
  */
 export function encodeSegment(chunk: Uint8Array, compressed: Uint8Array | undefined, segmentSizeBytes: number): Uint8Array {
-  const limit = Math.min(segmentSizeBytes - COMPRESS_THRESHOLD_BYTES, chunk.length);
-  const useCompressed = compressed !== undefined && segmentSizeBytes > COMPRESS_THRESHOLD_BYTES && compressed.length <= limit;
-  const payload = useCompressed ? compressed : chunk;
+  const { type, payload } = segmentParts(chunk, compressed, segmentSizeBytes);
   const out = new Uint8Array(1 + payload.length);
-  out[0] = useCompressed ? SEGMENT_COMPRESSED : SEGMENT_UNCOMPRESSED;
+  out[0] = type;
   out.set(payload, 1);
   return out;
 }
+
+/** encodeSegment's decision without the copy: the type byte and the bytes that follow it (a view of `chunk` or `compressed`). */
+function segmentParts(chunk: Uint8Array, compressed: Uint8Array | undefined, segmentSizeBytes: number): { type: number; payload: Uint8Array } {
+  const limit = Math.min(segmentSizeBytes - COMPRESS_THRESHOLD_BYTES, chunk.length);
+  const useCompressed = compressed !== undefined && segmentSizeBytes > COMPRESS_THRESHOLD_BYTES && compressed.length <= limit;
+  return useCompressed ? { type: SEGMENT_COMPRESSED, payload: compressed } : { type: SEGMENT_UNCOMPRESSED, payload: chunk };
+}
+
+const TYPE_BYTE: Readonly<Record<number, Uint8Array>> = {
+  [SEGMENT_COMPRESSED]: Uint8Array.of(SEGMENT_COMPRESSED),
+  [SEGMENT_UNCOMPRESSED]: Uint8Array.of(SEGMENT_UNCOMPRESSED),
+};
 
 interface Plan {
   readonly algorithm: LofiWriteAlgorithm;
@@ -107,6 +120,9 @@ function plan(sizeBytes: number, opts: PackLofiOptions): Plan {
   return { algorithm, level, segmentSizeBytes: seg, segmentCount, lastSegmentSizeBytes: sizeBytes - (segmentCount - 1) * seg };
 }
 
+/** About this much input per job to the deflate pool (8 default segments). */
+export const BATCH_BYTES = 1024 * 1024;
+
 function interrupted(): DogeError {
   return new DogeError({ code: 'INTERRUPTED', status: 'interrupted', message: 'lofi compression interrupted' });
 }
@@ -129,35 +145,65 @@ export async function packLofiTo(input: BlockDevice | Uint8Array, sink: LofiSink
   }
   const compress = p.segmentSizeBytes > COMPRESS_THRESHOLD_BYTES;
   const deflater = opts.deflater ?? inlineDeflater();
-  const window = Math.max(2, 2 * Math.min(deflater.threads, p.segmentCount));
+  // Segments go to the pool in batches of about BATCH_BYTES (one read, one
+  // message each way), up to two batches per thread in flight.
+  const perBatch = Math.max(1, Math.floor(BATCH_BYTES / p.segmentSizeBytes));
+  const batches = Math.ceil(p.segmentCount / perBatch);
+  const window = Math.max(2, 2 * Math.min(deflater.threads, batches));
   const headerBytes = headerBytesFor(p.segmentCount);
-  const lengthOf = (i: number) => (i === p.segmentCount - 1 ? p.lastSegmentSizeBytes : p.segmentSizeBytes);
-  const submit = (i: number): Promise<Uint8Array> => {
-    const chunk = dev.readAt(i * p.segmentSizeBytes, lengthOf(i));
-    if (!compress) return Promise.resolve(encodeSegment(chunk, undefined, p.segmentSizeBytes));
-    return deflater.deflate(chunk, p.level).then((z) => encodeSegment(chunk, z, p.segmentSizeBytes));
+  // Batch buffers come back from the pool with their results and are read into again once written.
+  const batchBytes = perBatch * p.segmentSizeBytes;
+  const free: Uint8Array[] = [];
+  const submit = (b: number): Promise<{ input: Uint8Array; outs: readonly (Uint8Array | undefined)[] }> => {
+    const first = b * perBatch;
+    const count = Math.min(perBatch, p.segmentCount - first);
+    const offset = first * p.segmentSizeBytes;
+    const length = Math.min(dev.sizeBytes, offset + count * p.segmentSizeBytes) - offset;
+    let data: Uint8Array;
+    if (dev.readInto === undefined) data = dev.readAt(offset, length);
+    else {
+      const whole = free.pop() ?? Buffer.allocUnsafeSlow(batchBytes);
+      data = length === batchBytes ? whole : whole.subarray(0, length);
+      dev.readInto(offset, data);
+    }
+    if (!compress) return Promise.resolve({ input: data, outs: new Array<undefined>(count).fill(undefined) });
+    return deflater.deflateEach(data, p.segmentSizeBytes, p.level);
   };
-  const pending = new Map<number, Promise<Uint8Array>>();
+  const pending = new Map<number, ReturnType<typeof submit>>();
   const index = [0];
   let submitted = 0;
   let dataBytes = 0;
   let stored = 0;
-  for (let i = 0; i < p.segmentCount; i++) {
+  let done = 0;
+  for (let b = 0; b < batches; b++) {
     if (opts.signal?.aborted === true) throw interrupted();
-    while (submitted < p.segmentCount && submitted < i + window) {
+    while (submitted < batches && submitted < b + window) {
       const job = submit(submitted);
       job.catch(() => {}); // awaited below in order; avoid an unhandled rejection meanwhile
       pending.set(submitted++, job);
     }
-    const segment = await pending.get(i)!;
-    pending.delete(i);
-    if (segment[0] === SEGMENT_UNCOMPRESSED) stored++;
-    sink.writeAt(headerBytes + dataBytes, segment);
-    dataBytes += segment.length;
-    index.push(dataBytes);
-    if (i % 64 === 63 || i === p.segmentCount - 1) {
-      reporter.emit({ type: 'progress', task: 'lofi-pack', doneBytes: Math.min(dev.sizeBytes, (i + 1) * p.segmentSizeBytes), totalBytes: dev.sizeBytes });
+    const { input, outs } = await pending.get(b)!;
+    pending.delete(b);
+    // Each segment is its type byte, then the payload as it is (no copy into one buffer).
+    const parts: Uint8Array[] = [];
+    const at = headerBytes + dataBytes;
+    for (let k = 0; k < outs.length; k++) {
+      const chunk = input.subarray(k * p.segmentSizeBytes, (k + 1) * p.segmentSizeBytes);
+      const { type, payload } = segmentParts(chunk, outs[k], p.segmentSizeBytes);
+      if (type === SEGMENT_UNCOMPRESSED) stored++;
+      if (sink.writevAt === undefined) {
+        sink.writeAt(headerBytes + dataBytes, TYPE_BYTE[type]!);
+        sink.writeAt(headerBytes + dataBytes + 1, payload);
+      } else parts.push(TYPE_BYTE[type]!, payload);
+      dataBytes += 1 + payload.length;
+      index.push(dataBytes);
+      done++;
+      if (done % 64 === 0 || done === p.segmentCount) {
+        reporter.emit({ type: 'progress', task: 'lofi-pack', doneBytes: Math.min(dev.sizeBytes, done * p.segmentSizeBytes), totalBytes: dev.sizeBytes });
+      }
     }
+    if (sink.writevAt !== undefined) sink.writevAt(at, parts);
+    if (dev.readInto !== undefined && input.byteLength === batchBytes) free.push(input);
   }
   sink.writeAt(0, serializeHeader({ ...p, index }));
   const pad = paddingFor(headerBytes + dataBytes);
@@ -173,7 +219,7 @@ export async function packLofiTo(input: BlockDevice | Uint8Array, sink: LofiSink
 /** Compresses `input` into a new lofi image in memory. */
 export async function packLofi(input: BlockDevice | Uint8Array, opts: PackLofiOptions = {}): Promise<Uint8Array> {
   const parts: { offsetBytes: number; data: Uint8Array }[] = [];
-  const result = await packLofiTo(input, { writeAt: (offsetBytes, data) => parts.push({ offsetBytes, data }) }, opts);
+  const result = await packLofiTo(input, { writeAt: (offsetBytes, data) => parts.push({ offsetBytes, data: new Uint8Array(data) }) }, opts);
   const out = new Uint8Array(result.sizeBytes);
   for (const part of parts) out.set(part.data, part.offsetBytes);
   return out;
