@@ -11,7 +11,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { constants, deflateRawSync, deflateSync } from 'node:zlib';
-import { internalError } from './errors.ts';
+import { type DogeError, internalError } from './errors.ts';
 
 /**
  * Raw pieces skip deflate where it would not pay: a block whose sampled
@@ -151,8 +151,16 @@ export interface DeflatedPieces {
 
 type Reply = { id: number; out: Uint8Array } | ({ id: number } & DeflatedPieces) | { id: number; error: string };
 
+/** deflateEach's one check of its piece size, for both deflaters. */
+function badPieceSize(pieceBytes: number): DogeError | undefined {
+  return Number.isInteger(pieceBytes) && pieceBytes > 0
+    ? undefined
+    : internalError('DEFLATE_POOL_FAILED', `piece size ${pieceBytes} is not a positive integer`);
+}
+
 function eachPiece(data: Uint8Array, pieceBytes: number, fn: (piece: Uint8Array) => Uint8Array): Uint8Array[] {
-  if (!Number.isInteger(pieceBytes) || pieceBytes <= 0) throw internalError('DEFLATE_POOL_FAILED', `piece size ${pieceBytes} is not a positive integer`);
+  const bad = badPieceSize(pieceBytes);
+  if (bad !== undefined) throw bad;
   const outs: Uint8Array[] = [];
   for (let at = 0; at < data.length; at += pieceBytes) outs.push(fn(data.subarray(at, at + pieceBytes)));
   return outs;
@@ -213,9 +221,8 @@ class WorkerDeflater implements Deflater {
   }
 
   deflateEach(data: Uint8Array, pieceBytes: number, level: number): Promise<DeflatedPieces> {
-    if (!Number.isInteger(pieceBytes) || pieceBytes <= 0) {
-      return Promise.reject(internalError('DEFLATE_POOL_FAILED', `piece size ${pieceBytes} is not a positive integer`));
-    }
+    const bad = badPieceSize(pieceBytes);
+    if (bad !== undefined) return Promise.reject(bad);
     return this.enqueue(data, level, undefined, pieceBytes) as Promise<DeflatedPieces>;
   }
 

@@ -174,7 +174,6 @@ export async function packLofiTo(input: BlockDevice | Uint8Array, sink: LofiSink
   let submitted = 0;
   let dataBytes = 0;
   let stored = 0;
-  let done = 0;
   for (let b = 0; b < batches; b++) {
     if (opts.signal?.aborted === true) throw interrupted();
     while (submitted < batches && submitted < b + window) {
@@ -197,7 +196,7 @@ export async function packLofiTo(input: BlockDevice | Uint8Array, sink: LofiSink
       } else parts.push(TYPE_BYTE[type]!, payload);
       dataBytes += 1 + payload.length;
       index.push(dataBytes);
-      done++;
+      const done = index.length - 1; // segments written so far
       if (done % 64 === 0 || done === p.segmentCount) {
         reporter.emit({ type: 'progress', task: 'lofi-pack', doneBytes: Math.min(dev.sizeBytes, done * p.segmentSizeBytes), totalBytes: dev.sizeBytes });
       }
