@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -58,11 +59,15 @@ function sourceUrls(root) {
  * bundle; the caller then runs the sources through tsx.
  */
 export async function ensureBundle({ root, sourceDirs, entry, cacheDir }) {
-  const esbuild = await import('esbuild');
-  const digest = sourcesDigest(root, sourceDirs, `esbuild ${esbuild.version}\0${entry}`);
+  // esbuild's version from its package.json: loading esbuild itself (about
+  // 45 ms) is needed only to make a bundle. Throws when it is not installed.
+  const { version } = createRequire(import.meta.url)('esbuild/package.json');
+  const digest = sourcesDigest(root, sourceDirs, `esbuild ${version}\0${entry}`);
   const dir = join(cacheDir, digest);
   const main = join(dir, 'main.js');
   if (existsSync(join(dir, 'complete'))) return main;
+  const esbuild = await import('esbuild');
+  if (esbuild.version !== version) throw new Error(`esbuild ${esbuild.version} loaded, its package.json says ${version}`);
   mkdirSync(cacheDir, { recursive: true });
   const tmp = join(cacheDir, `.tmp-${digest.slice(0, 12)}-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });

@@ -10,7 +10,6 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { create as createTar } from 'tar';
 import type { Reporter } from './events.ts';
 import type { TreeEntry } from './fstree.ts';
 import { createParallelGzip, type GzipBlockCache } from './pgzip.ts';
@@ -65,6 +64,7 @@ function hashing(h: ReturnType<typeof createHash>, counted: { bytes: number }): 
 
 export async function writeTarGz(opts: TarGzOptions): Promise<TarGzResult> {
   const paths = [opts.topDir, ...opts.entries.map((e) => `${opts.topDir}/${e.rel}`)];
+  const { create: createTar } = await import('tar'); // loaded on first use (~30 ms): a no-op build reads and writes no tarball
   const tarStream = createTar(
     {
       cwd: opts.cwd,

@@ -138,7 +138,7 @@ interface AttemptState {
 }
 
 /** One request; returns the result on success, throws RetryableError or a final DogeError. */
-async function attempt(req: DownloadRequest, agent: ReturnType<typeof makeAgent>, st: AttemptState): Promise<DownloadResult> {
+async function attempt(req: DownloadRequest, agent: Awaited<ReturnType<typeof makeAgent>>, st: AttemptState): Promise<DownloadResult> {
   const { url, partPath, http } = req;
   const metaPath = `${partPath}.json`;
   const have = existsSync(partPath) ? (await stat(partPath)).size : 0;
@@ -256,7 +256,7 @@ async function receiveBody(a: {
 
 /** Downloads `req.url` to `req.partPath`, with resume and retries. */
 export async function downloadToFile(req: DownloadRequest): Promise<DownloadResult> {
-  const agent = makeAgent(req.http.env);
+  const agent = await makeAgent(req.http.env);
   const st: AttemptState = { requests: 0, resumed: false };
   let stalls = 0;
   try {

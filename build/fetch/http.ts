@@ -5,8 +5,8 @@
  * offsets count stored bytes), a timeout until the response headers arrive
  * and an idle (stall) timeout between body chunks.
  */
-import fetch, { type Response } from 'node-fetch';
-import { ProxyAgent } from 'proxy-agent';
+import type { Response } from 'node-fetch';
+import type { ProxyAgent } from 'proxy-agent';
 
 export interface HttpOptions {
   /** Until the response headers arrive (connect + TLS + server think time). */
@@ -71,7 +71,8 @@ export function proxyForUrl(urlText: string, env: HttpOptions['env']): string {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(chosen) ? chosen : `http://${chosen}`;
 }
 
-export function makeAgent(env: HttpOptions['env']): ProxyAgent {
+export async function makeAgent(env: HttpOptions['env']): Promise<ProxyAgent> {
+  const { ProxyAgent } = await import('proxy-agent');
   return new ProxyAgent({ getProxyForUrl: (u: string) => proxyForUrl(u, env) });
 }
 
@@ -116,6 +117,7 @@ export async function openGet(opts: {
     timer = setTimeout(() => cut('idle-timeout'), opts.http.idleTimeoutMs);
   };
   try {
+    const { default: fetch } = await import('node-fetch');
     const response = await fetch(opts.url, {
       headers: { 'user-agent': opts.http.userAgent, 'accept-encoding': 'identity', ...opts.headers },
       redirect: 'follow',

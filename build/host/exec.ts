@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { $, type ProcessPromise, quote } from 'zx';
+import { $, type ProcessPromise, quote } from 'zx/core';
 import { DogeError, internalError, unavailableError } from '../core/errors.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
 import { noSpaceError } from '../core/fs-errors.ts';

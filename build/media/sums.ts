@@ -3,11 +3,11 @@
  * build-manifest.json, the record a release engineer publishes with the
  * media: inputs, pins, tool versions, config digest, git commit, outputs.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeAtomically } from '../core/atomic.ts';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { writeAtomically, writeFileAtomicallySync } from '../core/atomic.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
-import { run } from '../host/exec.ts';
+import { findTool, run } from '../host/exec.ts';
 
 export interface OutputFile {
   /** Path relative to the output directory. */
@@ -53,36 +53,97 @@ async function toolVersion(tool: string, args: readonly string[]): Promise<strin
   }
 }
 
-export async function toolVersions(): Promise<Record<string, string>> {
-  // At once: three short-lived children, not three in a row.
-  const [grub, xorriso, mtools] = await Promise.all([
-    toolVersion('grub-mkimage', ['--version']),
-    toolVersion('xorriso', ['-version']),
-    toolVersion('mformat', ['--version']),
-  ]);
-  return { node: process.version, 'grub-mkimage': grub, xorriso, mtools };
-}
+/** The tools whose versions every build records: `[record key, program, arguments]`. */
+const RECORDED_TOOLS = [
+  ['grub-mkimage', 'grub-mkimage', ['--version']],
+  ['xorriso', 'xorriso', ['-version']],
+  ['mtools', 'mformat', ['--version']],
+] as const;
 
-/** The commit of the checkout the builder runs from, with -dirty when modified. */
-export async function gitCommit(repoDir: string): Promise<string> {
+type VersionMemo = Record<string, { readonly id: string; readonly line: string }>;
+
+/**
+ * The program `tool` runs as and its identity (device, inode, size, mtime
+ * and ctime to the nanosecond, of the file a symlink leads to); undefined
+ * when it is not on PATH. A package upgrade replaces the file, so the
+ * identity changes and the version is asked again.
+ */
+function programIdentity(tool: string): string | undefined {
+  const path = findTool(tool);
+  if (path === undefined) return undefined;
   try {
-    const head = await run('git', ['-C', repoDir, 'rev-parse', 'HEAD'], { allowFailure: true });
-    if (head.status !== 0) return 'unknown';
-    const dirty = await run('git', ['-C', repoDir, 'status', '--porcelain', '--untracked-files=no'], { allowFailure: true });
-    return `${head.stdout.trim()}${dirty.stdout.trim() === '' ? '' : '-dirty'}`;
+    const st = statSync(path, { bigint: true });
+    return [path, st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].join(':');
   } catch {
-    return 'unknown';
+    return undefined;
   }
 }
 
-/** The committer time of the builder's HEAD in seconds (the DogeOS stamp's default time); undefined outside a checkout. */
-export async function gitCommitTime(repoDir: string): Promise<number | undefined> {
+function readVersionMemo(file: string): VersionMemo {
   try {
-    const r = await run('git', ['-C', repoDir, 'log', '-1', '--format=%ct', 'HEAD'], { allowFailure: true });
-    const t = Number(r.stdout.trim());
-    return r.status === 0 && Number.isInteger(t) && t > 0 ? t : undefined;
+    const m = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    return m !== null && typeof m === 'object' && !Array.isArray(m) ? (m as VersionMemo) : {};
   } catch {
-    return undefined;
+    return {}; // absent or damaged: the versions are asked again
+  }
+}
+
+/**
+ * The versions recorded in build-manifest.json and the SBOM. With `memoFile`,
+ * each program's first line is remembered under the program's identity, so
+ * a build whose tools did not change starts none of them (three children,
+ * about 0.1 s of a no-op build); a program that is absent is asked every time.
+ */
+export async function toolVersions(memoFile?: string): Promise<Record<string, string>> {
+  const memo = memoFile === undefined ? {} : readVersionMemo(memoFile);
+  let changed = false;
+  // At once: three short-lived children, not three in a row.
+  const lines = await Promise.all(
+    RECORDED_TOOLS.map(async ([, tool, args]) => {
+      const key = [tool, ...args].join(' ');
+      const id = memoFile === undefined ? undefined : programIdentity(tool);
+      const known = memo[key];
+      if (id !== undefined && known?.id === id) return known.line;
+      const line = await toolVersion(tool, args);
+      // Kept only when the program did not change while it was asked.
+      if (id !== undefined && line !== 'absent' && programIdentity(tool) === id) {
+        memo[key] = { id, line };
+        changed = true;
+      }
+      return line;
+    }),
+  );
+  if (memoFile !== undefined && changed) {
+    mkdirSync(dirname(memoFile), { recursive: true });
+    writeFileAtomicallySync(memoFile, `${JSON.stringify(memo, null, 2)}\n`);
+  }
+  return { node: process.version, ...Object.fromEntries(RECORDED_TOOLS.map(([name], i) => [name, lines[i]!])) };
+}
+
+export interface GitState {
+  /** HEAD's commit, with -dirty when tracked files are modified; 'unknown' outside a checkout. */
+  readonly commit: string;
+  /** The committer time of HEAD in seconds (the DogeOS stamp's default time); undefined outside a checkout. */
+  readonly commitTimeSec: number | undefined;
+}
+
+/** The builder checkout's commit and its time: two `git` children, run at once. */
+export async function gitState(repoDir: string): Promise<GitState> {
+  const unknown: GitState = { commit: 'unknown', commitTimeSec: undefined };
+  try {
+    const [head, dirty] = await Promise.all([
+      run('git', ['-C', repoDir, 'log', '-1', '--format=%H %ct', 'HEAD'], { allowFailure: true }),
+      run('git', ['-C', repoDir, 'status', '--porcelain', '--untracked-files=no'], { allowFailure: true }),
+    ]);
+    const m = /^([0-9a-f]{40,64}) (\d+)$/.exec(head.stdout.trim());
+    if (head.status !== 0 || m === null) return unknown;
+    const t = Number(m[2]);
+    return {
+      commit: `${m[1]}${dirty.status === 0 && dirty.stdout.trim() === '' ? '' : '-dirty'}`,
+      commitTimeSec: Number.isSafeInteger(t) && t > 0 ? t : undefined,
+    };
+  } catch {
+    return unknown;
   }
 }
 

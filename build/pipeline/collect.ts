@@ -90,7 +90,7 @@ export function collect(ctx: BuildContext, c: CollectInput): Promise<BuildResult
   const { config, reporter, acquired } = ctx;
   return timedStage(reporter, 'collect', async () => {
     const outputs = await linkOutputs(ctx, c.produced);
-    const tools = await toolVersions();
+    const tools = await toolVersions(join(config.workDir, 'derived', 'tools', 'versions.json'));
     const configDigest = digestOf({ ...config, outDir: null, workDir: null, cacheDir: null, lockFile: null });
     const records = await writeReleaseRecords({
       outDir: config.outDir,

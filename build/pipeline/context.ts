@@ -13,7 +13,7 @@ import type { Reporter } from '../core/events.ts';
 import { digestOf } from '../core/hash.ts';
 import { sha512Crypt } from '../core/password.ts';
 import { dogeosStamp, stampEpoch } from '../core/stamp.ts';
-import { gitCommit, gitCommitTime } from '../media/sums.ts';
+import { gitState } from '../media/sums.ts';
 import { acquirePlatform } from '../stages/acquire/index.ts';
 import { type PreviousResult, runCachedStage, type StageOutcome } from '../stages/cache.ts';
 import { digestDir } from '../stages/digest-tree.ts';
@@ -90,6 +90,8 @@ function sourcesDigest(): string {
 export async function buildContext(o: BuildOptions): Promise<BuildContext> {
   const { config, reporter, signal } = o;
   const fifoAdminPassword = o.env['DOGEOS_FIFO_ADMIN_PASSWORD'];
+  // Two git children run while the inputs are checked and the platform acquired.
+  const git = gitState(REPO_DIR);
   const { hosts } = await preflight({ config, fifoAdminPassword, cwd: o.cwd, env: o.env });
   const acquired = await acquirePlatform({
     source: config.platform.source,
@@ -106,12 +108,13 @@ export async function buildContext(o: BuildOptions): Promise<BuildContext> {
   });
   // The upstream stamp names the input; the DogeOS stamp names everything we write (build/core/stamp.ts).
   const upstreamStamp = acquired.stamp;
-  const stamp = dogeosStamp({ upstream: upstreamStamp, sourceDateEpoch: config.sourceDateEpoch, commitTimeSec: await gitCommitTime(REPO_DIR) });
+  const { commit, commitTimeSec } = await git;
+  const stamp = dogeosStamp({ upstream: upstreamStamp, sourceDateEpoch: config.sourceDateEpoch, commitTimeSec });
   const version = fullVersion(config.version, stamp);
   const timeSec = config.sourceDateEpoch ?? stampToEpoch(stamp);
   const password = o.env['DOGEOS_ROOT_PASSWORD'];
   const rootPasswordHash = config.firstboot.rootPasswordHash ?? (password !== undefined && password !== '' ? sha512Crypt(password, version) : undefined);
-  return { ...o, acquired, hosts, upstreamStamp, stamp, version, timeSec, rootPasswordHash, commit: await gitCommit(REPO_DIR), code: sourcesDigest() };
+  return { ...o, acquired, hosts, upstreamStamp, stamp, version, timeSec, rootPasswordHash, commit, code: sourcesDigest() };
 }
 
 /**

@@ -13,7 +13,7 @@ import { chmod, link, lstat, mkdir, open, stat, symlink, utimes } from 'node:fs/
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { Parser, type ReadEntry } from 'tar';
+import type { ReadEntry } from 'tar';
 import { DogeError } from '../../core/errors.ts';
 import { type Reporter, silentReporter } from '../../core/events.ts';
 import { fileSystemError } from '../../core/fs-errors.ts';
@@ -244,6 +244,7 @@ export async function unpackPlatformTarball(opts: TarUnpackOptions): Promise<Tar
   const reporter = opts.reporter ?? silentReporter;
   let chain: Promise<void> = Promise.resolve();
   let failure: unknown;
+  const { Parser } = await import('tar'); // loaded on first use (~30 ms): a no-op build reads and writes no tarball
   const parser = new Parser({ strict: true, maxDecompressionRatio: Number.MAX_SAFE_INTEGER });
   let current: ReadEntry | undefined;
   parser.on('entry', (entry: ReadEntry) => {
@@ -313,6 +314,7 @@ export async function unpackPlatformTarball(opts: TarUnpackOptions): Promise<Tar
 
 /** Reads just far enough into a tarball to learn its stamp from the top directory. */
 export async function peekTarballStamp(tarballPath: string): Promise<string | undefined> {
+  const { Parser } = await import('tar'); // loaded on first use (~30 ms): a no-op build reads and writes no tarball
   const parser = new Parser({ maxDecompressionRatio: Number.MAX_SAFE_INTEGER });
   let found: string | undefined;
   const ac = new AbortController();

@@ -4,7 +4,7 @@
  * packages and the layout of the chunter archive. Nothing is written.
  */
 import { createReadStream } from 'node:fs';
-import { Parser, type ReadEntry } from 'tar';
+import type { ReadEntry } from 'tar';
 import { DogeError, dataError } from '../../core/errors.ts';
 
 /** What the visitor wants done with an entry. */
@@ -42,6 +42,7 @@ async function collect(entry: AsyncIterable<Buffer>, m: TarMember, file: string)
  * calling `v` for each member. `file` names the archive in errors.
  */
 export async function visitTar(source: string | AsyncIterable<Buffer>, file: string, v: TarVisitor): Promise<void> {
+  const { Parser } = await import('tar'); // loaded on first use (~30 ms): a no-op build reads and writes no tarball
   const parser = new Parser({ strict: true, maxDecompressionRatio: Number.MAX_SAFE_INTEGER });
   let chain: Promise<void> = Promise.resolve();
   let failure: unknown;

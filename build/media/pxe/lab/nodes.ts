@@ -9,7 +9,7 @@
  */
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ProcessPromise } from 'zx';
+import type { ProcessPromise } from 'zx/core';
 import { start } from '../../../host/exec.ts';
 import { findOvmf } from '../../../qemu/firmware.ts';
 import { type ProbeReport, parseProbeReport } from '../../../qemu/probe-report.ts';

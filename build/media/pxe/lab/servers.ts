@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ProcessPromise } from 'zx';
+import type { ProcessPromise } from 'zx/core';
 import { dataError, unavailableError } from '../../../core/errors.ts';
 import { run, start } from '../../../host/exec.ts';
 
