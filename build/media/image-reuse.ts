@@ -17,7 +17,7 @@
  * not drawn on. `make repro` and test/integration/incremental-media.test.ts
  * hold the patched image to a clean build's bytes.
  */
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { dataError, internalError } from '../core/errors.ts';
@@ -25,6 +25,7 @@ import type { Extent } from '../core/tree.ts';
 import { run } from '../host/exec.ts';
 import { findHoles } from '../host/holes.ts';
 import type { Extents } from './fat-extents.ts';
+import type { Incremental } from './target.ts';
 
 const FORMAT = 'dogeos-image-layout';
 const VERSION = 1;
@@ -230,35 +231,67 @@ function runPass(steps: readonly Step[], prev: number, out: number, signal: Abor
 }
 
 /**
- * `output` := `previous` with every file of `files` written again at its
- * extents; returns the new image's sha256, taken in the same pass. The
- * copy itself is the kernel's (`cp --sparse=auto`: holes stay holes, and
- * a reflink where the file system has them), so the pass writes only the
- * bytes that changed.
+ * The image a new one is patched from: a spare result's (stages/cache.ts),
+ * patched in place, when it has this layout and no other name (out/ or a
+ * user's hard link would see it change); else the last build's, copied
+ * first. Undefined: the image is written from scratch.
+ */
+export function imageBase(incremental: Incremental | undefined, suffix: string, key: string): ImageBase | undefined {
+  const spare = incremental?.spare;
+  const recyclable = spare === undefined ? undefined : previousImage(spare.dir, suffix, key);
+  if (spare !== undefined && recyclable !== undefined && statSync(recyclable.imagePath).nlink === 1) {
+    return { ...recyclable, inPlace: true, claim: () => spare.claim() };
+  }
+  const last = previousImage(incremental?.previousDir, suffix, key);
+  return last === undefined ? undefined : { ...last, inPlace: false, claim: () => {} };
+}
+
+export interface ImageBase {
+  readonly imagePath: string;
+  readonly extents: ReadonlyMap<string, Extents>;
+  /** True: `imagePath` is moved to the output and patched there; false: it is copied and never changed. */
+  readonly inPlace: boolean;
+  /** Takes the spare out of the stage cache before its image is moved (a no-op for the last build's). */
+  claim(): void;
+}
+
+/**
+ * `output` := the base image with every file of `files` written again at
+ * its extents; returns the new image's sha256, taken in the same pass. The
+ * last build's image is copied by the kernel first (`cp --sparse=auto`:
+ * holes stay holes, and a reflink where the file system has them); a
+ * spare's is moved into place and patched there, with no copy at all. Either
+ * way the pass writes only the bytes that differ.
  */
 export async function patchImage(o: {
-  readonly previous: string;
+  readonly base: Pick<ImageBase, 'imagePath' | 'inPlace'> & { claim?(): void };
   readonly output: string;
   readonly files: readonly PlacedFile[];
   readonly signal?: AbortSignal;
 }): Promise<{ readonly sha256: string; readonly writtenBytes: number }> {
   o.signal?.throwIfAborted();
   const fds = new Map<string, number>();
-  const prev = openSync(o.previous, 'r');
   try {
-    const size = fstatSync(prev).size;
-    const steps = stepsOf(piecesOf(o.files, fds), findHoles(prev, size), size);
-    await run('cp', ['--sparse=auto', '--reflink=auto', '--', o.previous, o.output], o.signal === undefined ? {} : { signal: o.signal });
+    const pieces = piecesOf(o.files, fds);
+    if (o.base.inPlace) {
+      o.base.claim?.();
+      renameSync(o.base.imagePath, o.output);
+    } else {
+      await run('cp', ['--sparse=auto', '--reflink=auto', '--', o.base.imagePath, o.output], o.signal === undefined ? {} : { signal: o.signal });
+    }
+    const prev = o.base.inPlace ? undefined : openSync(o.base.imagePath, 'r');
     const out = openSync(o.output, 'r+');
     try {
-      if (fstatSync(out).size !== size) throw dataError('MEDIA_FILE_CHANGED', `${o.previous} changed size while it was copied`);
-      const r = await runPass(steps, prev, out, o.signal);
+      const size = fstatSync(prev ?? out).size;
+      if (fstatSync(out).size !== size) throw dataError('MEDIA_FILE_CHANGED', `${o.base.imagePath} changed size while it was copied`);
+      const steps = stepsOf(pieces, findHoles(prev ?? out, size), size);
+      const r = await runPass(steps, prev ?? out, out, o.signal);
       return { sha256: r.sha256, writtenBytes: r.written };
     } finally {
       closeSync(out);
+      if (prev !== undefined) closeSync(prev);
     }
   } finally {
-    closeSync(prev);
     for (const fd of fds.values()) closeSync(fd);
   }
 }

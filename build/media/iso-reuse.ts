@@ -42,6 +42,7 @@ export async function isoLayoutKey(l: IsoLayoutInput): Promise<string> {
   const shape = (t: HostTree) => ({ dirs: t.dirs, files: t.files.map((f) => [f.mediaPath, f.sizeBytes]) });
   return digestOf({
     medium: 'iso',
+    builder: l.input.incremental?.builderCode ?? null,
     version: l.input.version,
     epoch: l.input.sourceDateEpoch,
     iso: shape(l.isoTree),

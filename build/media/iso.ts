@@ -23,7 +23,7 @@ import { makeEspImage } from './esp.ts';
 import { checkFatNames } from './fat.ts';
 import { buildGrubImages } from './grub/images.ts';
 import { mediaIds } from './ids.ts';
-import { type PlacedFile, patchImage, previousImage, writeLayout } from './image-reuse.ts';
+import { imageBase, type PlacedFile, patchImage, writeLayout } from './image-reuse.ts';
 import { checkMediaInput, stageBootFiles } from './input.ts';
 import { type IsoLayoutInput, isoLayoutKey, isoPlacedFiles } from './iso-reuse.ts';
 import { hybridiseIsoMbr, ISO_ESP_PARTITION, ISO_KEY_PARTITION, makeKeyRootImage } from './isokey.ts';
@@ -146,17 +146,17 @@ async function writeIso(w: IsoWork, outputPath: string): Promise<PlacedFile[]> {
 
 /** The last build's ISO with every file compared and its changed bytes rewritten, when the layout is the same (iso-reuse.ts). */
 async function patchIso(w: IsoWork, key: string, outputPath: string): Promise<{ files: PlacedFile[]; sha256: string } | undefined> {
-  const previous = previousImage(w.input.incremental?.previousDir, '.iso', key);
-  if (previous === undefined) return undefined;
+  const base = imageBase(w.input.incremental, '.iso', key);
+  if (base === undefined) return undefined;
   const wanted = [
     ...w.layout.isoTree.files.filter((f) => !WRITTEN_BY_XORRISO.includes(f.mediaPath)).map((f) => ({ ...f, mediaPath: `iso:${f.mediaPath}` })),
     ...w.layout.keyTree.files.map((f) => ({ ...f, mediaPath: `key:${f.mediaPath}` })),
   ];
-  const files = wanted.map((f) => ({ ...f, extents: previous.extents.get(f.mediaPath) }));
+  const files = wanted.map((f) => ({ ...f, extents: base.extents.get(f.mediaPath) }));
   if (files.some((f) => f.extents === undefined)) return undefined;
   const placed = files as PlacedFile[];
   const { sha256, writtenBytes } = await patchImage({
-    previous: previous.imagePath,
+    base,
     output: outputPath,
     files: placed,
     ...(w.input.signal === undefined ? {} : { signal: w.input.signal }),
@@ -166,7 +166,7 @@ async function patchIso(w: IsoWork, key: string, outputPath: string): Promise<{ 
     task: 'iso',
     reused: placed.length,
     total: placed.length,
-    what: `file places (every file compared with the last image, ${writtenBytes} bytes rewritten)`,
+    what: `file places (every file compared with ${base.inPlace ? 'a spare image, patched in place' : 'the last image'}, ${writtenBytes} bytes rewritten)`,
   });
   return { files: placed, sha256 };
 }

@@ -59,6 +59,14 @@ export interface SealedPlatform {
 /** See MediaInput.incremental. */
 export interface Incremental {
   readonly previousDir?: string;
+  /**
+   * The output directory of a result this build's pruning removes
+   * (stages/cache.ts SpareResult): an image in it with this build's layout
+   * is patched in place instead of copying the last one (media/image-reuse.ts).
+   */
+  readonly spare?: { readonly dir: string; claim(): void };
+  /** Digest of the builder's code: part of each image's layout key, so an image made by other code is never patched. */
+  readonly builderCode?: string;
   /** Where deterministic host tools keep their output across builds (host/tool-memo.ts: GRUB's images and module trees). */
   readonly toolMemoDir?: string;
 }

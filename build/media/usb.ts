@@ -32,7 +32,7 @@ import { fatFileExtents } from './fat-extents.ts';
 import { patchBootImg, patchCoreImg } from './grub/biosboot.ts';
 import { buildGrubImages } from './grub/images.ts';
 import { type MediaIds, mediaIds } from './ids.ts';
-import { type PlacedFile, patchImage, previousImage, previousOutput, writeLayout } from './image-reuse.ts';
+import { imageBase, type PlacedFile, patchImage, previousOutput, writeLayout } from './image-reuse.ts';
 import { checkMediaInput, stageBootFiles } from './input.ts';
 import { type HostTree, scanHostTree } from './medium-tree.ts';
 import { asMediaError, describeArtifacts, gzipFile, withPendingOutputs } from './output.ts';
@@ -166,6 +166,7 @@ async function writeImage(a: WriteImageArgs): Promise<void> {
 async function usbLayoutKey(input: MediaInput, plan: UsbPlan, tree: HostTree, coreImgPath: string, efiPath: string): Promise<string> {
   return digestOf({
     medium: 'usb',
+    builder: input.incremental?.builderCode ?? null,
     version: input.version,
     epoch: input.sourceDateEpoch,
     plan,
@@ -194,12 +195,12 @@ function dataTarget(input: MediaInput, imagePath: string, plan: UsbPlan, reporte
  * file's bytes lie, for the next build.
  */
 async function writeOrPatch(a: WriteImageArgs, key: string): Promise<{ files: PlacedFile[]; sha256?: string }> {
-  const previous = previousImage(a.input.incremental?.previousDir, '-usb.img', key);
-  const known = previous === undefined ? [] : a.tree.files.map((f) => previous.extents.get(f.mediaPath));
-  if (previous !== undefined && known.every((x) => x !== undefined)) {
+  const base = imageBase(a.input.incremental, '-usb.img', key);
+  const known = base === undefined ? [] : a.tree.files.map((f) => base.extents.get(f.mediaPath));
+  if (base !== undefined && known.every((x) => x !== undefined)) {
     const files = a.tree.files.map((f, i) => ({ ...f, extents: known[i]! }));
     const { sha256, writtenBytes } = await patchImage({
-      previous: previous.imagePath,
+      base,
       output: a.imagePath,
       files,
       ...(a.input.signal === undefined ? {} : { signal: a.input.signal }),
@@ -209,7 +210,7 @@ async function writeOrPatch(a: WriteImageArgs, key: string): Promise<{ files: Pl
       task: 'usb',
       reused: files.length,
       total: files.length,
-      what: `file places (every file compared with the last image, ${writtenBytes} bytes rewritten)`,
+      what: `file places (every file compared with ${base.inPlace ? 'a spare image, patched in place' : 'the last image'}, ${writtenBytes} bytes rewritten)`,
     });
     return { files, sha256 };
   }

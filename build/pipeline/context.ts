@@ -15,7 +15,7 @@ import { sha512Crypt } from '../core/password.ts';
 import { dogeosStamp, stampEpoch } from '../core/stamp.ts';
 import { gitState } from '../media/sums.ts';
 import { acquirePlatform } from '../stages/acquire/index.ts';
-import { type PreviousResult, runCachedStage, type StageOutcome } from '../stages/cache.ts';
+import { type PreviousResult, runCachedStage, type SpareResult, type StageOutcome } from '../stages/cache.ts';
 import { digestDir } from '../stages/digest-tree.ts';
 import { preflight } from '../stages/preflight.ts';
 
@@ -68,9 +68,12 @@ export interface Stage<T> {
   key(ctx: BuildContext): Readonly<Record<string, unknown>>;
   /**
    * Produces the output into `dir` (a fresh temporary directory). `previous`
-   * is the stage's last complete result, which it may reuse parts of.
+   * is the stage's last complete result, which it may reuse parts of;
+   * `spare` the result this build's pruning would remove (stages/cache.ts),
+   * which it may take files from once it has claimed it. Whatever it takes
+   * from a spare must be checked as if it were made by other code.
    */
-  run(ctx: BuildContext, dir: string, previous: PreviousResult<T> | undefined): Promise<T>;
+  run(ctx: BuildContext, dir: string, previous: PreviousResult<T> | undefined, spare: SpareResult | undefined): Promise<T>;
 }
 
 /** 20250724T001011Z → seconds since the epoch (0 for anything else). */
@@ -128,7 +131,7 @@ export async function runStage<T>(ctx: BuildContext, stage: Stage<T>, log: Stage
     {
       name: stage.name,
       key: stage.key(ctx), // Reuse only what the same builder code made: a stage's bytes are a function of its code too.
-      run: (dir, previous) => stage.run(ctx, dir, previous?.key['code'] === ctx.code ? previous : undefined),
+      run: (dir, previous, spare) => stage.run(ctx, dir, previous?.key['code'] === ctx.code ? previous : undefined, spare),
       rekey: () => stage.key(ctx),
     },
     ctx.reporter,

@@ -9,9 +9,9 @@ import { hashBytes } from '../core/hash.ts';
 import { isoTarget } from '../media/iso.ts';
 import { slash24Of } from '../media/pxe/services.ts';
 import { pxeTarget } from '../media/pxe/target.ts';
-import type { MediaInput } from '../media/target.ts';
+import type { Incremental, MediaInput } from '../media/target.ts';
 import { usbTarget } from '../media/usb.ts';
-import type { StageOutcome } from '../stages/cache.ts';
+import type { SpareResult, StageOutcome } from '../stages/cache.ts';
 import { digestDir } from '../stages/digest-tree.ts';
 import type { PayloadResult } from '../stages/payload.ts';
 import { type SealedOutcome, sealedPlatform } from './compose-seal.ts';
@@ -38,10 +38,15 @@ function dirs(up: MediaUpstream) {
 }
 
 /** ISO and USB take one MediaInput; PXE its hosts and server besides. */
-function buildMedium(format: MediaFormat, ctx: BuildContext, up: MediaUpstream, dir: string, previousDir: string | undefined) {
+function buildMedium(format: MediaFormat, ctx: BuildContext, up: MediaUpstream, dir: string, previousDir: string | undefined, spare: SpareResult | undefined) {
   // Stage directories record what the next build may reuse (media/target.ts MediaInput.incremental).
   const toolMemoDir = join(ctx.config.workDir, 'derived', 'tools');
-  const incremental = previousDir === undefined ? { toolMemoDir } : { previousDir, toolMemoDir };
+  const incremental: Incremental = {
+    toolMemoDir,
+    builderCode: ctx.code,
+    ...(previousDir === undefined ? {} : { previousDir }),
+    ...(spare === undefined ? {} : { spare }),
+  };
   const { config, reporter, signal } = ctx;
   const boot = bootOf(config);
   const { sealed, platformDir, payloadDir } = dirs(up);
@@ -105,8 +110,8 @@ export function mediaStage(format: MediaFormat, up: MediaUpstream): Stage<Produc
         code: ctx.code,
       };
     },
-    async run(ctx, dir, previous) {
-      const artifacts = await buildMedium(format, ctx, up, dir, previous?.dir);
+    async run(ctx, dir, previous, spare) {
+      const artifacts = await buildMedium(format, ctx, up, dir, previous?.dir, spare);
       return artifacts.map((a) => producedFile(a.path, a.sha256));
     },
   };

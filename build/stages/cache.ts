@@ -16,9 +16,11 @@
  * A result's `.result.json` mtime says when a build last used it; after a
  * build each stage keeps its KEPT_RESULTS most recently used results
  * (pruneStageResults), so editing overlays does not fill the disk with a
- * 700 MB ISO per edit.
+ * 700 MB ISO per edit. The one the pruning would remove is offered to the
+ * run as a spare (SpareResult): a stage may take its files over once it
+ * has claimed it, which unrecords it first.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { commitTemp, discardTemp, tempSibling } from '../core/atomic.ts';
@@ -29,8 +31,12 @@ export interface CachedStage<T> {
   readonly name: string;
   /** Everything the output depends on: input digests, config subset, code version. */
   readonly key: Readonly<Record<string, unknown>>;
-  /** Produces the output into `dir` (a fresh temporary directory) and returns its summary. */
-  run(dir: string, previous: PreviousResult<T> | undefined): Promise<T>;
+  /**
+   * Produces the output into `dir` (a fresh temporary directory) and returns
+   * its summary. `spare` is the result this build's pruning would remove
+   * (SpareResult), which the run may take files from.
+   */
+  run(dir: string, previous: PreviousResult<T> | undefined, spare: SpareResult | undefined): Promise<T>;
   /** The key as it is after the run (default: `key` again, unchanged). */
   rekey?(): Readonly<Record<string, unknown>>;
 }
@@ -40,6 +46,19 @@ export interface PreviousResult<T> {
   readonly dir: string;
   readonly key: Readonly<Record<string, unknown>>;
   readonly result: T;
+}
+
+/**
+ * The least recently used result, when the stage holds KEPT_RESULTS of them
+ * already: the pruning after this build removes it (pruneStageResults), so
+ * a run may take its files instead of copying the last result's (a 700 MB
+ * ISO patched in place, media/image-reuse.ts). `claim()` first removes its
+ * `.result.json`, so it is no longer a result whatever happens next: what
+ * is left of it is pruned as an incomplete result.
+ */
+export interface SpareResult {
+  readonly dir: string;
+  claim(): void;
 }
 
 export interface StageOutcome<T> {
@@ -89,13 +108,14 @@ export async function runCachedStage<T>(workDir: string, stage: CachedStage<T>, 
     if (changed.length > 0) reason = `changed: ${changed.join(', ')}`;
   }
   const previous = previousResult<T>(stageDir, lastFile);
+  const spare = spareResult(stageDir, previous?.dir);
   reporter.emit({ type: 'stage-start', stage: stage.name, reason });
   mkdirSync(stageDir, { recursive: true });
   const tmp = tempSibling(dir);
   mkdirSync(tmp);
   let result: T;
   try {
-    result = await stage.run(tmp, previous);
+    result = await stage.run(tmp, previous, spare);
   } catch (e) {
     discardTemp(tmp);
     reporter.emit({ type: 'stage-end', stage: stage.name, durationMs: Math.round(performance.now() - start), reason, failed: failureOf(e) });
@@ -130,6 +150,26 @@ export async function runCachedStage<T>(workDir: string, stage: CachedStage<T>, 
 export const KEPT_RESULTS = 3;
 
 const RESULT_RE = /^([0-9a-f]{64})\.result\.json$/;
+
+/** A stage's complete results, most recently used first. */
+function completeResults(stageDir: string, names: readonly string[]): { digest: string; usedMs: number }[] {
+  return names
+    .map((n) => RESULT_RE.exec(n)?.[1])
+    .filter((d): d is string => d !== undefined && names.includes(d))
+    .map((digest) => ({ digest, usedMs: statSync(join(stageDir, `${digest}.result.json`)).mtimeMs }))
+    .sort((a, b) => b.usedMs - a.usedMs || (a.digest < b.digest ? -1 : 1));
+}
+
+/** The result pruning would remove after this build (see SpareResult); never `previousDir`. */
+function spareResult(stageDir: string, previousDir: string | undefined): SpareResult | undefined {
+  if (!existsSync(stageDir)) return undefined;
+  const results = completeResults(stageDir, readdirSync(stageDir));
+  const lru = results.length >= KEPT_RESULTS ? results[results.length - 1] : undefined;
+  if (lru === undefined) return undefined;
+  const dir = join(stageDir, lru.digest);
+  if (dir === previousDir) return undefined;
+  return { dir, claim: () => rmSync(`${dir}.result.json`, { force: true }) };
+}
 const DIGEST_RE = /^[0-9a-f]{64}$/;
 /** What an interrupted run leaves: a temporary (core/atomic.ts tempSibling) or a result no key describes. */
 const LEFTOVER_RE = /^(\.[0-9a-f]{64}\.tmp-\d+-\d+|unrecorded-[0-9a-f]{64})$/;
@@ -149,11 +189,7 @@ export async function pruneStageResults(workDir: string, stageName: string, inUs
   const lastFile = join(stageDir, 'last-key.json');
   const protectedDigests = new Set<string>();
   if (existsSync(lastFile)) protectedDigests.add(digestOf(JSON.parse(readFileSync(lastFile, 'utf8')) as unknown));
-  const results = names
-    .map((n) => RESULT_RE.exec(n)?.[1])
-    .filter((d): d is string => d !== undefined && names.includes(d))
-    .map((digest) => ({ digest, usedMs: statSync(join(stageDir, `${digest}.result.json`)).mtimeMs }))
-    .sort((a, b) => b.usedMs - a.usedMs || (a.digest < b.digest ? -1 : 1));
+  const results = completeResults(stageDir, names);
   const kept = new Set(results.slice(0, keep).map((r) => r.digest));
   const doomed: string[] = [];
   for (const r of results) {

@@ -15,13 +15,27 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mcopy, mformat, mmd } from '../../build/host/mtools.ts';
 import { type Extents, fatFileExtents } from '../../build/media/fat-extents.ts';
-import { patchImage } from '../../build/media/image-reuse.ts';
+import { imageBase, patchImage, writeLayout } from '../../build/media/image-reuse.ts';
 import { noise } from '../helpers/acquire-env.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dogeos-image-reuse-'));
@@ -115,7 +129,7 @@ describe('patching an image from the last one', () => {
     );
     const patched = join(tmp, 'patched.img');
     const files = after.files.map((f, i) => ({ mediaPath: f.path, hostPath: f.host, sizeBytes: f.sizeBytes, extents: extents[i]! }));
-    const { sha256 } = await patchImage({ previous: last, output: patched, files });
+    const { sha256 } = await patchImage({ base: { imagePath: last, inPlace: false }, output: patched, files });
 
     const scratch = join(tmp, 'scratch.img');
     await makeImage(scratch, after, true);
@@ -135,7 +149,7 @@ describe('patching an image from the last one', () => {
       host.files.map((f) => ({ path: f.path, sizeBytes: f.sizeBytes })),
     );
     const files = host.files.map((f, i) => ({ mediaPath: f.path, hostPath: f.host, sizeBytes: f.sizeBytes, extents: extents[i]! }));
-    const same = await patchImage({ previous: last, output: join(tmp, 'same-out.img'), files });
+    const same = await patchImage({ base: { imagePath: last, inPlace: false }, output: join(tmp, 'same-out.img'), files });
     expect(same.writtenBytes).toBe(0);
     expect(readFileSync(join(tmp, 'same-out.img')).equals(readFileSync(last))).toBe(true);
 
@@ -143,7 +157,7 @@ describe('patching an image from the last one', () => {
     const big = readFileSync(host.files[1]!.host);
     big[100_000] = big[100_000]! ^ 0xff;
     writeFileSync(host.files[1]!.host, big);
-    const one = await patchImage({ previous: last, output: join(tmp, 'one-out.img'), files });
+    const one = await patchImage({ base: { imagePath: last, inPlace: false }, output: join(tmp, 'one-out.img'), files });
     expect(one.writtenBytes).toBeGreaterThan(0);
     expect(one.writtenBytes).toBeLessThanOrEqual(64 << 10);
     expect(readExtents(join(tmp, 'one-out.img'), extents[1]!).equals(big)).toBe(true);
@@ -157,13 +171,82 @@ describe('patching an image from the last one', () => {
     const before = new AbortController();
     const reason = new Error('stopped by the test');
     before.abort(reason);
-    await expect(patchImage({ previous: last, output: join(tmp, 'stopped-out.img'), files, signal: before.signal })).rejects.toBe(reason);
+    await expect(patchImage({ base: { imagePath: last, inPlace: false }, output: join(tmp, 'stopped-out.img'), files, signal: before.signal })).rejects.toBe(
+      reason,
+    );
     const huge = join(tmp, 'huge.img');
     writeFileSync(huge, '');
     truncateSync(huge, 8 * 2 ** 30);
     const during = new AbortController();
     setTimeout(() => during.abort(reason), 300);
-    await expect(patchImage({ previous: huge, output: join(tmp, 'huge-out.img'), files: [], signal: during.signal })).rejects.toBe(reason);
+    await expect(patchImage({ base: { imagePath: huge, inPlace: false }, output: join(tmp, 'huge-out.img'), files: [], signal: during.signal })).rejects.toBe(
+      reason,
+    );
+  });
+
+  it('patches a spare image in place: moved, not copied, and the bytes of one made from scratch', async () => {
+    const before = hostFiles('spare-before', 5);
+    const after = hostFiles('spare-after', 6);
+    const lastDir = join(tmp, 'spare-last');
+    const spareDir = join(tmp, 'spare-spare');
+    mkdirSync(lastDir);
+    mkdirSync(spareDir);
+    const last = join(lastDir, 'x-usb.img');
+    await makeImage(last, before, true);
+    const extents = await fatFileExtents(
+      { imagePath: last, offsetBytes: OFFSET, sourceDateEpoch: EPOCH },
+      before.files.map((f) => ({ path: f.path, sizeBytes: f.sizeBytes })),
+    );
+    const placed = (h: Host) => h.files.map((f, i) => ({ mediaPath: f.path, hostPath: f.host, sizeBytes: f.sizeBytes, extents: extents[i]! }));
+    const spare = join(spareDir, 'x-usb.img');
+    copyFileSync(last, spare);
+    writeLayout(last, 'layout-1', placed(before));
+    writeLayout(spare, 'layout-1', placed(before));
+    let claimed = 0;
+    const incremental = { previousDir: lastDir, spare: { dir: spareDir, claim: () => void claimed++ } };
+
+    // A layout neither has: nothing to patch from.
+    expect(imageBase(incremental, '-usb.img', 'layout-2')).toBeUndefined();
+    // Another layout in the spare: the last image, copied.
+    writeLayout(spare, 'layout-2', placed(before));
+    expect(imageBase(incremental, '-usb.img', 'layout-1')).toMatchObject({ imagePath: last, inPlace: false });
+    writeLayout(spare, 'layout-1', placed(before));
+    // A second name (out/, a user's hard link) would see the spare change: copied instead.
+    linkSync(spare, join(tmp, 'spare-link.img'));
+    expect(imageBase(incremental, '-usb.img', 'layout-1')).toMatchObject({ imagePath: last, inPlace: false });
+    rmSync(join(tmp, 'spare-link.img'));
+    const base = imageBase(incremental, '-usb.img', 'layout-1');
+    expect(base).toMatchObject({ imagePath: spare, inPlace: true });
+
+    const output = join(tmp, 'spare-out.img');
+    const { sha256 } = await patchImage({ base: base!, output, files: placed(after) });
+    expect(claimed).toBe(1);
+    expect(existsSync(spare)).toBe(false); // moved, not copied
+    const scratch = join(tmp, 'spare-scratch.img');
+    await makeImage(scratch, after, true);
+    expect(readFileSync(output).equals(readFileSync(scratch))).toBe(true);
+    expect(sha256).toBe(createHash('sha256').update(readFileSync(scratch)).digest('hex'));
+    // The last image was only read.
+    const lastAgain = join(tmp, 'spare-last-again.img');
+    await makeImage(lastAgain, before, true);
+    expect(readFileSync(last).equals(readFileSync(lastAgain))).toBe(true);
+  });
+
+  it('leaves a spare unclaimed and in place when a file of the medium is not the planned size', async () => {
+    const host = hostFiles('spare-grown', 7);
+    const spare = join(tmp, 'spare-grown.img');
+    await makeImage(spare, host, true);
+    const extents = await fatFileExtents(
+      { imagePath: spare, offsetBytes: OFFSET, sourceDateEpoch: EPOCH },
+      host.files.map((f) => ({ path: f.path, sizeBytes: f.sizeBytes })),
+    );
+    const files = host.files.map((f, i) => ({ mediaPath: f.path, hostPath: f.host, sizeBytes: f.sizeBytes, extents: extents[i]! }));
+    writeFileSync(host.files[0]!.host, 'grown since the plan\n');
+    let claimed = 0;
+    const base = { imagePath: spare, inPlace: true, claim: () => void claimed++ };
+    await expect(patchImage({ base, output: join(tmp, 'spare-grown-out.img'), files })).rejects.toMatchObject({ code: 'MEDIA_FILE_CHANGED' });
+    expect(claimed).toBe(0);
+    expect(existsSync(spare)).toBe(true);
   });
 
   it('refuses a file that is no longer the size the layout was planned for', async () => {
@@ -176,6 +259,8 @@ describe('patching an image from the last one', () => {
     );
     writeFileSync(before.files[0]!.host, 'grown since the plan\n');
     const files = before.files.map((f, i) => ({ mediaPath: f.path, hostPath: f.host, sizeBytes: f.sizeBytes, extents: extents[i]! }));
-    await expect(patchImage({ previous: last, output: join(tmp, 'grown-out.img'), files })).rejects.toMatchObject({ code: 'MEDIA_FILE_CHANGED' });
+    await expect(patchImage({ base: { imagePath: last, inPlace: false }, output: join(tmp, 'grown-out.img'), files })).rejects.toMatchObject({
+      code: 'MEDIA_FILE_CHANGED',
+    });
   });
 });

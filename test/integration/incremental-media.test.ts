@@ -109,7 +109,25 @@ describe('incremental media', () => {
     expectImagesPatched(added, false);
     rmSync(join(overlay, 'dogeos', 'extra', 'notes.txt'));
     expectPartialReuse(await expectSameAsClean('delete'));
-    // Four builds, four keys for every stage after payload: each keeps its last KEPT_RESULTS.
+    // Three more edits. The least recently used result, which the build's
+    // pruning removes, has another layout for the first two (the addition's,
+    // the deletion's): the last image is copied. By the third it has this
+    // layout: its image is moved and patched in place, with no copy, and
+    // the result is still a clean build's bytes.
+    const places: string[] = [];
+    for (const n of [1, 2, 3]) {
+      appendFileSync(join(overlay, 'dogeos', 'lib', 'common.sh'), `# edit ${n}\n`);
+      let r = new CollectingReporter();
+      if (n < 3) await build('inc', r);
+      else r = await expectSameAsClean('in-place');
+      expectImagesPatched(r, true);
+      for (const task of ['usb', 'iso']) {
+        const what = r.ofType('reuse').find((e) => e.task === task)?.what ?? '';
+        places.push(`${task}: ${what.includes('patched in place') ? 'in place' : 'copied'}`);
+      }
+    }
+    expect(places).toEqual(['usb: copied', 'iso: copied', 'usb: copied', 'iso: copied', 'usb: in place', 'iso: in place']);
+    // Seven builds, seven keys for every stage after payload: each keeps its last KEPT_RESULTS.
     for (const stage of ['compose-seal', 'media-iso', 'media-usb', 'media-pxe']) {
       const results = readdirSync(join(dir, 'inc', 'work', stage)).filter((n) => /^[0-9a-f]{64}$/.test(n));
       expect(results, stage).toHaveLength(KEPT_RESULTS);

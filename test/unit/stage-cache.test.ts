@@ -199,6 +199,42 @@ describe('pruning the earlier results of a stage', () => {
     );
   });
 
+  it('offers the result the pruning would remove as a spare: only with KEPT_RESULTS results, never the last one', async () => {
+    expect(KEPT_RESULTS).toBe(3); // the walk below: a, b, c, then d sees a as the spare
+    const work = join(tmp, 'work-spare');
+    const spares: (string | undefined)[] = [];
+    const taking = (v: string, claim: boolean) => ({
+      ...stage(v),
+      async run(dir: string, _previous: unknown, spare: { dir: string; claim(): void } | undefined) {
+        spares.push(spare === undefined ? undefined : readFileSync(join(spare.dir, 'image'), 'utf8'));
+        if (claim && spare !== undefined) spare.claim();
+        writeFileSync(join(dir, 'image'), v);
+        return { v };
+      },
+    });
+    for (const v of ['a', 'b', 'c']) {
+      await runCachedStage(work, taking(v, false), new CollectingReporter());
+      clock += 10;
+      utimesSync(join(work, 'media-iso', `${(await runCachedStage(work, stage(v), new CollectingReporter())).digest}.result.json`), clock, clock);
+    }
+    // Fewer than KEPT_RESULTS before each of those: nothing the pruning would remove, no spare.
+    expect(spares).toEqual([undefined, undefined, undefined]);
+    // d: a is the least recently used; claimed, it is no longer a result, and what is left is pruned.
+    const d = await runCachedStage(work, taking('d', true), new CollectingReporter());
+    expect(spares[3]).toBe('a');
+    expect(onDisk(work)).toEqual(['a', 'b', 'c', 'd']); // a's directory is still there, but not as a result
+    const aAgain = await runCachedStage(work, taking('a', false), new CollectingReporter());
+    expect(aAgain.ran).toBe(true); // a claimed spare is never served again
+    await pruneStageResults(work, 'media-iso', aAgain.dir);
+    expect(onDisk(work)).toEqual(['a', 'c', 'd']);
+    // The last result (named by last-key.json, the run's `previous`) is never the spare, even when it is the least recently used.
+    utimesSync(`${aAgain.dir}.result.json`, 1, 1);
+    utimesSync(`${d.dir}.result.json`, 2, 2);
+    await runCachedStage(work, taking('e', false), new CollectingReporter());
+    expect(spares).toHaveLength(6);
+    expect(spares.at(-1)).toBeUndefined();
+  });
+
   it('keeps an unrecorded result this build is using', async () => {
     const work = join(tmp, 'work-prune-unrecorded');
     await use(work, 'a');
