@@ -14,6 +14,14 @@
  *                figure's min–max)
  *   noop         nothing changed: every stage skipped
  *   incremental  one overlay file edited: compose-seal and the media again
+ *                (the first edit after a full build: the images are
+ *                copies of the last ones, patched)
+ *   incremental-again
+ *                the same edit twice more, the first unmeasured: by then
+ *                the stage holds three results, the build's pruning would
+ *                remove the oldest, and its images are patched in place
+ *                instead of copied (media/image-reuse.ts, a release
+ *                engineer's every edit after the second)
  *
  * Every measured step starts after `sync` (tools/bench/measure.ts): the
  * previous step's dirty pages are written back before it, not during it.
@@ -21,7 +29,7 @@
  * as the same command by hand (bench/README.md, "Anomaly").
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOGEOS, REPO } from './inputs.ts';
 import { measure } from './measure.ts';
@@ -33,6 +41,7 @@ export const BUILD_STEPS = {
   'io-floor': { label: 'I/O floor: copy what the warm build read and wrote', tool: 'cp -a --sparse=always' },
   'build.noop': { label: 'dogeos build, nothing changed', tool: 'dogeos build (iso, usb, pxe)' },
   'build.incremental': { label: 'dogeos build after editing one overlay file', tool: 'dogeos build (iso, usb, pxe)' },
+  'build.incremental-again': { label: 'dogeos build after the third edit in a row (spare images patched in place)', tool: 'dogeos build (iso, usb, pxe)' },
 } as const;
 
 export type BuildStepId = keyof typeof BUILD_STEPS;
@@ -112,7 +121,7 @@ async function ioFloor(b: BuildBench): Promise<(Sample & { bytes?: number })[]> 
   }
 }
 
-/** One round of the five build steps. */
+/** One round of the build steps. */
 export async function buildRound(
   b: BuildBench,
   round: number,
@@ -133,5 +142,20 @@ export async function buildRound(
   appendFileSync(b.editFile, `# bench round ${round}\n`);
   const incremental = await build(b, 'incremental');
   say('build.incremental', incremental);
-  return { 'build.cold': cold, 'build.warm': warm, 'io-floor': floor, 'build.noop': noop, 'build.incremental': incremental };
+  appendFileSync(b.editFile, `# bench round ${round}, second edit\n`);
+  await build(b, 'incremental-second');
+  appendFileSync(b.editFile, `# bench round ${round}, third edit\n`);
+  const again = await build(b, 'incremental-again');
+  // The figure's label says how the images were made: hold the build to it.
+  const inPlace = readFileSync(join(b.dir, 'incremental-again.log'), 'utf8').match(/patched in place/g)?.length ?? 0;
+  if (inPlace !== 2) throw new Error(`bench: the third edit in a row patched ${inPlace} of 2 images in place (${join(b.dir, 'incremental-again.log')})`);
+  say('build.incremental-again', again);
+  return {
+    'build.cold': cold,
+    'build.warm': warm,
+    'io-floor': floor,
+    'build.noop': noop,
+    'build.incremental': incremental,
+    'build.incremental-again': again,
+  };
 }

@@ -73,6 +73,14 @@ export const RATIOS: readonly RatioDef[] = [
     denominatorBasis: 'wall',
   },
   {
+    id: 'incremental-again/warm',
+    label: 'third edit in a row ÷ warm full build',
+    numerator: 'build.incremental-again',
+    denominator: 'build.warm',
+    numeratorBasis: 'wall',
+    denominatorBasis: 'wall',
+  },
+  {
     id: 'noop/warm',
     label: 'no-op rebuild ÷ warm full build',
     numerator: 'build.noop',
@@ -90,7 +98,7 @@ export const RATIOS: readonly RatioDef[] = [
   },
 ];
 
-export const BUILD_FIGURES = ['build.cold', 'build.warm', 'build.noop', 'build.incremental'] as const;
+export const BUILD_FIGURES = ['build.cold', 'build.warm', 'build.noop', 'build.incremental', 'build.incremental-again'] as const;
 
 export const GOALS: readonly GoalDef[] = [
   { id: 'ufs-pack', label: 'UFS pack ≤ 1.0× makefs', kind: 'ratio', ratio: 'ufs-pack/makefs', max: 1.0 },
