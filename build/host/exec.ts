@@ -4,10 +4,10 @@
  * and "exit N" (with the command and the tail of stderr, exit 70), and shows
  * every command as a copy-pasteable shell line in debug mode.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { $, type ProcessPromise, quote } from 'zx/core';
+import type { ProcessPromise } from 'zx/core';
 import { DogeError, internalError, unavailableError } from '../core/errors.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
 import { noSpaceError } from '../core/fs-errors.ts';
@@ -37,9 +37,21 @@ export interface RunResult {
   readonly stderr: string;
 }
 
+/** One word of a POSIX shell line: as it is when it needs no quoting, else single-quoted. */
+function shellWord(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`;
+}
+
 /** Renders argv as one line a person can paste into a shell. */
 export function shellLine(tool: string, args: readonly string[]): string {
-  return [tool, ...args].map((a) => quote(a)).join(' ');
+  return [tool, ...args].map(shellWord).join(' ');
+}
+
+/** zx, loaded by the first program run (about 60 ms): a no-op build runs none through it. */
+let zxCore: Promise<typeof import('zx/core')> | undefined;
+function loadZx(): Promise<typeof import('zx/core')> {
+  zxCore ??= import('zx/core');
+  return zxCore;
 }
 
 /** Finds a program on PATH (or checks an absolute path); undefined if absent. */
@@ -86,11 +98,20 @@ function tailLines(text: string, n: number): string {
 /** DOGEOS_ROOT_PASSWORD, DOGEOS_FIFO_ADMIN_PASSWORD and any other DOGEOS_*PASSWORD. */
 const SECRET_ENV_RE = /^DOGEOS_\w*PASSWORD$/;
 
-function spawn(tool: string, args: readonly string[], opts: RunOptions): ProcessPromise {
+/** The child's environment: ours with `extra`, without the passwords given to dogeos. */
+function childEnv(extra: Readonly<Record<string, string>> | undefined): Record<string, string> {
   // Passwords given to dogeos through the environment are not the tools' business:
   // a child's environment is readable in /proc and ends up in crash reports.
-  const env = Object.fromEntries(Object.entries({ ...process.env, ...(opts.env ?? {}) }).filter(([k]) => !SECRET_ENV_RE.test(k)));
+  return Object.fromEntries(
+    Object.entries({ ...process.env, ...(extra ?? {}) }).filter((e): e is [string, string] => e[1] !== undefined && !SECRET_ENV_RE.test(e[0])),
+  );
+}
+
+/** The live process, in an object: a ProcessPromise is a thenable, which an async function would wait on. */
+async function spawn(tool: string, args: readonly string[], opts: RunOptions): Promise<{ readonly proc: ProcessPromise }> {
+  const env = childEnv(opts.env);
   const exe = requireTool(tool, env);
+  const { $ } = await loadZx();
   (opts.reporter ?? silentReporter).emit({
     type: 'tool-run',
     tool,
@@ -107,7 +128,7 @@ function spawn(tool: string, args: readonly string[], opts: RunOptions): Process
     ...(opts.timeoutMs === undefined ? {} : { timeout: opts.timeoutMs }),
     ...(opts.signal === undefined ? {} : { signal: opts.signal }),
   });
-  return $$`${exe} ${args}`;
+  return { proc: $$`${exe} ${args}` };
 }
 
 /** What tools print when the disk is full (errno text; xorriso checks the room before writing). */
@@ -131,7 +152,7 @@ function interruptedRun(tool: string, args: readonly string[]): DogeError {
 /** Runs a program to completion (or until `opts.signal` aborts) and returns its output. */
 export async function run(tool: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   if (aborted(opts.signal)) throw interruptedRun(tool, args);
-  const proc = spawn(tool, args, opts);
+  const { proc } = await spawn(tool, args, opts);
   // zx keeps output as text (its buffer() re-encodes it, mangling binary
   // output such as bzip2's): collect the raw bytes from the stream ourselves.
   const chunks: Buffer[] = [];
@@ -145,6 +166,11 @@ export async function run(tool: string, args: readonly string[], opts: RunOption
     stderr: out.stderr,
   };
   if (aborted(opts.signal)) throw interruptedRun(tool, args);
+  return checked(tool, args, result, opts);
+}
+
+/** run()'s and probe()'s errors: HOST_TOOL_KILLED, a full disk, HOST_TOOL_FAILED unless `allowFailure`. */
+function checked(tool: string, args: readonly string[], result: RunResult, opts: Pick<RunOptions, 'cwd' | 'allowFailure'>): RunResult {
   if (result.signal !== null && result.status !== 0) {
     throw internalError('HOST_TOOL_KILLED', `${tool} was killed by ${result.signal}`, {
       details: { command: shellLine(tool, args), stderrTail: tailLines(result.stderr, 20) },
@@ -172,9 +198,51 @@ export async function run(tool: string, args: readonly string[], opts: RunOption
   return result;
 }
 
-/** Starts a program and returns the live process (QEMU, servers). */
-export function start(tool: string, args: readonly string[], opts: RunOptions = {}): ProcessPromise {
+/** Starts a program and returns the live process (QEMU, servers), in an object (see spawn). */
+export function start(tool: string, args: readonly string[], opts: RunOptions = {}): Promise<{ readonly proc: ProcessPromise }> {
   return spawn(tool, args, opts);
+}
+
+/**
+ * Runs a short program that only prints (git, `--version`) with node's own
+ * execFile: no shell, and no zx to load first. The same environment and
+ * errors as run(); its output must fit in 16 MiB.
+ */
+export async function probe(tool: string, args: readonly string[], opts: Pick<RunOptions, 'cwd' | 'allowFailure' | 'timeoutMs'> = {}): Promise<RunResult> {
+  const env = childEnv(undefined);
+  const exe = requireTool(tool, env); // a rejection, like run()'s: the function is async
+  return await new Promise((resolve, reject) => {
+    execFile(
+      exe,
+      args,
+      {
+        env,
+        encoding: 'buffer',
+        maxBuffer: 16 << 20,
+        ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+        ...(opts.timeoutMs === undefined ? {} : { timeout: opts.timeoutMs }),
+      },
+      (error, stdout, stderr) => {
+        const status = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        if (error !== null && status === -1 && error.signal === null) {
+          reject(internalError('HOST_TOOL_FAILED', `${tool} could not be run: ${error.message}`, { details: { command: shellLine(tool, args) } }));
+          return;
+        }
+        const result: RunResult = {
+          status,
+          signal: error?.signal ?? null,
+          stdout: stdout.toString('utf8'),
+          stdoutBytes: stdout,
+          stderr: stderr.toString('utf8'),
+        };
+        try {
+          resolve(checked(tool, args, result, opts));
+        } catch (e) {
+          reject(e);
+        }
+      },
+    );
+  });
 }
 
 export interface RunSyncOptions {

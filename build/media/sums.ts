@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeAtomically, writeFileAtomicallySync } from '../core/atomic.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
-import { findTool, run } from '../host/exec.ts';
+import { findTool, probe, run } from '../host/exec.ts';
 
 export interface OutputFile {
   /** Path relative to the output directory. */
@@ -46,7 +46,7 @@ export function signSums(sumsPath: string, keyId: string, reporter: Reporter = s
 /** First line of `<tool> <args>`, or 'absent'. */
 async function toolVersion(tool: string, args: readonly string[]): Promise<string> {
   try {
-    const r = await run(tool, args, { allowFailure: true, timeoutMs: 20_000 });
+    const r = await probe(tool, args, { allowFailure: true, timeoutMs: 20_000 });
     return (`${r.stdout}\n${r.stderr}`.split('\n').find((l) => l.trim() !== '') ?? 'unknown').trim();
   } catch {
     return 'absent';
@@ -132,8 +132,8 @@ export async function gitState(repoDir: string): Promise<GitState> {
   const unknown: GitState = { commit: 'unknown', commitTimeSec: undefined };
   try {
     const [head, dirty] = await Promise.all([
-      run('git', ['-C', repoDir, 'log', '-1', '--format=%H %ct', 'HEAD'], { allowFailure: true }),
-      run('git', ['-C', repoDir, 'status', '--porcelain', '--untracked-files=no'], { allowFailure: true }),
+      probe('git', ['-C', repoDir, 'log', '-1', '--format=%H %ct', 'HEAD'], { allowFailure: true }),
+      probe('git', ['-C', repoDir, 'status', '--porcelain', '--untracked-files=no'], { allowFailure: true }),
     ]);
     const m = /^([0-9a-f]{40,64}) (\d+)$/.exec(head.stdout.trim());
     if (head.status !== 0 || m === null) return unknown;

@@ -45,7 +45,7 @@ export async function measureAccel(
   opts: { readonly probeKernelPath: string; readonly timeoutMs?: number; readonly reporter?: Reporter },
 ): Promise<AccelMeasurement> {
   const began = performance.now();
-  const p = start(
+  const { proc: p } = await start(
     'qemu-system-x86_64',
     [
       '-accel',

@@ -97,7 +97,7 @@ export async function bootAndWatch<T = undefined>(opts: BootOptions<T>): Promise
 
 async function runVm<T>(opts: BootOptions<T>, run: { readonly argv: string[]; readonly accel: Accel; readonly reporter: Reporter }): Promise<BootResult<T>> {
   const began = performance.now();
-  const proc = start(QEMU_PROGRAM, run.argv, { reporter: run.reporter });
+  const { proc } = await start(QEMU_PROGRAM, run.argv, { reporter: run.reporter });
   const serial = new SerialWatcher();
   const tailer = tailFile(opts.serialLogPath, serial);
   const watchAbort = new AbortController();

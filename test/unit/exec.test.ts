@@ -1,9 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DogeError } from '../../build/core/errors.ts';
-import { run } from '../../build/host/exec.ts';
+import { probe, run, shellLine } from '../../build/host/exec.ts';
 import { HOST_FILES, HOST_TOOLS } from '../../build/host/tools.ts';
 
 describe('host tool runner', () => {
@@ -69,5 +70,28 @@ describe('host tool runner', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('probe: output, status and the same typed errors as run, with no shell between', async () => {
+    const ok = await probe('printf', ['%s|', 'a b', '$HOME', "it's"]);
+    expect(ok.stdout).toBe("a b|$HOME|it's|"); // each argument as it is: nothing expands it
+    expect((await probe('sh', ['-c', 'exit 4'], { allowFailure: true })).status).toBe(4);
+    await expect(probe('sh', ['-c', 'echo bad >&2; exit 3'])).rejects.toMatchObject({ code: 'HOST_TOOL_FAILED', details: { status: 3, stderrTail: 'bad' } });
+    await expect(probe('sh', ['-c', 'kill -9 $$'])).rejects.toMatchObject({ code: 'HOST_TOOL_KILLED' });
+    const saved = process.env['PATH'];
+    process.env['PATH'] = '/nonexistent';
+    try {
+      await expect(probe('git', ['--version'])).rejects.toMatchObject({ code: 'HOST_TOOL_MISSING' });
+    } finally {
+      process.env['PATH'] = saved;
+    }
+  });
+
+  it('shellLine quotes so that sh gives back the same arguments', () => {
+    const args = ['plain', 'two words', "it's", '$HOME', '', 'a"b', 'x;y', 'ünï'];
+    const line = shellLine('printf', ['%s\\n', ...args]);
+    expect(line.startsWith('printf ')).toBe(true);
+    expect(execFileSync('sh', ['-c', line], { encoding: 'utf8' })).toBe(args.map((a) => `${a}\n`).join(''));
+    expect(shellLine('mcopy', ['-i', 'img@@1048576', '::/boot'])).toBe('mcopy -i img@@1048576 ::/boot');
   });
 });

@@ -9,7 +9,6 @@
  */
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ProcessPromise } from 'zx/core';
 import { start } from '../../../host/exec.ts';
 import { findOvmf } from '../../../qemu/firmware.ts';
 import { type ProbeReport, parseProbeReport } from '../../../qemu/probe-report.ts';
@@ -71,7 +70,7 @@ export async function bootNode(opts: {
 }): Promise<NodeResult> {
   const serialPath = join(opts.dir, `${opts.node.name}.serial.log`);
   const t0 = Date.now();
-  const proc: ProcessPromise = start('ip', ['netns', 'exec', opts.ns, 'qemu-system-x86_64', ...qemuArgs(opts.node, opts.tap, opts.dir, opts.accel)]);
+  const { proc } = await start('ip', ['netns', 'exec', opts.ns, 'qemu-system-x86_64', ...qemuArgs(opts.node, opts.tap, opts.dir, opts.accel)]);
   let timedOut = false;
   const kill = () => {
     proc.kill('SIGKILL').catch(() => undefined);

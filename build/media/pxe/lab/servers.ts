@@ -100,7 +100,7 @@ export async function startDnsmasq(opts: DnsmasqRun): Promise<RunningServer> {
   await writeFile(f.leases, '');
   const test = await run('dnsmasq', ['--test', `--conf-file=${f.conf}`], { allowFailure: true });
   if (test.status !== 0) throw rejected('dnsmasq', opts.bundleConf, test.stderr + test.stdout);
-  const proc = start('ip', ['netns', 'exec', opts.ns, 'dnsmasq', '--keep-in-foreground', `--conf-file=${f.conf}`, '--user=root', '--group=root']);
+  const { proc } = await start('ip', ['netns', 'exec', opts.ns, 'dnsmasq', '--keep-in-foreground', `--conf-file=${f.conf}`, '--user=root', '--group=root']);
   let stderr = '';
   proc.stderr.on('data', (c: Buffer) => {
     stderr += c.toString();
@@ -151,7 +151,7 @@ export async function startNginx(opts: { ns: string; labDir: string; siteConf: s
   await writeFile(f.conf, conf);
   const test = await run('nginx', ['-t', '-q', '-p', opts.labDir, '-c', f.conf], { allowFailure: true });
   if (test.status !== 0) throw rejected('nginx', opts.siteConf, test.stderr + test.stdout);
-  const proc = start('ip', ['netns', 'exec', opts.ns, 'nginx', '-p', opts.labDir, '-c', f.conf]);
+  const { proc } = await start('ip', ['netns', 'exec', opts.ns, 'nginx', '-p', opts.labDir, '-c', f.conf]);
   let stderr = '';
   proc.stderr.on('data', (c: Buffer) => {
     stderr += c.toString();
