@@ -4,9 +4,13 @@
  * `{{bootenv "path" value}}` for bootenv.rc. Plain `{{x}}` is refused in
  * these files (noEscape off, strict mode on) so a missing value is an error.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
+import { writeFileAtomicallySync } from '../../core/atomic.ts';
 import { configError, internalError } from '../../core/errors.ts';
+import { hashBytes } from '../../core/hash.ts';
 import { bootenvValue, shellValue, xmlText } from './escape.ts';
 
 export const TEMPLATES_DIR = new URL('../../../templates/', import.meta.url);
@@ -36,6 +40,38 @@ function makeEnv(): typeof Handlebars {
 const env = makeEnv();
 const cache = new Map<string, Handlebars.TemplateDelegate>();
 
+const COMPILE_OPTIONS = { strict: true, noEscape: false } as const;
+/** Where compiled templates are kept across runs (beside the CLI bundle, bin/cli-bundle.mjs). */
+export const COMPILED_DIR = fileURLToPath(new URL('../../../node_modules/.cache/dogeos-templates/', import.meta.url));
+
+/**
+ * `text` compiled: handlebars' precompiled form (the JavaScript its
+ * compiler generates, which compile() would also evaluate), kept in
+ * COMPILED_DIR under the digest of the text, the options and handlebars'
+ * version. Compiling dogeos.conf's template is about 50 ms of every build's
+ * start (preflight renders it to check the values), on a cold compiler;
+ * a kept one is read and evaluated. A kept file that cannot be read or
+ * evaluated is made again; one that cannot be written costs the compile.
+ */
+function compiled(text: string): Handlebars.TemplateDelegate {
+  const file = join(COMPILED_DIR, `${hashBytes('sha256', `${Handlebars.VERSION}\0${JSON.stringify(COMPILE_OPTIONS)}\0${text}`)}.js`);
+  const load = (spec: string) => env.template(new Function(`return ${spec};`)() as Parameters<typeof env.template>[0]);
+  try {
+    return load(readFileSync(file, 'utf8'));
+  } catch {
+    // not kept yet, or damaged: compile it
+  }
+  const spec = env.precompile(text, COMPILE_OPTIONS) as string;
+  const tpl = load(spec);
+  try {
+    mkdirSync(COMPILED_DIR, { recursive: true });
+    writeFileAtomicallySync(file, spec);
+  } catch {
+    // a read-only checkout: compile every time
+  }
+  return tpl;
+}
+
 /** Renders templates/<name> with `data`. */
 export function renderTemplate(name: string, data: Record<string, unknown>): string {
   let tpl = cache.get(name);
@@ -46,7 +82,11 @@ export function renderTemplate(name: string, data: Record<string, unknown>): str
     } catch (e) {
       throw internalError('TEMPLATE_MISSING', `template templates/${name} is missing`, { cause: e });
     }
-    tpl = env.compile(text, { strict: true, noEscape: false });
+    try {
+      tpl = compiled(text);
+    } catch (e) {
+      throw internalError('TEMPLATE_FAILED', `compiling templates/${name} failed: ${(e as Error).message}`, { cause: e });
+    }
     cache.set(name, tpl);
   }
   try {
