@@ -31,6 +31,7 @@ function figures(): Record<string, Figure> {
     'build.warm': figureOf('warm', 'dogeos', [s(40_000), s(60_000)]),
     'io-floor': figureOf('floor', 'cp', [s(10_000), s(8_000), s(12_000)]),
     'build.incremental': figureOf('incr', 'dogeos', [s(5_000)]),
+    'build.incremental-again': figureOf('incr again', 'dogeos', [s(4_000)]),
     'build.cold': figureOf('cold', 'dogeos', [s(70_000, { maxRssBytes: 2 * GIB })]),
     'build.noop': figureOf('noop', 'dogeos', [s(2_000)]),
   };

@@ -56,7 +56,7 @@ describe('event rendering', () => {
   it('--debug prints tool runs as pasteable shell lines; --quiet keeps only warnings', () => {
     const d = reporter({ debug: true });
     d.r.emit({ type: 'tool-run', tool: 'xorriso', argv: ['xorriso', '-as', 'mkisofs', 'a b'] });
-    expect(d.stderr.text).toBe("+ xorriso -as mkisofs $'a b'\n");
+    expect(d.stderr.text).toBe("+ xorriso -as mkisofs 'a b'\n"); // POSIX quoting: pasteable into sh, dash and bash
     const q = reporter({ quiet: true });
     q.r.emit({ type: 'stage-start', stage: 'seal' });
     q.r.emit({ type: 'warning', code: 'W', message: 'careful' });
