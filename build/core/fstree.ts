@@ -7,12 +7,24 @@
  * same order on every machine.
  */
 import { createHash } from 'node:crypto';
+import type { BigIntStats } from 'node:fs';
 import { chmod, copyFile, mkdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dataError } from './errors.ts';
 import { hashFile } from './hash.ts';
 import { escapeName, hasEscapedBytes } from './names.ts';
 import { walkHost } from './walk-host.ts';
+
+/**
+ * A file's identity for what is remembered about it across builds (its
+ * digest, a program's version): device, inode, size, and mtime and ctime
+ * to the nanosecond, from a `{ bigint: true }` stat. make's rule plus
+ * ctime, which a program cannot set back: any write, truncate,
+ * rename-over or touch changes it.
+ */
+export function fileIdentity(st: BigIntStats): string {
+  return [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].join(':');
+}
 
 export interface TreeEntry {
   /** Path relative to the tree root, `/`-separated. */

@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomicallySync } from '../core/atomic.ts';
+import { fileIdentity } from '../core/fstree.ts';
 import { type HashAlgorithm, hashFile } from '../core/hash.ts';
 
 const FILE = 'local-digests.json';
@@ -17,8 +18,7 @@ const FILE = 'local-digests.json';
 type Memo = Record<string, { readonly id: string; readonly sha256?: string; readonly sha1?: string }>;
 
 async function identity(path: string): Promise<string> {
-  const st = await stat(path, { bigint: true });
-  return [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].join(':');
+  return fileIdentity(await stat(path, { bigint: true }));
 }
 
 function readMemo(file: string): Memo {

@@ -256,7 +256,7 @@ export interface RunSyncOptions {
  * host tree). Same errors as run(): HOST_TOOL_MISSING, _KILLED, _FAILED.
  */
 export function runSync(tool: string, args: readonly string[], opts: RunSyncOptions = {}): { stdout: Buffer } {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SECRET_ENV_RE.test(k)));
+  const env = childEnv(undefined);
   const exe = requireTool(tool, env);
   const r = spawnSync(exe, args, { env, stdio: [opts.stdinFd ?? 'ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 60_000, maxBuffer: 1 << 28 });
   const stderr = r.stderr?.toString('utf8') ?? '';

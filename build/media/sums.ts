@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeAtomically, writeFileAtomicallySync } from '../core/atomic.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
+import { fileIdentity } from '../core/fstree.ts';
 import { findTool, probe, run } from '../host/exec.ts';
 
 export interface OutputFile {
@@ -63,8 +64,8 @@ const RECORDED_TOOLS = [
 type VersionMemo = Record<string, { readonly id: string; readonly line: string }>;
 
 /**
- * The program `tool` runs as and its identity (device, inode, size, mtime
- * and ctime to the nanosecond, of the file a symlink leads to); undefined
+ * The program `tool` runs as and its identity (core/fstree.ts fileIdentity,
+ * of the file a symlink leads to); undefined
  * when it is not on PATH. A package upgrade replaces the file, so the
  * identity changes and the version is asked again.
  */
@@ -72,8 +73,7 @@ function programIdentity(tool: string): string | undefined {
   const path = findTool(tool);
   if (path === undefined) return undefined;
   try {
-    const st = statSync(path, { bigint: true });
-    return [path, st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].join(':');
+    return `${path}:${fileIdentity(statSync(path, { bigint: true }))}`;
   } catch {
     return undefined;
   }

@@ -150,6 +150,9 @@ export async function runCachedStage<T>(workDir: string, stage: CachedStage<T>, 
 export const KEPT_RESULTS = 3;
 
 const RESULT_RE = /^([0-9a-f]{64})\.result\.json$/;
+const DIGEST_RE = /^[0-9a-f]{64}$/;
+/** What an interrupted run leaves: a temporary (core/atomic.ts tempSibling) or a result no key describes. */
+const LEFTOVER_RE = /^(\.[0-9a-f]{64}\.tmp-\d+-\d+|unrecorded-[0-9a-f]{64})$/;
 
 /** A stage's complete results, most recently used first. */
 function completeResults(stageDir: string, names: readonly string[]): { digest: string; usedMs: number }[] {
@@ -170,9 +173,6 @@ function spareResult(stageDir: string, previousDir: string | undefined): SpareRe
   if (dir === previousDir) return undefined;
   return { dir, claim: () => rmSync(`${dir}.result.json`, { force: true }) };
 }
-const DIGEST_RE = /^[0-9a-f]{64}$/;
-/** What an interrupted run leaves: a temporary (core/atomic.ts tempSibling) or a result no key describes. */
-const LEFTOVER_RE = /^(\.[0-9a-f]{64}\.tmp-\d+-\d+|unrecorded-[0-9a-f]{64})$/;
 
 /**
  * Removes a stage's results beyond the `keep` most recently used, and what

@@ -78,6 +78,20 @@ async function makeImage(path: string, host: Host, fat32: boolean): Promise<void
   await mcopy(t, [join(host.dir, 'sub', 'mid.bin')], '/sub');
 }
 
+/** A FAT32 image of `host` at `path`, and where mshowfat places each of its files. */
+async function imageOf(path: string, host: Host): Promise<Extents[]> {
+  await makeImage(path, host, true);
+  return fatFileExtents(
+    { imagePath: path, offsetBytes: OFFSET, sourceDateEpoch: EPOCH },
+    host.files.map((f) => ({ path: f.path, sizeBytes: f.sizeBytes })),
+  );
+}
+
+/** `host`'s files at the places `extents` gives (the layout of an image made of files of the same names and sizes). */
+function placedFiles(host: Host, extents: readonly Extents[]) {
+  return host.files.map((f, i) => ({ mediaPath: f.path, hostPath: f.host, sizeBytes: f.sizeBytes, extents: extents[i]! }));
+}
+
 function readExtents(image: string, extents: Extents): Buffer {
   const fd = openSync(image, 'r');
   try {
@@ -121,14 +135,9 @@ describe('patching an image from the last one', () => {
     const before = hostFiles('before', 1);
     const after = hostFiles('after', 2); // same names and sizes, other bytes
     const last = join(tmp, 'last.img');
-    await makeImage(last, before, true);
-    const target = { imagePath: last, offsetBytes: OFFSET, sourceDateEpoch: EPOCH };
-    const extents = await fatFileExtents(
-      target,
-      before.files.map((f) => ({ path: f.path, sizeBytes: f.sizeBytes })),
-    );
+    const extents = await imageOf(last, before);
     const patched = join(tmp, 'patched.img');
-    const files = after.files.map((f, i) => ({ mediaPath: f.path, hostPath: f.host, sizeBytes: f.sizeBytes, extents: extents[i]! }));
+    const files = placedFiles(after, extents);
     const { sha256 } = await patchImage({ base: { imagePath: last, inPlace: false }, output: patched, files });
 
     const scratch = join(tmp, 'scratch.img');
@@ -143,12 +152,8 @@ describe('patching an image from the last one', () => {
   it('writes only the pieces that changed, and stops when interrupted', async () => {
     const host = hostFiles('same', 4);
     const last = join(tmp, 'same.img');
-    await makeImage(last, host, true);
-    const extents = await fatFileExtents(
-      { imagePath: last, offsetBytes: OFFSET, sourceDateEpoch: EPOCH },
-      host.files.map((f) => ({ path: f.path, sizeBytes: f.sizeBytes })),
-    );
-    const files = host.files.map((f, i) => ({ mediaPath: f.path, hostPath: f.host, sizeBytes: f.sizeBytes, extents: extents[i]! }));
+    const extents = await imageOf(last, host);
+    const files = placedFiles(host, extents);
     const same = await patchImage({ base: { imagePath: last, inPlace: false }, output: join(tmp, 'same-out.img'), files });
     expect(same.writtenBytes).toBe(0);
     expect(readFileSync(join(tmp, 'same-out.img')).equals(readFileSync(last))).toBe(true);
@@ -192,12 +197,8 @@ describe('patching an image from the last one', () => {
     mkdirSync(lastDir);
     mkdirSync(spareDir);
     const last = join(lastDir, 'x-usb.img');
-    await makeImage(last, before, true);
-    const extents = await fatFileExtents(
-      { imagePath: last, offsetBytes: OFFSET, sourceDateEpoch: EPOCH },
-      before.files.map((f) => ({ path: f.path, sizeBytes: f.sizeBytes })),
-    );
-    const placed = (h: Host) => h.files.map((f, i) => ({ mediaPath: f.path, hostPath: f.host, sizeBytes: f.sizeBytes, extents: extents[i]! }));
+    const extents = await imageOf(last, before);
+    const placed = (h: Host) => placedFiles(h, extents);
     const spare = join(spareDir, 'x-usb.img');
     copyFileSync(last, spare);
     writeLayout(last, 'layout-1', placed(before));
@@ -235,12 +236,7 @@ describe('patching an image from the last one', () => {
   it('leaves a spare unclaimed and in place when a file of the medium is not the planned size', async () => {
     const host = hostFiles('spare-grown', 7);
     const spare = join(tmp, 'spare-grown.img');
-    await makeImage(spare, host, true);
-    const extents = await fatFileExtents(
-      { imagePath: spare, offsetBytes: OFFSET, sourceDateEpoch: EPOCH },
-      host.files.map((f) => ({ path: f.path, sizeBytes: f.sizeBytes })),
-    );
-    const files = host.files.map((f, i) => ({ mediaPath: f.path, hostPath: f.host, sizeBytes: f.sizeBytes, extents: extents[i]! }));
+    const files = placedFiles(host, await imageOf(spare, host));
     writeFileSync(host.files[0]!.host, 'grown since the plan\n');
     let claimed = 0;
     const base = { imagePath: spare, inPlace: true, claim: () => void claimed++ };
@@ -252,13 +248,9 @@ describe('patching an image from the last one', () => {
   it('refuses a file that is no longer the size the layout was planned for', async () => {
     const before = hostFiles('grown-before', 3);
     const last = join(tmp, 'grown.img');
-    await makeImage(last, before, true);
-    const extents = await fatFileExtents(
-      { imagePath: last, offsetBytes: OFFSET, sourceDateEpoch: EPOCH },
-      before.files.map((f) => ({ path: f.path, sizeBytes: f.sizeBytes })),
-    );
+    const extents = await imageOf(last, before);
     writeFileSync(before.files[0]!.host, 'grown since the plan\n');
-    const files = before.files.map((f, i) => ({ mediaPath: f.path, hostPath: f.host, sizeBytes: f.sizeBytes, extents: extents[i]! }));
+    const files = placedFiles(before, extents);
     await expect(patchImage({ base: { imagePath: last, inPlace: false }, output: join(tmp, 'grown-out.img'), files })).rejects.toMatchObject({
       code: 'MEDIA_FILE_CHANGED',
     });
