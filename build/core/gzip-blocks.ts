@@ -11,7 +11,7 @@
  * same mtime, same inode, and a key that names the data and the dictionary
  * exactly (pgzip.ts). The index is scoped to the zlib that made it.
  */
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, read, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { Reporter } from './events.ts';
 import type { GzipBlockCache } from './pgzip.ts';
 
@@ -70,6 +70,9 @@ export class GzipBlockReuse implements GzipBlockCache {
   private readonly known = new Map<string, [number, number, number]>();
   private readonly recorded: [string, number, number, number][] = [];
   private fd: number | undefined;
+  /** Reads in flight: close() waits for them, so none can land on a reused descriptor. */
+  private reading = 0;
+  private closing = false;
 
   constructor(previousGz: string | undefined) {
     const index = previousGz === undefined ? undefined : readIndex(previousGz);
@@ -85,28 +88,48 @@ export class GzipBlockReuse implements GzipBlockCache {
     this.drawsOnEarlier = true;
   }
 
-  lookup(key: string): { readonly deflated: Uint8Array; readonly crc32: number } | undefined {
-    const at = this.fd === undefined ? undefined : this.known.get(key);
-    if (at === undefined || this.fd === undefined) {
-      this.stats.deflated++;
-      return undefined;
-    }
-    const buf = Buffer.allocUnsafe(at[1]);
-    if (readSync(this.fd, buf, 0, at[1], at[0]) !== at[1]) {
+  lookup(key: string): { readonly deflated: Promise<Uint8Array | undefined>; readonly crc32: number } | undefined {
+    const at = this.closing ? undefined : this.known.get(key);
+    const fd = this.fd;
+    if (at === undefined || fd === undefined) {
       this.stats.deflated++;
       return undefined;
     }
     this.stats.reused++;
-    return { deflated: buf, crc32: at[2] };
+    this.reading++;
+    const [offset, length, crc32] = at;
+    // Read in the thread pool: a 300 MB tarball's blocks read on the main thread held up everything else there.
+    const deflated = new Promise<Uint8Array | undefined>((resolve) => {
+      const buf = Buffer.allocUnsafe(length);
+      read(fd, buf, 0, length, offset, (err, n) => {
+        this.settled();
+        if (err === null && n === length) return resolve(buf);
+        this.stats.reused--;
+        this.stats.deflated++;
+        resolve(undefined);
+      });
+    });
+    return { deflated, crc32 };
+  }
+
+  private settled(): void {
+    this.reading--;
+    if (this.closing && this.reading === 0) this.closeNow();
+  }
+
+  private closeNow(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 
   record(key: string, offsetBytes: number, lengthBytes: number, crc32: number): void {
     this.recorded.push([key, offsetBytes, lengthBytes, crc32]);
   }
 
+  /** No more lookups; the earlier file closes once the reads in flight are done. */
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    this.closing = true;
+    if (this.reading === 0) this.closeNow();
   }
 
   /** Writes the index of the stream just written to `gzPath` (call once the file is complete, before any rename). */

@@ -38,8 +38,12 @@ export interface ParallelGzipOptions {
  * that, so a hit gives the bytes a fresh deflate would.
  */
 export interface GzipBlockCache {
-  /** A block's deflated bytes and the CRC-32 of its data, when the cache holds the key. */
-  lookup(key: string): { readonly deflated: Uint8Array; readonly crc32: number } | undefined;
+  /**
+   * When the cache holds the key: the CRC-32 of the block's data, and its
+   * deflated bytes as they are read (off the main thread); a read that
+   * comes up short gives undefined, and the block is deflated instead.
+   */
+  lookup(key: string): { readonly deflated: Promise<Uint8Array | undefined>; readonly crc32: number } | undefined;
   /** Every block of this stream, in order: its key, the span of its deflated bytes in the stream, and its data's CRC-32. */
   record(key: string, offsetBytes: number, lengthBytes: number, crc32: number): void;
 }
@@ -155,15 +159,13 @@ class ParallelGzip extends Transform {
         .digest('hex');
       this.previousDigest = digest;
       const hit = this.blocks.lookup(key);
-      if (hit !== undefined) job = Promise.resolve(hit.deflated);
+      if (hit !== undefined) job = hit.deflated.then((bytes) => bytes ?? this.deflate(data, last, dictionary));
       // The key names the data exactly, so a hit's CRC is this data's (core/crc32-combine.ts).
       blockCrc = hit?.crc32 ?? crc32(data);
       this.crc = crc32Combine(this.crc, blockCrc, data.length);
     }
-    if (job === undefined) {
-      job = this.deflater.deflateRaw(data, { level: this.level, last, ...(dictionary === undefined ? {} : { dictionary }) });
-      job.catch(() => {}); // awaited in order by drain(); avoid an unhandled rejection meanwhile
-    }
+    job ??= this.deflate(data, last, dictionary);
+    job.catch(() => {}); // awaited in order by drain(); avoid an unhandled rejection meanwhile
     this.inflight.push({ key, crc: blockCrc, bytes: job });
     if (whole !== undefined) {
       this.previous = whole;
@@ -172,6 +174,10 @@ class ParallelGzip extends Transform {
     this.previous = this.fill >= DICTIONARY_BYTES ? this.block : undefined;
     this.block = Buffer.allocUnsafe(PGZIP_BLOCK_BYTES);
     this.fill = 0;
+  }
+
+  private deflate(data: Buffer, last: boolean, dictionary: Buffer | undefined): Promise<Uint8Array> {
+    return this.deflater.deflateRaw(data, { level: this.level, last, ...(dictionary === undefined ? {} : { dictionary }) });
   }
 
   /** Pushes finished pieces, in order, until fewer than `keep` are in flight. */

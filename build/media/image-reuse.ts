@@ -21,6 +21,7 @@ import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { dataError, internalError } from '../core/errors.ts';
+import { looksSparse } from '../core/hostfile.ts';
 import type { Extent } from '../core/tree.ts';
 import { run } from '../host/exec.ts';
 import { findHoles } from '../host/holes.ts';
@@ -231,6 +232,16 @@ function runPass(steps: readonly Step[], prev: number, out: number, signal: Abor
 }
 
 /**
+ * Where the base image keeps data, so the pass reads only that and hashes
+ * zeros for the rest. An image with every block allocated (an ISO) is all
+ * data: asking the kernel, or scanning 700 MB for zero runs on the main
+ * thread, would only tell the pass to read what it reads anyway.
+ */
+function baseExtents(fd: number, sizeBytes: number): Extent[] {
+  return looksSparse(fstatSync(fd)) ? findHoles(fd, sizeBytes) : [{ offsetBytes: 0, lengthBytes: sizeBytes }];
+}
+
+/**
  * The image a new one is patched from: a spare result's (stages/cache.ts),
  * patched in place, when it has this layout and no other name (out/ or a
  * user's hard link would see it change); else the last build's, copied
@@ -284,7 +295,7 @@ export async function patchImage(o: {
     try {
       const size = fstatSync(prev ?? out).size;
       if (fstatSync(out).size !== size) throw dataError('MEDIA_FILE_CHANGED', `${o.base.imagePath} changed size while it was copied`);
-      const steps = stepsOf(pieces, findHoles(prev ?? out, size), size);
+      const steps = stepsOf(pieces, baseExtents(prev ?? out, size), size);
       const r = await runPass(steps, prev ?? out, out, o.signal);
       return { sha256: r.sha256, writtenBytes: r.written };
     } finally {

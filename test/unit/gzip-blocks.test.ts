@@ -99,6 +99,41 @@ describe('gzip block reuse', () => {
     drawn.close();
   });
 
+  it('deflates a block again when reading it from the earlier file comes up short', async () => {
+    const a = input();
+    const first = join(tmp, 'short-a.gz');
+    await writeIndexed(first, a);
+    // Block 7's span now ends past the earlier file's end: its read returns fewer bytes than asked.
+    const index = JSON.parse(readFileSync(blockIndexPath(first), 'utf8')) as { sizeBytes: number; blocks: [string, number, number, number][] };
+    const [key, , length, crc] = index.blocks[7]!;
+    index.blocks[7] = [key, index.sizeBytes - 10, length, crc];
+    writeFileSync(blockIndexPath(first), JSON.stringify(index));
+    const b = Uint8Array.from(a);
+    b[2 * PGZIP_BLOCK_BYTES + 9] = 0x21; // blocks 2 and 3 deflated; 7 would be reused but for its span
+    const second = join(tmp, 'short-b.gz');
+    const drawn = await writeIndexed(second, b, first);
+    expect(readFileSync(second).equals(await gz(b))).toBe(true);
+    expect(drawn.stats).toEqual({ reused: 8, deflated: 3 });
+  });
+
+  it('closes the earlier file only once the reads in flight have landed', async () => {
+    const a = input();
+    const first = join(tmp, 'close-a.gz');
+    const made = await writeIndexed(first, a);
+    const index = JSON.parse(readFileSync(blockIndexPath(first), 'utf8')) as { blocks: [string, number, number, number][] };
+    const drawn = new GzipBlockReuse(first);
+    const hits = index.blocks.map(([key]) => drawn.lookup(key)!);
+    drawn.close(); // while every read is still in flight
+    expect(drawn.lookup(index.blocks[0]![0])).toBeUndefined();
+    const gzBytes = readFileSync(first);
+    const got = await Promise.all(hits.map((h) => h.deflated));
+    got.forEach((bytes, i) => {
+      const [, off, len] = index.blocks[i]!;
+      expect(Buffer.from(bytes!).equals(gzBytes.subarray(off, off + len))).toBe(true);
+    });
+    expect(made.stats.deflated).toBe(index.blocks.length);
+  });
+
   it('ignores an index that is not one (no reuse, no error)', async () => {
     const first = join(tmp, 'f.gz');
     await writeIndexed(first, input());
