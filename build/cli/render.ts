@@ -98,7 +98,7 @@ export class CliReporter implements Reporter {
         this.line(e.message);
         return;
       case 'reuse':
-        this.line(`${e.task}: reused ${e.reused} of ${e.total} ${e.what} from the last build`);
+        this.line(`${e.task}: reused ${e.reused} of ${e.total} ${e.what} from ${e.from ?? 'the last build'}`);
         return;
       case 'progress': {
         if (this.tty) {

@@ -35,7 +35,7 @@ export type BuildEvent =
     }
   | { readonly type: 'warning'; readonly code: string; readonly message: string }
   /** An incremental step: how much of an earlier build's output a task reused (gzip blocks, image files). */
-  | { readonly type: 'reuse'; readonly task: string; readonly reused: number; readonly total: number; readonly what: string }
+  | { readonly type: 'reuse'; readonly task: string; readonly reused: number; readonly total: number; readonly what: string; readonly from?: string }
   | { readonly type: 'info'; readonly message: string; readonly data?: Readonly<Record<string, unknown>> };
 
 export type BuildEventType = BuildEvent['type'];

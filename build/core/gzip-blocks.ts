@@ -3,7 +3,10 @@
  * a gzip stream we write gets an index beside it, `<file>.blocks.json`, that
  * names each block by its key and says where its deflated bytes lie; the
  * next stream of the same role reads the blocks it shares with the earlier
- * one from the earlier file instead of deflating them again. An edit to one
+ * one from the earlier file instead of deflating them again, and so does a
+ * stream of another role that carries the same big file (the PXE tarball
+ * draws on the platform tarball: core/targz.ts starts a block where each big
+ * file's data does, so its blocks match wherever it lies). An edit to one
  * overlay file changes a few 256 KiB blocks of a 350 MB boot archive; the
  * tarballs that carry it then cost little more than reading and hashing.
  *
@@ -62,42 +65,50 @@ export interface BlockReuseStats {
   deflated: number;
 }
 
-/** Reads blocks from `previousGz` (when it has a valid index) and records this stream's blocks. */
+/**
+ * Reads blocks from earlier gzip files (each when it has a valid index;
+ * where two hold a key, the first named serves it) and records this
+ * stream's blocks.
+ */
 export class GzipBlockReuse implements GzipBlockCache {
   readonly stats: BlockReuseStats = { reused: 0, deflated: 0 };
   /** Whether an earlier stream with a valid index was found. */
   readonly drawsOnEarlier: boolean = false;
-  private readonly known = new Map<string, [number, number, number]>();
+  /** key → [descriptor, offset, length, CRC-32]. */
+  private readonly known = new Map<string, [number, number, number, number]>();
   private readonly recorded: [string, number, number, number][] = [];
-  private fd: number | undefined;
+  private readonly fds: number[] = [];
   /** Reads in flight: close() waits for them, so none can land on a reused descriptor. */
   private reading = 0;
   private closing = false;
 
-  constructor(previousGz: string | undefined) {
-    const index = previousGz === undefined ? undefined : readIndex(previousGz);
-    if (previousGz === undefined || index === undefined) return;
-    this.fd = openSync(previousGz, 'r');
-    // The file opened must still be the one indexed (it could be replaced between stat and open).
-    const st = fstatSync(this.fd);
-    if (st.ino !== index.ino || st.size !== index.sizeBytes) {
-      this.close();
-      return;
+  constructor(earlier: string | undefined | readonly (string | undefined)[]) {
+    const paths = typeof earlier === 'string' || earlier === undefined ? [earlier] : earlier;
+    for (const path of paths) {
+      const index = path === undefined ? undefined : readIndex(path);
+      if (path === undefined || index === undefined) continue;
+      const fd = openSync(path, 'r');
+      // The file opened must still be the one indexed (it could be replaced between stat and open).
+      const st = fstatSync(fd);
+      if (st.ino !== index.ino || st.size !== index.sizeBytes) {
+        closeSync(fd);
+        continue;
+      }
+      this.fds.push(fd);
+      for (const [key, off, len, crc] of index.blocks) if (!this.known.has(key)) this.known.set(key, [fd, off, len, crc]);
+      this.drawsOnEarlier = true;
     }
-    for (const [key, off, len, crc] of index.blocks) this.known.set(key, [off, len, crc]);
-    this.drawsOnEarlier = true;
   }
 
   lookup(key: string): { readonly deflated: Promise<Uint8Array | undefined>; readonly crc32: number } | undefined {
     const at = this.closing ? undefined : this.known.get(key);
-    const fd = this.fd;
-    if (at === undefined || fd === undefined) {
+    if (at === undefined) {
       this.stats.deflated++;
       return undefined;
     }
     this.stats.reused++;
     this.reading++;
-    const [offset, length, crc32] = at;
+    const [fd, offset, length, crc32] = at;
     // Read in the thread pool: a 300 MB tarball's blocks read on the main thread held up everything else there.
     const deflated = new Promise<Uint8Array | undefined>((resolve) => {
       const buf = Buffer.allocUnsafe(length);
@@ -118,8 +129,7 @@ export class GzipBlockReuse implements GzipBlockCache {
   }
 
   private closeNow(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    for (const fd of this.fds.splice(0)) closeSync(fd);
   }
 
   record(key: string, offsetBytes: number, lengthBytes: number, crc32: number): void {
@@ -150,7 +160,8 @@ export class GzipBlockReuse implements GzipBlockCache {
 }
 
 /** One `reuse` event for a stream that had an earlier one to draw on. */
-export function reportReuse(reporter: Reporter, task: string, blocks: GzipBlockReuse): void {
+export function reportReuse(reporter: Reporter, task: string, blocks: GzipBlockReuse, from?: string): void {
   const { reused, deflated } = blocks.stats;
-  if (blocks.drawsOnEarlier) reporter.emit({ type: 'reuse', task, reused, total: reused + deflated, what: 'deflated blocks' });
+  if (blocks.drawsOnEarlier)
+    reporter.emit({ type: 'reuse', task, reused, total: reused + deflated, what: 'deflated blocks', ...(from === undefined ? {} : { from }) });
 }

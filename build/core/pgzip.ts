@@ -29,6 +29,15 @@ export interface ParallelGzipOptions {
   readonly deflater?: Deflater;
   /** Deflated blocks of an earlier stream to reuse, and where this stream's blocks land (core/gzip-blocks.ts). */
   readonly blocks?: GzipBlockCache;
+  /**
+   * Where blocks must start, besides every PGZIP_BLOCK_BYTES: shown each
+   * input chunk (and its offset in the stream) before it is cut, it returns
+   * the stream offsets, in order and not before that chunk, at which a new
+   * block begins. The same bytes at the same distance from a cut then make
+   * the same blocks in any stream: a tarball's big files (core/targz.ts
+   * tarDataStarts) deflate alike wherever their headers put them.
+   */
+  readonly cuts?: (chunk: Uint8Array, offsetBytes: number) => readonly number[];
 }
 
 /**
@@ -70,6 +79,9 @@ class ParallelGzip extends Transform {
   private crc = 0;
   private sizeBytes = 0;
   private started = false;
+  private readonly cuts: ParallelGzipOptions['cuts'];
+  /** Cuts not yet reached, ascending. */
+  private readonly pendingCuts: number[] = [];
 
   constructor(o: ParallelGzipOptions) {
     super();
@@ -80,6 +92,7 @@ class ParallelGzip extends Transform {
     this.ownsDeflater = o.deflater === undefined;
     this.window = 2 * threads + 2;
     this.blocks = o.blocks;
+    this.cuts = o.cuts;
   }
 
   override push(chunk: Uint8Array | null): boolean {
@@ -117,10 +130,28 @@ class ParallelGzip extends Transform {
     }
     // With a block cache the CRC is taken per block (submit), so a reused block's comes from the cache.
     if (this.blocks === undefined) this.crc = crc32(chunk, this.crc);
+    const start = this.sizeBytes;
     this.sizeBytes += chunk.length;
+    if (this.cuts !== undefined) {
+      for (const c of this.cuts(chunk, start)) {
+        const last = this.pendingCuts[this.pendingCuts.length - 1] ?? -1;
+        if (!Number.isSafeInteger(c) || c < start || c < last) throw new RangeError(`gzip block cut at ${c} is not ascending from ${start}`);
+        if (c > last) this.pendingCuts.push(c);
+      }
+    }
     let off = 0;
     while (off < chunk.length) {
-      if (this.fill === 0 && chunk.length - off >= PGZIP_BLOCK_BYTES) {
+      const pos = start + off;
+      while (this.pendingCuts.length > 0 && this.pendingCuts[0]! <= pos) {
+        this.pendingCuts.shift();
+        if (this.fill > 0) {
+          this.submit(false);
+          await this.drain(this.window);
+        }
+      }
+      // Bytes this block may still take before the next cut.
+      const room = Math.min(PGZIP_BLOCK_BYTES - this.fill, (this.pendingCuts[0] ?? Number.POSITIVE_INFINITY) - pos);
+      if (this.fill === 0 && chunk.length - off >= PGZIP_BLOCK_BYTES && room >= PGZIP_BLOCK_BYTES) {
         // A whole block inside the chunk is taken as a view, not copied: a
         // stream's chunk is not written to after it is pushed, the deflate
         // pool copies what it sends to a worker, and a reused block is never
@@ -130,7 +161,7 @@ class ParallelGzip extends Transform {
         await this.drain(this.window);
         continue;
       }
-      const n = Math.min(PGZIP_BLOCK_BYTES - this.fill, chunk.length - off);
+      const n = Math.min(room, chunk.length - off);
       chunk.copy(this.block, this.fill, off, off + n);
       this.fill += n;
       off += n;
@@ -171,7 +202,8 @@ class ParallelGzip extends Transform {
       this.previous = whole;
       return; // this.block was not used: it stays empty for the next bytes
     }
-    this.previous = this.fill >= DICTIONARY_BYTES ? this.block : undefined;
+    // Its data only: a block cut short leaves stale bytes past `fill`.
+    this.previous = this.fill >= DICTIONARY_BYTES ? this.block.subarray(0, this.fill) : undefined;
     this.block = Buffer.allocUnsafe(PGZIP_BLOCK_BYTES);
     this.fill = 0;
   }

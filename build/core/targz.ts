@@ -37,6 +37,62 @@ export interface TarGzResult {
 
 const PROGRESS_STEP_BYTES = 64 * 1024 * 1024;
 
+/** Files at least this big start a gzip block of their own (a boot archive, a kernel). */
+export const CUT_FILE_BYTES = 1024 * 1024;
+
+/**
+ * Reads the tar stream's headers as it passes (POSIX ustar: 512-byte
+ * records, the size in octal at offset 124, or base-256 when its first
+ * byte has the high bit set) and gives, for core/pgzip.ts's `cuts`, the
+ * offset where each regular file of at least `minBytes` begins its data.
+ * A boot archive then deflates into the same blocks in the platform
+ * tarball and in the PXE tarball, whatever lies before it in each, so one
+ * reuses the other's (media/pxe/target.ts). Two zero records end the
+ * archive; nothing after them is read.
+ */
+export function tarDataStarts(minBytes = CUT_FILE_BYTES): (chunk: Uint8Array, offsetBytes: number) => number[] {
+  const header = Buffer.alloc(512);
+  let headerFill = 0;
+  let nextHeader = 0;
+  let ended = false;
+  return (chunk, offsetBytes) => {
+    const cuts: number[] = [];
+    let at = Math.max(0, nextHeader - offsetBytes);
+    while (!ended && at < chunk.length) {
+      const n = Math.min(512 - headerFill, chunk.length - at);
+      header.set(chunk.subarray(at, at + n), headerFill);
+      headerFill += n;
+      at += n;
+      if (headerFill < 512) break;
+      headerFill = 0;
+      const dataStart = nextHeader + 512;
+      if (header.every((b) => b === 0)) {
+        ended = true; // end-of-archive records (or padding before them)
+        break;
+      }
+      const size = tarSize(header.subarray(124, 136));
+      const type = String.fromCharCode(header[156]!);
+      if ((type === '0' || type === '\0' || type === '7') && size >= minBytes) cuts.push(dataStart);
+      nextHeader = dataStart + Math.ceil(size / 512) * 512;
+      at = nextHeader - offsetBytes;
+    }
+    return cuts;
+  };
+}
+
+function tarSize(field: Uint8Array): number {
+  if ((field[0]! & 0x80) !== 0) {
+    let v = 0;
+    for (let i = 1; i < field.length; i++) v = v * 256 + field[i]!;
+    return v;
+  }
+  const text = Buffer.from(field)
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .trim();
+  return text === '' ? 0 : Number.parseInt(text, 8);
+}
+
 function progressCounter(reporter: Reporter | undefined, task: string, totalBytes: number): Transform {
   let done = 0;
   let next = PROGRESS_STEP_BYTES;
@@ -81,7 +137,7 @@ export async function writeTarGz(opts: TarGzOptions): Promise<TarGzResult> {
   await pipeline(
     tarStream,
     progressCounter(opts.reporter, opts.task, totalBytes),
-    createParallelGzip({ level: 6, ...(opts.blocks === undefined ? {} : { blocks: opts.blocks }) }),
+    createParallelGzip({ level: 6, cuts: tarDataStarts(), ...(opts.blocks === undefined ? {} : { blocks: opts.blocks }) }),
     hashing(h, counted),
     createWriteStream(opts.outFile),
   );

@@ -99,6 +99,27 @@ describe('gzip block reuse', () => {
     drawn.close();
   });
 
+  it('draws on several earlier files at once, skipping those without an index', async () => {
+    const x = input().subarray(0, 4 * PGZIP_BLOCK_BYTES);
+    const y = noise(4 * PGZIP_BLOCK_BYTES, 9);
+    const fromX = join(tmp, 'several-x.gz');
+    const fromY = join(tmp, 'several-y.gz');
+    await writeIndexed(fromX, x);
+    await writeIndexed(fromY, y);
+    const both = new Uint8Array(x.length + y.length);
+    both.set(x);
+    both.set(y, x.length);
+    const out = join(tmp, 'several-xy.gz');
+    const drawn = new GzipBlockReuse([undefined, join(tmp, 'no-such.gz'), fromX, fromY]);
+    expect(drawn.drawsOnEarlier).toBe(true);
+    writeFileSync(out, await gz(both, drawn));
+    drawn.close();
+    expect(readFileSync(out).equals(await gz(both))).toBe(true);
+    // x's four blocks from the one file; from the other, y's last three and the empty final block
+    // after them. Only y's first is deflated: it had no dictionary there.
+    expect(drawn.stats).toEqual({ reused: 8, deflated: 1 });
+  });
+
   it('deflates a block again when reading it from the earlier file comes up short', async () => {
     const a = input();
     const first = join(tmp, 'short-a.gz');

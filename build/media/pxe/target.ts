@@ -46,7 +46,9 @@ async function buildPxe(input: PxeInput, outDir: string): Promise<Artifact[]> {
     const entries = await listTree(root);
     await normaliseTree(root, entries, input.sourceDateEpoch);
     const tarTmp = join(work, `${plan.name}.tar.gz`);
-    const blocks = new GzipBlockReuse(previousOutput(input.incremental?.previousDir, '-pxe.tar.gz'));
+    // The last PXE tarball's blocks, and the platform tarball's: its boot archive and kernel start blocks
+    // of their own there as here (core/targz.ts tarDataStarts), so even a full build deflates them once.
+    const blocks = new GzipBlockReuse([previousOutput(input.incremental?.previousDir, '-pxe.tar.gz'), input.sealed?.tarballPath]);
     // The tree's digest is read while the tarball is written: both read the
     // same files, and the hashing fills what the tarball's waits leave idle.
     // Both settle before anything is thrown, so no read outlives the work directory.
@@ -73,7 +75,7 @@ async function buildPxe(input: PxeInput, outDir: string): Promise<Artifact[]> {
     if (digested.status === 'rejected') throw digested.reason;
     const tar = tarred.value;
     const digest = digested.value;
-    reportReuse(reporter, 'pxe-tarball', blocks);
+    reportReuse(reporter, 'pxe-tarball', blocks, 'the last build and the platform tarball');
     input.signal?.throwIfAborted();
     const tarSha256 = tar.sha256;
     const tarSize = tar.sizeBytes;
