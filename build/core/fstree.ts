@@ -80,7 +80,7 @@ export async function copyTree(src: string, dst: string): Promise<TreeEntry[]> {
  * Directories are touched last, deepest first, so writing into them does
  * not move their mtime again.
  */
-export async function normaliseTree(root: string, entries: readonly TreeEntry[], epochSec: number): Promise<void> {
+export function normaliseTree(root: string, entries: readonly TreeEntry[], epochSec: number): void {
   // Synchronous: each call is microseconds, and a thousand of them queued in
   // the thread pool behind the other media's 4 MiB reads took 0.5 s.
   for (const e of entries) chmodSync(join(root, e.rel), e.type === 'dir' ? 0o755 : 0o644);

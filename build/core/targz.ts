@@ -47,8 +47,8 @@ export const CUT_FILE_BYTES = 1024 * 1024;
  * offset where each regular file of at least `minBytes` begins its data.
  * A boot archive then deflates into the same blocks in the platform
  * tarball and in the PXE tarball, whatever lies before it in each, so one
- * reuses the other's (media/pxe/target.ts). Two zero records end the
- * archive; nothing after them is read.
+ * reuses the other's (media/pxe/target.ts). A zero record (the first of
+ * the two that end an archive) ends the reading: nothing after it is read.
  */
 export function tarDataStarts(minBytes = CUT_FILE_BYTES): (chunk: Uint8Array, offsetBytes: number) => number[] {
   const header = Buffer.alloc(512);

@@ -114,7 +114,7 @@ export async function seal(input: SealInput): Promise<SealResult> {
   renameSync(platform, join(staging, top));
   try {
     const entries = await listTree(join(staging, top));
-    await normaliseTree(join(staging, top), entries, input.timeSec);
+    normaliseTree(join(staging, top), entries, input.timeSec);
     const tarball = join(input.outDir, dogeosPlatformTarballName(input.version, input.stamp));
     const blocks = new GzipBlockReuse(input.previousTarball);
     let written: TarGzResult;

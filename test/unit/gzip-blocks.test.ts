@@ -27,6 +27,13 @@ async function gz(data: Uint8Array, blocks?: GzipBlockReuse, chunkBytes = 65_537
   return buffer(Readable.from(chunks).pipe(createParallelGzip({ level: 6, threads: 2, ...(blocks === undefined ? {} : { blocks }) })));
 }
 
+type Entry = [string, number, number, number];
+
+/** The index written beside `path`, as JSON. */
+function indexOf(path: string): { sizeBytes: number; blocks: Entry[] } {
+  return JSON.parse(readFileSync(blockIndexPath(path), 'utf8')) as { sizeBytes: number; blocks: Entry[] };
+}
+
 /** Writes `data` gzipped to `path` with an index, drawing on `previous`. */
 async function writeIndexed(path: string, data: Uint8Array, previous?: string, chunkBytes?: number): Promise<GzipBlockReuse> {
   const blocks = new GzipBlockReuse(previous);
@@ -125,7 +132,7 @@ describe('gzip block reuse', () => {
     const first = join(tmp, 'short-a.gz');
     await writeIndexed(first, a);
     // Block 7's span now ends past the earlier file's end: its read returns fewer bytes than asked.
-    const index = JSON.parse(readFileSync(blockIndexPath(first), 'utf8')) as { sizeBytes: number; blocks: [string, number, number, number][] };
+    const index = indexOf(first);
     const [key, , length, crc] = index.blocks[7]!;
     index.blocks[7] = [key, index.sizeBytes - 10, length, crc];
     writeFileSync(blockIndexPath(first), JSON.stringify(index));
@@ -141,7 +148,7 @@ describe('gzip block reuse', () => {
     const a = input();
     const first = join(tmp, 'close-a.gz');
     const made = await writeIndexed(first, a);
-    const index = JSON.parse(readFileSync(blockIndexPath(first), 'utf8')) as { blocks: [string, number, number, number][] };
+    const index = indexOf(first);
     const drawn = new GzipBlockReuse(first);
     const hits = index.blocks.map(([key]) => drawn.lookup(key)!);
     drawn.close(); // while every read is still in flight

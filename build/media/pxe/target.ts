@@ -44,7 +44,7 @@ async function buildPxe(input: PxeInput, outDir: string): Promise<Artifact[]> {
     await timedStage(reporter, 'pxe-tree', () => writeBundle(plan, root, reporter));
     input.signal?.throwIfAborted();
     const entries = await listTree(root);
-    await normaliseTree(root, entries, input.sourceDateEpoch);
+    normaliseTree(root, entries, input.sourceDateEpoch);
     const tarTmp = join(work, `${plan.name}.tar.gz`);
     // The last PXE tarball's blocks, and the platform tarball's: its boot archive and kernel start blocks
     // of their own there as here (core/targz.ts tarDataStarts), so even a full build deflates them once.
