@@ -140,7 +140,7 @@ describe('PXE lab: a rack through real dnsmasq and nginx', () => {
 
   it('boots 8 nodes at once, 4 BIOS and 4 UEFI, full DHCP, nginx on port 80; each gets only its own files', async () => {
     const s = await lab('rack', rack, bundle80);
-    expect(s.failures).toEqual([]);
+    expect(s.failures, JSON.stringify(s.failures)).toEqual([]);
     expect(s.nodes.filter((n) => n.firmware === 'bios')).toHaveLength(4);
     expect(s.nodes.filter((n) => n.firmware === 'uefi')).toHaveLength(4);
     expectOwnFiles(s, bundle80);
@@ -168,7 +168,7 @@ describe('PXE lab: a rack through real dnsmasq and nginx', () => {
   it('proxy-DHCP next to a second DHCP server; an unlisted node gets the generic entry with DOGEOS_MEDIA_URL', async () => {
     const spec: LabSpec = { nodes: 2, firmware: ['bios', 'uefi'], dhcp: 'proxy', httpPort: 80, unknownNodes: 1, undiHop: false };
     const s = await lab('proxy', spec, bundle80);
-    expect(s.failures).toEqual([]);
+    expect(s.failures, JSON.stringify(s.failures)).toEqual([]);
     expectOwnFiles(s, bundle80);
     expectOwnRequests(s);
     // Addresses came from the site's server (its pool), boot information from the bundle's proxy.
@@ -180,7 +180,7 @@ describe('PXE lab: a rack through real dnsmasq and nginx', () => {
   it('nginx on port 8079: GRUB reads kernel and modules over TFTP, iPXE still uses HTTP', async () => {
     const spec: LabSpec = { nodes: 2, firmware: ['bios', 'uefi'], dhcp: 'full', httpPort: 8079, unknownNodes: 0, undiHop: false };
     const s = await lab('port8079', spec, bundle8079);
-    expect(s.failures).toEqual([]);
+    expect(s.failures, JSON.stringify(s.failures)).toEqual([]);
     expectOwnFiles(s, bundle8079);
     const log = accessLog(s);
     expect(log.filter((q) => q.path.startsWith('/bootfs/') || q.path.startsWith('/os/'))).toEqual([]);

@@ -180,6 +180,29 @@ function judge(bundle: LabBundle, spec: LabSpec, labDir: string, results: readon
   return { failures, logs, nodes: results.map((r) => summarise(r, ipOf(r.node.mac))) };
 }
 
+/**
+ * dnsmasq writes a TFTP transfer's "sent" line when the last ACK arrives and
+ * nginx an access line when the request ends, so on a loaded host a line can
+ * land just after the guests exit. The verdict is taken again every
+ * `intervalMs` while it has failures, until `deadlineMs` has passed: a line
+ * that comes late still counts, one that never comes still fails.
+ */
+export async function settledJudgement<T extends { readonly failures: readonly unknown[] }>(
+  judgeOnce: () => T,
+  opts: { readonly deadlineMs: number; readonly intervalMs: number },
+): Promise<T> {
+  const t0 = Date.now();
+  let verdict = judgeOnce();
+  while (verdict.failures.length > 0 && Date.now() - t0 < opts.deadlineMs) {
+    await new Promise((r) => setTimeout(r, opts.intervalMs));
+    verdict = judgeOnce();
+  }
+  return verdict;
+}
+
+/** How long the servers' logs may lag the guests' exit (settledJudgement). */
+const LOG_SETTLE = { deadlineMs: 5_000, intervalMs: 250 };
+
 /** Runs the whole lab; returns its summary (ok only if every node passed every check). */
 export async function runLab(opts: LabOptions): Promise<LabSummary> {
   const { spec } = opts;
@@ -240,7 +263,7 @@ export async function runLab(opts: LabOptions): Promise<LabSummary> {
     finished = true;
     await undiWatch;
     abortIfAsked(opts.signal);
-    const { failures, logs, nodes: summaries } = judge(bundle, spec, labDir, results);
+    const { failures, logs, nodes: summaries } = await settledJudgement(() => judge(bundle, spec, labDir, results), LOG_SETTLE);
     return {
       ok: failures.length === 0,
       prefix,
