@@ -9,7 +9,7 @@ export interface BlockDevice {
   readAt(offsetBytes: number, lengthBytes: number): Uint8Array;
   /** Reads exactly `target.length` bytes at `offsetBytes` into `target` (a caller's buffer, reused); throws if out of range. */
   readInto?(offsetBytes: number, target: Uint8Array): void;
-  /** Writes `data` at `offsetBytes`; read-only devices throw. */
+  /** Writes `data` at `offsetBytes`, done when it returns (the caller may then reuse `data`); read-only devices throw. */
   writeAt(offsetBytes: number, data: Uint8Array): void;
 }
 

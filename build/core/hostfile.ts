@@ -70,6 +70,13 @@ export function looksSparse(st: { blocks: number | bigint; size: number | bigint
 /** Reads [offset, offset+n) of a sparse file: only its data extents, zeros elsewhere (no page cache spent on holes). */
 function readSparse(path: string | Buffer, extents: readonly Extent[], offsetBytes: number, n: number, onShort?: () => never): Buffer {
   const out = Buffer.alloc(n);
+  readSparseInto(path, extents, offsetBytes, out, onShort);
+  return out;
+}
+
+/** readSparse into a zero-filled `out`. */
+function readSparseInto(path: string | Buffer, extents: readonly Extent[], offsetBytes: number, out: Uint8Array, onShort?: () => void): void {
+  const n = out.length;
   let lo = 0;
   let hi = extents.length;
   while (lo < hi) {
@@ -89,7 +96,6 @@ function readSparse(path: string | Buffer, extents: readonly Extent[], offsetByt
   } finally {
     closeSync(fd);
   }
-  return out;
 }
 
 export function hostFileContent(path: string | Buffer, sizeBytes: number, opts: HostFileOptions = {}): ContentSource {
@@ -112,6 +118,22 @@ export function hostFileContent(path: string | Buffer, sizeBytes: number, opts: 
         closeSync(fd);
       }
       return out;
+    },
+    readInto(offsetBytes, target) {
+      const n = Math.max(0, Math.min(target.length, sizeBytes - offsetBytes));
+      if (known !== undefined) {
+        target.fill(0);
+        readSparseInto(path, known, offsetBytes, target.subarray(0, n), opts.onShort);
+        return;
+      }
+      const fd = openSync(path, 'r');
+      try {
+        const done = readFully(fd, target, offsetBytes, n);
+        if (done < n) opts.onShort?.();
+        target.fill(0, done); // past the end, or the file shrank since we looked: zeros
+      } finally {
+        closeSync(fd);
+      }
     },
   };
   if (opts.extents !== undefined) {

@@ -23,6 +23,12 @@ export interface ContentSource {
   readonly sizeBytes: number;
   /** Reads `lengthBytes` at `offsetBytes` (holes read as zeros). The result may be a view of shared memory (an image buffer, a cache): do not modify it. */
   read(offsetBytes: number, lengthBytes: number): Uint8Array;
+  /**
+   * Where the source can do it without an allocation: fills all of `target`
+   * (a caller's buffer, reused) with the bytes at `offsetBytes`, holes and
+   * anything past the end as zeros.
+   */
+  readInto?(offsetBytes: number, target: Uint8Array): void;
   /** Data extents, sorted; undefined means "all data, no holes". */
   extents?(): readonly Extent[];
   /**

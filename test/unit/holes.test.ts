@@ -61,6 +61,30 @@ describe('holes of sparse host files', () => {
     expect(Buffer.from(c.read(30 * 4096, 4096)).equals(Buffer.alloc(4096))).toBe(true);
   });
 
+  it("hostFileContent's readInto fills a reused target as read gives the bytes, sparse or not, past the end as zeros", () => {
+    const full = join(tmp, 'full-into');
+    const bytes = Buffer.alloc(300_001);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + 7) & 0xff;
+    writeFileSync(full, bytes);
+    const sparse = hostFileContent(path, size, { sparse: true, findHoles });
+    sparse.extents?.(); // found once, as the writer does before its reads
+    const cases: [ReturnType<typeof hostFileContent>, number, number][] = [
+      [hostFileContent(full, bytes.length), 0, 65_536],
+      [hostFileContent(full, bytes.length), 299_000, 4096], // runs past the end
+      [sparse, 8 * 4096, 3 * 4096], // data straddling a hole
+      [sparse, size - 4096, 8192], // the last piece and past the end
+    ];
+    const target = Buffer.alloc(65_536);
+    for (const [c, at, n] of cases) {
+      const t = target.subarray(0, n).fill(0xa5); // a reused buffer holds stale bytes
+      c.readInto?.(at, t);
+      const want = Buffer.alloc(n);
+      want.set(c.read(at, n));
+      expect(t.length).toBe(n);
+      expect([at, n, t.equals(want)]).toEqual([at, n, true]);
+    }
+  });
+
   it('a file without holes is not sparse and has no extent list', () => {
     const full = join(tmp, 'full');
     writeFileSync(full, Buffer.alloc(100_000, 1));

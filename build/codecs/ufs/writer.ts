@@ -162,10 +162,11 @@ export function writeUfsTo(dev: BlockDevice, tree: DirNode, opts: WriteUfsOption
   // mkfs order: lost+found, then root, then the csum tail becomes usable.
   const order = [prepared[1]!, prepared[0]!, ...prepared.slice(2)];
   const progress = { done: 0, total: prepared.reduce((a, p) => a + p.sizeBytes, 0), lastEmit: 0 };
+  const scratch = new Uint8Array(MAX_RUN_BLOCKS * sb.bsize);
   for (const p of order) {
     const layout = allocateLayout(sb, alloc, p.sizeBytes, p.lbns);
     if (layout === undefined) noSpace(sb, need);
-    if (p.content !== undefined) writeData(dev, sb, p.content, layout);
+    if (p.content !== undefined) writeData(dev, sb, p.content, layout, scratch);
     for (const ind of layout.indirect) dev.writeAt(ind.frag * sb.fsize, indirectBytes(ind.ptrs));
     const di = dinodeFor(sb, p, layout);
     if (p.sizeBytes >= LARGEFILE_BYTES) sb.flags |= FSLARGEFILES;
@@ -193,7 +194,7 @@ function indirectBytes(ptrs: Int32Array): Uint8Array {
 const MAX_RUN_BLOCKS = 256;
 
 /** Writes data in runs of physically contiguous blocks, each padded to whole fragments. */
-function writeData(dev: BlockDevice, sb: Superblock, content: ContentSource, layout: FileLayout): void {
+function writeData(dev: BlockDevice, sb: Superblock, content: ContentSource, layout: FileLayout, scratch: Uint8Array): void {
   const { lbns, frags, counts } = layout;
   const size = content.sizeBytes;
   let k = 0;
@@ -205,6 +206,14 @@ function writeData(dev: BlockDevice, sb: Superblock, content: ContentSource, lay
     const offset = lbns[k]! * sb.bsize;
     const runFrags = (j - k - 1) * sb.frag + counts[j - 1]!;
     const wantBytes = Math.min(runFrags * sb.fsize, size - offset);
+    if (content.readInto !== undefined) {
+      // writeAt is synchronous, so one buffer serves every run: no allocation and no fresh pages per run.
+      const run = scratch.subarray(0, runFrags * sb.fsize);
+      content.readInto(offset, run);
+      dev.writeAt(frags[k]! * sb.fsize, run);
+      k = j;
+      continue;
+    }
     let buf = content.read(offset, wantBytes);
     if (buf.length !== runFrags * sb.fsize) {
       const padded = new Uint8Array(runFrags * sb.fsize);
