@@ -7,6 +7,7 @@
  * stage ran.
  */
 import { join } from 'node:path';
+import { rememberVersionLinesIn } from './host/program-version.ts';
 import { type BuildResult, collect } from './pipeline/collect.ts';
 import { composeSealStage, sealedPlatform } from './pipeline/compose-seal.ts';
 import { type BuildOptions, buildContext, runStage, runStagesTogether, type StageReport } from './pipeline/context.ts';
@@ -27,6 +28,8 @@ const MEDIA_JOBS = 3;
 
 export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   const locks = await lockBuildDirs({ outDir: o.config.outDir, workDir: o.config.workDir, reporter: o.reporter, signal: o.signal });
+  // The media's layout and memo keys name tool versions: asked once per version of each program, not per build.
+  rememberVersionLinesIn(join(o.config.workDir, 'derived', 'tools', 'version-lines.json'));
   try {
     return await buildLocked(o);
   } finally {

@@ -10,7 +10,8 @@ import { unavailableError } from '../core/errors.ts';
 import type { Reporter } from '../core/events.ts';
 import { run } from './exec.ts';
 import { GRUB_MODULE_MARKERS } from './grub.ts';
-import { installedIdentity, memoisedTree, toolVersionLine } from './tool-memo.ts';
+import { versionLine } from './program-version.ts';
+import { installedIdentity, memoisedTree } from './tool-memo.ts';
 
 export const GRUB_EFI_MODULES_DIR = '/usr/lib/grub/x86_64-efi';
 export const GRUB_PC_MODULES_DIR = '/usr/lib/grub/i386-pc';
@@ -76,7 +77,7 @@ export async function grubNetImage(opts: GrubNetdirOptions): Promise<void> {
   requireGrubModules(platform, modulesDir);
   const key = {
     tool: 'grub-mknetdir',
-    versions: [await toolVersionLine('grub-mknetdir'), await toolVersionLine('grub-mkimage')],
+    versions: await Promise.all([versionLine('grub-mknetdir'), versionLine('grub-mkimage')]),
     installed: installedIdentity(modulesDir, GRUB_MODULE_MARKERS),
     platform,
     modulesDir,

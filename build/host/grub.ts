@@ -9,7 +9,8 @@ import { unavailableError } from '../core/errors.ts';
 import type { Reporter } from '../core/events.ts';
 import { hashBytes } from '../core/hash.ts';
 import { run } from './exec.ts';
-import { installedIdentity, memoisedTree, toolVersionLine } from './tool-memo.ts';
+import { versionLine } from './program-version.ts';
+import { installedIdentity, memoisedTree } from './tool-memo.ts';
 
 /** `-O` formats we use: BIOS disk core, BIOS El Torito core, UEFI x86-64 application. */
 export type GrubImageFormat = 'i386-pc' | 'i386-pc-eltorito' | 'x86_64-efi';
@@ -69,7 +70,7 @@ export async function grubMkimage(opts: GrubMkimageOptions): Promise<void> {
   const name = basename(opts.outputPath);
   const key = {
     tool: 'grub-mkimage',
-    version: await toolVersionLine('grub-mkimage'),
+    version: await versionLine('grub-mkimage'),
     modulesDir: dir,
     installed: installedIdentity(dir, GRUB_MODULE_MARKERS),
     format: opts.format,

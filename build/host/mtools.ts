@@ -8,6 +8,7 @@
  */
 import type { Reporter } from '../core/events.ts';
 import { run } from './exec.ts';
+import { versionLine } from './program-version.ts';
 
 export interface FatTarget {
   readonly imagePath: string;
@@ -95,10 +96,7 @@ export async function mcopy(t: FatTarget, hostPaths: readonly string[], fatDir: 
   await run('mcopy', ['-i', drive(t), '-D', 'o', ...hostPaths, `::${fatDir.endsWith('/') ? fatDir : `${fatDir}/`}`], mtoolsOptions(t));
 }
 
-let version: Promise<string> | undefined;
-
 /** `mformat --version`'s first line: part of every FAT image's layout key (media/image-reuse.ts). */
 export function mtoolsVersion(): Promise<string> {
-  version ??= run('mformat', ['--version']).then((r) => r.stdout.split('\n')[0] ?? '');
-  return version;
+  return versionLine('mformat');
 }

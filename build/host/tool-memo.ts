@@ -11,19 +11,6 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { digestOf } from '../core/hash.ts';
-import { run } from './exec.ts';
-
-const versions = new Map<string, Promise<string>>();
-
-/** The first line of `<tool> --version`, once per process. */
-export function toolVersionLine(tool: string): Promise<string> {
-  let v = versions.get(tool);
-  if (v === undefined) {
-    v = run(tool, ['--version']).then((r) => r.stdout.split('\n')[0] ?? '');
-    versions.set(tool, v);
-  }
-  return v;
-}
 
 /** Size, mtime and inode of the files that stand for an installed module directory. */
 export function installedIdentity(dir: string, files: readonly string[]): string[] {

@@ -6,6 +6,7 @@
  */
 import type { Reporter } from '../core/events.ts';
 import { run } from './exec.ts';
+import { versionLine } from './program-version.ts';
 
 export interface XorrisoRunOptions {
   readonly sourceDateEpoch: number;
@@ -52,12 +53,9 @@ function unquote(s: string): string {
   return s.replaceAll(`'"'"'`, "'");
 }
 
-let versionLine: Promise<string> | undefined;
-
 /** `xorriso -version`'s first line: part of the ISO's layout key (media/iso-reuse.ts). */
 export function xorrisoVersion(): Promise<string> {
-  versionLine ??= run('xorriso', ['-version']).then((r) => r.stdout.split('\n')[0] ?? '');
-  return versionLine;
+  return versionLine('xorriso', ['-version']);
 }
 
 /** Where xorriso put each regular file's data in `isoPath` (multi-extent files give several, in order). */

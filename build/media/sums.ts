@@ -3,12 +3,12 @@
  * build-manifest.json, the record a release engineer publishes with the
  * media: inputs, pins, tool versions, config digest, git commit, outputs.
  */
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { writeAtomically, writeFileAtomicallySync } from '../core/atomic.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeAtomically } from '../core/atomic.ts';
 import { type Reporter, silentReporter } from '../core/events.ts';
-import { fileIdentity } from '../core/fstree.ts';
-import { findTool, probe, run } from '../host/exec.ts';
+import { probe, run } from '../host/exec.ts';
+import { rememberedVersion } from '../host/program-version.ts';
 
 export interface OutputFile {
   /** Path relative to the output directory. */
@@ -61,62 +61,26 @@ const RECORDED_TOOLS = [
   ['mtools', 'mformat', ['--version']],
 ] as const;
 
-type VersionMemo = Record<string, { readonly id: string; readonly line: string }>;
-
-/**
- * The program `tool` runs as and its identity (core/fstree.ts fileIdentity,
- * of the file a symlink leads to); undefined
- * when it is not on PATH. A package upgrade replaces the file, so the
- * identity changes and the version is asked again.
- */
-function programIdentity(tool: string): string | undefined {
-  const path = findTool(tool);
-  if (path === undefined) return undefined;
-  try {
-    return `${path}:${fileIdentity(statSync(path, { bigint: true }))}`;
-  } catch {
-    return undefined;
-  }
-}
-
-function readVersionMemo(file: string): VersionMemo {
-  try {
-    const m = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    return m !== null && typeof m === 'object' && !Array.isArray(m) ? (m as VersionMemo) : {};
-  } catch {
-    return {}; // absent or damaged: the versions are asked again
-  }
-}
-
 /**
  * The versions recorded in build-manifest.json and the SBOM. With `memoFile`,
- * each program's first line is remembered under the program's identity, so
- * a build whose tools did not change starts none of them (three children,
- * about 0.1 s of a no-op build); a program that is absent is asked every time.
+ * each program's first line is remembered under the program's identity
+ * (host/program-version.ts), so a build whose tools did not change starts
+ * none of them (three children, about 0.1 s of a no-op build); a program
+ * that is absent is asked every time.
  */
 export async function toolVersions(memoFile?: string): Promise<Record<string, string>> {
-  const memo = memoFile === undefined ? {} : readVersionMemo(memoFile);
-  let changed = false;
   // At once: three short-lived children, not three in a row.
   const lines = await Promise.all(
-    RECORDED_TOOLS.map(async ([, tool, args]) => {
-      const key = [tool, ...args].join(' ');
-      const id = memoFile === undefined ? undefined : programIdentity(tool);
-      const known = memo[key];
-      if (id !== undefined && known?.id === id) return known.line;
-      const line = await toolVersion(tool, args);
-      // Kept only when the program did not change while it was asked.
-      if (id !== undefined && line !== 'absent' && programIdentity(tool) === id) {
-        memo[key] = { id, line };
-        changed = true;
-      }
-      return line;
-    }),
+    RECORDED_TOOLS.map(([, tool, args]) =>
+      rememberedVersion(
+        memoFile,
+        tool,
+        args,
+        () => toolVersion(tool, args),
+        (line) => line !== 'absent',
+      ),
+    ),
   );
-  if (memoFile !== undefined && changed) {
-    mkdirSync(dirname(memoFile), { recursive: true });
-    writeFileAtomicallySync(memoFile, `${JSON.stringify(memo, null, 2)}\n`);
-  }
   return { node: process.version, ...Object.fromEntries(RECORDED_TOOLS.map(([name], i) => [name, lines[i]!])) };
 }
 

@@ -8,6 +8,7 @@ import { chmodSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rememberVersionLinesIn, versionLine } from '../../build/host/program-version.ts';
 import { gitState, toolVersions } from '../../build/media/sums.ts';
 
 let dir: string;
@@ -99,6 +100,58 @@ describe('tool versions', () => {
     writeFileSync(memo, '{not json');
     expect((await toolVersions(memo))['xorriso']).toBe('xorriso 1.5.4-fake');
     expect(JSON.parse(readFileSync(memo, 'utf8'))).toHaveProperty(['xorriso -version', 'line'], 'xorriso 1.5.4-fake');
+  });
+});
+
+// The media's layout keys (ISO, USB) and the GRUB memo keys name grub-mkimage,
+// grub-mknetdir, xorriso and mformat by the first line of their stdout.
+describe('version lines of the media keys', () => {
+  afterEach(() => rememberVersionLinesIn(undefined));
+
+  it('with a memo, a new build (process) asks none of the programs that stayed the same file', async () => {
+    const memo = join(dir, 'work', 'derived', 'tools', 'version-lines.json');
+    rememberVersionLinesIn(memo);
+    expect(await Promise.all([versionLine('grub-mkimage'), versionLine('xorriso', ['-version']), versionLine('grub-mkimage')])).toEqual([
+      'grub-mkimage (GRUB) 2.06-fake',
+      'xorriso 1.5.4-fake',
+      'grub-mkimage (GRUB) 2.06-fake',
+    ]);
+    expect(calls().sort()).toEqual(['grub-mkimage', 'xorriso']);
+    rememberVersionLinesIn(memo); // as the next build does: the memo is read from disk again
+    expect(await versionLine('xorriso', ['-version'])).toBe('xorriso 1.5.4-fake');
+    expect(await versionLine('grub-mkimage')).toBe('grub-mkimage (GRUB) 2.06-fake');
+    expect(calls()).toHaveLength(2);
+    // Stdout only, as before: mformat's fake prints on stderr.
+    expect(await versionLine('mformat')).toBe('');
+  });
+
+  it('asks again a program replaced by an upgrade', async () => {
+    const memo = join(dir, 'version-lines.json');
+    rememberVersionLinesIn(memo);
+    await versionLine('xorriso', ['-version']);
+    const fresh = join(dir, 'xorriso.new');
+    writeFileSync(fresh, `#!/bin/sh\necho xorriso >> ${join(dir, 'calls')}\necho 'xorriso 1.5.6-fake'\n`);
+    chmodSync(fresh, 0o755);
+    renameSync(fresh, join(dir, 'bin', 'xorriso'));
+    rememberVersionLinesIn(memo);
+    expect(await versionLine('xorriso', ['-version'])).toBe('xorriso 1.5.6-fake');
+    expect(calls()).toEqual(['xorriso', 'xorriso']);
+  });
+
+  it('a missing program is an error naming it, remembered nowhere: once installed it answers', async () => {
+    const memo = join(dir, 'version-lines.json');
+    rememberVersionLinesIn(memo);
+    await expect(versionLine('grub-mknetdir')).rejects.toThrow(/grub-mknetdir/);
+    fakeTool('grub-mknetdir', 'grub-mknetdir (GRUB) 2.06-fake');
+    expect(await versionLine('grub-mknetdir')).toBe('grub-mknetdir (GRUB) 2.06-fake');
+    expect(JSON.parse(readFileSync(memo, 'utf8'))).toHaveProperty(['grub-mknetdir --version', 'line'], 'grub-mknetdir (GRUB) 2.06-fake');
+  });
+
+  it('without a memo file, each program is asked once per process', async () => {
+    rememberVersionLinesIn(undefined);
+    await versionLine('grub-mkimage');
+    await versionLine('grub-mkimage');
+    expect(calls()).toEqual(['grub-mkimage']);
   });
 });
 
