@@ -115,8 +115,12 @@ export interface Artifact {
   readonly kind: 'file' | 'directory';
   /** File size; for a directory, the sum of its regular files. */
   readonly sizeBytes: number;
-  /** sha256 of a file; of a directory, of its sorted `sha256sum`-style listing (`<hex>  <relative path>\n` per file). */
-  readonly sha256: string;
+  /**
+   * sha256 of a file; of a directory, of its sorted `sha256sum`-style
+   * listing (`<hex>  <relative path>\n` per file), unless the caller did
+   * not ask for it (PxeInput.treeDigest).
+   */
+  readonly sha256?: string;
 }
 
 /**

@@ -67,6 +67,8 @@ function buildMedium(format: MediaFormat, ctx: BuildContext, up: MediaUpstream, 
         server: { ip: pxe.serverIp, subnet: slash24Of(pxe.serverIp), httpPort: pxe.httpPort },
         ...(pxe.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: pxe.maxPayloadBytes }),
         incremental,
+        // The pipeline records files only (pipeline/produced.ts): the tree's digest would be thrown away.
+        treeDigest: false,
         reporter,
         signal,
       },

@@ -96,6 +96,27 @@ describe('PXE bundle', () => {
     expect(readdirSync(join(work, 'out1')).sort()).toEqual([NAME, `${NAME}.tar.gz`]);
   });
 
+  it("names the tree by the digest of GNU sha256sum's listing of its files, unless asked not to (the pipeline)", async () => {
+    const tree = artifacts[0]!;
+    const files = execFileSync('find', ['.', '-type', 'f'], { cwd: bundle, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } })
+      .trim()
+      .split('\n')
+      .map((f) => f.slice(2))
+      .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const listing = execFileSync('sha256sum', ['--', ...files], { cwd: bundle, encoding: 'utf8' });
+    expect(tree.sha256).toBe(sha('sha256', listing));
+    const total = files.reduce((sum, f) => sum + readFileSync(join(bundle, f)).length, 0);
+    expect(tree.sizeBytes).toBe(total);
+    const out = join(work, 'out-no-digest');
+    const again = await pxeTarget.build(
+      { ...pxeInput(join(work, 'platform'), { payloadDir: join(work, 'payload'), maxPayloadBytes: 1000, server: serverOptions() }), treeDigest: false },
+      out,
+    );
+    expect(again[0]).not.toHaveProperty('sha256');
+    expect(again[0]?.sizeBytes).toBe(total);
+    expect(again[1]?.sha256).toBe(artifacts[1]?.sha256); // the same tarball either way
+  });
+
   it('has boot.ipxe, which chains BIOS GRUB (core.0, a PXE image) by a path relative to itself', () => {
     const script = readFileSync(join(bundle, 'boot.ipxe'), 'utf8');
     expect(script.startsWith('#!ipxe\n')).toBe(true);

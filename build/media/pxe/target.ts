@@ -69,7 +69,7 @@ async function buildPxe(input: PxeInput, outDir: string): Promise<Artifact[]> {
           blocks.close();
         }
       }),
-      treeDigest(root, entries),
+      input.treeDigest === false ? Promise.resolve(undefined) : treeDigest(root, entries),
     ]);
     if (tarred.status === 'rejected') throw tarred.reason;
     if (digested.status === 'rejected') throw digested.reason;
@@ -91,7 +91,14 @@ async function buildPxe(input: PxeInput, outDir: string): Promise<Artifact[]> {
 
     reporter.emit({ type: 'artifact', path: finalTar, sizeBytes: tarSize, sha256: tarSha256 });
     return [
-      { target: 'pxe', name: basename(finalDir), path: finalDir, kind: 'directory', sizeBytes: digest.sizeBytes, sha256: digest.sha256 },
+      {
+        target: 'pxe',
+        name: basename(finalDir),
+        path: finalDir,
+        kind: 'directory',
+        sizeBytes: entries.reduce((sum, e) => sum + (e.type === 'file' ? e.sizeBytes : 0), 0),
+        ...(digest === undefined ? {} : { sha256: digest.sha256 }),
+      },
       { target: 'pxe', name: basename(finalTar), path: finalTar, kind: 'file', sizeBytes: tarSize, sha256: tarSha256 },
     ];
   } finally {

@@ -86,6 +86,12 @@ export interface PxeInput {
   readonly menuTimeoutSec?: number;
   /** Stops between steps when aborted (SIGINT/SIGTERM); the partial tree is removed. */
   readonly signal?: AbortSignal;
+  /**
+   * Take the bundle directory's digest (its Artifact.sha256; default true),
+   * which reads every file of the tree again, the 350 MB archive among
+   * them. The pipeline records files only (pipeline/produced.ts) and says no.
+   */
+  readonly treeDigest?: boolean;
   /** Record and reuse the tarball's deflated blocks (media/target.ts MediaInput.incremental). */
   readonly incremental?: Incremental;
   readonly reporter?: Reporter;
